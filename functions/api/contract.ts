@@ -1,0 +1,168 @@
+/**
+ * The public JSON contract of /api/v1 (reads and the export format). The worker produces these
+ * shapes; the CLI and the site consume them. Types only: nothing here runs.
+ *
+ * Metric values are JSON numbers, or the string "NaN" (JSON has no NaN; MLflow's wire format uses
+ * the same string). Infinities are stored clamped to +-1.7976931348623157e308, as MLflow does.
+ * Times are integer milliseconds since the epoch.
+ */
+export type MetricValue = number | "NaN";
+export type RunStatus = "RUNNING" | "SCHEDULED" | "FINISHED" | "FAILED" | "KILLED";
+
+/** One attempt of a run id (the latest one, in lists). */
+export interface RunSummary {
+  /** The deterministic run id and MLflow run name, e.g. `hcrl_sa/student_curriculum_kd`. */
+  run_id: string;
+  /** The MLflow run uuid of this attempt (32 hex characters). */
+  mlflow_run_id: string;
+  experiment: string;
+  /** Parsed from run_id; null when run_id is not of the form `{dataset}/{size}_{stage}[_kd]`. */
+  dataset: string | null;
+  model_size: string | null;
+  stage: string | null;
+  kd: boolean | null;
+  status: RunStatus;
+  start_time: number;
+  end_time: number | null;
+  /** 1 for the first attempt of this run id, counting up. */
+  attempt: number;
+  teacher_run_id: string | null;
+  error_msg: string | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Present when more items may follow; pass it back as `page_token`. */
+  next_page_token?: string;
+}
+
+/** GET /api/v1/runs?experiment=&dataset=&stage=&size=&kd=&status=&limit=&page_token=[&format=csv] */
+export interface RunListResponse {
+  runs: RunSummary[];
+  next_page_token?: string;
+}
+
+export interface LatestMetric {
+  value: MetricValue;
+  step: number;
+  timestamp: number;
+}
+
+export interface AttemptSummary {
+  mlflow_run_id: string;
+  attempt: number;
+  status: RunStatus;
+  start_time: number;
+  end_time: number | null;
+}
+
+/** GET /api/v1/runs/{dataset}/{name} */
+export interface RunDetailResponse {
+  run: RunSummary;
+  params: Record<string, string>;
+  tags: Record<string, string>;
+  metrics: Record<string, LatestMetric>;
+  metric_keys: string[];
+  /** Every attempt of this run id, oldest first. */
+  attempts: AttemptSummary[];
+  /** Run ids of KD students whose teacher_run_id is this run. */
+  students: string[];
+}
+
+export interface MetricPoint {
+  step: number;
+  timestamp: number;
+  value: MetricValue;
+}
+
+/** GET /api/v1/runs/{dataset}/{name}/metrics/{key} (latest attempt; `?attempt=N` for another) */
+export interface MetricHistoryResponse {
+  run_id: string;
+  mlflow_run_id: string;
+  key: string;
+  points: MetricPoint[];
+}
+
+/** GET /api/v1/leaderboard?metric=&dataset=&stage=&top= */
+export interface LeaderboardResponse {
+  metric: string;
+  direction: "asc" | "desc";
+  stage: string;
+  dataset: string | null;
+  entries: Array<{ rank: number; value: MetricValue; run: RunSummary }>;
+}
+
+/** GET /api/v1/compare?a=teacher&b=student_kd&metric=&stage= */
+export interface CompareResponse {
+  metric: string;
+  direction: "asc" | "desc";
+  stage: string;
+  a: string;
+  b: string;
+  datasets: Array<{
+    dataset: string;
+    a: { run_id: string; value: MetricValue } | null;
+    b: { run_id: string; value: MetricValue } | null;
+    /** b minus a; null when either side is missing or NaN. */
+    delta: number | null;
+  }>;
+}
+
+/** GET /api/v1/summary */
+export interface SummaryResponse {
+  total: number;
+  by_dataset: Record<string, number>;
+  by_stage: Record<string, number>;
+  by_status: Record<string, number>;
+  generated_at: number;
+}
+
+/** POST /api/v1/tokens (admin) */
+export interface TokenCreatedResponse {
+  name: string;
+  token: string;
+}
+
+/** GET /api/v1/tokens (admin) */
+export interface TokenListResponse {
+  tokens: Array<{ name: string; created_at: number; last_used_at: number | null; revoked_at: number | null }>;
+}
+
+/**
+ * GET /api/v1/export (public, paged with `page_token`): everything but tokens.
+ * POST /api/v1/import (admin) takes the same document and recreates it in an empty tracker.
+ */
+export interface ExportDocument {
+  format: "kdgat-export";
+  version: 1;
+  exported_at: number;
+  experiments: ExportedExperiment[];
+  runs: ExportedRun[];
+  next_page_token?: string;
+}
+
+export interface ExportedExperiment {
+  experiment_id: string;
+  name: string;
+  artifact_location: string;
+  lifecycle_stage: "active" | "deleted";
+  creation_time: number;
+  last_update_time: number;
+  tags: Record<string, string>;
+}
+
+export interface ExportedRun {
+  mlflow_run_id: string;
+  experiment_id: string;
+  run_name: string;
+  user_id: string;
+  status: RunStatus;
+  start_time: number;
+  end_time: number | null;
+  artifact_uri: string;
+  lifecycle_stage: "active" | "deleted";
+  params: Record<string, string>;
+  tags: Record<string, string>;
+  /** Full history per key: [step, timestamp, value] in step order. */
+  metrics: Record<string, Array<[number, number, MetricValue]>>;
+}

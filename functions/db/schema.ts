@@ -1,0 +1,136 @@
+/**
+ * The only place tables are declared. The shape follows MLflow's SQL tracking store (experiments,
+ * experiment_tags, runs, params, tags, metrics, latest_metrics) plus API tokens and a few
+ * KD-GAT columns on runs, derived once from the run name, that keep the public read paths cheap.
+ */
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+export const experiments = sqliteTable("experiments", {
+  experimentId: integer("experiment_id").primaryKey({ autoIncrement: true }),
+  name: text("name").notNull().unique(),
+  artifactLocation: text("artifact_location").notNull(),
+  lifecycleStage: text("lifecycle_stage", { enum: ["active", "deleted"] }).notNull().default("active"),
+  creationTime: integer("creation_time").notNull(),
+  lastUpdateTime: integer("last_update_time").notNull(),
+});
+
+export const experimentTags = sqliteTable(
+  "experiment_tags",
+  {
+    experimentId: integer("experiment_id")
+      .notNull()
+      .references(() => experiments.experimentId),
+    key: text("key").notNull(),
+    value: text("value").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.experimentId, t.key] })],
+);
+
+export const RUN_STATUSES = ["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const runs = sqliteTable(
+  "runs",
+  {
+    runUuid: text("run_uuid").primaryKey(),
+    experimentId: integer("experiment_id")
+      .notNull()
+      .references(() => experiments.experimentId),
+    name: text("name").notNull(),
+    userId: text("user_id").notNull().default(""),
+    status: text("status", { enum: RUN_STATUSES }).notNull(),
+    startTime: integer("start_time").notNull(),
+    endTime: integer("end_time"),
+    artifactUri: text("artifact_uri").notNull(),
+    lifecycleStage: text("lifecycle_stage", { enum: ["active", "deleted"] }).notNull().default("active"),
+    deletedTime: integer("deleted_time"),
+    // KD-GAT identity parsed from the run name (null when the name is not a KD-GAT run id).
+    dataset: text("dataset"),
+    modelSize: text("model_size"),
+    stage: text("stage"),
+    kd: integer("kd", { mode: "boolean" }),
+    /** 1 for the first run of this name in its experiment, counting up: re-running a stage re-uses its run id. */
+    attempt: integer("attempt").notNull().default(1),
+    // 1 for the newest attempt of a run name within its experiment: the public lists read only these.
+    isLatest: integer("is_latest", { mode: "boolean" }).notNull().default(true),
+  },
+  (t) => [
+    index("runs_experiment_start_idx").on(t.experimentId, t.startTime),
+    index("runs_name_idx").on(t.experimentId, t.name, t.startTime),
+    index("runs_latest_start_idx").on(t.isLatest, t.startTime),
+    index("runs_latest_dataset_stage_idx").on(t.isLatest, t.dataset, t.stage, t.startTime),
+  ],
+);
+
+export const params = sqliteTable(
+  "params",
+  {
+    runUuid: text("run_uuid")
+      .notNull()
+      .references(() => runs.runUuid),
+    key: text("key").notNull(),
+    value: text("value").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runUuid, t.key] })],
+);
+
+export const tags = sqliteTable(
+  "tags",
+  {
+    runUuid: text("run_uuid")
+      .notNull()
+      .references(() => runs.runUuid),
+    key: text("key").notNull(),
+    value: text("value").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runUuid, t.key] })],
+);
+
+/**
+ * Full metric history. The primary key is the whole point, so an exact duplicate is stored once
+ * and a retried request writes nothing. NaN is stored as value 0 with is_nan 1 (SQLite turns a NaN
+ * REAL into NULL), as MLflow's SQL store does.
+ */
+export const metrics = sqliteTable(
+  "metrics",
+  {
+    runUuid: text("run_uuid").notNull(),
+    key: text("key").notNull(),
+    step: integer("step").notNull(),
+    timestamp: integer("timestamp").notNull(),
+    value: real("value").notNull(),
+    isNan: integer("is_nan", { mode: "boolean" }).notNull().default(false),
+  },
+  (t) => [primaryKey({ columns: [t.runUuid, t.key, t.step, t.timestamp, t.value, t.isNan] })],
+);
+
+/** The latest point per run and key: greatest (step, timestamp, value), as MLflow defines it. */
+export const latestMetrics = sqliteTable(
+  "latest_metrics",
+  {
+    runUuid: text("run_uuid").notNull(),
+    key: text("key").notNull(),
+    step: integer("step").notNull(),
+    timestamp: integer("timestamp").notNull(),
+    value: real("value").notNull(),
+    isNan: integer("is_nan", { mode: "boolean" }).notNull().default(false),
+  },
+  (t) => [primaryKey({ columns: [t.runUuid, t.key] }), index("latest_metrics_key_value_idx").on(t.key, t.value)],
+);
+
+/** Write tokens: only a SHA-256 hash is stored; the token itself is shown once, when minted. */
+export const apiTokens = sqliteTable(
+  "api_tokens",
+  {
+    name: text("name").primaryKey(),
+    tokenHash: text("token_hash").notNull(),
+    createdAt: integer("created_at").notNull(),
+    lastUsedAt: integer("last_used_at"),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [uniqueIndex("api_tokens_hash_idx").on(t.tokenHash)],
+);
+
+export const DEFAULT_EXPERIMENT_ID = 0;
+export const nowMs = sql`(cast(unixepoch('subsec') * 1000 as integer))`;

@@ -1,0 +1,55 @@
+import { STAGES, isStage, type Stage } from "./stages.js";
+
+/**
+ * A deterministic run id: `{dataset}/{model_size}_{stage}[_kd]`, e.g. `hcrl_sa/student_curriculum_kd`.
+ * The same string is the run folder under `experimentruns/` and the MLflow run name.
+ */
+export interface RunIdParts {
+  dataset: string;
+  modelSize: string;
+  stage: string;
+  kd: boolean;
+}
+
+/** One path segment of a run id: no separators, no dot-only names, nothing a shell or URL mangles. */
+export const RUN_ID_SEGMENT = /^(?!\.{1,2}$)[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export const KD_SUFFIX = "_kd";
+
+export function isValidSegment(segment: string): boolean {
+  return RUN_ID_SEGMENT.test(segment);
+}
+
+export function formatRunId(parts: RunIdParts): string {
+  return `${parts.dataset}/${parts.modelSize}_${parts.stage}${parts.kd ? KD_SUFFIX : ""}`;
+}
+
+/** Parses a well-formed run id; undefined when it does not have the `{dataset}/{size}_{stage}[_kd]` shape. */
+export function parseRunId(runId: string): RunIdParts | undefined {
+  const slash = runId.indexOf("/");
+  if (slash < 0) return undefined;
+  const dataset = runId.slice(0, slash);
+  const name = runId.slice(slash + 1);
+  if (!isValidSegment(dataset) || !isValidSegment(name)) return undefined;
+  const kd = name.endsWith(KD_SUFFIX) && name.length > KD_SUFFIX.length;
+  const base = kd ? name.slice(0, -KD_SUFFIX.length) : name;
+  const underscore = base.lastIndexOf("_");
+  if (underscore <= 0 || underscore === base.length - 1) return undefined;
+  return { dataset, modelSize: base.slice(0, underscore), stage: base.slice(underscore + 1), kd };
+}
+
+/** `teacher`, `student`, `student_kd`: the group a run belongs to when teachers and students are compared. */
+export function groupOf(parts: Pick<RunIdParts, "modelSize" | "kd">): string {
+  return parts.kd ? `${parts.modelSize}${KD_SUFFIX}` : parts.modelSize;
+}
+
+/** Splits a group label such as `student_kd` back into size and KD flag. */
+export function parseGroup(group: string): Pick<RunIdParts, "modelSize" | "kd"> {
+  return group.endsWith(KD_SUFFIX) && group.length > KD_SUFFIX.length
+    ? { modelSize: group.slice(0, -KD_SUFFIX.length), kd: true }
+    : { modelSize: group, kd: false };
+}
+
+export function modelArchOf(stage: string): string | undefined {
+  return isStage(stage) ? STAGES[stage as Stage].modelArch : undefined;
+}

@@ -1,0 +1,29 @@
+import { Hono } from "hono";
+import type { AppEnv } from "./env";
+import { v1Api } from "./api";
+import { ApiError, handleError } from "./middleware/errors";
+import { mlflowApi } from "./mlflow";
+import { openDb } from "./store/db";
+
+/** The MLflow version whose REST API this Worker speaks (the client checks /version). */
+export const MLFLOW_VERSION = "2.17.2";
+
+const app = new Hono<AppEnv>();
+
+app.use("*", async (c, next) => {
+  c.set("db", openDb(c.env.DB));
+  await next();
+});
+
+app.get("/health", (c) => c.text("OK"));
+app.get("/version", (c) => c.text(MLFLOW_VERSION));
+app.route("/api/2.0/mlflow", mlflowApi);
+app.route("/ajax-api/2.0/mlflow", mlflowApi);
+app.route("/api/v1", v1Api);
+
+app.notFound((c) => {
+  throw new ApiError("ENDPOINT_NOT_FOUND", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`);
+});
+app.onError(handleError);
+
+export default app;

@@ -1,0 +1,53 @@
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../env";
+import { findActiveToken, sha256Hex, touchToken } from "../store/tokens";
+import { ApiError } from "./errors";
+
+const CHALLENGE = { "WWW-Authenticate": 'Bearer realm="kdgat-tracker"' };
+
+function bearerToken(header: string | undefined): string | undefined {
+  const match = header?.match(/^Bearer[ ]+([A-Za-z0-9._~+/=-]{1,512})[ ]*$/i);
+  return match?.[1];
+}
+
+const unauthenticated = (message: string) => new ApiError("UNAUTHENTICATED", message, CHALLENGE);
+
+/** Constant-time equality of two secrets (compared as SHA-256 digests, so lengths do not leak). */
+async function secretsEqual(a: string, b: string): Promise<boolean> {
+  const encoder = new TextEncoder();
+  const [da, db] = await Promise.all([
+    crypto.subtle.digest("SHA-256", encoder.encode(a)),
+    crypto.subtle.digest("SHA-256", encoder.encode(b)),
+  ]);
+  return crypto.subtle.timingSafeEqual(da, db);
+}
+
+async function isAdmin(token: string, adminToken: string | undefined): Promise<boolean> {
+  return !!adminToken && adminToken.length >= 16 && (await secretsEqual(token, adminToken));
+}
+
+/** Writes need a live API token (or the admin token). */
+export const requireWriteToken = createMiddleware<AppEnv>(async (c, next) => {
+  const token = bearerToken(c.req.header("Authorization"));
+  if (!token) throw unauthenticated("A write needs 'Authorization: Bearer <token>'.");
+  if (await isAdmin(token, c.env.ADMIN_TOKEN)) {
+    c.set("tokenName", "admin");
+    return next();
+  }
+  const hash = await sha256Hex(token);
+  const row = await findActiveToken(c.get("db"), hash);
+  if (!row) throw unauthenticated("The token is missing, wrong or revoked.");
+  c.set("tokenName", row.name);
+  c.executionCtx.waitUntil(touchToken(c.get("db"), row.name, row.lastUsedAt));
+  await next();
+});
+
+/** Token administration needs the admin token (the Worker secret ADMIN_TOKEN). */
+export const requireAdminToken = createMiddleware<AppEnv>(async (c, next) => {
+  const token = bearerToken(c.req.header("Authorization"));
+  if (!token || !(await isAdmin(token, c.env.ADMIN_TOKEN))) {
+    throw unauthenticated("This route needs the admin token.");
+  }
+  c.set("tokenName", "admin");
+  await next();
+});

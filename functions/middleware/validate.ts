@@ -1,0 +1,46 @@
+import type { MiddlewareHandler } from "hono";
+import { validator } from "hono/validator";
+import type { z } from "zod";
+import { invalidParameter } from "./errors";
+
+const API_DOCS_HINT = "See the API docs for more information about request parameters.";
+
+/** Turns the first zod issue into MLflow's wording for a bad request parameter. */
+export function describeIssue(error: z.ZodError, input: unknown): string {
+  const issue = error.issues[0];
+  const name = issue.path.join(".") || "body";
+  let received: unknown = input;
+  for (const key of issue.path) received = (received as Record<PropertyKey, unknown> | undefined)?.[key as PropertyKey];
+  if (received === undefined) return `Missing value for required parameter '${name}'. ${API_DOCS_HINT}`;
+  const shown = JSON.stringify(received)?.slice(0, 200) ?? String(received);
+  return `Invalid value ${shown} for parameter '${name}' supplied: ${issue.message}. ${API_DOCS_HINT}`;
+}
+
+export function parseWith<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw invalidParameter(describeIssue(result.error, input));
+  return result.data;
+}
+
+/** Parses a JSON body whatever its Content-Type (curl -d sends form encoding), then validates it. */
+export function parseJsonText(text: string): unknown {
+  if (text.trim() === "") return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw invalidParameter("Malformed JSON in request body.");
+  }
+}
+
+export const jsonBody = <T extends z.ZodType>(
+  schema: T,
+): MiddlewareHandler<any, string, { in: { json: z.input<T> }; out: { json: z.output<T> } }> =>
+  async (c, next) => {
+    const data = parseWith(schema, parseJsonText(await c.req.text()));
+    c.req.addValidatedData("json", data as object);
+    await next();
+  };
+
+/** Validates query-string parameters (repeated keys become arrays). */
+export const queryParams = <T extends z.ZodType>(schema: T) =>
+  validator("query", (value) => parseWith(schema, value) as z.output<T>);

@@ -1,0 +1,176 @@
+import { sql, type SQL } from "drizzle-orm";
+import type { Db } from "../env";
+import { invalidParameter } from "../middleware/errors";
+import { LIMITS } from "../middleware/limits";
+import { runAtomically, type Statement } from "./batch";
+import { toStoredValue } from "./metric-values";
+import { dedupeLastWins, type KeyValue } from "./runs";
+
+export interface MetricPointInput {
+  key: string;
+  value: number;
+  timestamp: number;
+  step: number;
+}
+
+export interface LogBatchInput {
+  metrics?: MetricPointInput[];
+  params?: KeyValue[];
+  tags?: KeyValue[];
+}
+
+/** MLflow's batch limits and key rules; throws INVALID_PARAMETER_VALUE before anything is written. */
+export function validateBatch(input: LogBatchInput): void {
+  const metrics = input.metrics ?? [];
+  const paramList = input.params ?? [];
+  const tagList = input.tags ?? [];
+  if (metrics.length > LIMITS.maxBatchMetrics) {
+    throw invalidParameter(
+      `A batch logging request can contain at most ${LIMITS.maxBatchMetrics} metrics. Got ${metrics.length} metrics. Please split up metrics across multiple requests and try again.`,
+    );
+  }
+  if (paramList.length > LIMITS.maxBatchParams) {
+    throw invalidParameter(
+      `A batch logging request can contain at most ${LIMITS.maxBatchParams} params. Got ${paramList.length} params. Please split up params across multiple requests and try again.`,
+    );
+  }
+  if (tagList.length > LIMITS.maxBatchTags) {
+    throw invalidParameter(
+      `A batch logging request can contain at most ${LIMITS.maxBatchTags} tags. Got ${tagList.length} tags. Please split up tags across multiple requests and try again.`,
+    );
+  }
+  const total = metrics.length + paramList.length + tagList.length;
+  if (total > LIMITS.maxBatchEntries) {
+    throw invalidParameter(
+      `A batch logging request can contain at most ${LIMITS.maxBatchEntries} total entries (metrics, params, and tags). Got ${total} entries.`,
+    );
+  }
+  for (const m of metrics) {
+    validateKey("metric", m.key);
+    if (!Number.isSafeInteger(m.timestamp)) throw invalidParameter(`Invalid timestamp ${m.timestamp} for metric '${m.key}'.`);
+    if (!Number.isSafeInteger(m.step)) throw invalidParameter(`Invalid step ${m.step} for metric '${m.key}'.`);
+  }
+  for (const p of paramList) validateKeyValue("param", p, LIMITS.maxParamValueLength);
+  for (const t of tagList) validateKeyValue("tag", t, LIMITS.maxTagValueLength);
+  const seen = new Map<string, string>();
+  for (const p of paramList) {
+    const previous = seen.get(p.key);
+    if (previous !== undefined && previous !== p.value) {
+      throw invalidParameter(`Duplicate parameter keys have been submitted with different values: '${p.key}'.`);
+    }
+    seen.set(p.key, p.value);
+  }
+}
+
+/** Keys: letters, digits, `_ - . space / :`, at most 250 characters, no `..` and no leading `/`. */
+export function validateKey(kind: string, key: string): void {
+  if (key.length === 0 || key.length > LIMITS.maxKeyLength) {
+    throw invalidParameter(`${capitalize(kind)} key '${key.slice(0, 300)}' had length ${key.length}, which exceeded length limit of ${LIMITS.maxKeyLength}` + (key.length === 0 ? " or was empty" : ""));
+  }
+  if (!/^[\w\-. /:]+$/.test(key) || key.includes("..") || key.startsWith("/")) {
+    throw invalidParameter(
+      `Invalid ${kind} name: '${key}'. Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/), and may not contain '..' or start with '/'.`,
+    );
+  }
+}
+
+export function validateKeyValue(kind: string, item: KeyValue, maxValue: number): void {
+  validateKey(kind, item.key);
+  if (item.value.length > maxValue) {
+    throw invalidParameter(`${capitalize(kind)} value '${item.value.slice(0, 100)}...' had length ${item.value.length}, which exceeded length limit of ${maxValue}`);
+  }
+}
+
+const capitalize = (text: string) => text[0].toUpperCase() + text.slice(1);
+
+/** Params already logged with another value: MLflow refuses to change them. */
+export async function findChangedParams(db: Db, runUuid: string, paramList: KeyValue[]) {
+  if (paramList.length === 0) return [];
+  const existing = await db.all<{ key: string; value: string }>(
+    sql`select key, value from params where run_uuid = ${runUuid} and key in (select value from json_each(${JSON.stringify(paramList.map((p) => p.key))}))`,
+  );
+  const old = new Map(existing.map((row) => [row.key, row.value]));
+  return paramList
+    .filter((p) => old.has(p.key) && old.get(p.key) !== p.value)
+    .map((p) => ({ key: p.key, old_value: old.get(p.key)!, new_value: p.value }));
+}
+
+function pythonListRepr(changes: Array<{ key: string; old_value: string; new_value: string }>): string {
+  return `[${changes.map((c) => `{'key': '${c.key}', 'old_value': '${c.old_value}', 'new_value': '${c.new_value}'}`).join(", ")}]`;
+}
+
+/** Statements that insert params (new keys only) and upsert tags, each as one statement over a JSON array. */
+export function paramAndTagStatements(runUuid: string, paramList: KeyValue[], tagList: KeyValue[]): SQL[] {
+  const statements: SQL[] = [];
+  if (paramList.length) {
+    statements.push(
+      sql`insert into params (run_uuid, key, value)
+        select ${runUuid}, j.value ->> 0, j.value ->> 1 from json_each(${pairsJson(paramList)}) j where true
+        on conflict (run_uuid, key) do nothing`,
+    );
+  }
+  const lastTags = dedupeLastWins(tagList);
+  if (lastTags.length) {
+    statements.push(
+      sql`insert into tags (run_uuid, key, value)
+        select ${runUuid}, j.value ->> 0, j.value ->> 1 from json_each(${pairsJson(lastTags)}) j where true
+        on conflict (run_uuid, key) do update set value = excluded.value`,
+    );
+  }
+  return statements;
+}
+
+function pairsJson(items: KeyValue[]): string {
+  return JSON.stringify(items.map((item) => [item.key, item.value]));
+}
+
+/**
+ * Metric statements: every point in one INSERT OR IGNORE over a JSON array (the primary key makes a
+ * repeated point a no-op), then one upsert of the latest point per key, which only moves forward in
+ * (step, timestamp, value) order. New keys are inserted in the order they first appear, which is the
+ * order MLflow lists a run's metrics in.
+ */
+export function metricStatements(runUuid: string, metrics: MetricPointInput[]): SQL[] {
+  if (metrics.length === 0) return [];
+  const points = JSON.stringify(
+    metrics.map((m) => {
+      const stored = toStoredValue(m.value);
+      return [m.key, m.step, m.timestamp, stored.value, stored.isNan ? 1 : 0];
+    }),
+  );
+  const batchPoints: SQL = sql`select j.value ->> 0 as key, j.value ->> 1 as step, j.value ->> 2 as timestamp,
+      j.value ->> 3 as value, j.value ->> 4 as is_nan, j.key as ordinal from json_each(${points}) j`;
+  return [
+    sql`insert or ignore into metrics (run_uuid, key, step, timestamp, value, is_nan)
+      select ${runUuid}, key, step, timestamp, value, is_nan from (${batchPoints})`,
+    sql`insert into latest_metrics (run_uuid, key, step, timestamp, value, is_nan)
+      select ${runUuid}, key, step, timestamp, value, is_nan from (
+        select *, row_number() over (partition by key order by step desc, timestamp desc, value desc) as rank,
+          min(ordinal) over (partition by key) as first_seen
+        from (${batchPoints})
+      ) where rank = 1 order by first_seen
+      on conflict (run_uuid, key) do update set
+        step = excluded.step, timestamp = excluded.timestamp, value = excluded.value, is_nan = excluded.is_nan
+      where (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`,
+  ];
+}
+
+/**
+ * Logs metrics, params and tags to an active run in one transaction: validated first, params
+ * checked for changes, then all of it or nothing.
+ */
+export async function logBatch(db: Db, runUuid: string, input: LogBatchInput, extra: Statement[] = []): Promise<D1Result[]> {
+  validateBatch(input);
+  const paramList = input.params ?? [];
+  const changed = await findChangedParams(db, runUuid, paramList);
+  if (changed.length) {
+    throw invalidParameter(
+      `Changing param values is not allowed. Params were already logged='${pythonListRepr(changed)}' for run ID='${runUuid}'.`,
+    );
+  }
+  return runAtomically(db, [
+    ...paramAndTagStatements(runUuid, paramList, input.tags ?? []),
+    ...metricStatements(runUuid, input.metrics ?? []),
+    ...extra,
+  ]);
+}

@@ -1,0 +1,128 @@
+import { and, desc, eq, sql } from "drizzle-orm";
+import { parseRunId } from "../domain/run-id";
+import { experiments, latestMetrics, params, runs, tags, type RunStatus } from "../db/schema";
+import type { Db } from "../env";
+import { invalidParameter, notFound } from "../middleware/errors";
+import { LIMITS } from "../middleware/limits";
+import { runAtomically } from "./batch";
+import { paramAndTagStatements, validateKeyValue } from "./log-batch";
+
+export type RunRow = typeof runs.$inferSelect;
+export interface KeyValue {
+  key: string;
+  value: string;
+}
+
+export const RUN_NAME_TAG = "mlflow.runName";
+
+export function newRunUuid(): string {
+  return crypto.randomUUID().replaceAll("-", "");
+}
+
+/** The KD-GAT columns of a run, parsed from its name (all null when it is not a KD-GAT run id). */
+export function identityColumns(name: string) {
+  const parts = parseRunId(name);
+  return {
+    dataset: parts?.dataset ?? null,
+    modelSize: parts?.modelSize ?? null,
+    stage: parts?.stage ?? null,
+    kd: parts ? parts.kd : null,
+  };
+}
+
+export interface NewRun {
+  experimentId: number;
+  name: string;
+  userId?: string;
+  startTime: number;
+  status?: RunStatus;
+  tags?: KeyValue[];
+  /** Params written in the same transaction (the /api/v1 PUT logs the whole config at once). */
+  params?: KeyValue[];
+}
+
+/**
+ * Creates a run (a new attempt of its name) atomically: the run row, its tags (with mlflow.runName)
+ * and params, and the latest-attempt flag moved from the previous attempt to this one.
+ */
+export async function createRun(db: Db, input: NewRun): Promise<RunRow> {
+  const experiment = await db
+    .select({ artifactLocation: experiments.artifactLocation, lifecycleStage: experiments.lifecycleStage })
+    .from(experiments)
+    .where(eq(experiments.experimentId, input.experimentId))
+    .get();
+  if (!experiment) throw notFound(`No Experiment with id=${input.experimentId} exists`);
+  if (experiment.lifecycleStage !== "active") {
+    throw invalidParameter(`The experiment ${input.experimentId} must be in the 'active' state. Current state is ${experiment.lifecycleStage}.`);
+  }
+  for (const p of input.params ?? []) validateKeyValue("param", p, LIMITS.maxParamValueLength);
+  for (const t of input.tags ?? []) validateKeyValue("tag", t, LIMITS.maxTagValueLength);
+  const runUuid = newRunUuid();
+  const row = {
+    runUuid,
+    experimentId: input.experimentId,
+    name: input.name,
+    userId: input.userId ?? "",
+    status: input.status ?? ("RUNNING" as const),
+    startTime: input.startTime,
+    endTime: null,
+    artifactUri: `${experiment.artifactLocation}/${runUuid}/artifacts`,
+    lifecycleStage: "active" as const,
+    deletedTime: null,
+    ...identityColumns(input.name),
+    isLatest: true,
+  };
+  const runTags = dedupeLastWins([...(input.tags ?? []).filter((t) => t.key !== RUN_NAME_TAG), { key: RUN_NAME_TAG, value: input.name }]);
+  const sameName = and(eq(runs.experimentId, input.experimentId), eq(runs.name, input.name));
+  await runAtomically(db, [
+    db.update(runs).set({ isLatest: false }).where(and(sameName, eq(runs.isLatest, true))),
+    db.insert(runs).values({
+      ...row,
+      attempt: sql`(select count(*) + 1 from ${runs} where ${sameName})`,
+    }),
+    ...paramAndTagStatements(runUuid, input.params ?? [], runTags),
+  ]);
+  return getRun(db, runUuid);
+}
+
+/** A run by its MLflow uuid; RESOURCE_DOES_NOT_EXIST (MLflow's wording) when there is none. */
+export async function getRun(db: Db, runUuid: string): Promise<RunRow> {
+  const row = await db.select().from(runs).where(eq(runs.runUuid, runUuid)).get();
+  if (!row) throw notFound(`Run with id=${runUuid} not found`);
+  return row;
+}
+
+/** A run that may still be written to (MLflow refuses writes to deleted runs). */
+export async function getActiveRun(db: Db, runUuid: string): Promise<RunRow> {
+  const row = await getRun(db, runUuid);
+  if (row.lifecycleStage !== "active") {
+    throw invalidParameter(`The run ${runUuid} must be in the 'active' state. Current state is ${row.lifecycleStage}.`);
+  }
+  return row;
+}
+
+/** The newest attempt of a run name in an experiment, if any. */
+export async function getLatestAttempt(db: Db, experimentId: number, name: string): Promise<RunRow | undefined> {
+  return db
+    .select()
+    .from(runs)
+    .where(and(eq(runs.experimentId, experimentId), eq(runs.name, name)))
+    .orderBy(desc(runs.isLatest), desc(runs.attempt))
+    .limit(1)
+    .get();
+}
+
+/** Params, tags and latest metrics of one run, in insertion order like MLflow. */
+export async function getRunData(db: Db, runUuid: string) {
+  const [paramRows, tagRows, metricRows] = await db.batch([
+    db.select({ key: params.key, value: params.value }).from(params).where(eq(params.runUuid, runUuid)).orderBy(sql`rowid`),
+    db.select({ key: tags.key, value: tags.value }).from(tags).where(eq(tags.runUuid, runUuid)).orderBy(sql`rowid`),
+    db.select().from(latestMetrics).where(eq(latestMetrics.runUuid, runUuid)).orderBy(sql`rowid`),
+  ]);
+  return { params: paramRows, tags: tagRows, metrics: metricRows };
+}
+
+/** Keeps the last value given for each key. */
+export function dedupeLastWins(items: KeyValue[]): KeyValue[] {
+  return [...new Map(items.map((item) => [item.key, item])).values()];
+}

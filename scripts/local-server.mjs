@@ -1,0 +1,90 @@
+// Starts the Worker locally (wrangler dev + local D1 with migrations applied) and stops it cleanly.
+// Used by `npm start`, the Node-side tests and the benchmarks.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { createServer } from "node:net";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { offlineEnv } from "./wrangler-env.mjs";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** Applies the D1 migrations in drizzle/ to the local database kept under persistTo. */
+export function applyLocalMigrations(persistTo) {
+  const result = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo], {
+    cwd: ROOT,
+    env: offlineEnv({ CI: "true" }),
+    encoding: "utf8",
+  });
+  if (result.status !== 0) {
+    throw new Error(`applying local D1 migrations failed:\n${result.stdout}\n${result.stderr}`);
+  }
+}
+
+/**
+ * Starts `wrangler dev` on 127.0.0.1 and resolves once /health answers.
+ * options: port (default: a free one), persistTo (default .wrangler/state), vars ({NAME: value}),
+ * quiet (default true: wrangler's output is kept for error messages only).
+ */
+export async function startLocalServer(options = {}) {
+  const port = options.port ?? (await freePort());
+  const persistTo = resolve(options.persistTo ?? join(ROOT, ".wrangler", "state"));
+  mkdirSync(join(ROOT, "dist", "site"), { recursive: true });
+  applyLocalMigrations(persistTo);
+  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo, "--show-interactive-dev-session=false", "--log-level", options.logLevel ?? "warn"];
+  for (const [name, value] of Object.entries(options.vars ?? {})) args.push("--var", `${name}:${value}`);
+  const child = spawn(WRANGLER, args, {
+    cwd: ROOT,
+    env: offlineEnv(),
+    // Own process group, so that stopping it also stops workerd.
+    detached: true,
+    stdio: options.quiet === false ? ["ignore", "inherit", "inherit"] : ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk) => (output = (output + chunk).slice(-20_000)));
+  child.stderr?.on("data", (chunk) => (output = (output + chunk).slice(-20_000)));
+  const url = `http://127.0.0.1:${port}`;
+  let exited = false;
+  child.once("exit", () => (exited = true));
+
+  const stop = () =>
+    new Promise((resolveStop) => {
+      if (exited) return resolveStop();
+      child.once("exit", () => resolveStop());
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        return resolveStop();
+      }
+      setTimeout(() => {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {}
+      }, 5_000).unref();
+    });
+
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`wrangler dev exited before it was ready:\n${output}`);
+    try {
+      const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) });
+      if (response.ok) return { url, port, persistTo, stop, output: () => output };
+    } catch {}
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await stop();
+  throw new Error(`wrangler dev did not answer on ${url} in time:\n${output}`);
+}

@@ -1,0 +1,35 @@
+// `npm start`: local D1 (migrations applied), the API and the site on http://127.0.0.1:8787.
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT, startLocalServer } from "./local-server.mjs";
+
+const devVars = join(ROOT, ".dev.vars");
+if (!existsSync(devVars)) {
+  writeFileSync(devVars, `ADMIN_TOKEN=${randomBytes(24).toString("hex")}\n`, { mode: 0o600 });
+  console.log("Created .dev.vars with a new random ADMIN_TOKEN (git ignores it).");
+}
+const adminToken = readFileSync(devVars, "utf8").match(/^ADMIN_TOKEN=(.*)$/m)?.[1]?.trim();
+
+const port = Number(process.env.PORT ?? 8787);
+const server = await startLocalServer({ port, quiet: false, logLevel: "info" });
+
+console.log(`
+kdgat-tracker is running at ${server.url}
+  site:         ${server.url}/
+  MLflow API:   ${server.url}/api/2.0/mlflow/   (MLFLOW_TRACKING_URI=${server.url})
+  curl API:     ${server.url}/api/v1/
+  admin token:  ${adminToken}
+Mint a write token for jobs:
+  curl -s -X POST ${server.url}/api/v1/tokens -H 'Authorization: Bearer ${adminToken}' -H 'Content-Type: application/json' -d '{"name": "slurm"}'
+Ctrl-C stops everything.`);
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.on(signal, async () => {
+    if (stopping) return;
+    stopping = true;
+    await server.stop();
+    process.exit(0);
+  });
+}

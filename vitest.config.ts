@@ -1,0 +1,45 @@
+import { mkdirSync } from "node:fs";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+// wrangler.toml serves the built site from dist/site; the folder must exist before a build.
+mkdirSync("dist/site", { recursive: true });
+
+export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
+
+const migrations = await readD1Migrations("drizzle");
+
+export default defineConfig({
+    test: {
+      reporters: process.env.VITEST_JSON_REPORT
+        ? ["default", ["json", { outputFile: process.env.VITEST_JSON_REPORT }] as ["json", { outputFile: string }]]
+        : ["default"],
+      projects: [
+        {
+          plugins: [
+            cloudflareTest({
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: { TEST_MIGRATIONS: migrations, ADMIN_TOKEN: TEST_ADMIN_TOKEN },
+              },
+            }),
+          ],
+          test: {
+            name: "worker",
+            include: ["test/worker/**/*.test.ts"],
+            setupFiles: ["test/worker/apply-migrations.ts"],
+          },
+        },
+        {
+          test: {
+            name: "node",
+            include: ["test/domain/**/*.test.ts", "test/cli/**/*.test.ts", "test/site/**/*.test.ts"],
+            environment: "node",
+            testTimeout: 60_000,
+            hookTimeout: 120_000,
+            fileParallelism: false,
+          },
+        },
+      ],
+    },
+});
