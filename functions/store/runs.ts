@@ -4,7 +4,7 @@ import { experiments, latestMetrics, params, runs, tags, type RunStatus } from "
 import type { Db } from "../env";
 import { invalidParameter, notFound } from "../middleware/errors";
 import { LIMITS } from "../middleware/limits";
-import { runAtomically } from "./batch";
+import { runAtomically, type Statement } from "./batch";
 import { paramAndTagStatements, validateKeyValue } from "./log-batch";
 
 export type RunRow = typeof runs.$inferSelect;
@@ -125,4 +125,30 @@ export async function getRunData(db: Db, runUuid: string) {
 /** Keeps the last value given for each key. */
 export function dedupeLastWins(items: KeyValue[]): KeyValue[] {
   return [...new Map(items.map((item) => [item.key, item])).values()];
+}
+
+export interface RunInfoChanges {
+  status?: RunStatus;
+  endTime?: number | null;
+  name?: string;
+}
+
+/** The UPDATE for a run's status, end time or name (a rename also re-derives its KD-GAT columns). */
+export function runInfoUpdate(db: Db, runUuid: string, changes: RunInfoChanges) {
+  return db
+    .update(runs)
+    .set({
+      ...(changes.status !== undefined && { status: changes.status }),
+      ...(changes.endTime !== undefined && { endTime: changes.endTime }),
+      ...(changes.name !== undefined && { name: changes.name, ...identityColumns(changes.name) }),
+    })
+    .where(eq(runs.runUuid, runUuid));
+}
+
+/** Applies run info changes, with any extra statements (e.g. tags), in one transaction. */
+export async function updateRunInfo(db: Db, runUuid: string, changes: RunInfoChanges, extra: Statement[] = []): Promise<RunRow> {
+  await getActiveRun(db, runUuid);
+  const hasChanges = changes.status !== undefined || changes.endTime !== undefined || changes.name !== undefined;
+  await runAtomically(db, [...(hasChanges ? [runInfoUpdate(db, runUuid, changes)] : []), ...extra]);
+  return getRun(db, runUuid);
 }

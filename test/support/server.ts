@@ -1,0 +1,42 @@
+/**
+ * A real local tracker for Node-side tests (CLI, site) and benchmarks: `wrangler dev` with a fresh,
+ * migrated local D1 in a temporary folder, and a known admin token.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startLocalServer } from "../../scripts/local-server.mjs";
+
+export const TEST_ADMIN_TOKEN = "node-test-admin-token-0123456789abcdef";
+
+export interface TestServer {
+  url: string;
+  adminToken: string;
+  persistTo: string;
+  /** Mints a write token through the API. */
+  mintToken(name: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startTestServer(options: { persistTo?: string } = {}): Promise<TestServer> {
+  const persistTo = options.persistTo ?? mkdtempSync(join(tmpdir(), "kdgat-d1-"));
+  const server = await startLocalServer({ persistTo, vars: { ADMIN_TOKEN: TEST_ADMIN_TOKEN } });
+  return {
+    url: server.url,
+    adminToken: TEST_ADMIN_TOKEN,
+    persistTo,
+    async mintToken(name: string) {
+      const response = await fetch(`${server.url}/api/v1/tokens`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${TEST_ADMIN_TOKEN}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ name }),
+      });
+      if (!response.ok) throw new Error(`minting token failed: ${response.status} ${await response.text()}`);
+      return ((await response.json()) as { token: string }).token;
+    },
+    async stop() {
+      await server.stop();
+      if (!options.persistTo) rmSync(persistTo, { recursive: true, force: true });
+    },
+  };
+}
