@@ -3,7 +3,7 @@ import type { AppEnv } from "./env";
 import { v1Api } from "./api";
 import { ApiError, handleError } from "./middleware/errors";
 import { mlflowApi } from "./mlflow";
-import { openDb } from "./store/db";
+import { openDb, type RowCounter } from "./store/db";
 
 /** The MLflow version whose REST API this Worker speaks (the client checks /version). */
 export const MLFLOW_VERSION = "2.17.2";
@@ -11,8 +11,11 @@ export const MLFLOW_VERSION = "2.17.2";
 const app = new Hono<AppEnv>();
 
 app.use("*", async (c, next) => {
-  c.set("db", openDb(c.env.DB));
+  const rows: RowCounter = { rowsRead: 0, rowsWritten: 0 };
+  c.set("db", openDb(c.env.DB, rows));
   await next();
+  // What this request cost in D1 rows (D1 bills rows read and written); the benchmarks read it.
+  c.res.headers.append("Server-Timing", `d1;desc="rows_read=${rows.rowsRead} rows_written=${rows.rowsWritten}"`);
 });
 
 app.get("/health", (c) => c.text("OK"));
