@@ -20,6 +20,8 @@ function run(label, command, args) {
 const checks = [
   ["typecheck (worker)", bin("tsc"), ["-p", "tsconfig.json", "--noEmit"]],
   ["typecheck (node)", bin("tsc"), ["-p", "tsconfig.node.json", "--noEmit"]],
+  ["worker types match wrangler.toml", bin("wrangler"), ["types", "--check"]],
+  ["schema matches migrations", process.execPath, [join(ROOT, "scripts", "check-migrations.mjs")]],
   ["build CLI", bin("tsc"), ["-p", "tsconfig.cli.json"]],
   ["wrangler deploy --dry-run", bin("wrangler"), ["deploy", "--dry-run", "--outdir", join(resultsDir, "worker-bundle")]],
 ];

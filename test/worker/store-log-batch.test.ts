@@ -48,6 +48,12 @@ describe("store: runs and batched logging", () => {
     // 1000 point rows plus the latest-metric upserts of 4 keys.
     expect(rowsWritten / metrics.length).toBeLessThanOrEqual(1.02);
     expect(rowCounts(await logBatch(db, run.runUuid, { metrics })).rowsWritten).toBe(0);
+    // The per-request counter behind the Server-Timing header sees the same rows.
+    const counter = { rowsRead: 0, rowsWritten: 0 };
+    const shifted = metrics.map((m) => ({ ...m, step: m.step + 1000 }));
+    const direct = rowCounts(await logBatch(openDb(env.DB, counter), run.runUuid, { metrics: shifted }));
+    expect(counter.rowsWritten).toBe(direct.rowsWritten);
+    expect(counter.rowsWritten).toBeGreaterThanOrEqual(1000);
   });
 
   it("refuses a changed param and writes nothing of that batch", async () => {

@@ -1,0 +1,139 @@
+/**
+ * Writes of the /api/v1 curl API: experiments created on demand, attempts started from a
+ * config.json (with retry detection), bulk metric uploads and run ends.
+ */
+import { and, eq, sql } from "drizzle-orm";
+import { experiments, latestMetrics, params, runs, tags, type RunStatus } from "../db/schema";
+import type { Db } from "../env";
+import { invalidParameter } from "../middleware/errors";
+import { runAtomically, type Statement } from "./batch";
+import { metricStatements, paramAndTagStatements, type MetricPointInput } from "./log-batch";
+import { createRun, getLatestAttempt, updateRunInfo, type KeyValue, type RunRow } from "./runs";
+
+/** The experiment the pipeline logs to; /api/v1 uses it unless `?experiment=` names another. */
+export const PIPELINE_EXPERIMENT = "kd-gat-pipeline";
+
+/** Tag holding the Idempotency-Key of the PUT that started an attempt. */
+export const IDEMPOTENCY_TAG = "kdgat.idempotency_key";
+
+/** An identical PUT without a key is a retry only while its attempt is this young and untouched. */
+export const RETRY_WINDOW_MS = 10 * 60_000;
+
+/** Points per bulk statement: keeps each bound JSON array well under D1's 2 MB value limit. */
+const POINTS_PER_STATEMENT = 10_000;
+
+export async function findExperimentId(db: Db, name: string): Promise<number | undefined> {
+  const row = await db.select({ id: experiments.experimentId }).from(experiments).where(eq(experiments.name, name)).get();
+  return row?.id;
+}
+
+/** The experiment of this name, created when missing (artifacts under `mlflow-artifacts:/<id>`, like Default). */
+export async function ensureExperiment(db: Db, name: string): Promise<number> {
+  const existing = await findExperimentId(db, name);
+  if (existing !== undefined) return existing;
+  const now = Date.now();
+  await runAtomically(db, [
+    sql`insert into experiments (name, artifact_location, lifecycle_stage, creation_time, last_update_time)
+      values (${name}, '', 'active', ${now}, ${now}) on conflict (name) do nothing`,
+    sql`update experiments set artifact_location = 'mlflow-artifacts:/' || experiment_id where name = ${name} and artifact_location = ''`,
+  ]);
+  return (await findExperimentId(db, name))!;
+}
+
+export interface StartAttempt {
+  experimentId: number;
+  name: string;
+  params: KeyValue[];
+  tags: KeyValue[];
+  /** Explicit start time (backfill); absent means now. */
+  startTime?: number;
+  idempotencyKey?: string;
+}
+
+/**
+ * Starts a new attempt of a run id, unless the request repeats one already made. A PUT that is
+ * retried (curl --retry, a resubmitted script) must not create a second attempt, while a real
+ * re-run of the stage must. So an existing attempt is returned when:
+ *   - the request has an Idempotency-Key and an attempt of this run id was started with it (a
+ *     different config under the same key is refused: the key names one request);
+ *   - else the request gives `start_time` (backfill) and an attempt of this run id started at that
+ *     time with the same config exists: backfilling twice stores everything once;
+ *   - else the latest attempt has the same config, is still RUNNING, has logged no metric and
+ *     started within RETRY_WINDOW_MS: nothing can tell it from a retried request.
+ * Anything else is a new attempt (attempt N+1, now the latest).
+ */
+export async function startAttempt(db: Db, input: StartAttempt): Promise<{ run: RunRow; created: boolean }> {
+  const previous = await findRepeatedAttempt(db, input);
+  if (previous) return { run: previous, created: false };
+  const extraTags = input.idempotencyKey ? [{ key: IDEMPOTENCY_TAG, value: input.idempotencyKey }] : [];
+  const run = await createRun(db, {
+    experimentId: input.experimentId,
+    name: input.name,
+    startTime: input.startTime ?? Date.now(),
+    params: input.params,
+    tags: [...input.tags, ...extraTags],
+  });
+  return { run, created: true };
+}
+
+async function findRepeatedAttempt(db: Db, input: StartAttempt): Promise<RunRow | undefined> {
+  const sameName = and(eq(runs.experimentId, input.experimentId), eq(runs.name, input.name));
+  if (input.idempotencyKey) {
+    const keyed = await db
+      .select({ run: runs })
+      .from(runs)
+      .innerJoin(tags, and(eq(tags.runUuid, runs.runUuid), eq(tags.key, IDEMPOTENCY_TAG)))
+      .where(and(sameName, eq(tags.value, input.idempotencyKey)))
+      .get();
+    if (!keyed) return undefined;
+    if (!(await hasParams(db, keyed.run.runUuid, input.params))) {
+      throw invalidParameter(`Idempotency-Key '${input.idempotencyKey}' was already used for ${input.name} with a different config.`);
+    }
+    return keyed.run;
+  }
+  if (input.startTime !== undefined) {
+    const candidates = await db.select().from(runs).where(and(sameName, eq(runs.startTime, input.startTime))).all();
+    for (const run of candidates) if (await hasParams(db, run.runUuid, input.params)) return run;
+    return undefined;
+  }
+  const latest = await getLatestAttempt(db, input.experimentId, input.name);
+  if (!latest || latest.status !== "RUNNING" || Date.now() - latest.startTime > RETRY_WINDOW_MS) return undefined;
+  const logged = await db.select({ key: latestMetrics.key }).from(latestMetrics).where(eq(latestMetrics.runUuid, latest.runUuid)).limit(1).get();
+  if (logged) return undefined;
+  return (await hasParams(db, latest.runUuid, input.params)) ? latest : undefined;
+}
+
+/** Whether the run's params are exactly these. */
+async function hasParams(db: Db, runUuid: string, expected: KeyValue[]): Promise<boolean> {
+  const stored = await db.select({ key: params.key, value: params.value }).from(params).where(eq(params.runUuid, runUuid)).all();
+  const wanted = new Map(expected.map((p) => [p.key, p.value]));
+  return stored.length === wanted.size && stored.every((p) => wanted.get(p.key) === p.value);
+}
+
+/** Appends metric points in one transaction, however many: chunked statements in one batch. */
+export async function appendMetricPoints(db: Db, runUuid: string, points: MetricPointInput[]): Promise<D1Result[]> {
+  const statements: Statement[] = [];
+  for (let i = 0; i < points.length; i += POINTS_PER_STATEMENT) {
+    statements.push(...metricStatements(runUuid, points.slice(i, i + POINTS_PER_STATEMENT)));
+  }
+  return runAtomically(db, statements);
+}
+
+export type EndStatus = Extract<RunStatus, "FINISHED" | "FAILED" | "KILLED">;
+
+/** The pipeline's `status` tag for each terminal MLflow status. */
+export const STATUS_TAG: Record<EndStatus, string> = { FINISHED: "complete", FAILED: "failed", KILLED: "killed" };
+
+/**
+ * Ends an attempt: MLflow status and end time with the tags `status`, `end_time` (ISO 8601) and
+ * `error_msg`, in one transaction. Ending it again with the same status changes nothing.
+ */
+export async function endAttempt(db: Db, run: RunRow, end: { status: EndStatus; endTime: number; error?: string }): Promise<RunRow> {
+  if (run.status === end.status && run.endTime !== null) return run;
+  const endTags = [
+    { key: "status", value: STATUS_TAG[end.status] },
+    { key: "end_time", value: new Date(end.endTime).toISOString() },
+    ...(end.error !== undefined ? [{ key: "error_msg", value: end.error }] : []),
+  ];
+  return updateRunInfo(db, run.runUuid, { status: end.status, endTime: end.endTime }, paramAndTagStatements(run.runUuid, [], endTags));
+}
