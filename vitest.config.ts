@@ -21,6 +21,8 @@ export default defineConfig({
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
                 bindings: { TEST_MIGRATIONS: migrations, ADMIN_TOKEN: TEST_ADMIN_TOKEN },
+                // A tight write budget that the rate-limit test swaps in for WRITE_RATE_LIMITER.
+                ratelimits: { TEST_TIGHT_RATE_LIMITER: { simple: { limit: 3, period: 60 } } },
               },
             }),
           ],

@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { buildSite } from "./build-site.mjs";
 import { ROOT, startLocalServer } from "./local-server.mjs";
 
 const devVars = join(ROOT, ".dev.vars");
@@ -13,10 +14,15 @@ const adminToken = readFileSync(devVars, "utf8").match(/^ADMIN_TOKEN=(.*)$/m)?.[
 
 const port = Number(process.env.PORT ?? 8787);
 const server = await startLocalServer({ port, quiet: false, logLevel: "info" });
+// First start: build the leaderboard from this server's API; wrangler dev serves the new files.
+if (!existsSync(join(ROOT, "dist", "site", "index.html"))) {
+  console.log("Building the site (dist/site) from the running API...");
+  await buildSite({ apiUrl: server.url }).catch((error) => console.error(`Site build failed, the API still runs:\n${error.message}`));
+}
 
 console.log(`
 kdgat-tracker is running at ${server.url}
-  site:         ${server.url}/
+  site:         ${server.url}/   (rebuild: SITE_API_URL=${server.url} npm run build)
   MLflow API:   ${server.url}/api/2.0/mlflow/   (MLFLOW_TRACKING_URI=${server.url})
   curl API:     ${server.url}/api/v1/
   admin token:  ${adminToken}

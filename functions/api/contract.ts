@@ -161,6 +161,10 @@ export interface ExportedRun {
   end_time: number | null;
   artifact_uri: string;
   lifecycle_stage: "active" | "deleted";
+  /** When the run was soft-deleted (lifecycle_stage "deleted"), else null. */
+  deleted_time: number | null;
+  /** 1 for the first attempt of run_name in its experiment, counting up (kept by import). */
+  attempt: number;
   params: Record<string, string>;
   tags: Record<string, string>;
   /** Full history per key: [step, timestamp, value] in step order. */

@@ -5,7 +5,7 @@ import { ApiError } from "./errors";
 
 const CHALLENGE = { "WWW-Authenticate": 'Bearer realm="kdgat-tracker"' };
 
-function bearerToken(header: string | undefined): string | undefined {
+export function bearerToken(header: string | undefined): string | undefined {
   const match = header?.match(/^Bearer[ ]+([A-Za-z0-9._~+/=-]{1,512})[ ]*$/i);
   return match?.[1];
 }

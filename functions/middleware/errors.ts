@@ -1,3 +1,4 @@
+import { DrizzleQueryError } from "drizzle-orm";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -52,7 +53,9 @@ export function handleError(error: Error, c: Context): Response {
     const status = error.status === 413 ? 413 : ERROR_STATUS[code];
     return c.json({ error_code: code, message: error.message || "Bad request" }, status as ContentfulStatusCode);
   }
-  // Never echo internals (they may hold request data); log them for `wrangler tail`.
-  console.error(`unhandled error on ${c.req.method} ${new URL(c.req.url).pathname}:`, error);
+  // Never echo internals (they may hold request data); log them for `wrangler tail`, but not a failed
+  // query's bound values (token hashes, user data): its SQL and cause say what went wrong.
+  const logged = error instanceof DrizzleQueryError ? { query: error.query, cause: error.cause } : error;
+  console.error(`unhandled error on ${c.req.method} ${new URL(c.req.url).pathname}:`, logged);
   return c.json({ error_code: "INTERNAL_ERROR", message: "Internal error" }, 500);
 }

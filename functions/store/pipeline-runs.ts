@@ -2,12 +2,14 @@
  * Writes of the /api/v1 curl API: experiments created on demand, attempts started from a
  * config.json (with retry detection), bulk metric uploads and run ends.
  */
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { experiments, latestMetrics, params, runs, tags, type RunStatus } from "../db/schema";
 import type { Db } from "../env";
 import { invalidParameter } from "../middleware/errors";
+import { LIMITS } from "../middleware/limits";
 import { runAtomically, type Statement } from "./batch";
-import { metricStatements, paramAndTagStatements, type MetricPointInput } from "./log-batch";
+import { createExperiment } from "./experiments";
+import { metricStatements, paramAndTagStatements, validateKeyValue, type MetricPointInput } from "./log-batch";
 import { createRun, getLatestAttempt, updateRunInfo, type KeyValue, type RunRow } from "./runs";
 
 /** The experiment the pipeline logs to; /api/v1 uses it unless `?experiment=` names another. */
@@ -27,26 +29,28 @@ export async function findExperimentId(db: Db, name: string): Promise<number | u
   return row?.id;
 }
 
-/** The experiment of this name, created when missing (artifacts under `mlflow-artifacts:/<id>`, like Default). */
+/** The experiment of this name, created when missing (a concurrent creation is not an error). */
 export async function ensureExperiment(db: Db, name: string): Promise<number> {
   const existing = await findExperimentId(db, name);
   if (existing !== undefined) return existing;
-  const now = Date.now();
-  await runAtomically(db, [
-    sql`insert into experiments (name, artifact_location, lifecycle_stage, creation_time, last_update_time)
-      values (${name}, '', 'active', ${now}, ${now}) on conflict (name) do nothing`,
-    sql`update experiments set artifact_location = 'mlflow-artifacts:/' || experiment_id where name = ${name} and artifact_location = ''`,
-  ]);
-  return (await findExperimentId(db, name))!;
+  try {
+    return await createExperiment(db, name, []);
+  } catch (error) {
+    const created = await findExperimentId(db, name);
+    if (created === undefined) throw error;
+    return created;
+  }
 }
 
 export interface StartAttempt {
-  experimentId: number;
+  /** Experiment name: created when missing, once the request is known to be valid. */
+  experiment: string;
   name: string;
   params: KeyValue[];
   tags: KeyValue[];
-  /** Explicit start time (backfill); absent means now. */
-  startTime?: number;
+  startTime: number;
+  /** Whether the request gave the start time (a backfill), which then identifies the attempt. */
+  startTimeIsExplicit: boolean;
   idempotencyKey?: string;
 }
 
@@ -63,21 +67,24 @@ export interface StartAttempt {
  * Anything else is a new attempt (attempt N+1, now the latest).
  */
 export async function startAttempt(db: Db, input: StartAttempt): Promise<{ run: RunRow; created: boolean }> {
-  const previous = await findRepeatedAttempt(db, input);
+  for (const p of input.params) validateKeyValue("param", p, LIMITS.maxParamValueLength);
+  for (const t of input.tags) validateKeyValue("tag", t, LIMITS.maxTagValueLength);
+  const experimentId = await ensureExperiment(db, input.experiment);
+  const previous = await findRepeatedAttempt(db, experimentId, input);
   if (previous) return { run: previous, created: false };
   const extraTags = input.idempotencyKey ? [{ key: IDEMPOTENCY_TAG, value: input.idempotencyKey }] : [];
   const run = await createRun(db, {
-    experimentId: input.experimentId,
+    experimentId,
     name: input.name,
-    startTime: input.startTime ?? Date.now(),
+    startTime: input.startTime,
     params: input.params,
     tags: [...input.tags, ...extraTags],
   });
   return { run, created: true };
 }
 
-async function findRepeatedAttempt(db: Db, input: StartAttempt): Promise<RunRow | undefined> {
-  const sameName = and(eq(runs.experimentId, input.experimentId), eq(runs.name, input.name));
+async function findRepeatedAttempt(db: Db, experimentId: number, input: StartAttempt): Promise<RunRow | undefined> {
+  const sameName = and(eq(runs.experimentId, experimentId), eq(runs.name, input.name));
   if (input.idempotencyKey) {
     const keyed = await db
       .select({ run: runs })
@@ -91,12 +98,12 @@ async function findRepeatedAttempt(db: Db, input: StartAttempt): Promise<RunRow 
     }
     return keyed.run;
   }
-  if (input.startTime !== undefined) {
+  if (input.startTimeIsExplicit) {
     const candidates = await db.select().from(runs).where(and(sameName, eq(runs.startTime, input.startTime))).all();
     for (const run of candidates) if (await hasParams(db, run.runUuid, input.params)) return run;
     return undefined;
   }
-  const latest = await getLatestAttempt(db, input.experimentId, input.name);
+  const latest = await getLatestAttempt(db, experimentId, input.name);
   if (!latest || latest.status !== "RUNNING" || Date.now() - latest.startTime > RETRY_WINDOW_MS) return undefined;
   const logged = await db.select({ key: latestMetrics.key }).from(latestMetrics).where(eq(latestMetrics.runUuid, latest.runUuid)).limit(1).get();
   if (logged) return undefined;

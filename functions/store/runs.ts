@@ -1,6 +1,6 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import { parseRunId } from "../domain/run-id";
-import { experiments, latestMetrics, params, runs, tags, type RunStatus } from "../db/schema";
+import { experiments, latestMetrics, metrics, params, runs, tags, type RunStatus } from "../db/schema";
 import type { Db } from "../env";
 import { invalidParameter, notFound } from "../middleware/errors";
 import { LIMITS } from "../middleware/limits";
@@ -151,4 +151,32 @@ export async function updateRunInfo(db: Db, runUuid: string, changes: RunInfoCha
   const hasChanges = changes.status !== undefined || changes.endTime !== undefined || changes.name !== undefined;
   await runAtomically(db, [...(hasChanges ? [runInfoUpdate(db, runUuid, changes)] : []), ...extra]);
   return getRun(db, runUuid);
+}
+
+/** Soft delete (lifecycle "deleted", with the time) or restore of one run. */
+export async function setRunLifecycle(db: Db, runUuid: string, stage: "active" | "deleted"): Promise<void> {
+  await getRun(db, runUuid);
+  await db
+    .update(runs)
+    .set({ lifecycleStage: stage, deletedTime: stage === "deleted" ? Date.now() : null })
+    .where(eq(runs.runUuid, runUuid));
+}
+
+/** Removes a tag of an active run; RESOURCE_DOES_NOT_EXIST when the run has no such tag. */
+export async function deleteRunTag(db: Db, runUuid: string, key: string): Promise<void> {
+  await getActiveRun(db, runUuid);
+  const deleted = await db
+    .delete(tags)
+    .where(and(eq(tags.runUuid, runUuid), eq(tags.key, key)))
+    .returning({ key: tags.key });
+  if (deleted.length === 0) throw notFound(`No tag with name: ${key} in run with id ${runUuid}`);
+}
+
+/** Every point of one metric of a run, by step then timestamp (empty for an unknown run or key). */
+export async function getMetricHistory(db: Db, runUuid: string, key: string) {
+  return db
+    .select({ key: metrics.key, value: metrics.value, isNan: metrics.isNan, timestamp: metrics.timestamp, step: metrics.step })
+    .from(metrics)
+    .where(and(eq(metrics.runUuid, runUuid), eq(metrics.key, key)))
+    .orderBy(metrics.step, metrics.timestamp, metrics.value);
 }

@@ -1,6 +1,7 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import { apiTokens } from "../db/schema";
 import type { Db } from "../env";
+import { alreadyExists, notFound } from "../middleware/errors";
 
 /** last_used_at is refreshed at most this often, so a busy token does not cost a write per request. */
 const TOUCH_INTERVAL_MS = 60_000;
@@ -22,4 +23,49 @@ export async function touchToken(db: Db, name: string, lastUsedAt: number | null
   const now = Date.now();
   if (lastUsedAt !== null && now - lastUsedAt < TOUCH_INTERVAL_MS) return;
   await db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.name, name));
+}
+
+/** 32 random bytes, base64url, with a prefix that makes a leaked token easy to recognise. */
+function newTokenSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return `kdgat_${btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "")}`;
+}
+
+/**
+ * Mints a token under a name; only its SHA-256 hash is stored. A revoked name may be minted again
+ * (the row is replaced); a live one is RESOURCE_ALREADY_EXISTS.
+ */
+export async function mintToken(db: Db, name: string): Promise<string> {
+  const token = newTokenSecret();
+  const tokenHash = await sha256Hex(token);
+  const now = Date.now();
+  const written = await db
+    .insert(apiTokens)
+    .values({ name, tokenHash, createdAt: now })
+    .onConflictDoUpdate({
+      target: apiTokens.name,
+      set: { tokenHash, createdAt: now, lastUsedAt: null, revokedAt: null },
+      setWhere: sql`${apiTokens.revokedAt} is not null`,
+    })
+    .returning({ name: apiTokens.name });
+  if (written.length === 0) throw alreadyExists(`A live token named '${name}' already exists; revoke it first.`);
+  return token;
+}
+
+export async function listTokens(db: Db) {
+  return db
+    .select({ name: apiTokens.name, createdAt: apiTokens.createdAt, lastUsedAt: apiTokens.lastUsedAt, revokedAt: apiTokens.revokedAt })
+    .from(apiTokens)
+    .orderBy(asc(apiTokens.name))
+    .all();
+}
+
+/** Revokes a token (keeping the first revocation time); RESOURCE_DOES_NOT_EXIST for an unknown name. */
+export async function revokeToken(db: Db, name: string): Promise<void> {
+  const rows = await db
+    .update(apiTokens)
+    .set({ revokedAt: sql`coalesce(${apiTokens.revokedAt}, ${Date.now()})` })
+    .where(eq(apiTokens.name, name))
+    .returning({ name: apiTokens.name });
+  if (rows.length === 0) throw notFound(`No token named '${name}'.`);
 }

@@ -16,7 +16,7 @@ import {
   type PyJson,
 } from "../../functions/domain/index.js";
 
-const fixture = (name: string) => readFileSync(new URL(`../../../shared/reference/fixtures/${name}`, import.meta.url), "utf8");
+const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), "utf8");
 
 describe("run ids", () => {
   it("parses and formats the deterministic id", () => {

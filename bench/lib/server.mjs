@@ -1,0 +1,113 @@
+// Starting and stopping the Worker for a benchmark: a throw-away local D1 under a temp directory,
+// the admin token set, and the server always stopped (also on errors and on Ctrl-C).
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startLocalServer } from "../../scripts/local-server.mjs";
+
+export const ADMIN_TOKEN = `bench-${randomBytes(12).toString("hex")}`;
+
+/** Vars for every benchmark server (the write rate limit stays as wrangler.toml sets it). */
+export const BENCH_VARS = { ADMIN_TOKEN };
+
+/** A fresh temp directory for a local D1 (removed by the caller with removeDir). */
+export function tempStateDir(label) {
+  return mkdtempSync(join(tmpdir(), `kdgat-bench-${label}-`));
+}
+
+export function removeDir(dir) {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const running = new Set();
+let handlersInstalled = false;
+function installSignalHandlers() {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  for (const signal of ["SIGINT", "SIGTERM"]) {
+    process.once(signal, async () => {
+      await Promise.allSettled([...running].map((server) => server.stop()));
+      process.exit(130);
+    });
+  }
+}
+
+/**
+ * Runs fn(server) against a started `wrangler dev` ({url, stop, ...}) and stops the server afterwards,
+ * whatever happens. options: persistTo (default a fresh temp dir, removed afterwards), vars.
+ * @template T
+ * @param {{persistTo?: string, vars?: Record<string,string>, label?: string}} options
+ * @param {(server: {url: string, persistTo: string, reloads: () => number}) => Promise<T>} fn
+ * @returns {Promise<T>}
+ */
+export async function withServer(options, fn) {
+  installSignalHandlers();
+  const ownDir = !options.persistTo;
+  const persistTo = options.persistTo ?? tempStateDir(options.label ?? "db");
+  let server;
+  // wrangler's debug log goes next to the database, so that reloads during a run can be counted.
+  const previousLogPath = process.env.WRANGLER_LOG_PATH;
+  const logDir = join(persistTo, "wrangler-logs");
+  process.env.WRANGLER_LOG_PATH = logDir;
+  try {
+    server = await startLocalServer({ persistTo, vars: { ...BENCH_VARS, ...options.vars } });
+    running.add(server);
+    return await fn({ ...server, reloads: () => countReloads(logDir) });
+  } finally {
+    if (previousLogPath === undefined) delete process.env.WRANGLER_LOG_PATH;
+    else process.env.WRANGLER_LOG_PATH = previousLogPath;
+    if (server) {
+      await server.stop();
+      running.delete(server);
+    }
+    if (ownDir) removeDir(persistTo);
+  }
+}
+
+/**
+ * How many times wrangler reloaded the Worker so far (it watches the sources and the assets directory
+ * dist/site, so another engineer's build can restart it mid-run; non-GET requests in flight then get
+ * a 503 "Your worker restarted mid-request").
+ */
+function countReloads(logDir) {
+  let count = 0;
+  try {
+    for (const file of readdirSync(logDir)) count += readFileSync(join(logDir, file), "utf8").split("Reloading local server").length - 1;
+  } catch {}
+  return count;
+}
+
+/**
+ * CPU seconds used so far by the processes of the server whose local D1 is under persistTo (the
+ * wrangler Node process and the workerd it runs), by command name, read from /proc (Linux only).
+ * Sampled before and after a load phase, it shows where the server's CPU goes.
+ * @returns {Record<string, number>}
+ */
+export function serverCpuSeconds(persistTo) {
+  const stats = [];
+  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const close = stat.lastIndexOf(")");
+      const comm = stat.slice(stat.indexOf("(") + 1, close);
+      const fields = stat.slice(close + 2).split(" "); // fields[0] is state (field 3)
+      stats.push({ pid, comm, pgid: fields[2], cpu: (Number(fields[11]) + Number(fields[12])) / 100 });
+    } catch {}
+  }
+  const leader = stats.find((p) => {
+    try {
+      return p.pid === p.pgid && readFileSync(`/proc/${p.pid}/cmdline`, "utf8").includes(persistTo);
+    } catch {
+      return false;
+    }
+  });
+  const byName = {};
+  for (const p of stats) if (leader && p.pgid === leader.pgid) byName[p.comm] = (byName[p.comm] ?? 0) + p.cpu;
+  return byName;
+}
+
+/** The difference of two serverCpuSeconds samples. */
+export function cpuDelta(before, after) {
+  return Object.fromEntries(Object.keys(after).map((name) => [name, Number((after[name] - (before[name] ?? 0)).toFixed(2))]));
+}

@@ -1,0 +1,48 @@
+/** `kdgat backfill`: every new-layout run folder becomes a finished run in the tracker. */
+import { existsSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { ApiClient, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
+import { Backfiller, printBackfillReport, type BackfillResult } from "../backfill/backfill.js";
+import { findNewLayoutRuns } from "../backfill/run-folder.js";
+import { EXIT_FAILED, EXIT_OK, UsageError } from "../errors.js";
+import { startProgress } from "../progress.js";
+
+interface BackfillFlags extends ConnectionFlags {
+  root: string;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+/** Run ids per progress step: small enough to show movement, large enough to keep requests in flight. */
+const PROGRESS_STEP = 20;
+
+export function registerBackfill(program: Command): void {
+  const command = program
+    .command("backfill")
+    .description("log every {dataset}/{name}/ run folder under --root in the tracker (config, metrics, times); safe to re-run")
+    .requiredOption("--root <dir>", "the experimentruns folder (absolute or relative)")
+    .option("--dry-run", "show what would be sent; send nothing")
+    .option("--json", "print the report as JSON");
+  withConnectionOptions(command).action(async (flags: BackfillFlags) => {
+    process.exitCode = await backfill(flags);
+  });
+}
+
+async function backfill(flags: BackfillFlags): Promise<number> {
+  const root = resolve(flags.root);
+  if (!existsSync(root) || !statSync(root).isDirectory()) throw new UsageError(`--root ${flags.root}: no such folder`);
+  const { runIds, skipped } = findNewLayoutRuns(root);
+  const backfiller = await Backfiller.create(ApiClient.fromFlags(flags), root, { dryRun: flags.dryRun });
+  const progress = flags.json ? undefined : startProgress("backfilling", runIds.length);
+  for (let start = 0; start < runIds.length; start += PROGRESS_STEP) {
+    const batch = runIds.slice(start, start + PROGRESS_STEP);
+    await backfiller.run(batch);
+    progress?.increment(batch.length);
+  }
+  progress?.stop();
+  const results: BackfillResult[] = [...skipped.map((s) => ({ run_id: s.path, status: "skipped" as const, detail: s.reason })), ...backfiller.results];
+  if (flags.json) process.stdout.write(`${JSON.stringify({ root, runs: results }, null, 2)}\n`);
+  else printBackfillReport(results);
+  return results.some((r) => r.status === "failed") ? EXIT_FAILED : EXIT_OK;
+}

@@ -1,0 +1,42 @@
+/** `kdgat export`: every page of GET /api/v1/export merged into one ExportDocument (snapshot, backup). */
+import { renameSync, writeFileSync } from "node:fs";
+import type { Command } from "commander";
+import type { ExportDocument } from "../../functions/api/contract.js";
+import { ApiClient, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
+
+interface ExportFlags extends ConnectionFlags {
+  out?: string;
+}
+
+export function registerExport(program: Command): void {
+  const command = program
+    .command("export")
+    .description("write the whole tracker (experiments, runs, params, tags, metric histories) as one JSON document")
+    .option("--out <file>", "write to this file (atomically) instead of stdout");
+  withConnectionOptions(command).action(async (flags: ExportFlags) => {
+    const document = await exportAll(ApiClient.fromFlags(flags));
+    const text = `${JSON.stringify(document)}\n`;
+    if (!flags.out) {
+      process.stdout.write(text);
+      return;
+    }
+    // Never leave a half-written backup where the old one was.
+    const partial = `${flags.out}.partial`;
+    writeFileSync(partial, text);
+    renameSync(partial, flags.out);
+    process.stderr.write(`exported ${document.experiments.length} experiment(s), ${document.runs.length} run(s) to ${flags.out}\n`);
+  });
+}
+
+export async function exportAll(client: ApiClient): Promise<ExportDocument> {
+  const first = await client.json<ExportDocument>("GET", "/api/v1/export", { auth: false });
+  const experiments = new Map(first.experiments.map((e) => [e.experiment_id, e]));
+  const runs = [...first.runs];
+  for (let token = first.next_page_token; token; ) {
+    const page = await client.json<ExportDocument>("GET", "/api/v1/export", { query: { page_token: token }, auth: false });
+    for (const experiment of page.experiments) experiments.set(experiment.experiment_id, experiment);
+    runs.push(...page.runs);
+    token = page.next_page_token;
+  }
+  return { format: first.format, version: first.version, exported_at: first.exported_at, experiments: [...experiments.values()], runs };
+}

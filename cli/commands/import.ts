@@ -1,0 +1,49 @@
+/** `kdgat import <file>`: recreates an export in a tracker, POSTed in pages (admin token). */
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import type { ExportDocument } from "../../functions/api/contract.js";
+import { ApiClient, withAdminTokenOption, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
+import { UsageError } from "../errors.js";
+
+/** Serialized runs per page: keeps each request well under the API's upload limit. */
+const MAX_PAGE_BYTES = 512 * 1024;
+
+export function registerImport(program: Command): void {
+  const command = program
+    .command("import")
+    .description("load an export document (from kdgat export) into the tracker; needs the admin token")
+    .argument("<file>", "an export document");
+  withAdminTokenOption(withConnectionOptions(command)).action(async (file: string, flags: ConnectionFlags) => {
+    let document: ExportDocument;
+    try {
+      document = JSON.parse(readFileSync(file, "utf8")) as ExportDocument;
+    } catch (error) {
+      throw new UsageError(`${file}: not a readable export document (${(error as Error).message})`);
+    }
+    if (document.format !== "kdgat-export") throw new UsageError(`${file}: not a kdgat export (format '${document.format}')`);
+    const pages = paginate(document);
+    const client = ApiClient.forAdmin(flags);
+    for (const page of pages) await client.json("POST", "/api/v1/import", { body: page });
+    process.stderr.write(`imported ${document.experiments.length} experiment(s), ${document.runs.length} run(s) in ${pages.length} request(s)\n`);
+  });
+}
+
+/** Pages of the document: every page carries the experiments, runs are split by size. */
+export function paginate(document: ExportDocument): ExportDocument[] {
+  const { next_page_token: _ignored, runs, ...head } = document;
+  const pages: ExportDocument[] = [];
+  let current: ExportDocument["runs"] = [];
+  let bytes = 0;
+  for (const run of runs) {
+    const size = JSON.stringify(run).length;
+    if (current.length > 0 && bytes + size > MAX_PAGE_BYTES) {
+      pages.push({ ...head, runs: current });
+      current = [];
+      bytes = 0;
+    }
+    current.push(run);
+    bytes += size;
+  }
+  pages.push({ ...head, runs: current });
+  return pages;
+}

@@ -1,0 +1,134 @@
+/** `kdgat migrate`: old 8-level layout -> new 2-level layout, with dry run, crash-safe execute and rollback. */
+import { existsSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { OLD_LAYOUT_ROOT } from "../../functions/domain/index.js";
+import { ApiClient, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
+import { Backfiller, printBackfillReport, type BackfillResult } from "../backfill/backfill.js";
+import { EXIT_FAILED, EXIT_OK, UsageError } from "../errors.js";
+import { startProgress } from "../progress.js";
+import { executeMigration, rollbackMigration, type FolderResult } from "../migrate/apply.js";
+import { foldMoves, Journal } from "../migrate/journal.js";
+import { planMigration } from "../migrate/plan.js";
+
+interface MigrateFlags extends ConnectionFlags {
+  root: string;
+  dryRun?: boolean;
+  execute?: boolean;
+  rollback?: boolean;
+  backfill?: boolean;
+  json?: boolean;
+}
+
+export function registerMigrate(program: Command): void {
+  const command = program
+    .command("migrate")
+    .description("move experimentruns/ from the old automotive/... layout to {dataset}/{run name}/")
+    .requiredOption("--root <dir>", "the experimentruns folder (absolute or relative)")
+    .option("--dry-run", "list what would move, conflicts and unmappable folders; change nothing")
+    .option("--execute", "move the folders (journaled: re-run after a crash to finish)")
+    .option("--rollback", "put every moved folder back where it was")
+    .option("--backfill", "with --execute: log each migrated run in the tracker as it is moved")
+    .option("--json", "print a machine-readable plan or report");
+  withConnectionOptions(command).action(async (flags: MigrateFlags) => {
+    process.exitCode = await migrate(flags);
+  });
+}
+
+async function migrate(flags: MigrateFlags): Promise<number> {
+  const modes = [flags.dryRun, flags.execute, flags.rollback].filter(Boolean).length;
+  if (modes !== 1) throw new UsageError("choose exactly one of --dry-run, --execute, --rollback");
+  if (flags.backfill && !flags.execute) throw new UsageError("--backfill goes with --execute");
+  const root = resolve(flags.root);
+  if (!existsSync(root) || !statSync(root).isDirectory()) throw new UsageError(`--root ${flags.root}: no such folder`);
+  const hasJournal = existsSync(Journal.pathIn(root));
+  if (!flags.rollback && !existsSync(resolve(root, OLD_LAYOUT_ROOT)) && !hasJournal) {
+    throw new UsageError(`${root} has no ${OLD_LAYOUT_ROOT}/ folder: --root must be the experimentruns folder`);
+  }
+  const mode = flags.dryRun ? "dry-run" : flags.execute ? "execute" : "rollback";
+  const progress = flags.json ? undefined : (total: number) => startProgress(flags.rollback ? "restoring" : "moving", total);
+
+  if (flags.dryRun) {
+    const plan = planMigration(root);
+    const pending = [...foldMoves(Journal.read(root)).values()].filter((m) => m.state === "intent" || m.state === "undo-intent");
+    const results: FolderResult[] = plan.map((entry) => ({ ...entry, status: entry.status }));
+    return report({ mode, root, results, pendingFromCrash: pending.length }, flags.json);
+  }
+  if (flags.rollback) {
+    if (!hasJournal) {
+      return report({ mode, root, results: [], note: `no migration journal in ${root}: nothing to roll back` }, flags.json);
+    }
+    const { results, archived } = await rollbackMigration(root, { progress });
+    return report({ mode, root, results, note: archived ? `journal archived as ${archived}` : "some folders could not be restored: fix them and run --rollback again" }, flags.json);
+  }
+  const backfiller = flags.backfill ? await Backfiller.create(ApiClient.fromFlags(flags), root) : undefined;
+  const results = await executeMigration(root, { progress, onMoved: backfiller ? (runIds) => backfiller.run(runIds).then(() => undefined) : undefined });
+  return report({ mode, root, results, backfill: backfiller?.results }, flags.json);
+}
+
+interface MigrationReport {
+  mode: "dry-run" | "execute" | "rollback";
+  root: string;
+  results: FolderResult[];
+  pendingFromCrash?: number;
+  note?: string;
+  backfill?: BackfillResult[];
+}
+
+const LABELS: Record<FolderResult["status"], string> = {
+  move: "would move",
+  moved: "moved",
+  restored: "restored",
+  "target-exists": "skipped",
+  duplicate: "failed",
+  unmappable: "failed",
+  failed: "failed",
+};
+
+function summarize(results: FolderResult[]) {
+  const count = (label: string) => results.filter((r) => LABELS[r.status] === label).length;
+  return {
+    total: results.length,
+    migrated: count("would move") + count("moved") + count("restored"),
+    skipped: count("skipped"),
+    failed: count("failed"),
+  };
+}
+
+function report(outcome: MigrationReport, json = false): number {
+  const summary = summarize(outcome.results);
+  const backfillFailed = outcome.backfill?.some((r) => r.status === "failed") ?? false;
+  const exitCode = summary.failed > 0 || backfillFailed ? EXIT_FAILED : EXIT_OK;
+  if (json) {
+    const folders = outcome.results.map(({ from, to, status, reason }) => ({ from, to, status, ...(reason ? { reason } : {}) }));
+    process.stdout.write(`${JSON.stringify({ mode: outcome.mode, root: outcome.root, folders, summary, ...(outcome.note ? { note: outcome.note } : {}), ...(outcome.pendingFromCrash ? { pending_from_crash: outcome.pendingFromCrash } : {}), ...(outcome.backfill ? { backfill: outcome.backfill } : {}) }, null, 2)}\n`);
+    return exitCode;
+  }
+  const lines = outcome.results.map((r) => {
+    const target = r.to ? ` -> ${r.to}` : "";
+    return `${LABELS[r.status].padEnd(10)} ${r.from}${target}${r.reason ? `: ${r.reason}` : ""}`;
+  });
+  if (outcome.pendingFromCrash) lines.push(`note: an interrupted migration left ${outcome.pendingFromCrash} move(s) open; --execute finishes them, --rollback undoes them`);
+  if (outcome.note) lines.push(outcome.note);
+  const verb = outcome.mode === "dry-run" ? "to migrate" : outcome.mode === "rollback" ? "restored" : "migrated";
+  lines.push(`Summary: total ${summary.total}, ${verb} ${summary.migrated}, skipped ${summary.skipped}, failed ${summary.failed}`);
+  process.stdout.write(`${lines.join("\n")}\n`);
+  if (outcome.backfill) printBackfillReport(outcome.backfill);
+  printNextSteps(outcome, summary.migrated);
+  return exitCode;
+}
+
+function printNextSteps(outcome: MigrationReport, migrated: number): void {
+  const root = JSON.stringify(outcome.root);
+  const steps =
+    outcome.mode === "dry-run"
+      ? [`kdgat migrate --root ${root} --execute            # move them (re-run it if interrupted)`]
+      : outcome.mode === "execute" && migrated > 0
+        ? [
+            ...(outcome.backfill ? [] : [`kdgat backfill --root ${root}             # log the migrated runs in the tracker`]),
+            `kdgat migrate --root ${root} --rollback           # put every moved folder back`,
+            `when satisfied, delete ${outcome.root}/${OLD_LAYOUT_ROOT}/ yourself (what is left there was not migrated)`,
+          ]
+        : [];
+  if (steps.length > 0) process.stdout.write(`Next steps:\n${steps.map((s) => `  ${s}`).join("\n")}\n`);
+}

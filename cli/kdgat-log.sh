@@ -1,0 +1,235 @@
+#!/bin/sh
+# kdgat-log.sh: log a pipeline stage to kdgat-tracker from a SLURM job with nothing but curl.
+#
+#   kdgat-log.sh start  <run-id> <config.json>           start a new attempt (RUNNING)
+#   kdgat-log.sh metric <run-id> <key> <value> [step]    one metric point (step defaults to 0)
+#   kdgat-log.sh csv    <run-id> <metrics.csv>           a Lightning metrics.csv as metric history
+#   kdgat-log.sh end    <run-id> FINISHED|FAILED|KILLED [message]
+#   kdgat-log.sh flush                                   send what an outage left in the spool
+#
+# Environment: KDGAT_API (default http://127.0.0.1:8787), KDGAT_TOKEN (a write token, required),
+# KDGAT_SPOOL (default $HOME/.kdgat-spool), KDGAT_RETRIES (default 4), KDGAT_RETRY_DELAY (first
+# backoff in seconds, default 1, doubling), KDGAT_TIMEOUT (seconds per request, default 30).
+#
+# Nothing is lost in a network outage: a request the tracker does not take after the retries is
+# spooled (in order) and sent before the next request, or by `flush`. Every request is idempotent
+# when re-sent: `start` carries an Idempotency-Key, metric points and CSV rows carry timestamps
+# fixed when the command ran, `end` carries its end time. A job never fails because the tracker is
+# down (exit 0, with a warning); it exits 1 when the tracker rejects a request, 2 on usage errors.
+set -u
+
+API=${KDGAT_API:-http://127.0.0.1:8787}
+API=${API%/}
+SPOOL=${KDGAT_SPOOL:-${HOME:-/tmp}/.kdgat-spool}
+RETRIES=${KDGAT_RETRIES:-4}
+RETRY_DELAY=${KDGAT_RETRY_DELAY:-1}
+TIMEOUT=${KDGAT_TIMEOUT:-30}
+WORK=${TMPDIR:-/tmp}/kdgat-log.$$
+LOCKED=
+
+usage() {
+  sed -n '3,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+die() {
+  echo "kdgat-log: $*" >&2
+  exit 2
+}
+cleanup() {
+  rm -rf "$WORK"
+  [ -n "$LOCKED" ] && rmdir "$SPOOL/.lock" 2>/dev/null
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Milliseconds since the epoch (GNU date), else seconds * 1000.
+now_ms() {
+  ms=$(date +%s%3N 2>/dev/null)
+  case $ms in '' | *[!0-9]*) echo "$(date +%s)000" ;; *) echo "$ms" ;; esac
+}
+
+check_run_id() {
+  case $1 in
+    */*/* | /* | */ | *[!A-Za-z0-9._/-]* | .* | */.*) die "invalid run id '$1' (expected {dataset}/{name})" ;;
+    */*) ;;
+    *) die "invalid run id '$1' (expected {dataset}/{name})" ;;
+  esac
+}
+
+# One request; prints the HTTP status (000 when the tracker could not be reached).
+send_once() { # method path content-type idempotency-key body-file
+  if [ -n "$4" ]; then
+    curl -sS -o "$WORK/response" -w '%{http_code}' --max-time "$TIMEOUT" -X "$1" -H "Authorization: Bearer $KDGAT_TOKEN" \
+      -H "Content-Type: $3" -H "Idempotency-Key: $4" --data-binary "@$5" "$API$2" 2>/dev/null || true
+  else
+    curl -sS -o "$WORK/response" -w '%{http_code}' --max-time "$TIMEOUT" -X "$1" -H "Authorization: Bearer $KDGAT_TOKEN" \
+      -H "Content-Type: $3" --data-binary "@$5" "$API$2" 2>/dev/null || true
+  fi
+}
+
+# Returns 0 when delivered, 1 when the tracker stayed unreachable (or 5xx), 2 when it rejected it.
+deliver() {
+  attempt=0
+  delay=$RETRY_DELAY
+  while :; do
+    code=$(send_once "$@")
+    case $code in
+      2??) return 0 ;;
+      000 | 5?? | 408 | 429) ;;
+      *)
+        echo "kdgat-log: $1 $2 rejected (HTTP $code): $(cat "$WORK/response" 2>/dev/null)" >&2
+        return 2
+        ;;
+    esac
+    attempt=$((attempt + 1))
+    [ "$attempt" -gt "$RETRIES" ] && return 1
+    sleep "$delay"
+    delay=$((delay * 2))
+  done
+}
+
+# The spool is shared by the jobs of a user: one at a time (mkdir is atomic, also on NFS).
+lock() {
+  mkdir -p "$SPOOL" || die "cannot create the spool $SPOOL"
+  tries=0
+  until mkdir "$SPOOL/.lock" 2>/dev/null; do
+    tries=$((tries + 1))
+    # A lock older than a minute was left by a killed job.
+    if [ "$tries" -gt 60 ]; then
+      rmdir "$SPOOL/.lock" 2>/dev/null
+      tries=0
+    fi
+    sleep 1
+  done
+  LOCKED=1
+}
+unlock() {
+  rmdir "$SPOOL/.lock" 2>/dev/null
+  LOCKED=
+}
+
+# Appends a request to the spool; the .req file appears last (by rename), so it is never half there.
+spool_add() { # method path content-type idempotency-key body-file
+  seq=$(($(cat "$SPOOL/seq" 2>/dev/null || echo 0) + 1))
+  echo "$seq" > "$SPOOL/seq"
+  name=$(printf '%012d' "$seq")
+  cp "$5" "$SPOOL/$name.body" || die "cannot write the spool $SPOOL"
+  printf '%s\n%s\n%s\n%s\n' "$1" "$2" "$3" "$4" > "$SPOOL/$name.tmp" && mv "$SPOOL/$name.tmp" "$SPOOL/$name.req"
+}
+
+# Sends the spool in order; returns 1 (and keeps the rest) when the tracker is unreachable.
+flush_spool() {
+  for req in "$SPOOL"/*.req; do
+    [ -f "$req" ] || return 0
+    body=${req%.req}.body
+    deliver "$(sed -n 1p "$req")" "$(sed -n 2p "$req")" "$(sed -n 3p "$req")" "$(sed -n 4p "$req")" "$body"
+    case $? in
+      0) rm -f "$req" "$body" ;;
+      1) return 1 ;;
+      2)
+        # The tracker will never take it: keep it aside for a human, and go on.
+        mkdir -p "$SPOOL/rejected" && mv "$req" "$body" "$SPOOL/rejected/"
+        ;;
+    esac
+  done
+}
+
+spooled_count() {
+  n=0
+  for req in "$SPOOL"/*.req; do [ -f "$req" ] && n=$((n + 1)); done
+  echo "$n"
+}
+
+# Sends a request after whatever is spooled; spools it when the tracker cannot be reached.
+submit() { # method path content-type idempotency-key body-file
+  lock
+  if ! flush_spool; then
+    spool_add "$@"
+    echo "kdgat-log: tracker unreachable at $API; spooled in $SPOOL ($(spooled_count) waiting)" >&2
+    unlock
+    return 0
+  fi
+  deliver "$@"
+  rc=$?
+  if [ "$rc" -eq 1 ]; then
+    spool_add "$@"
+    echo "kdgat-log: tracker unreachable at $API; spooled in $SPOOL ($(spooled_count) waiting)" >&2
+    rc=0
+  fi
+  unlock
+  return "$rc"
+}
+
+# A JSON string literal of $1 (control characters dropped, newlines kept as \n).
+json_string() {
+  printf '%s' "$1" | tr -d '\000-\010\013\014\016-\037' | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/\r$//' -e "s/$(printf '\t')/\\\\t/g" |
+    awk 'BEGIN { printf "\"" } NR > 1 { printf "\\n" } { printf "%s", $0 } END { printf "\"" }'
+}
+
+# A metric value as JSON (Python's nan/inf spellings included; the tracker reads NaN/Infinity).
+json_number() {
+  case $1 in
+    nan | NaN | NAN) echo '"NaN"' ;;
+    inf | Inf | Infinity) echo 'Infinity' ;;
+    -inf | -Inf | -Infinity) echo '-Infinity' ;;
+    *)
+      printf '%s' "$1" | grep -Eq '^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$' || die "'$1' is not a number"
+      echo "$1"
+      ;;
+  esac
+}
+
+[ $# -ge 1 ] || usage
+command -v curl > /dev/null 2>&1 || die "curl is required"
+[ -n "${KDGAT_TOKEN:-}" ] || die "set KDGAT_TOKEN to a write token (kdgat token create NAME)"
+mkdir -p "$WORK" || die "cannot create $WORK"
+
+action=$1
+shift
+case $action in
+  start)
+    [ $# -eq 2 ] || usage
+    check_run_id "$1"
+    [ -r "$2" ] || die "cannot read $2"
+    start=$(now_ms)
+    submit PUT "/api/v1/runs/$1?start_time=$start" application/json "kdgat-log:$1:$start:$$" "$2"
+    ;;
+  metric)
+    [ $# -eq 3 ] || [ $# -eq 4 ] || usage
+    check_run_id "$1"
+    case $2 in '' | *[!A-Za-z0-9_./:\ -]*) die "invalid metric key '$2'" ;; esac
+    step=${4:-0}
+    case $step in '' | *[!0-9]*) die "step must be a non-negative integer" ;; esac
+    value=$(json_number "$3") || exit 2
+    printf '{"step": %s, "timestamp": %s, "metrics": {%s: %s}}' "$step" "$(now_ms)" "$(json_string "$2")" "$value" > "$WORK/body"
+    submit POST "/api/v1/runs/$1/metrics" application/json "" "$WORK/body"
+    ;;
+  csv)
+    [ $# -eq 2 ] || usage
+    check_run_id "$1"
+    [ -r "$2" ] || die "cannot read $2"
+    submit POST "/api/v1/runs/$1/metrics?timestamp=$(now_ms)" text/csv "" "$2"
+    ;;
+  end)
+    [ $# -eq 2 ] || [ $# -eq 3 ] || usage
+    check_run_id "$1"
+    case $2 in FINISHED | FAILED | KILLED) ;; *) die "status must be FINISHED, FAILED or KILLED" ;; esac
+    if [ $# -eq 3 ]; then error=", \"error\": $(json_string "$3")"; else error=""; fi
+    printf '{"status": "%s", "end_time": %s%s}' "$2" "$(now_ms)" "$error" > "$WORK/body"
+    submit POST "/api/v1/runs/$1/end" application/json "" "$WORK/body"
+    ;;
+  flush)
+    [ $# -eq 0 ] || usage
+    lock
+    if flush_spool; then
+      echo "kdgat-log: spool sent" >&2
+    else
+      echo "kdgat-log: tracker unreachable at $API; $(spooled_count) request(s) still spooled in $SPOOL" >&2
+      unlock
+      exit 1
+    fi
+    unlock
+    ;;
+  -h | --help | help) usage ;;
+  *) usage ;;
+esac

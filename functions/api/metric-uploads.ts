@@ -1,0 +1,107 @@
+/**
+ * The bodies POST /api/v1/runs/{dataset}/{name}/metrics accepts, turned into metric points:
+ *   - JSON points: `{"step": 3, "metrics": {"val_loss": 0.2}, "timestamp"?: ms}` or a list of them;
+ *   - Lightning's CSVLogger `metrics.csv` (`Content-Type: text/csv` or `?format=csv`): columns
+ *     `epoch,step,<metric>...`, sparse; each non-empty metric cell is one point at that row's step
+ *     (`epoch` and `step` are coordinates, not metrics);
+ *   - an evaluation `metrics.json` (any other JSON object, or `?format=metrics.json`), flattened
+ *     by the domain rule (`gat.core.f1` -> `gat_f1`), all at `?step=` (default 0).
+ * Python's NaN/Infinity tokens are accepted everywhere. Timestamps must not depend on when the
+ * request arrives, or a retried upload would store every point twice: a point without its own
+ * timestamp gets the base timestamp (`?timestamp=`, else the attempt's start time), and CSV row i
+ * gets base + i, which also keeps the rows in order.
+ */
+import { z } from "zod";
+import { flattenMetrics } from "../domain/flatten";
+import { parsePythonJson } from "../domain/python-json";
+import { invalidParameter } from "../middleware/errors";
+import { parseWith } from "../middleware/validate";
+import { validateKey, type MetricPointInput } from "../store/log-batch";
+import { parseWireValue } from "../store/metric-values";
+import { parseCsv } from "./csv";
+
+/** One request writes all its points in one transaction; beyond this it must be split. */
+export const MAX_POINTS_PER_UPLOAD = 100_000;
+export const UPLOAD_FORMATS = ["json", "csv", "metrics.json"] as const;
+export type UploadFormat = (typeof UPLOAD_FORMATS)[number];
+
+/** CSV columns that locate a row rather than hold a metric. */
+const CSV_COORDINATES = new Set(["epoch", "step"]);
+
+interface Base {
+  timestamp: number;
+  step: number;
+}
+
+const pointEntry = z.strictObject({
+  step: z.number().int().optional(),
+  timestamp: z.number().int().nonnegative().optional(),
+  metrics: z.record(z.string(), z.unknown()),
+});
+const pointEntries = z.union([pointEntry, z.array(pointEntry)]);
+
+export function parseMetricUpload(text: string, format: UploadFormat | undefined, contentType: string, base: Base): MetricPointInput[] {
+  const chosen = format ?? (/^text\/csv\b/i.test(contentType) ? "csv" : undefined);
+  const points = chosen === "csv" ? csvPoints(text, base) : jsonPoints(text, chosen, base);
+  if (points.length === 0) throw invalidParameter("The upload holds no metric points.");
+  if (points.length > MAX_POINTS_PER_UPLOAD) {
+    throw invalidParameter(`An upload may hold at most ${MAX_POINTS_PER_UPLOAD} metric points; got ${points.length}. Split it into several requests.`);
+  }
+  for (const key of new Set(points.map((p) => p.key))) validateKey("metric", key);
+  for (const p of points) {
+    if (!Number.isSafeInteger(p.step)) throw invalidParameter(`Invalid step ${p.step} for metric '${p.key}'.`);
+  }
+  return points;
+}
+
+function jsonPoints(text: string, format: "json" | "metrics.json" | undefined, base: Base): MetricPointInput[] {
+  let body: unknown;
+  try {
+    body = parsePythonJson(text);
+  } catch {
+    throw invalidParameter("Malformed JSON in request body.");
+  }
+  const isPoints = Array.isArray(body) || (typeof body === "object" && body !== null && "metrics" in body);
+  if (format === "json" || (format === undefined && isPoints)) {
+    const parsed = parseWith(pointEntries, body);
+    return (Array.isArray(parsed) ? parsed : [parsed]).flatMap((entry) =>
+      Object.entries(entry.metrics).map(([key, raw]) => ({
+        key,
+        value: metricValue(raw, key),
+        step: entry.step ?? 0,
+        timestamp: entry.timestamp ?? base.timestamp,
+      })),
+    );
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw invalidParameter("A metrics.json body must be a JSON object.");
+  }
+  return [...flattenMetrics(body)].map(([key, value]) => ({ key, value, step: base.step, timestamp: base.timestamp }));
+}
+
+function csvPoints(text: string, base: Base): MetricPointInput[] {
+  const rows = parseCsv(text);
+  if (!rows || rows.length === 0) throw invalidParameter("Malformed CSV in request body.");
+  const [header, ...data] = rows;
+  const stepColumn = header.indexOf("step");
+  if (stepColumn < 0) throw invalidParameter("A metrics.csv needs a 'step' column (Lightning's CSVLogger writes epoch,step,<metric>...).");
+  const points: MetricPointInput[] = [];
+  data.forEach((row, i) => {
+    const line = i + 2;
+    if (row.length !== header.length) throw invalidParameter(`metrics.csv line ${line} has ${row.length} cells; the header has ${header.length}.`);
+    const cells = header.map((key, column) => ({ key, text: row[column].trim() })).filter((c) => c.text !== "" && !CSV_COORDINATES.has(c.key));
+    if (cells.length === 0) return;
+    const step = Number(row[stepColumn]);
+    if (row[stepColumn].trim() === "" || !Number.isSafeInteger(step)) throw invalidParameter(`metrics.csv line ${line} has no integer step.`);
+    for (const cell of cells) points.push({ key: cell.key, value: metricValue(cell.text, cell.key, line), step, timestamp: base.timestamp + i });
+  });
+  return points;
+}
+
+function metricValue(raw: unknown, key: string, line?: number): number {
+  const value = parseWireValue(raw);
+  if (value === undefined) {
+    throw invalidParameter(`Invalid value ${JSON.stringify(raw)?.slice(0, 100)} for metric '${key}'${line ? ` on line ${line}` : ""}: not a number.`);
+  }
+  return value;
+}

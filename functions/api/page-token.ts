@@ -1,0 +1,17 @@
+import type { z } from "zod";
+import { invalidParameter } from "../middleware/errors";
+
+/** Page tokens are opaque base64url JSON to clients; never trusted: decoded through a schema. */
+export function encodePageToken(position: unknown): string {
+  return btoa(JSON.stringify(position)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+export function decodePageToken<T extends z.ZodType>(token: string, schema: T): z.output<T> {
+  try {
+    const parsed = schema.safeParse(JSON.parse(atob(token.replaceAll("-", "+").replaceAll("_", "/"))));
+    if (parsed.success) return parsed.data;
+  } catch {
+    // fall through: any undecodable token is the same client error
+  }
+  throw invalidParameter(`Invalid page_token '${token.slice(0, 100)}'.`);
+}

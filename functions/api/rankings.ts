@@ -1,0 +1,126 @@
+/**
+ * Public rankings over the latest FINISHED attempt of each run id:
+ *   GET /leaderboard?metric=&dataset=&stage=&top=   best first (direction from metricDirection); NaN left out
+ *   GET /compare?a=teacher&b=student_kd&metric=&stage=  per dataset: a, b and b - a
+ *   GET /summary                                    counts of latest attempts
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { DEFAULT_LEADERBOARD_METRIC, metricDirection } from "../domain/metrics";
+import { groupOf, parseGroup } from "../domain/run-id";
+import type { AppEnv } from "../env";
+import { invalidParameter } from "../middleware/errors";
+import { queryParams } from "../middleware/validate";
+import { validateKey } from "../store/log-batch";
+import { findExperimentId } from "../store/pipeline-runs";
+import { countLatestRuns, rankRuns, stageRunsWithMetric, summarize } from "../store/reads";
+import type { CompareResponse, LeaderboardResponse, SummaryResponse } from "./contract";
+import { experimentName, queryInt } from "./run-path";
+import { segmentQuery } from "./runs-reads";
+
+export const rankingRoutes = new Hono<AppEnv>();
+
+export const DEFAULT_RANKED_STAGE = "evaluation";
+export const DEFAULT_TOP = 10;
+export const MAX_TOP = 1000;
+
+const metricQuery = z
+  .string()
+  .default(DEFAULT_LEADERBOARD_METRIC)
+  .transform((key) => {
+    validateKey("metric", key);
+    return key;
+  });
+
+rankingRoutes.get(
+  "/leaderboard",
+  queryParams(
+    z.strictObject({
+      experiment: experimentName,
+      metric: metricQuery,
+      dataset: segmentQuery.optional(),
+      stage: segmentQuery.default(DEFAULT_RANKED_STAGE),
+      top: queryInt.pipe(z.number().min(1).max(MAX_TOP)).default(DEFAULT_TOP),
+    }),
+  ),
+  async (c) => {
+    const db = c.get("db");
+    const q = c.req.valid("query");
+    const direction = metricDirection(q.metric);
+    const experimentId = await findExperimentId(db, q.experiment);
+    const ranked = experimentId === undefined ? [] : await rankRuns(db, { experimentId, metric: q.metric, direction, stage: q.stage, dataset: q.dataset, top: q.top });
+    const summaries = await summarize(db, ranked.map((r) => r.run), q.experiment);
+    const body: LeaderboardResponse = {
+      metric: q.metric,
+      direction,
+      stage: q.stage,
+      dataset: q.dataset ?? null,
+      entries: rankEntries(ranked.map((r, i) => ({ value: r.value, run: summaries[i] }))),
+    };
+    return c.json(body);
+  },
+);
+
+/** Ranks entries sorted best first; equal values share a rank (1, 2, 2, 4). */
+function rankEntries<T extends { value: number }>(sorted: T[]): Array<T & { rank: number }> {
+  const out: Array<T & { rank: number }> = [];
+  sorted.forEach((entry, i) => out.push({ ...entry, rank: i > 0 && entry.value === sorted[i - 1].value ? out[i - 1].rank : i + 1 }));
+  return out;
+}
+
+const groupQuery = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]*(_kd)?$/, "expected a model size, optionally with '_kd' (e.g. teacher, student_kd)");
+
+rankingRoutes.get(
+  "/compare",
+  queryParams(
+    z.strictObject({
+      experiment: experimentName,
+      a: groupQuery.default("teacher"),
+      b: groupQuery.default("student_kd"),
+      metric: metricQuery,
+      stage: segmentQuery.default(DEFAULT_RANKED_STAGE),
+    }),
+  ),
+  async (c) => {
+    const db = c.get("db");
+    const q = c.req.valid("query");
+    const [a, b] = [parseGroup(q.a), parseGroup(q.b)];
+    if (groupOf(a) === groupOf(b)) throw invalidParameter(`Compare two different groups; got a=${q.a} and b=${q.b}.`);
+    const experimentId = await findExperimentId(db, q.experiment);
+    const rows = experimentId === undefined ? [] : await stageRunsWithMetric(db, experimentId, q.stage, [...new Set([a.modelSize, b.modelSize])], q.metric);
+    const side = (dataset: string, group: string) => {
+      const row = rows.find((r) => r.run.dataset === dataset && r.run.modelSize !== null && groupOf({ modelSize: r.run.modelSize, kd: !!r.run.kd }) === group);
+      return row ? { run_id: row.run.name, value: row.value } : null;
+    };
+    const datasets = [...new Set(rows.map((r) => r.run.dataset!))].map((dataset) => {
+      const [left, right] = [side(dataset, groupOf(a)), side(dataset, groupOf(b))];
+      const delta = typeof left?.value === "number" && typeof right?.value === "number" ? right.value - left.value : null;
+      return { dataset, a: left, b: right, delta };
+    });
+    const body: CompareResponse = {
+      metric: q.metric,
+      direction: metricDirection(q.metric),
+      stage: q.stage,
+      a: q.a,
+      b: q.b,
+      datasets: datasets.filter((d) => d.a !== null || d.b !== null),
+    };
+    return c.json(body);
+  },
+);
+
+rankingRoutes.get("/summary", queryParams(z.strictObject({ experiment: experimentName })), async (c) => {
+  const db = c.get("db");
+  const q = c.req.valid("query");
+  const experimentId = await findExperimentId(db, q.experiment);
+  const counts = experimentId === undefined ? [] : await countLatestRuns(db, experimentId);
+  const body: SummaryResponse = { total: 0, by_dataset: {}, by_stage: {}, by_status: {}, generated_at: Date.now() };
+  // Runs whose name is not a KD-GAT run id count in total and by_status only.
+  for (const row of counts) {
+    body.total += row.count;
+    body.by_status[row.status] = (body.by_status[row.status] ?? 0) + row.count;
+    if (row.dataset !== null) body.by_dataset[row.dataset] = (body.by_dataset[row.dataset] ?? 0) + row.count;
+    if (row.stage !== null) body.by_stage[row.stage] = (body.by_stage[row.stage] ?? 0) + row.count;
+  }
+  return c.json(body);
+});

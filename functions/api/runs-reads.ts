@@ -1,0 +1,119 @@
+/**
+ * Public run reads:
+ *   GET /runs[?format=csv], /runs.csv      latest attempt per run id, newest first, paged
+ *   GET /runs/{dataset}/{name}             RunDetailResponse (`?attempt=N` for an older attempt)
+ *   GET /runs/{dataset}/{name}/metrics/{key}  full history of one metric (key may hold `/` and `.`)
+ */
+import { Hono, type Context } from "hono";
+import { z } from "zod";
+import { RUN_ID_SEGMENT } from "../domain/run-id";
+import { RUN_STATUSES } from "../db/schema";
+import type { AppEnv, Db } from "../env";
+import { notFound } from "../middleware/errors";
+import { queryParams } from "../middleware/validate";
+import { validateKey } from "../store/log-batch";
+import { findExperimentId } from "../store/pipeline-runs";
+import { listAttempts, listLatestRuns, listStudents, metricHistory, runRecords, summarize } from "../store/reads";
+import type { MetricHistoryResponse, RunDetailResponse, RunListResponse, RunSummary } from "./contract";
+import { formatCsv } from "./csv";
+import { decodePageToken, encodePageToken } from "./page-token";
+import { experimentName, pathRunId, queryInt, requireExperimentId } from "./run-path";
+
+export const runReads = new Hono<AppEnv>();
+
+export const MAX_LIST_LIMIT = 1000;
+export const DEFAULT_LIST_LIMIT = 100;
+
+/** A dataset, stage or model size in a query: the shape of a run id segment. */
+export const segmentQuery = z.string().regex(RUN_ID_SEGMENT, "expected a run id segment (letters, digits, '.', '_', '-')");
+
+const listQuery = z.strictObject({
+  experiment: experimentName,
+  dataset: segmentQuery.optional(),
+  stage: segmentQuery.optional(),
+  size: segmentQuery.optional(),
+  kd: z.enum(["true", "false"]).transform((v) => v === "true").optional(),
+  status: z.enum(RUN_STATUSES).optional(),
+  limit: queryInt.pipe(z.number().min(1).max(MAX_LIST_LIMIT)).default(DEFAULT_LIST_LIMIT),
+  page_token: z.string().max(500).optional(),
+  format: z.enum(["json", "csv"]).default("json"),
+});
+
+const listCursor = z.tuple([z.number().int(), z.string().regex(/^[0-9a-f]{32}$/)]);
+
+async function runList(db: Db, query: z.output<typeof listQuery>): Promise<RunListResponse> {
+  const after = query.page_token === undefined ? undefined : decodePageToken(query.page_token, listCursor);
+  const experimentId = await findExperimentId(db, query.experiment);
+  if (experimentId === undefined) return { runs: [] };
+  const page = await listLatestRuns(
+    db,
+    { experimentId, dataset: query.dataset, stage: query.stage, modelSize: query.size, kd: query.kd, status: query.status },
+    query.limit,
+    after && { startTime: after[0], runUuid: after[1] },
+  );
+  return {
+    runs: await summarize(db, page.rows, query.experiment),
+    ...(page.next && { next_page_token: encodePageToken([page.next.startTime, page.next.runUuid]) }),
+  };
+}
+
+const CSV_COLUMNS = [
+  "run_id", "mlflow_run_id", "experiment", "dataset", "model_size", "stage", "kd", "status",
+  "start_time", "end_time", "attempt", "teacher_run_id", "error_msg",
+] as const satisfies ReadonlyArray<keyof RunSummary>;
+
+/** The list as CSV; the next page's token travels in the X-Next-Page-Token header. */
+function csvResponse(c: Context<AppEnv>, list: RunListResponse): Response {
+  if (list.next_page_token) c.header("X-Next-Page-Token", list.next_page_token);
+  c.header("Content-Type", "text/csv; charset=utf-8");
+  c.header("Content-Disposition", 'attachment; filename="runs.csv"');
+  return c.body(formatCsv(CSV_COLUMNS, list.runs.map((run) => CSV_COLUMNS.map((column) => run[column]))));
+}
+
+runReads.get("/runs", queryParams(listQuery), async (c) => {
+  const query = c.req.valid("query");
+  const list = await runList(c.get("db"), query);
+  return query.format === "csv" ? csvResponse(c, list) : c.json(list);
+});
+
+runReads.get("/runs.csv", queryParams(listQuery.omit({ format: true })), async (c) => {
+  return csvResponse(c, await runList(c.get("db"), { ...c.req.valid("query"), format: "csv" }));
+});
+
+const attemptQuery = z.strictObject({ experiment: experimentName, attempt: queryInt.optional() });
+
+/** The requested attempt of a run id (the latest by default) and all its attempts. */
+async function findAttempt(db: Db, experiment: string, runId: string, attempt: number | undefined) {
+  const attempts = await listAttempts(db, await requireExperimentId(db, experiment), runId);
+  const run = attempt === undefined ? (attempts.find((a) => a.isLatest) ?? attempts.at(-1)) : attempts.find((a) => a.attempt === attempt);
+  if (!run) throw notFound(attempt === undefined ? `No run ${runId} in experiment '${experiment}'.` : `Run ${runId} has no attempt ${attempt}.`);
+  return { run, attempts };
+}
+
+runReads.get("/runs/:dataset/:name", queryParams(attemptQuery), async (c) => {
+  const db = c.get("db");
+  const query = c.req.valid("query");
+  const runId = pathRunId(c.req.param());
+  const { run, attempts } = await findAttempt(db, query.experiment, runId, query.attempt);
+  const [summary] = await summarize(db, [run], query.experiment);
+  const records = await runRecords(db, run.runUuid);
+  const body: RunDetailResponse = {
+    run: summary,
+    ...records,
+    metric_keys: Object.keys(records.metrics),
+    attempts: attempts.map((a) => ({ mlflow_run_id: a.runUuid, attempt: a.attempt, status: a.status, start_time: a.startTime, end_time: a.endTime })),
+    students: await listStudents(db, run.experimentId, runId),
+  };
+  return c.json(body);
+});
+
+runReads.get("/runs/:dataset/:name/metrics/:key{.+}", queryParams(attemptQuery), async (c) => {
+  const db = c.get("db");
+  const query = c.req.valid("query");
+  const runId = pathRunId(c.req.param());
+  const key = c.req.param("key");
+  validateKey("metric", key);
+  const { run } = await findAttempt(db, query.experiment, runId, query.attempt);
+  const body: MetricHistoryResponse = { run_id: runId, mlflow_run_id: run.runUuid, key, points: await metricHistory(db, run.runUuid, key) };
+  return c.json(body);
+});

@@ -1,0 +1,125 @@
+/**
+ * curl writes from SLURM jobs (Authorization: Bearer <token>):
+ *   PUT  /runs/{dataset}/{name}          config.json -> a new attempt (RUNNING); 201, or 200 for a repeat
+ *   POST /runs/{dataset}/{name}/metrics  metric points for the latest attempt (see metric-uploads.ts)
+ *   POST /runs/{dataset}/{name}/end      {"status", "error"?, "end_time"?}
+ * Each answers `{"run_id": <mlflow uuid>, "name": <run id>, "attempt": N, ...}`.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv, Db } from "../env";
+import { deriveRunTags } from "../domain/tags";
+import { pythonStr } from "../domain/params";
+import { parsePythonJsonWithSource, SourceNumber, type PyJson } from "../domain/python-json";
+import { requireWriteToken } from "../middleware/auth";
+import { invalidParameter, notFound } from "../middleware/errors";
+import { capBody, LIMITS } from "../middleware/limits";
+import { jsonBody, queryParams } from "../middleware/validate";
+import { appendMetricPoints, endAttempt, startAttempt } from "../store/pipeline-runs";
+import { getActiveRun, getLatestAttempt, type RunRow } from "../store/runs";
+import { parseMetricUpload, UPLOAD_FORMATS } from "./metric-uploads";
+import { experimentName, pathRunId, queryInt, requireExperimentId } from "./run-path";
+
+export const runWrites = new Hono<AppEnv>();
+
+const attemptBody = (run: RunRow) => ({ run_id: run.runUuid, name: run.name, attempt: run.attempt });
+
+/** The latest attempt of a run id, which metrics and ends go to. */
+async function latestAttempt(db: Db, experiment: string, runId: string): Promise<RunRow> {
+  const run = await getLatestAttempt(db, await requireExperimentId(db, experiment), runId);
+  if (!run) throw notFound(`No run ${runId} in experiment '${experiment}'; start it with PUT first.`);
+  return getActiveRun(db, run.runUuid);
+}
+
+const idempotencyKey = z.string().min(1).max(LIMITS.maxKeyLength).regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces");
+
+runWrites.put(
+  "/runs/:dataset/:name",
+  capBody(LIMITS.maxBodyBytes),
+  requireWriteToken,
+  queryParams(z.strictObject({ experiment: experimentName, start_time: queryInt.optional() })),
+  async (c) => {
+    const runId = pathRunId(c.req.param());
+    const query = c.req.valid("query");
+    const key = c.req.header("Idempotency-Key");
+    if (key !== undefined && !idempotencyKey.safeParse(key).success) badKey(key);
+    const config = parseConfig(await c.req.text());
+    const startTime = query.start_time ?? Date.now();
+    const { run, created } = await startAttempt(c.get("db"), {
+      experiment: query.experiment,
+      name: runId,
+      params: Object.entries(config).map(([k, v]) => ({ key: k, value: pythonStr(v) })),
+      // start_time and end_time tags are ISO 8601 (UTC), as Python's datetime.isoformat writes them.
+      tags: Object.entries({ ...deriveRunTags(runId, config), start_time: new Date(startTime).toISOString(), status: "running" }).map(
+        ([k, v]) => ({ key: k, value: v }),
+      ),
+      startTime,
+      startTimeIsExplicit: query.start_time !== undefined,
+      idempotencyKey: key,
+    });
+    return c.json(attemptBody(run), created ? 201 : 200);
+  },
+);
+
+function badKey(key: string): never {
+  throw invalidParameter(`Invalid Idempotency-Key '${key.slice(0, 100)}': 1-${LIMITS.maxKeyLength} printable ASCII characters without spaces.`);
+}
+
+function parseConfig(text: string): Record<string, PyJson> {
+  let config: PyJson;
+  try {
+    config = parsePythonJsonWithSource(text);
+  } catch {
+    throw invalidParameter("Malformed JSON in request body: send the stage's config.json.");
+  }
+  if (typeof config !== "object" || config === null || Array.isArray(config) || config instanceof SourceNumber) {
+    throw invalidParameter("The body must be a JSON object (the stage's config.json).");
+  }
+  return config;
+}
+
+runWrites.post(
+  "/runs/:dataset/:name/metrics",
+  capBody(LIMITS.maxUploadBytes),
+  requireWriteToken,
+  queryParams(
+    z.strictObject({
+      experiment: experimentName,
+      format: z.enum(UPLOAD_FORMATS).optional(),
+      timestamp: queryInt.optional(),
+      step: queryInt.optional(),
+    }),
+  ),
+  async (c) => {
+    const runId = pathRunId(c.req.param());
+    const query = c.req.valid("query");
+    const run = await latestAttempt(c.get("db"), query.experiment, runId);
+    const points = parseMetricUpload(await c.req.text(), query.format, c.req.header("Content-Type") ?? "", {
+      timestamp: query.timestamp ?? run.startTime,
+      step: query.step ?? 0,
+    });
+    await appendMetricPoints(c.get("db"), run.runUuid, points);
+    return c.json({ ...attemptBody(run), points: points.length });
+  },
+);
+
+runWrites.post(
+  "/runs/:dataset/:name/end",
+  capBody(LIMITS.maxBodyBytes),
+  requireWriteToken,
+  queryParams(z.strictObject({ experiment: experimentName })),
+  jsonBody(
+    z.strictObject({
+      status: z.enum(["FINISHED", "FAILED", "KILLED"]),
+      error: z.string().max(LIMITS.maxTagValueLength).optional(),
+      end_time: z.number().int().nonnegative().optional(),
+    }),
+  ),
+  async (c) => {
+    const runId = pathRunId(c.req.param());
+    const body = c.req.valid("json");
+    const run = await latestAttempt(c.get("db"), c.req.valid("query").experiment, runId);
+    const ended = await endAttempt(c.get("db"), run, { status: body.status, endTime: body.end_time ?? Date.now(), error: body.error });
+    return c.json({ ...attemptBody(ended), status: ended.status, end_time: ended.endTime });
+  },
+);

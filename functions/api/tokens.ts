@@ -1,0 +1,41 @@
+/** Write tokens, administered with the admin token: mint (shown once), list (never secrets), revoke. */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../env";
+import { requireAdminToken } from "../middleware/auth";
+import { capBody, LIMITS } from "../middleware/limits";
+import { jsonBody } from "../middleware/validate";
+import type { TokenCreatedResponse, TokenListResponse } from "./contract";
+import { listTokens, mintToken, revokeToken } from "../store/tokens";
+import { invalidParameter } from "../middleware/errors";
+
+export const tokenRoutes = new Hono<AppEnv>();
+
+const TOKEN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const tokenName = z.string().regex(TOKEN_NAME, "letters, digits, '.', '_' and '-', at most 64");
+
+tokenRoutes.use("/tokens", requireAdminToken);
+tokenRoutes.use("/tokens/*", requireAdminToken);
+
+tokenRoutes.post("/tokens", capBody(LIMITS.maxBodyBytes), jsonBody(z.strictObject({ name: tokenName })), async (c) => {
+  const { name } = c.req.valid("json");
+  const body: TokenCreatedResponse = { name, token: await mintToken(c.get("db"), name) };
+  c.header("Cache-Control", "no-store");
+  return c.json(body, 201);
+});
+
+tokenRoutes.get("/tokens", async (c) => {
+  const rows = await listTokens(c.get("db"));
+  const body: TokenListResponse = {
+    tokens: rows.map((t) => ({ name: t.name, created_at: t.createdAt, last_used_at: t.lastUsedAt, revoked_at: t.revokedAt })),
+  };
+  c.header("Cache-Control", "no-store");
+  return c.json(body);
+});
+
+tokenRoutes.delete("/tokens/:name", async (c) => {
+  const name = c.req.param("name");
+  if (!TOKEN_NAME.test(name)) throw invalidParameter(`Invalid token name '${name.slice(0, 100)}'.`);
+  await revokeToken(c.get("db"), name);
+  return c.json({});
+});

@@ -1,0 +1,87 @@
+/**
+ * GET /export?page_token=  (public) one ExportDocument page: every experiment, then a bounded page
+ *                          of runs in uuid order with params, tags and full metric histories.
+ * POST /import             (admin) one such page; idempotent (see store/export.ts).
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { RUN_STATUSES } from "../db/schema";
+import type { AppEnv } from "../env";
+import { requireAdminToken } from "../middleware/auth";
+import { capBody, LIMITS } from "../middleware/limits";
+import { jsonBody, queryParams } from "../middleware/validate";
+import { validateKey } from "../store/log-batch";
+import { exportExperiments, exportRunsPage, importPage } from "../store/export";
+import type { ExportDocument } from "./contract";
+import { decodePageToken, encodePageToken } from "./page-token";
+
+export const transferRoutes = new Hono<AppEnv>();
+
+const runUuid = z.string().regex(/^[0-9a-f]{32}$/, "expected 32 lowercase hex characters");
+
+transferRoutes.get("/export", queryParams(z.strictObject({ page_token: z.string().max(200).optional() })), async (c) => {
+  const token = c.req.valid("query").page_token;
+  const after = token === undefined ? undefined : decodePageToken(token, runUuid);
+  const db = c.get("db");
+  const page = await exportRunsPage(db, after);
+  const body: ExportDocument = {
+    format: "kdgat-export",
+    version: 1,
+    exported_at: Date.now(),
+    experiments: await exportExperiments(db),
+    runs: page.runs,
+    ...(page.nextAfter && { next_page_token: encodePageToken(page.nextAfter) }),
+  };
+  return c.json(body);
+});
+
+const key = (kind: string) =>
+  z.string().superRefine((value, ctx) => {
+    try {
+      validateKey(kind, value);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+    }
+  });
+const millis = z.number().int().nonnegative();
+const lifecycle = z.enum(["active", "deleted"]);
+const metricValue = z.union([z.number(), z.literal("NaN")]);
+
+const importDocument = z.object({
+  format: z.literal("kdgat-export"),
+  version: z.literal(1),
+  experiments: z.array(
+    z.object({
+      experiment_id: z.string().regex(/^\d{1,15}$/),
+      name: z.string().min(1).max(LIMITS.maxRunNameLength),
+      artifact_location: z.string().max(2000),
+      lifecycle_stage: lifecycle,
+      creation_time: millis,
+      last_update_time: millis,
+      tags: z.record(key("tag"), z.string().max(LIMITS.maxTagValueLength)),
+    }),
+  ),
+  runs: z.array(
+    z.object({
+      mlflow_run_id: runUuid,
+      experiment_id: z.string().regex(/^\d{1,15}$/),
+      run_name: z.string().max(LIMITS.maxRunNameLength),
+      user_id: z.string().max(LIMITS.maxRunNameLength),
+      status: z.enum(RUN_STATUSES),
+      start_time: millis,
+      end_time: millis.nullable(),
+      artifact_uri: z.string().max(2000),
+      lifecycle_stage: lifecycle,
+      deleted_time: millis.nullable(),
+      attempt: z.number().int().min(1),
+      params: z.record(key("param"), z.string().max(LIMITS.maxParamValueLength)),
+      tags: z.record(key("tag"), z.string().max(LIMITS.maxTagValueLength)),
+      metrics: z.record(key("metric"), z.array(z.tuple([z.number().int(), millis, metricValue]))),
+    }),
+  ),
+});
+
+transferRoutes.post("/import", capBody(LIMITS.maxUploadBytes), requireAdminToken, jsonBody(importDocument), async (c) => {
+  const imported = await importPage(c.get("db"), c.req.valid("json"));
+  return c.json({ imported });
+});

@@ -1,0 +1,66 @@
+/** experiments/*: create, get, get-by-name, search (POST and GET), update, delete, restore, set-experiment-tag. */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../env";
+import { jsonBody, queryParams } from "../middleware/validate";
+import { EXPERIMENT_SEARCH } from "../search/filter";
+import { nextPageToken } from "../search/page-token";
+import {
+  createExperiment,
+  getExperiment,
+  getExperimentByName,
+  renameExperiment,
+  searchExperiments,
+  setExperimentLifecycle,
+  setExperimentTag,
+} from "../store/experiments";
+import { id, keyValue, searchFields, viewType } from "./fields";
+import { publicPost, writeAccess } from "./access";
+import { parseSearchRequest } from "./search-request";
+import { experimentJson, repeated } from "./wire";
+
+const experimentName = z.string().min(1).max(500);
+const experimentRef = z.object({ experiment_id: id });
+const searchRequest = z.object({ ...searchFields, view_type: viewType });
+
+export const experimentsApi = new Hono<AppEnv>()
+  .post("/create", writeAccess, jsonBody(z.object({ name: experimentName, artifact_location: z.string().optional(), tags: z.array(keyValue).optional() })), async (c) => {
+    const body = c.req.valid("json");
+    const experimentId = await createExperiment(c.get("db"), body.name, body.tags ?? []);
+    return c.json({ experiment_id: String(experimentId) });
+  })
+  .get("/get", queryParams(z.object({ experiment_id: z.string() })), async (c) => {
+    const experiment = await getExperiment(c.get("db"), c.req.valid("query").experiment_id);
+    return c.json({ experiment: experimentJson(experiment) });
+  })
+  .get("/get-by-name", queryParams(z.object({ experiment_name: z.string() })), async (c) => {
+    const experiment = await getExperimentByName(c.get("db"), c.req.valid("query").experiment_name);
+    return c.json({ experiment: experimentJson(experiment) });
+  })
+  .get("/search", queryParams(searchRequest), async (c) => c.json(await search(c.get("db"), c.req.valid("query"))))
+  .post("/search", publicPost, jsonBody(searchRequest), async (c) => c.json(await search(c.get("db"), c.req.valid("json"))))
+  .post("/update", writeAccess, jsonBody(experimentRef.extend({ new_name: experimentName })), async (c) => {
+    const body = c.req.valid("json");
+    await renameExperiment(c.get("db"), body.experiment_id, body.new_name);
+    return c.json({});
+  })
+  .post("/delete", writeAccess, jsonBody(experimentRef), async (c) => {
+    await setExperimentLifecycle(c.get("db"), c.req.valid("json").experiment_id, "deleted");
+    return c.json({});
+  })
+  .post("/restore", writeAccess, jsonBody(experimentRef), async (c) => {
+    await setExperimentLifecycle(c.get("db"), c.req.valid("json").experiment_id, "active");
+    return c.json({});
+  })
+  .post("/set-experiment-tag", writeAccess, jsonBody(experimentRef.extend(keyValue.shape)), async (c) => {
+    const body = c.req.valid("json");
+    await setExperimentTag(c.get("db"), body.experiment_id, { key: body.key, value: body.value });
+    return c.json({});
+  });
+
+async function search(db: AppEnv["Variables"]["db"], request: z.output<typeof searchRequest>) {
+  const query = parseSearchRequest(request, EXPERIMENT_SEARCH);
+  const experiments = await searchExperiments(db, { ...query, viewType: request.view_type });
+  const token = nextPageToken(query.offset, experiments.length, query.maxResults);
+  return { ...repeated("experiments", experiments.map(experimentJson)), ...(token && { next_page_token: token }) };
+}

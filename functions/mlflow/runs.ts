@@ -1,0 +1,148 @@
+/** runs/*: create, get, update, delete, restore, search, log-metric, log-parameter, set-tag, delete-tag, log-batch. */
+import { Hono } from "hono";
+import { z } from "zod";
+import { RUN_STATUSES } from "../db/schema";
+import type { AppEnv, Db } from "../env";
+import { invalidParameter } from "../middleware/errors";
+import { LIMITS } from "../middleware/limits";
+import { jsonBody, queryParams } from "../middleware/validate";
+import { RUN_SEARCH } from "../search/filter";
+import { nextPageToken } from "../search/page-token";
+import { parseExperimentId } from "../store/experiments";
+import { findChangedParams, logBatch, paramAndTagStatements, validateKeyValue, type LogBatchInput } from "../store/log-batch";
+import {
+  createRun,
+  deleteRunTag,
+  getActiveRun,
+  getRun,
+  getRunData,
+  RUN_NAME_TAG,
+  runInfoUpdate,
+  setRunLifecycle,
+  updateRunInfo,
+  type KeyValue,
+} from "../store/runs";
+import { searchRuns } from "../store/search";
+import { publicPost, writeAccess } from "./access";
+import { id, int64, keyValue, metricValue, repeatedString, searchFields, VIEW_TYPES } from "./fields";
+import { generateRunName } from "./run-names";
+import { parseSearchRequest } from "./search-request";
+import { repeated, runInfoJson, runJson } from "./wire";
+
+const runRef = z.object({ run_id: z.string() });
+const metricPoint = z.object({ key: z.string(), value: metricValue, timestamp: int64, step: int64.default(0) });
+const runName = z.string().max(LIMITS.maxRunNameLength);
+
+const createRequest = z.object({
+  experiment_id: id.default("0"),
+  user_id: z.string().optional(),
+  run_name: runName.optional(),
+  start_time: int64.optional(),
+  tags: z.array(keyValue).optional(),
+});
+
+const searchRequest = z.object({
+  ...searchFields,
+  experiment_ids: repeatedString.optional(),
+  run_view_type: z.enum(VIEW_TYPES).default("ACTIVE_ONLY"),
+});
+
+/** The run's name comes from run_name, else from an `mlflow.runName` tag, else it is invented. */
+function chooseRunName(runNameField: string | undefined, tags: KeyValue[]): string {
+  const tagged = tags.findLast((t) => t.key === RUN_NAME_TAG)?.value;
+  if (runNameField && tagged !== undefined && tagged !== runNameField) {
+    throw invalidParameter(
+      `Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values (run_name='${runNameField}', mlflow.runName='${tagged}').`,
+    );
+  }
+  return runNameField || tagged || generateRunName();
+}
+
+/** Logs to an active run; a `mlflow.runName` tag renames the run too, in the same transaction. */
+async function logToRun(db: Db, runUuid: string, input: LogBatchInput) {
+  await getActiveRun(db, runUuid);
+  const newName = input.tags?.findLast((t) => t.key === RUN_NAME_TAG)?.value;
+  return logBatch(db, runUuid, input, newName === undefined ? [] : [runInfoUpdate(db, runUuid, { name: newName })]);
+}
+
+async function runWithData(db: Db, runUuid: string) {
+  const info = await getRun(db, runUuid);
+  return { info, ...(await getRunData(db, runUuid)) };
+}
+
+export const runsApi = new Hono<AppEnv>()
+  .post("/create", writeAccess, jsonBody(createRequest), async (c) => {
+    const db = c.get("db");
+    const body = c.req.valid("json");
+    const tags = body.tags ?? [];
+    const name = chooseRunName(body.run_name, tags);
+    const experimentId = parseExperimentId(body.experiment_id);
+    if (experimentId === undefined) throw invalidParameter(`Invalid experiment id '${body.experiment_id}'.`);
+    const run = await createRun(db, { experimentId, name, userId: body.user_id, startTime: body.start_time ?? Date.now(), tags });
+    return c.json({ run: runJson(await runWithData(db, run.runUuid), { withInputs: false }) });
+  })
+  .get("/get", queryParams(runRef), async (c) => {
+    return c.json({ run: runJson(await runWithData(c.get("db"), c.req.valid("query").run_id)) });
+  })
+  .post("/update", writeAccess, jsonBody(runRef.extend({ status: z.enum(RUN_STATUSES).optional(), end_time: int64.optional(), run_name: runName.optional() })), async (c) => {
+    const body = c.req.valid("json");
+    const name = body.run_name || undefined;
+    const renameTag = name === undefined ? [] : paramAndTagStatements(body.run_id, [], [{ key: RUN_NAME_TAG, value: name }]);
+    const run = await updateRunInfo(c.get("db"), body.run_id, { status: body.status, endTime: body.end_time, name }, renameTag);
+    return c.json({ run_info: runInfoJson(run) });
+  })
+  .post("/delete", writeAccess, jsonBody(runRef), async (c) => {
+    await setRunLifecycle(c.get("db"), c.req.valid("json").run_id, "deleted");
+    return c.json({});
+  })
+  .post("/restore", writeAccess, jsonBody(runRef), async (c) => {
+    await setRunLifecycle(c.get("db"), c.req.valid("json").run_id, "active");
+    return c.json({});
+  })
+  .post("/search", publicPost, jsonBody(searchRequest), async (c) => {
+    const body = c.req.valid("json");
+    const query = parseSearchRequest(body, RUN_SEARCH);
+    const experimentIds = (body.experiment_ids ?? []).flatMap((e) => parseExperimentId(e) ?? []);
+    const { runs } = await searchRuns(c.get("db"), { ...query, experimentIds, viewType: body.run_view_type });
+    const token = nextPageToken(query.offset, runs.length, query.maxResults);
+    return c.json({ ...repeated("runs", runs.map((run) => runJson(run))), ...(token && { next_page_token: token }) });
+  })
+  .post("/log-metric", writeAccess, jsonBody(runRef.extend(metricPoint.shape)), async (c) => {
+    const { run_id, ...point } = c.req.valid("json");
+    await logToRun(c.get("db"), run_id, { metrics: [point] });
+    return c.json({});
+  })
+  .post("/log-parameter", writeAccess, jsonBody(runRef.extend(keyValue.shape)), async (c) => {
+    const db = c.get("db");
+    const { run_id, ...param } = c.req.valid("json");
+    validateKeyValue("param", param, LIMITS.maxParamValueLength);
+    await getActiveRun(db, run_id);
+    const [changed] = await findChangedParams(db, run_id, [param]);
+    if (changed) {
+      throw invalidParameter(
+        `Changing param values is not allowed. Param with key='${changed.key}' was already logged with value='${changed.old_value}' for run ID='${run_id}'. Attempted logging new value '${changed.new_value}'.`,
+      );
+    }
+    await logBatch(db, run_id, { params: [param] });
+    return c.json({});
+  })
+  .post("/set-tag", writeAccess, jsonBody(runRef.extend(keyValue.shape)), async (c) => {
+    const { run_id, ...tag } = c.req.valid("json");
+    await logToRun(c.get("db"), run_id, { tags: [tag] });
+    return c.json({});
+  })
+  .post("/delete-tag", writeAccess, jsonBody(runRef.extend({ key: z.string() })), async (c) => {
+    const body = c.req.valid("json");
+    await deleteRunTag(c.get("db"), body.run_id, body.key);
+    return c.json({});
+  })
+  .post(
+    "/log-batch",
+    writeAccess,
+    jsonBody(runRef.extend({ metrics: z.array(metricPoint).optional(), params: z.array(keyValue).optional(), tags: z.array(keyValue).optional() })),
+    async (c) => {
+      const { run_id, ...batch } = c.req.valid("json");
+      await logToRun(c.get("db"), run_id, batch);
+      return c.json({});
+    },
+  );

@@ -1,0 +1,34 @@
+/** Turns the search fields of a request into the parsed AST and page window the store takes. */
+import { invalidParameter } from "../middleware/errors";
+import { LIMITS } from "../middleware/limits";
+import { parseFilter, parseOrderBy, SearchSyntaxError, type Vocabulary } from "../search/filter";
+import { decodePageToken } from "../search/page-token";
+
+export interface SearchRequestFields {
+  max_results?: number;
+  page_token?: string;
+  filter?: string;
+  order_by?: string[];
+}
+
+/** Parses filter, order_by, page token and max_results; any mistake is INVALID_PARAMETER_VALUE. */
+export function parseSearchRequest(fields: SearchRequestFields, vocabulary: Vocabulary) {
+  const maxResults = fields.max_results ?? LIMITS.defaultSearchResults;
+  if (maxResults > LIMITS.maxSearchResults) {
+    throw invalidParameter(`Invalid value for request parameter max_results. It must be at most ${LIMITS.maxSearchResults}, but got value ${maxResults}`);
+  }
+  if (maxResults < 1) {
+    throw invalidParameter(`Invalid value for request parameter max_results. It must be a positive integer, but got value ${maxResults}`);
+  }
+  try {
+    return {
+      filter: parseFilter(fields.filter, vocabulary),
+      orderBy: parseOrderBy(fields.order_by, vocabulary),
+      offset: decodePageToken(fields.page_token),
+      maxResults,
+    };
+  } catch (error) {
+    if (error instanceof SearchSyntaxError) throw invalidParameter(error.message);
+    throw error;
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * The one module that knows MLflow's response JSON: store rows to experiment, run_info, run and
+ * metric objects with MLflow's key order. Ids become strings; empty repeated fields are omitted.
+ */
+import type { ExperimentWithTags } from "../store/experiments";
+import { fromStoredValue } from "../store/metric-values";
+import type { KeyValue, RunRow } from "../store/runs";
+import type { RunWithData } from "../store/search";
+
+/** `{ name: items }`, or nothing when there are no items (MLflow omits empty repeated fields). */
+export function repeated<K extends string, T>(name: K, items: T[]): Partial<Record<K, T[]>> {
+  return (items.length ? { [name]: items } : {}) as Partial<Record<K, T[]>>;
+}
+
+export function experimentJson(experiment: ExperimentWithTags) {
+  return {
+    experiment_id: String(experiment.experimentId),
+    name: experiment.name,
+    artifact_location: experiment.artifactLocation,
+    lifecycle_stage: experiment.lifecycleStage,
+    last_update_time: experiment.lastUpdateTime,
+    creation_time: experiment.creationTime,
+    ...repeated("tags", experiment.tags.map(keyValueJson)),
+  };
+}
+
+export function runInfoJson(run: RunRow) {
+  return {
+    run_uuid: run.runUuid,
+    experiment_id: String(run.experimentId),
+    run_name: run.name,
+    user_id: run.userId,
+    status: run.status,
+    start_time: run.startTime,
+    ...(run.endTime !== null && { end_time: run.endTime }),
+    artifact_uri: run.artifactUri,
+    lifecycle_stage: run.lifecycleStage,
+    run_id: run.runUuid,
+  };
+}
+
+export interface MetricPointRow {
+  key: string;
+  value: number;
+  isNan: boolean;
+  timestamp: number;
+  step: number;
+}
+
+export function metricJson(point: MetricPointRow) {
+  return { key: point.key, value: fromStoredValue(point.value, point.isNan), timestamp: point.timestamp, step: point.step };
+}
+
+const keyValueJson = ({ key, value }: KeyValue) => ({ key, value });
+
+/**
+ * A run as runs/get and runs/search give it (with `"inputs": {}`); runs/create's response has
+ * no inputs field.
+ */
+export function runJson(run: RunWithData, { withInputs = true } = {}) {
+  return {
+    info: runInfoJson(run.info),
+    data: {
+      ...repeated("metrics", run.metrics.map(metricJson)),
+      ...repeated("params", run.params.map(keyValueJson)),
+      ...repeated("tags", run.tags.map(keyValueJson)),
+    },
+    ...(withInputs && { inputs: {} }),
+  };
+}

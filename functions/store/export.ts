@@ -1,0 +1,224 @@
+/**
+ * Export and import of the whole tracker (everything but tokens) as ExportDocument pages: runs in
+ * uuid order, each page bounded by a number of runs and of metric points so that one response
+ * stays far below the Worker's memory and time limits. Import recreates runs with their original
+ * uuids and numbers, and is idempotent: a run that already exists must hold exactly the same data.
+ */
+import { asc, gt, or, sql, type SQL } from "drizzle-orm";
+import type { ExportedExperiment, ExportedRun, MetricValue } from "../api/contract";
+import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
+import { experiments, experimentTags, latestMetrics, metrics, params, runs, tags } from "../db/schema";
+import type { Db } from "../env";
+import { invalidParameter } from "../middleware/errors";
+import { runAtomically } from "./batch";
+import { fromStoredValue, toStoredValue } from "./metric-values";
+import { identityColumns, type RunRow } from "./runs";
+
+export const EXPORT_RUNS_PER_PAGE = 100;
+/** A page holds runs up to this many points in total (a single larger run still gets its own page). */
+export const EXPORT_POINTS_PER_PAGE = 50_000;
+/** Rows per bulk INSERT statement: keeps each bound JSON array well under D1's 2 MB value limit. */
+const ROWS_PER_STATEMENT = 10_000;
+
+const inJson = (column: AnySQLiteColumn, values: Array<string | number>) =>
+  sql`${column} in (select value from json_each(${JSON.stringify(values)}))`;
+
+export async function exportExperiments(db: Db): Promise<ExportedExperiment[]> {
+  const [rows, tagRows] = await db.batch([
+    db.select().from(experiments).orderBy(asc(experiments.experimentId)),
+    db.select().from(experimentTags).orderBy(sql`rowid`),
+  ]);
+  return rows.map((e) => ({
+    experiment_id: String(e.experimentId),
+    name: e.name,
+    artifact_location: e.artifactLocation,
+    lifecycle_stage: e.lifecycleStage,
+    creation_time: e.creationTime,
+    last_update_time: e.lastUpdateTime,
+    tags: Object.fromEntries(tagRows.filter((t) => t.experimentId === e.experimentId).map((t) => [t.key, t.value])),
+  }));
+}
+
+/** One page of runs after the given uuid; `nextAfter` is set when more follow. */
+export async function exportRunsPage(db: Db, afterUuid?: string): Promise<{ runs: ExportedRun[]; nextAfter?: string }> {
+  const candidates = await db
+    .select()
+    .from(runs)
+    .where(afterUuid === undefined ? undefined : gt(runs.runUuid, afterUuid))
+    .orderBy(asc(runs.runUuid))
+    .limit(EXPORT_RUNS_PER_PAGE + 1)
+    .all();
+  const pointCounts = await db
+    .select({ runUuid: metrics.runUuid, points: sql<number>`count(*)` })
+    .from(metrics)
+    .where(inJson(metrics.runUuid, candidates.slice(0, EXPORT_RUNS_PER_PAGE).map((r) => r.runUuid)))
+    .groupBy(metrics.runUuid)
+    .all();
+  const pointsOf = new Map(pointCounts.map((c) => [c.runUuid, c.points]));
+  let budget = EXPORT_POINTS_PER_PAGE;
+  let taken = 0;
+  while (taken < Math.min(candidates.length, EXPORT_RUNS_PER_PAGE)) {
+    const points = pointsOf.get(candidates[taken].runUuid) ?? 0;
+    if (taken > 0 && points > budget) break;
+    budget -= points;
+    taken++;
+  }
+  const page = candidates.slice(0, taken);
+  return { runs: await exportRuns(db, page), nextAfter: taken < candidates.length ? page.at(-1)!.runUuid : undefined };
+}
+
+/** These runs with params, tags and full metric histories, in the given order. */
+export async function exportRuns(db: Db, rows: RunRow[]): Promise<ExportedRun[]> {
+  if (rows.length === 0) return [];
+  const uuids = rows.map((r) => r.runUuid);
+  const [paramRows, tagRows, keyRows, pointRows] = await db.batch([
+    db.select().from(params).where(inJson(params.runUuid, uuids)).orderBy(sql`rowid`),
+    db.select().from(tags).where(inJson(tags.runUuid, uuids)).orderBy(sql`rowid`),
+    // Keys in the order they were first logged, which import restores (MLflow lists metrics so).
+    db.select({ runUuid: latestMetrics.runUuid, key: latestMetrics.key }).from(latestMetrics).where(inJson(latestMetrics.runUuid, uuids)).orderBy(sql`rowid`),
+    db
+      .select()
+      .from(metrics)
+      .where(inJson(metrics.runUuid, uuids))
+      .orderBy(asc(metrics.runUuid), asc(metrics.key), asc(metrics.step), asc(metrics.timestamp), asc(metrics.value)),
+  ]);
+  return rows.map((r) => {
+    const history: Record<string, Array<[number, number, MetricValue]>> = {};
+    for (const k of keyRows) if (k.runUuid === r.runUuid) history[k.key] = [];
+    for (const m of pointRows) {
+      if (m.runUuid === r.runUuid) (history[m.key] ??= []).push([m.step, m.timestamp, fromStoredValue(m.value, m.isNan)]);
+    }
+    return {
+      mlflow_run_id: r.runUuid,
+      experiment_id: String(r.experimentId),
+      run_name: r.name,
+      user_id: r.userId,
+      status: r.status,
+      start_time: r.startTime,
+      end_time: r.endTime,
+      artifact_uri: r.artifactUri,
+      lifecycle_stage: r.lifecycleStage,
+      deleted_time: r.deletedTime,
+      attempt: r.attempt,
+      params: Object.fromEntries(paramRows.filter((p) => p.runUuid === r.runUuid).map((p) => [p.key, p.value])),
+      tags: Object.fromEntries(tagRows.filter((t) => t.runUuid === r.runUuid).map((t) => [t.key, t.value])),
+      metrics: history,
+    };
+  });
+}
+
+/** A run's content independent of key and point order, for comparing an import with what is stored. */
+function canonical(run: ExportedRun): string {
+  const sorted = (record: Record<string, unknown>) => Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const history = sorted(run.metrics).map(([key, points]) => [key, [...(points as ExportedRun["metrics"][string])].map((p) => JSON.stringify(p)).sort()]);
+  return JSON.stringify({ ...run, params: sorted(run.params), tags: sorted(run.tags), metrics: history });
+}
+
+/**
+ * Imports one export page. Experiments and runs that already exist are checked, not rewritten: an
+ * experiment id with another name, or a run uuid with other data, is INVALID_PARAMETER_VALUE and
+ * nothing is written. Everything new is written in one transaction.
+ */
+export async function importPage(db: Db, doc: { experiments: ExportedExperiment[]; runs: ExportedRun[] }) {
+  const existingExperiments = await db
+    .select({ id: experiments.experimentId, name: experiments.name })
+    .from(experiments)
+    .where(
+      or(
+        inJson(experiments.experimentId, doc.experiments.map((e) => Number(e.experiment_id))),
+        inJson(experiments.name, doc.experiments.map((e) => e.name)),
+      ),
+    )
+    .all();
+  const newExperiments = doc.experiments.filter((e) => {
+    const id = Number(e.experiment_id);
+    const clash = existingExperiments.find((x) => (x.id === id) !== (x.name === e.name));
+    if (clash) throw invalidParameter(`Experiment ${e.experiment_id} '${e.name}' conflicts with experiment ${clash.id} '${clash.name}' of this tracker.`);
+    return !existingExperiments.some((x) => x.id === id);
+  });
+  const knownExperimentIds = new Set([...existingExperiments.map((x) => x.id), ...newExperiments.map((e) => Number(e.experiment_id))]);
+  for (const r of doc.runs) {
+    if (!knownExperimentIds.has(Number(r.experiment_id))) throw invalidParameter(`Run ${r.mlflow_run_id} belongs to experiment ${r.experiment_id}, which is neither in the document nor in this tracker.`);
+  }
+  const existingRuns = doc.runs.length
+    ? await db.select().from(runs).where(inJson(runs.runUuid, doc.runs.map((r) => r.mlflow_run_id))).all()
+    : [];
+  const stored = new Map((await exportRuns(db, existingRuns)).map((r) => [r.mlflow_run_id, canonical(r)]));
+  for (const r of doc.runs) {
+    const current = stored.get(r.mlflow_run_id);
+    if (current !== undefined && current !== canonical(r)) {
+      throw invalidParameter(`Run ${r.mlflow_run_id} already exists in this tracker with different data; nothing was imported.`);
+    }
+  }
+  const newRuns = doc.runs.filter((r) => !stored.has(r.mlflow_run_id));
+  await runAtomically(db, importStatements(newExperiments, newRuns));
+  return { experiments: newExperiments.length, runs: newRuns.length };
+}
+
+function importStatements(newExperiments: ExportedExperiment[], newRuns: ExportedRun[]): SQL[] {
+  const statements: SQL[] = [];
+  const bulk = (rows: unknown[][], insert: (json: string) => SQL) => {
+    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) statements.push(insert(JSON.stringify(rows.slice(i, i + ROWS_PER_STATEMENT))));
+  };
+  const col = (i: number) => sql.raw(`j.value ->> ${i}`);
+  bulk(
+    newExperiments.map((e) => [Number(e.experiment_id), e.name, e.artifact_location, e.lifecycle_stage, e.creation_time, e.last_update_time]),
+    (json) => sql`insert into experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
+      select ${col(0)}, ${col(1)}, ${col(2)}, ${col(3)}, ${col(4)}, ${col(5)} from json_each(${json}) j`,
+  );
+  bulk(
+    newExperiments.flatMap((e) => Object.entries(e.tags).map(([k, v]) => [Number(e.experiment_id), k, v])),
+    (json) => sql`insert into experiment_tags (experiment_id, key, value) select ${col(0)}, ${col(1)}, ${col(2)} from json_each(${json}) j`,
+  );
+  bulk(
+    newRuns.map((r) => {
+      const identity = identityColumns(r.run_name);
+      return [
+        r.mlflow_run_id, Number(r.experiment_id), r.run_name, r.user_id, r.status, r.start_time, r.end_time, r.artifact_uri,
+        r.lifecycle_stage, r.deleted_time,
+        identity.dataset, identity.modelSize, identity.stage, identity.kd === null ? null : Number(identity.kd), r.attempt,
+      ];
+    }),
+    (json) => sql`insert into runs (run_uuid, experiment_id, name, user_id, status, start_time, end_time, artifact_uri,
+        lifecycle_stage, deleted_time, dataset, model_size, stage, kd, attempt, is_latest)
+      select ${sql.join(Array.from({ length: 15 }, (_, i) => col(i)), sql`, `)}, 0 from json_each(${json}) j`,
+  );
+  const keyValues = (pick: (r: ExportedRun) => Record<string, string>) =>
+    newRuns.flatMap((r) => Object.entries(pick(r)).map(([k, v]) => [r.mlflow_run_id, k, v]));
+  bulk(keyValues((r) => r.params), (json) => sql`insert into params (run_uuid, key, value) select ${col(0)}, ${col(1)}, ${col(2)} from json_each(${json}) j`);
+  bulk(keyValues((r) => r.tags), (json) => sql`insert into tags (run_uuid, key, value) select ${col(0)}, ${col(1)}, ${col(2)} from json_each(${json}) j`);
+  const points = newRuns.flatMap((r) =>
+    Object.entries(r.metrics).flatMap(([key, history]) =>
+      history.map(([step, timestamp, value]): PointRow => {
+        const v = toStoredValue(value === "NaN" ? Number.NaN : value);
+        return [r.mlflow_run_id, key, step, timestamp, v.value, v.isNan ? 1 : 0];
+      }),
+    ),
+  );
+  bulk(points, (json) => sql`insert or ignore into metrics (run_uuid, key, step, timestamp, value, is_nan)
+    select ${col(0)}, ${col(1)}, ${col(2)}, ${col(3)}, ${col(4)}, ${col(5)} from json_each(${json}) j`);
+  bulk(latestPoints(points), (json) => sql`insert into latest_metrics (run_uuid, key, step, timestamp, value, is_nan)
+    select ${col(0)}, ${col(1)}, ${col(2)}, ${col(3)}, ${col(4)}, ${col(5)} from json_each(${json}) j`);
+  // The newest attempt of each imported name (by attempt, then start time) is its latest.
+  bulk([...new Map(newRuns.map((r) => [`${r.experiment_id}/${r.run_name}`, [Number(r.experiment_id), r.run_name]])).values()], (json) =>
+    sql`update runs set is_latest = (run_uuid = (
+        select r2.run_uuid from runs r2 where r2.experiment_id = runs.experiment_id and r2.name = runs.name
+        order by r2.attempt desc, r2.start_time desc, r2.run_uuid desc limit 1))
+      where (experiment_id, name) in (select ${col(0)}, ${col(1)} from json_each(${json}) j)`,
+  );
+  return statements;
+}
+
+/** A metric point as imported: run uuid, key, step, timestamp, stored value, is_nan. */
+type PointRow = [string, string, number, number, number, number];
+
+/** The latest point per run and key, MLflow's greatest (step, timestamp, value), keys in first-logged order. */
+function latestPoints(points: PointRow[]): PointRow[] {
+  const latest = new Map<string, PointRow>();
+  for (const p of points) {
+    const id = `${p[0]}\u0000${p[1]}`;
+    const best = latest.get(id);
+    if (!best || p[2] > best[2] || (p[2] === best[2] && (p[3] > best[3] || (p[3] === best[3] && p[4] > best[4])))) latest.set(id, p);
+  }
+  return [...latest.values()];
+}

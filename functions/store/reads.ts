@@ -1,0 +1,193 @@
+/**
+ * Public read queries of /api/v1. Lists read only the latest attempt of each run id (is_latest)
+ * of active runs; every query is bounded by an index and a LIMIT.
+ */
+import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
+import type { LatestMetric, MetricPoint, RunSummary } from "../api/contract";
+import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
+import { latestMetrics, runs, tags, type RunStatus } from "../db/schema";
+import type { Db } from "../env";
+import { fromStoredValue } from "./metric-values";
+import { getMetricHistory, getRunData, type RunRow } from "./runs";
+
+const TEACHER_TAG = "teacher_run_id";
+const ERROR_TAG = "error_msg";
+
+export interface RunFilter {
+  experimentId: number;
+  dataset?: string;
+  stage?: string;
+  modelSize?: string;
+  kd?: boolean;
+  status?: RunStatus;
+}
+
+/** Position after the last run of a page, in the list's order (newest first). */
+export interface RunCursor {
+  startTime: number;
+  runUuid: string;
+}
+
+const uuidIn = (column: AnySQLiteColumn, uuids: string[]) => sql`${column} in (select value from json_each(${JSON.stringify(uuids)}))`;
+
+function latestRunsWhere(filter: RunFilter): SQL {
+  return and(
+    eq(runs.isLatest, true),
+    eq(runs.experimentId, filter.experimentId),
+    eq(runs.lifecycleStage, "active"),
+    filter.dataset !== undefined ? eq(runs.dataset, filter.dataset) : undefined,
+    filter.stage !== undefined ? eq(runs.stage, filter.stage) : undefined,
+    filter.modelSize !== undefined ? eq(runs.modelSize, filter.modelSize) : undefined,
+    filter.kd !== undefined ? eq(runs.kd, filter.kd) : undefined,
+    filter.status !== undefined ? eq(runs.status, filter.status) : undefined,
+  )!;
+}
+
+/** RunSummary of each row (in order), with its teacher_run_id and error_msg tags fetched in one query. */
+export async function summarize(db: Db, rows: RunRow[], experiment: string): Promise<RunSummary[]> {
+  if (rows.length === 0) return [];
+  const tagRows = await db
+    .select()
+    .from(tags)
+    .where(and(uuidIn(tags.runUuid, rows.map((r) => r.runUuid)), inArray(tags.key, [TEACHER_TAG, ERROR_TAG])))
+    .all();
+  const tagValues = new Map(tagRows.map((t) => [`${t.runUuid}/${t.key}`, t.value]));
+  const tagOf = (uuid: string, key: string) => tagValues.get(`${uuid}/${key}`) ?? null;
+  return rows.map((r) => ({
+    run_id: r.name,
+    mlflow_run_id: r.runUuid,
+    experiment,
+    dataset: r.dataset,
+    model_size: r.modelSize,
+    stage: r.stage,
+    kd: r.kd,
+    status: r.status,
+    start_time: r.startTime,
+    end_time: r.endTime,
+    attempt: r.attempt,
+    teacher_run_id: tagOf(r.runUuid, TEACHER_TAG),
+    error_msg: tagOf(r.runUuid, ERROR_TAG),
+  }));
+}
+
+/** One page of latest attempts, newest first; `next` is set when more may follow. */
+export async function listLatestRuns(db: Db, filter: RunFilter, limit: number, after?: RunCursor): Promise<{ rows: RunRow[]; next?: RunCursor }> {
+  const rows = await db
+    .select()
+    .from(runs)
+    .where(and(latestRunsWhere(filter), after ? sql`(${runs.startTime}, ${runs.runUuid}) < (${after.startTime}, ${after.runUuid})` : undefined))
+    .orderBy(desc(runs.startTime), desc(runs.runUuid))
+    .limit(limit + 1)
+    .all();
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return { rows: page, next: rows.length > limit && last ? { startTime: last.startTime, runUuid: last.runUuid } : undefined };
+}
+
+/** Every attempt of a run id, oldest first. */
+export async function listAttempts(db: Db, experimentId: number, name: string): Promise<RunRow[]> {
+  return db
+    .select()
+    .from(runs)
+    .where(and(eq(runs.experimentId, experimentId), eq(runs.name, name)))
+    .orderBy(asc(runs.attempt))
+    .all();
+}
+
+/** Params, tags and latest metrics of one attempt, as the contract's records. */
+export async function runRecords(db: Db, runUuid: string) {
+  const data = await getRunData(db, runUuid);
+  const latest: Record<string, LatestMetric> = {};
+  for (const m of data.metrics) latest[m.key] = { value: fromStoredValue(m.value, m.isNan), step: m.step, timestamp: m.timestamp };
+  return {
+    params: Object.fromEntries(data.params.map((p) => [p.key, p.value])),
+    tags: Object.fromEntries(data.tags.map((t) => [t.key, t.value])),
+    metrics: latest,
+  };
+}
+
+/**
+ * Run ids of the KD students taught by this run: latest attempts whose teacher_run_id tag names it.
+ * Students are looked for in the teacher's dataset (the pipeline distils within a dataset), which
+ * keeps this an index range instead of a scan of every tag.
+ */
+export async function listStudents(db: Db, experimentId: number, teacherRunId: string): Promise<string[]> {
+  const dataset = teacherRunId.slice(0, teacherRunId.indexOf("/"));
+  const rows = await db
+    .selectDistinct({ name: runs.name })
+    .from(runs)
+    .innerJoin(tags, and(eq(tags.runUuid, runs.runUuid), eq(tags.key, TEACHER_TAG)))
+    .where(and(eq(runs.isLatest, true), eq(runs.dataset, dataset), eq(runs.experimentId, experimentId), eq(tags.value, teacherRunId)))
+    .orderBy(asc(runs.name))
+    .all();
+  return rows.map((r) => r.name);
+}
+
+/** Full history of one metric of one attempt, in step order. */
+export async function metricHistory(db: Db, runUuid: string, key: string): Promise<MetricPoint[]> {
+  const rows = await getMetricHistory(db, runUuid, key);
+  return rows.map((m) => ({ step: m.step, timestamp: m.timestamp, value: fromStoredValue(m.value, m.isNan) }));
+}
+
+export interface RankingQuery {
+  experimentId: number;
+  metric: string;
+  direction: "asc" | "desc";
+  stage: string;
+  dataset?: string;
+  top: number;
+}
+
+/**
+ * The leaderboard's ranking query, cheap however many runs there are. Without a dataset it walks
+ * the latest_metrics (key, value) index in rank order and joins each entry to its run by primary
+ * key, stopping at `top` matches: it reads about as many rows as it returns. With a dataset, the
+ * runs (is_latest, dataset, stage) index yields that dataset's few runs, each joined to its metric
+ * by primary key, then sorted. CROSS JOIN pins the join order in SQLite.
+ * Ranked: latest attempts, FINISHED, active, of the stage (and dataset); NaN values are left out.
+ */
+export function rankingStatement(q: RankingQuery): SQL {
+  const tables = q.dataset === undefined ? sql`latest_metrics lm cross join runs r` : sql`runs r cross join latest_metrics lm`;
+  return sql`select lm.run_uuid as runUuid, lm.value as value
+    from ${tables}
+    where lm.key = ${q.metric} and lm.is_nan = 0 and r.run_uuid = lm.run_uuid
+      and r.is_latest = 1 and r.status = 'FINISHED' and r.lifecycle_stage = 'active'
+      and r.experiment_id = ${q.experimentId} and r.stage = ${q.stage}
+      ${q.dataset !== undefined ? sql`and r.dataset = ${q.dataset}` : sql``}
+    order by lm.value ${q.direction === "asc" ? sql`asc` : sql`desc`}
+    limit ${q.top}`;
+}
+
+/** Ranked runs with their values, best first. */
+export async function rankRuns(db: Db, q: RankingQuery): Promise<Array<{ run: RunRow; value: number }>> {
+  const ranked = await db.all<{ runUuid: string; value: number }>(rankingStatement(q));
+  if (ranked.length === 0) return [];
+  const rows = await db.select().from(runs).where(uuidIn(runs.runUuid, ranked.map((r) => r.runUuid))).all();
+  const byUuid = new Map(rows.map((r) => [r.runUuid, r]));
+  return ranked.map((r) => ({ run: byUuid.get(r.runUuid)!, value: r.value }));
+}
+
+/**
+ * Latest FINISHED attempts of a stage for the given model sizes that logged this metric, with its
+ * latest value; driven from the metric's key so that only runs that logged it are read.
+ */
+export async function stageRunsWithMetric(db: Db, experimentId: number, stage: string, modelSizes: string[], metric: string) {
+  const rows = await db
+    .select({ run: runs, value: latestMetrics.value, isNan: latestMetrics.isNan })
+    .from(latestMetrics)
+    .innerJoin(runs, eq(runs.runUuid, latestMetrics.runUuid))
+    .where(and(eq(latestMetrics.key, metric), latestRunsWhere({ experimentId, stage, status: "FINISHED" }), inArray(runs.modelSize, modelSizes)))
+    .orderBy(asc(runs.dataset))
+    .all();
+  return rows.map((r) => ({ run: r.run, value: fromStoredValue(r.value, r.isNan) }));
+}
+
+/** Counts of latest attempts by dataset, stage and status (one grouped query). */
+export async function countLatestRuns(db: Db, experimentId: number) {
+  return db
+    .select({ dataset: runs.dataset, stage: runs.stage, status: runs.status, count: sql<number>`count(*)` })
+    .from(runs)
+    .where(latestRunsWhere({ experimentId }))
+    .groupBy(runs.dataset, runs.stage, runs.status)
+    .all();
+}

@@ -1,0 +1,269 @@
+/**
+ * runs/search: the parsed filter and order_by AST turned into SQL with every value bound.
+ *
+ * Ranking is a query for the page's run ids only; params, tags and latest metrics are then read
+ * for that page alone, in one batch. When the first order key is a metric the ranking walks
+ * latest_metrics_key_value_idx in index order (runs joined by primary key, LIMIT), so a
+ * leaderboard over 100,000 runs reads about one index entry and one run per result. MLflow puts
+ * NaN values after numbers and runs without the metric last; those are the later "segments".
+ */
+import { sql, type AnyColumn, type SQL } from "drizzle-orm";
+import { latestMetrics, params, runs, tags } from "../db/schema";
+import type { Db } from "../env";
+import { invalidParameter } from "../middleware/errors";
+import type { Clause, Comparison, OrderKey, StringOp } from "../search/filter";
+import { runAtomically, rowCounts } from "./batch";
+import type { RunRow } from "./runs";
+
+export type ViewType = "ACTIVE_ONLY" | "DELETED_ONLY" | "ALL";
+
+export interface RunSearch {
+  experimentIds: number[];
+  filter: Clause[];
+  orderBy: OrderKey[];
+  viewType: ViewType;
+  maxResults: number;
+  offset: number;
+}
+
+/** D1 refuses LIKE/GLOB patterns longer than this many bytes. */
+const MAX_PATTERN_BYTES = 50;
+/** Keep a statement well under D1's 100 bound parameters (a clause binds at most 2, an order key 1). */
+const MAX_CLAUSES = 30;
+const MAX_ORDER_KEYS = 10;
+
+const RUN_COLUMNS: Record<string, SQL> = {
+  run_id: sql.raw("r.run_uuid"),
+  run_name: sql.raw("r.name"),
+  status: sql.raw("r.status"),
+  user_id: sql.raw("r.user_id"),
+  artifact_uri: sql.raw("r.artifact_uri"),
+  lifecycle_stage: sql.raw("r.lifecycle_stage"),
+  start_time: sql.raw("r.start_time"),
+  end_time: sql.raw("r.end_time"),
+};
+
+function boundedPattern(pattern: string): string {
+  if (new TextEncoder().encode(pattern).length > MAX_PATTERN_BYTES) {
+    throw invalidParameter(`LIKE and ILIKE patterns may be at most ${MAX_PATTERN_BYTES} bytes long. Got '${pattern.slice(0, 100)}'.`);
+  }
+  return pattern;
+}
+
+/** MLflow's LIKE is case-sensitive, SQLite's is not: translate it to GLOB (`%` -> `*`, `_` -> `?`). */
+function likeToGlob(pattern: string): string {
+  return pattern
+    .replace(/[*?[]/g, (c) => `[${c}]`)
+    .replace(/%/g, "*")
+    .replace(/_/g, "?");
+}
+
+function compareText(column: SQL, op: StringOp, value: string): SQL {
+  switch (op) {
+    case "=":
+      return sql`${column} = ${value}`;
+    case "!=":
+      return sql`${column} != ${value}`;
+    case "LIKE":
+      return sql`${column} glob ${boundedPattern(likeToGlob(value))}`;
+    case "ILIKE":
+      return sql`${column} like ${boundedPattern(value)}`;
+  }
+}
+
+/** A column compared as a clause says; the operator comes from a fixed list, the value is bound. */
+export function compare(column: SQL, comparison: Comparison): SQL {
+  if (comparison.op === "IN") return sql`${column} in (select value from json_each(${JSON.stringify(comparison.value)}))`;
+  if (comparison.op === "NOT IN") return sql`${column} not in (select value from json_each(${JSON.stringify(comparison.value)}))`;
+  if (typeof comparison.value === "number") return sql`${column} ${sql.raw(comparison.op)} ${comparison.value}`;
+  return compareText(column, comparison.op as StringOp, comparison.value as string);
+}
+
+export function checkQuerySize(clauses: Clause[], orderBy: OrderKey[]): void {
+  if (clauses.length > MAX_CLAUSES) throw invalidParameter(`A filter may have at most ${MAX_CLAUSES} clauses. Got ${clauses.length}.`);
+  if (orderBy.length > MAX_ORDER_KEYS) throw invalidParameter(`order_by may have at most ${MAX_ORDER_KEYS} keys. Got ${orderBy.length}.`);
+}
+
+/** A run lacking the clause's key never matches, not even `!=`. NaN metrics never match either. */
+function runClause(clause: Clause): SQL {
+  switch (clause.entity) {
+    case "metric":
+      return sql`exists (select 1 from latest_metrics m where m.run_uuid = r.run_uuid and m.key = ${clause.key} and m.is_nan = 0 and ${compare(sql.raw("m.value"), clause)})`;
+    case "param":
+      return sql`exists (select 1 from params p where p.run_uuid = r.run_uuid and p.key = ${clause.key} and ${compare(sql.raw("p.value"), clause)})`;
+    case "tag":
+      return sql`exists (select 1 from tags t where t.run_uuid = r.run_uuid and t.key = ${clause.key} and ${compare(sql.raw("t.value"), clause)})`;
+    case "attribute":
+      return compare(RUN_COLUMNS[clause.key], clause);
+  }
+}
+
+const direction = (ascending: boolean) => sql.raw(ascending ? "asc" : "desc");
+
+/** ORDER BY terms of one key (missing values last, whatever the direction) and the join it needs. */
+function orderTerms(key: OrderKey, index: number): { join?: SQL; terms: SQL[] } {
+  if (key.entity === "attribute") {
+    const column = RUN_COLUMNS[key.key];
+    return { terms: [sql`(${column} is null)`, sql`${column} ${direction(key.ascending)}`] };
+  }
+  const alias = sql.raw(`o${index}`);
+  const table = sql.raw(key.entity === "metric" ? "latest_metrics" : key.entity === "param" ? "params" : "tags");
+  const join = sql`left join ${table} ${alias} on ${alias}.run_uuid = r.run_uuid and ${alias}.key = ${key.key}`;
+  const missingLast =
+    key.entity === "metric"
+      ? sql`(case when ${alias}.is_nan then 1 when ${alias}.run_uuid is null then 2 else 0 end)`
+      : sql`(${alias}.value is null)`;
+  return { join, terms: [missingLast, sql`${alias}.value ${direction(key.ascending)}`] };
+}
+
+/** One ordered slice of the result: every run of a segment sorts before every run of the next. */
+interface Segment {
+  from: SQL;
+  where: SQL[];
+  orderBy: SQL[];
+  /** Set when the segment is ranked by `lm.value` alone, then start_time DESC, run_uuid (see readByIndex). */
+  valueOrder?: { ascending: boolean };
+}
+
+function segments(search: RunSearch): Segment[] {
+  const where = [
+    search.experimentIds.length === 1
+      ? sql`r.experiment_id = ${search.experimentIds[0]}`
+      : sql`r.experiment_id in (select value from json_each(${JSON.stringify(search.experimentIds)}))`,
+    ...(search.viewType === "ALL" ? [] : [sql`r.lifecycle_stage = ${search.viewType === "ACTIVE_ONLY" ? "active" : "deleted"}`]),
+    ...search.filter.map(runClause),
+  ];
+  const [first, ...rest] = search.orderBy;
+  const byMetric = first?.entity === "metric";
+  const later = (byMetric ? rest : search.orderBy).map((key, i) => orderTerms(key, i));
+  const joins = sql.join(later.flatMap((t) => (t.join ? [t.join] : [])), sql` `);
+  const sortsByStart = search.orderBy.some((k) => k.entity === "attribute" && k.key === "start_time");
+  const tieBreak = [...(sortsByStart ? [] : [sql`r.start_time desc`]), sql`r.run_uuid asc`];
+  const laterTerms = [...later.flatMap((t) => t.terms), ...tieBreak];
+  const allRuns = sql`runs r ${joins}`;
+  if (!byMetric) return [{ from: allRuns, where, orderBy: laterTerms }];
+  // CROSS JOIN keeps latest_metrics as the outer loop, so SQLite walks (key, value) in index order.
+  const ranked = sql`latest_metrics lm cross join runs r on r.run_uuid = lm.run_uuid ${joins}`;
+  return [
+    {
+      from: ranked,
+      where: [sql`lm.key = ${first.key}`, sql`lm.is_nan = 0`, ...where],
+      orderBy: [sql`lm.value ${direction(first.ascending)}`, ...laterTerms],
+      ...(rest.length === 0 && { valueOrder: { ascending: first.ascending } }),
+    },
+    // NaN is stored as value 0 (see metric-values.ts), so this is a narrow range of the same index.
+    { from: ranked, where: [sql`lm.key = ${first.key}`, sql`lm.value = 0`, sql`lm.is_nan = 1`, ...where], orderBy: laterTerms },
+    {
+      from: allRuns,
+      where: [sql`not exists (select 1 from latest_metrics m where m.run_uuid = r.run_uuid and m.key = ${first.key})`, ...where],
+      orderBy: laterTerms,
+    },
+  ];
+}
+
+async function selectRows<T>(db: Db, columns: SQL, segment: Segment, orderBy: SQL[], limit: number, offset: number) {
+  const [result] = await runAtomically(db, [
+    sql`select ${columns} from ${segment.from} where ${sql.join(segment.where, sql` and `)}
+      order by ${sql.join(orderBy, sql`, `)} limit ${limit} offset ${offset}`,
+  ]);
+  return { rows: result.results as T[], rowsRead: rowCounts([result]).rowsRead };
+}
+
+async function readSegment(db: Db, segment: Segment, limit: number, offset: number): Promise<{ ids: string[]; rowsRead: number }> {
+  let rowsRead = 0;
+  if (segment.valueOrder) {
+    const page = await readByIndex(db, segment, segment.valueOrder.ascending, limit, offset);
+    if (page.ids) return page as { ids: string[]; rowsRead: number };
+    rowsRead = page.rowsRead;
+  }
+  const exact = await selectRows<{ run_uuid: string }>(db, sql`r.run_uuid as run_uuid`, segment, segment.orderBy, limit, offset);
+  return { ids: exact.rows.map((row) => row.run_uuid), rowsRead: rowsRead + exact.rowsRead };
+}
+
+type RankedRow = { run_uuid: string; value: number; start_time: number };
+
+/**
+ * Reads a page in pure index order (value only), which SQLite streams without a sorter, so D1
+ * reads about two rows per result. Ties are then ordered as MLflow does (start_time DESC, run_uuid)
+ * in code. One extra row on each side of the page tells whether a tie crosses the page's edge;
+ * only then is the index order not enough: no ids send the caller to the exact query.
+ */
+async function readByIndex(db: Db, segment: Segment, ascending: boolean, limit: number, offset: number): Promise<{ ids?: string[]; rowsRead: number }> {
+  const before = offset > 0 ? 1 : 0;
+  const columns = sql`r.run_uuid as run_uuid, lm.value as value, r.start_time as start_time`;
+  const { rows, rowsRead } = await selectRows<RankedRow>(db, columns, segment, [sql`lm.value ${direction(ascending)}`], limit + before + 1, offset - before);
+  const page = rows.slice(before, before + limit);
+  const tiedBefore = before === 1 && page.length > 0 && rows[0].value === page[0].value;
+  const tiedAfter = rows.length > before + limit && rows[before + limit].value === page[page.length - 1].value;
+  if (tiedBefore || tiedAfter) return { rowsRead };
+  page.sort(
+    (a, b) =>
+      (ascending ? a.value - b.value : b.value - a.value) ||
+      b.start_time - a.start_time ||
+      (a.run_uuid < b.run_uuid ? -1 : a.run_uuid > b.run_uuid ? 1 : 0),
+  );
+  return { ids: page.map((row) => row.run_uuid), rowsRead };
+}
+
+async function countSegment(db: Db, segment: Segment) {
+  const [result] = await runAtomically(db, [sql`select count(*) as n from ${segment.from} where ${sql.join(segment.where, sql` and `)}`]);
+  return { count: (result.results[0] as { n: number }).n, rowsRead: rowCounts([result]).rowsRead };
+}
+
+/**
+ * The run ids of one page, in order, and the rows D1 read to rank them. Segments are read in turn;
+ * a segment is counted only when the offset skips past all of it.
+ */
+export async function rankRunIds(db: Db, search: RunSearch): Promise<{ ids: string[]; rowsRead: number }> {
+  checkQuerySize(search.filter, search.orderBy);
+  const ids: string[] = [];
+  let skip = search.offset;
+  let rowsRead = 0;
+  if (search.experimentIds.length === 0 || search.maxResults === 0) return { ids, rowsRead };
+  for (const segment of segments(search)) {
+    const page = await readSegment(db, segment, search.maxResults - ids.length, skip);
+    rowsRead += page.rowsRead;
+    ids.push(...page.ids);
+    if (ids.length === search.maxResults) break;
+    if (page.ids.length > 0 || skip === 0) {
+      skip = 0;
+      continue;
+    }
+    const counted = await countSegment(db, segment);
+    rowsRead += counted.rowsRead;
+    skip = Math.max(0, skip - counted.count);
+  }
+  return { ids, rowsRead };
+}
+
+export type LatestMetricRow = typeof latestMetrics.$inferSelect;
+export interface RunWithData {
+  info: RunRow;
+  params: Array<{ key: string; value: string }>;
+  tags: Array<{ key: string; value: string }>;
+  metrics: LatestMetricRow[];
+}
+
+/** Runs with their params, tags and latest metrics (insertion order), in the order of `ids`; one batch. */
+export async function getRunsWithData(db: Db, ids: string[]): Promise<RunWithData[]> {
+  if (ids.length === 0) return [];
+  const idList = JSON.stringify(ids);
+  const inPage = (column: AnyColumn) => sql`${column} in (select value from json_each(${idList}))`;
+  const [runRows, paramRows, tagRows, metricRows] = await db.batch([
+    db.select().from(runs).where(inPage(runs.runUuid)),
+    db.select({ runUuid: params.runUuid, key: params.key, value: params.value }).from(params).where(inPage(params.runUuid)).orderBy(sql`rowid`),
+    db.select({ runUuid: tags.runUuid, key: tags.key, value: tags.value }).from(tags).where(inPage(tags.runUuid)).orderBy(sql`rowid`),
+    db.select().from(latestMetrics).where(inPage(latestMetrics.runUuid)).orderBy(sql`rowid`),
+  ]);
+  const byRun = new Map(runRows.map((info) => [info.runUuid, { info, params: [], tags: [], metrics: [] } as RunWithData]));
+  for (const { runUuid, ...kv } of paramRows) byRun.get(runUuid)?.params.push(kv);
+  for (const { runUuid, ...kv } of tagRows) byRun.get(runUuid)?.tags.push(kv);
+  for (const metric of metricRows) byRun.get(metric.runUuid)?.metrics.push(metric);
+  return ids.flatMap((id) => byRun.get(id) ?? []);
+}
+
+/** runs/search: one page of runs with their data, and the rows read by the ranking query. */
+export async function searchRuns(db: Db, search: RunSearch): Promise<{ runs: RunWithData[]; rowsRead: number }> {
+  const { ids, rowsRead } = await rankRunIds(db, search);
+  return { runs: await getRunsWithData(db, ids), rowsRead };
+}

@@ -1,0 +1,480 @@
+/**
+ * The site's one data source: loads an ExportDocument (from SITE_SNAPSHOT, a file written by
+ * `kdgat export`, or from the read API at SITE_API_URL) once per build and derives the view models
+ * every page renders. All KD-GAT knowledge (run ids, groups, metric keys, directions) comes from
+ * functions/domain.
+ */
+import { readFile } from "node:fs/promises";
+import type { ExportDocument, ExportedRun, MetricValue, RunStatus } from "../../functions/api/contract.js";
+import {
+  DEFAULT_LEADERBOARD_METRIC,
+  METRIC_PATH_SEPARATOR,
+  MODEL_SIZES,
+  STAGE_NAMES,
+  groupOf,
+  metricDirection,
+  parseGroup,
+  parseRunId,
+  type SortDirection,
+} from "../../functions/domain/index.js";
+
+export const DEFAULT_API_URL = "http://127.0.0.1:8787";
+/** The experiment the site shows; the same default as the API's `?experiment=`. */
+export const SITE_EXPERIMENT = process.env.SITE_EXPERIMENT || "kd-gat-pipeline";
+/** Per request; a build never waits longer than this for one page of the export. */
+const REQUEST_TIMEOUT_MS = Number(process.env.SITE_FETCH_TIMEOUT_MS ?? 30_000);
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+
+/** The whole export, from SITE_SNAPSHOT if set, else every page of SITE_API_URL's /api/v1/export. */
+export async function loadExport(env: NodeJS.ProcessEnv = process.env): Promise<ExportDocument> {
+  if (env.SITE_SNAPSHOT) return readSnapshot(env.SITE_SNAPSHOT);
+  return fetchExport(env.SITE_API_URL || DEFAULT_API_URL);
+}
+
+async function readSnapshot(path: string): Promise<ExportDocument> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new Error(`Site build: cannot read SITE_SNAPSHOT=${path}: ${(error as Error).message}`);
+  }
+  const doc = checkExportPage(parseJson(text, `SITE_SNAPSHOT=${path}`), `SITE_SNAPSHOT=${path}`);
+  if (doc.next_page_token) {
+    throw new Error(`Site build: SITE_SNAPSHOT=${path} is one page of a paged export (it has next_page_token); write it with \`kdgat export > snapshot.json\`.`);
+  }
+  return doc;
+}
+
+async function fetchExport(apiUrl: string): Promise<ExportDocument> {
+  const pages: ExportDocument[] = [];
+  const seenTokens = new Set<string>();
+  let token: string | undefined;
+  do {
+    const url = new URL("/api/v1/export", apiUrl);
+    if (token) url.searchParams.set("page_token", token);
+    const page = checkExportPage(await fetchJson(url), url.href);
+    pages.push(page);
+    token = page.next_page_token;
+    if (token && seenTokens.has(token)) throw new Error(`Site build: ${url.href} returned a page token it already returned; the export would never end.`);
+    if (token) seenTokens.add(token);
+  } while (token);
+  return mergeExportPages(pages);
+}
+
+async function fetchJson(url: URL): Promise<unknown> {
+  const hint = "Start the tracker (`npm start`), point SITE_API_URL at it, or build from a snapshot with SITE_SNAPSHOT=snapshot.json.";
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS), headers: { Accept: "application/json" } });
+  } catch (error) {
+    const reason = (error as Error).name === "TimeoutError" ? `no answer within ${REQUEST_TIMEOUT_MS} ms` : String((error as Error).cause ?? (error as Error).message);
+    throw new Error(`Site build: cannot fetch ${url.href}: ${reason}. ${hint}`);
+  }
+  const text = await response.text();
+  if (!response.ok) throw new Error(`Site build: ${url.href} answered HTTP ${response.status}: ${text.slice(0, 300)}. ${hint}`);
+  return parseJson(text, url.href);
+}
+
+function parseJson(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(`Site build: ${source} is not JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Refuses anything that is not an ExportDocument, so a wrong URL never yields a half-empty site. */
+function checkExportPage(value: unknown, source: string): ExportDocument {
+  const doc = value as Partial<ExportDocument> | null;
+  if (!doc || doc.format !== "kdgat-export" || doc.version !== 1 || !Array.isArray(doc.runs) || !Array.isArray(doc.experiments)) {
+    throw new Error(`Site build: ${source} is not a kdgat-export version 1 document.`);
+  }
+  return doc as ExportDocument;
+}
+
+function mergeExportPages(pages: ExportDocument[]): ExportDocument {
+  const experiments = new Map(pages.flatMap((page) => page.experiments).map((e) => [e.experiment_id, e]));
+  return {
+    format: "kdgat-export",
+    version: 1,
+    exported_at: Math.max(...pages.map((page) => page.exported_at)),
+    experiments: [...experiments.values()],
+    runs: pages.flatMap((page) => page.runs),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// View models
+
+/** A metric point with NaN as a number. */
+export interface Point {
+  step: number;
+  timestamp: number;
+  value: number;
+}
+
+export interface Attempt {
+  number: number;
+  mlflowRunId: string;
+  status: RunStatus;
+  startTime: number;
+  endTime: number | null;
+}
+
+/** One run id, shown through its latest attempt. */
+export interface RunView {
+  id: string;
+  dataset: string;
+  /** The part after the slash, e.g. `student_curriculum_kd`. */
+  name: string;
+  stage: string;
+  group: string;
+  href: string;
+  status: RunStatus;
+  startTime: number;
+  endTime: number | null;
+  attempts: Attempt[];
+  params: Record<string, string>;
+  tags: Record<string, string>;
+  /** Per key of the latest attempt, the point with the greatest (step, timestamp, value): MLflow's "latest". */
+  latest: Record<string, Point>;
+  /** Histories of more than one point (the ones worth a chart), in step order. */
+  histories: Record<string, Point[]>;
+  teacherRunId: string | null;
+  /** KD students whose teacher_run_id is this run. */
+  students: string[];
+  errorMsg: string | null;
+}
+
+export interface SiteData {
+  exportedAt: number;
+  /** The newest start or end time of any run: how fresh the data is. */
+  lastActivity: number | null;
+  runs: RunView[];
+  byId: Map<string, RunView>;
+  byDataset: Map<string, RunView[]>;
+  datasets: string[];
+  stages: string[];
+  groups: string[];
+  /** Runs left out: other experiments, or names that are not `{dataset}/{size}_{stage}[_kd]` run ids. */
+  otherRuns: number;
+}
+
+let cached: Promise<SiteData> | undefined;
+
+/** The site data, loaded once per build however many pages ask for it. */
+export function getSite(): Promise<SiteData> {
+  cached ??= loadExport().then(buildSiteData);
+  return cached;
+}
+
+export function runHref(runId: string): string {
+  return `/runs/${runId}/`;
+}
+
+export function buildSiteData(doc: ExportDocument): SiteData {
+  const experiment = doc.experiments.find((e) => e.name === SITE_EXPERIMENT && e.lifecycle_stage === "active");
+  const attemptsById = new Map<string, ExportedRun[]>();
+  let otherRuns = 0;
+  for (const run of doc.runs) {
+    if (run.lifecycle_stage !== "active") continue;
+    if (run.experiment_id !== experiment?.experiment_id || !parseRunId(run.run_name)) {
+      otherRuns++;
+      continue;
+    }
+    if (!attemptsById.has(run.run_name)) attemptsById.set(run.run_name, []);
+    attemptsById.get(run.run_name)!.push(run);
+  }
+  const runs = [...attemptsById.entries()]
+    .map(([id, attempts]) => toRunView(id, attempts))
+    .sort((a, b) => compareText(a.id, b.id));
+  const byId = new Map(runs.map((run) => [run.id, run]));
+  for (const run of runs) {
+    const teacher = run.teacherRunId ? byId.get(run.teacherRunId) : undefined;
+    teacher?.students.push(run.id);
+  }
+  const byDataset = new Map<string, RunView[]>();
+  for (const run of runs) {
+    if (!byDataset.has(run.dataset)) byDataset.set(run.dataset, []);
+    byDataset.get(run.dataset)!.push(run);
+  }
+  const lastActivity = runs.reduce<number | null>((newest, run) => Math.max(newest ?? 0, run.startTime, run.endTime ?? 0), null);
+  return {
+    exportedAt: doc.exported_at,
+    lastActivity,
+    runs,
+    byId,
+    byDataset,
+    datasets: [...byDataset.keys()].sort(compareText),
+    stages: orderStages(unique(runs.map((run) => run.stage))),
+    groups: orderGroups(unique(runs.map((run) => run.group))),
+    otherRuns,
+  };
+}
+
+function toRunView(id: string, attempts: ExportedRun[]): RunView {
+  const parts = parseRunId(id)!;
+  const ordered = [...attempts].sort((a, b) => a.attempt - b.attempt || a.start_time - b.start_time);
+  const latestAttempt = ordered[ordered.length - 1];
+  const { latest, histories } = metricsOf(latestAttempt);
+  return {
+    id,
+    dataset: parts.dataset,
+    name: id.slice(parts.dataset.length + 1),
+    stage: parts.stage,
+    group: groupOf(parts),
+    href: runHref(id),
+    status: latestAttempt.status,
+    startTime: latestAttempt.start_time,
+    endTime: latestAttempt.end_time,
+    attempts: ordered.map((a) => ({ number: a.attempt, mlflowRunId: a.mlflow_run_id, status: a.status, startTime: a.start_time, endTime: a.end_time })),
+    params: latestAttempt.params,
+    tags: latestAttempt.tags,
+    latest,
+    histories,
+    teacherRunId: latestAttempt.tags.teacher_run_id || null,
+    students: [],
+    errorMsg: latestAttempt.tags.error_msg || null,
+  };
+}
+
+/** Single-point histories (evaluation results) are kept only as latest values: 10,000 runs must fit in memory. */
+function metricsOf(run: ExportedRun): Pick<RunView, "latest" | "histories"> {
+  const latest: Record<string, Point> = {};
+  const histories: Record<string, Point[]> = {};
+  for (const [key, history] of Object.entries(run.metrics)) {
+    if (history.length === 0) continue;
+    const points = history.map(([step, timestamp, value]) => ({ step, timestamp, value: metricNumber(value) }));
+    latest[key] = points.reduce((best, p) => (comparePoints(p, best) > 0 ? p : best));
+    if (points.length > 1) histories[key] = points;
+  }
+  return { latest, histories };
+}
+
+function metricNumber(value: MetricValue): number {
+  return value === "NaN" ? Number.NaN : value;
+}
+
+function comparePoints(a: Point, b: Point): number {
+  return a.step - b.step || a.timestamp - b.timestamp || (a.value > b.value ? 1 : a.value < b.value ? -1 : 0);
+}
+
+function unique<T>(items: T[]): T[] {
+  return [...new Set(items)];
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Pipeline order first (autoencoder .. evaluation), then any new stage by name. */
+function orderStages(stages: string[]): string[] {
+  const rank = (stage: string) => {
+    const i = (STAGE_NAMES as readonly string[]).indexOf(stage);
+    return i < 0 ? STAGE_NAMES.length : i;
+  };
+  return stages.sort((a, b) => rank(a) - rank(b) || compareText(a, b));
+}
+
+/** teacher, student, student_kd, then unknown sizes by name. */
+function orderGroups(groups: string[]): string[] {
+  const rank = (group: string) => {
+    const { modelSize, kd } = parseGroup(group);
+    const i = (MODEL_SIZES as readonly string[]).indexOf(modelSize);
+    return (i < 0 ? MODEL_SIZES.length : i) * 2 + (kd ? 1 : 0);
+  };
+  return groups.sort((a, b) => rank(a) - rank(b) || compareText(a, b));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leaderboards
+
+export const EVALUATION_STAGE = "evaluation";
+/** The models an evaluation run scores, and the core metrics shown for each. */
+export const MODELS = ["gat", "vgae", "fusion"] as const;
+export const CORE_METRICS = ["f1", "accuracy", "auc", "mcc"] as const;
+export const SCENARIO_METRIC = "f1";
+export const OVERALL_TOP_N = 100;
+export const GROUP_TEACHER = groupOf({ modelSize: "teacher", kd: false });
+export const GROUP_STUDENT = groupOf({ modelSize: "student", kd: false });
+export const GROUP_STUDENT_KD = groupOf({ modelSize: "student", kd: true });
+
+export interface MetricColumn {
+  key: string;
+  model: string;
+  metric: string;
+  direction: SortDirection;
+}
+
+/** A flattened metric name (the domain's rule: path joined with `_`). */
+export function metricKey(...path: string[]): string {
+  return path.join(METRIC_PATH_SEPARATOR);
+}
+
+export const LEADERBOARD_COLUMNS: MetricColumn[] = MODELS.flatMap((model) =>
+  CORE_METRICS.map((metric) => {
+    const key = metricKey(model, metric);
+    return { key, model, metric, direction: metricDirection(key) };
+  }),
+);
+export const LEADERBOARD_METRIC = DEFAULT_LEADERBOARD_METRIC;
+
+/**
+ * A metric's latest value when the run's latest attempt FINISHED: what leaderboards compare, as
+ * /api/v1/leaderboard and /compare do (a failed or re-running attempt has no result yet).
+ */
+export function valueOf(run: RunView, key: string): number | undefined {
+  return run.status === "FINISHED" ? run.latest[key]?.value : undefined;
+}
+
+export interface RankedRun {
+  /** 1-based; null when the run has no usable value for the metric. */
+  rank: number | null;
+  value: number | undefined;
+  run: RunView;
+}
+
+/**
+ * Runs ranked by a metric in its better direction, equal values sharing a rank (1, 2, 2, 4) as in
+ * the API; runs without a finished value for it follow, unranked.
+ */
+export function rankRuns(runs: RunView[], key: string): RankedRun[] {
+  const sign = metricDirection(key) === "asc" ? 1 : -1;
+  const scored = runs.filter((run) => isScore(valueOf(run, key)));
+  const unscored = runs.filter((run) => !isScore(valueOf(run, key)));
+  scored.sort((a, b) => sign * (valueOf(a, key)! - valueOf(b, key)!) || compareText(a.id, b.id));
+  const values = scored.map((run) => valueOf(run, key)!);
+  return [
+    ...scored.map((run, i) => ({ rank: values.indexOf(values[i]) + 1, value: values[i], run })),
+    ...unscored.map((run) => ({ rank: null, value: valueOf(run, key), run })),
+  ];
+}
+
+function isScore(value: number | undefined): value is number {
+  return value !== undefined && !Number.isNaN(value);
+}
+
+export function evaluationRuns(site: SiteData, dataset?: string): RunView[] {
+  const runs = dataset === undefined ? site.runs : (site.byDataset.get(dataset) ?? []);
+  return runs.filter((run) => run.stage === EVALUATION_STAGE);
+}
+
+/** The best evaluation run of a dataset by the leaderboard metric, if any has a value. */
+export function bestOf(site: SiteData, dataset: string): RankedRun | undefined {
+  const top = rankRuns(evaluationRuns(site, dataset), LEADERBOARD_METRIC)[0];
+  return top?.rank ? top : undefined;
+}
+
+/** Test scenario names of a model, from keys such as `test_gat_<scenario>_f1`. */
+export function scenariosOf(runs: RunView[], model: string): string[] {
+  const prefix = metricKey("test", model, "");
+  const suffix = metricKey("", SCENARIO_METRIC);
+  const names = runs.flatMap((run) =>
+    Object.keys(run.latest)
+      .filter((key) => key.startsWith(prefix) && key.endsWith(suffix) && key.length > prefix.length + suffix.length)
+      .map((key) => key.slice(prefix.length, -suffix.length)),
+  );
+  return unique(names).sort(compareText);
+}
+
+/** The run of each group for one dataset and stage. */
+export function runsByGroup(site: SiteData, dataset: string, stage: string): Map<string, RunView> {
+  const runs = site.byDataset.get(dataset) ?? [];
+  return new Map(runs.filter((run) => run.stage === stage).map((run) => [run.group, run]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// KD impact
+
+/**
+ * A size proxy per model from the frozen config (the pipeline logs no parameter counts): the
+ * product of these fields, list-valued fields summed, e.g. gat_hidden·gat_heads·gat_layers.
+ */
+export const SIZE_FIELDS: Record<string, string[]> = {
+  gat: ["gat_hidden", "gat_heads", "gat_layers"],
+  vgae: ["vgae_hidden_dims", "vgae_latent_dim"],
+  fusion: ["dqn_hidden", "dqn_layers"],
+};
+
+export interface KdImpactRow {
+  dataset: string;
+  model: string;
+  key: string;
+  direction: SortDirection;
+  teacher?: RunView;
+  student?: RunView;
+  studentKd?: RunView;
+  teacherValue?: number;
+  studentValue?: number;
+  studentKdValue?: number;
+  /** student KD minus student, and minus teacher; null when a side is missing or NaN. */
+  kdMinusStudent: number | null;
+  kdMinusTeacher: number | null;
+  /** student KD size / teacher size from SIZE_FIELDS; null when the configs lack a field. */
+  sizeRatio: number | null;
+}
+
+export function kdImpact(site: SiteData, metric: string = CORE_METRICS[0]): KdImpactRow[] {
+  return site.datasets.flatMap((dataset) => {
+    const byGroup = runsByGroup(site, dataset, EVALUATION_STAGE);
+    const teacher = byGroup.get(GROUP_TEACHER);
+    const student = byGroup.get(GROUP_STUDENT);
+    const studentKd = byGroup.get(GROUP_STUDENT_KD);
+    if (!studentKd) return [];
+    return MODELS.map((model) => {
+      const key = metricKey(model, metric);
+      const teacherValue = teacher && valueOf(teacher, key);
+      const studentValue = student && valueOf(student, key);
+      const studentKdValue = valueOf(studentKd, key);
+      return {
+        dataset,
+        model,
+        key,
+        direction: metricDirection(key),
+        teacher,
+        student,
+        studentKd,
+        teacherValue,
+        studentValue,
+        studentKdValue,
+        kdMinusStudent: difference(studentKdValue, studentValue),
+        kdMinusTeacher: difference(studentKdValue, teacherValue),
+        sizeRatio: teacher ? sizeRatio(studentKd.params, teacher.params, SIZE_FIELDS[model]) : null,
+      };
+    });
+  });
+}
+
+function difference(a: number | undefined, b: number | undefined): number | null {
+  return isScore(a) && isScore(b) ? a - b : null;
+}
+
+function sizeRatio(student: Record<string, string>, teacher: Record<string, string>, fields: string[]): number | null {
+  const size = (params: Record<string, string>) => fields.reduce<number | null>((product, field) => {
+    const total = sumOfNumbers(params[field]);
+    return product === null || total === null ? null : product * total;
+  }, 1);
+  const s = size(student);
+  const t = size(teacher);
+  return s !== null && t ? s / t : null;
+}
+
+/** `48` -> 48, `(480, 240, 48)` -> 768; null when the param is absent or holds no number. */
+function sumOfNumbers(param: string | undefined): number | null {
+  const numbers = param?.match(/-?\d+(\.\d+)?(e[-+]?\d+)?/gi)?.map(Number);
+  return numbers && numbers.length > 0 ? numbers.reduce((a, b) => a + b, 0) : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Status
+
+export const FAILED_STATUSES: ReadonlySet<RunStatus> = new Set(["FAILED", "KILLED"]);
+export const ACTIVE_STATUSES: ReadonlySet<RunStatus> = new Set(["RUNNING", "SCHEDULED"]);
+
+export function countByStatus(runs: RunView[]): Map<RunStatus, number> {
+  const counts = new Map<RunStatus, number>();
+  for (const run of runs) counts.set(run.status, (counts.get(run.status) ?? 0) + 1);
+  return counts;
+}

@@ -1,0 +1,57 @@
+/** How numbers, times and statuses read on the site (build time, UTC, no client-side locale). */
+import type { RunStatus } from "../../functions/api/contract.js";
+
+/** Metric values: 4 decimals in the usual range, scientific outside it; NaN and missing spelled out. */
+export function formatMetric(value: number | undefined): string {
+  if (value === undefined) return "—";
+  if (Number.isNaN(value)) return "NaN";
+  if (value !== 0 && (Math.abs(value) >= 1e5 || Math.abs(value) < 1e-3)) return value.toExponential(3);
+  return Number.isInteger(value) ? String(value) : value.toFixed(4);
+}
+
+/** A signed difference, e.g. `+0.0123` or `−0.0040`. */
+export function formatDelta(delta: number | null): string {
+  if (delta === null) return "—";
+  const text = formatMetric(Math.abs(delta));
+  return delta > 0 ? `+${text}` : delta < 0 ? `−${text}` : `±${text}`;
+}
+
+/** `2026-11-29 09:53:07 UTC` */
+export function formatTime(ms: number | null): string {
+  if (ms === null) return "—";
+  return `${new Date(ms).toISOString().slice(0, 19).replace("T", " ")} UTC`;
+}
+
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** `2h 05m`, `3m 12s`, `42s` */
+export function formatDuration(ms: number | null): string {
+  if (ms === null || ms < 0) return "—";
+  const seconds = Math.round(ms / 1000);
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  if (h > 0) return `${h}h ${String(m).padStart(2, "0")}m`;
+  if (m > 0) return `${m}m ${String(s).padStart(2, "0")}s`;
+  return `${s}s`;
+}
+
+/** Text marks so status never depends on colour alone. */
+const STATUS_MARKS: Record<RunStatus, string> = {
+  FINISHED: "✓",
+  FAILED: "✗",
+  KILLED: "✗",
+  RUNNING: "▶",
+  SCHEDULED: "…",
+};
+
+export function statusMark(status: RunStatus): string {
+  return STATUS_MARKS[status] ?? "?";
+}
+
+/** Sort key for a value cell: the raw number, empty when missing so that it sorts last. */
+export function sortValue(value: number | null | undefined): string {
+  return value === undefined || value === null || Number.isNaN(value) ? "" : String(value);
+}

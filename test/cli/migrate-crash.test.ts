@@ -1,0 +1,98 @@
+/**
+ * Crash safety of `kdgat migrate`: the process is killed with a real SIGKILL after N steps (journal
+ * writes and filesystem changes, via KDGAT_TEST_CRASH_AFTER), for every N until a run completes.
+ * Resuming must then leave exactly the tree an uninterrupted --execute leaves, and --rollback (from
+ * the crashed state, or after a crash of the rollback itself) exactly the original tree.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureCliBuilt, runCli } from "./support/cli.js";
+import { manifest } from "./support/manifest.js";
+import { buildOldTree, type TreeOptions } from "./support/trees.js";
+
+const base = mkdtempSync(join(tmpdir(), "kdgat-crash-"));
+let treeCount = 0;
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+beforeAll(() => ensureCliBuilt());
+
+function freshTree(options: TreeOptions): string {
+  const root = join(base, `tree-${treeCount++}`, "experimentruns");
+  mkdirSync(root, { recursive: true });
+  buildOldTree(root, options);
+  return root;
+}
+
+const migrate = (root: string, mode: string, env: Record<string, string>, crashAfter?: number) =>
+  runCli(["migrate", "--root", root, mode, "--json"], { env: { ...env, ...(crashAfter ? { KDGAT_TEST_CRASH_AFTER: String(crashAfter) } : {}) } });
+
+function crashSuite(label: string, options: TreeOptions, env: Record<string, string>, every: number) {
+  describe(label, () => {
+    let original: Record<string, string>;
+    let migrated: Record<string, string>;
+
+    beforeAll(async () => {
+      const root = freshTree(options);
+      original = manifest(root);
+      const done = await migrate(root, "--execute", env);
+      expect(done.code).toBe(0);
+      migrated = manifest(root);
+      expect(migrated).not.toEqual(original);
+    });
+
+    it("execute killed at step N: --execute again finishes it, --rollback then restores the original", async () => {
+      let crashes = 0;
+      for (let n = 1; ; n += every) {
+        const root = freshTree(options);
+        const crashed = await migrate(root, "--execute", env, n);
+        if (crashed.signal !== "SIGKILL") break;
+        crashes++;
+        const resumed = await migrate(root, "--execute", env);
+        expect(resumed.code, `resume after crash at ${n}: ${resumed.stderr}`).toBe(0);
+        expect(manifest(root), `resumed after crash at step ${n}`).toEqual(migrated);
+        const rolledBack = await migrate(root, "--rollback", env);
+        expect(rolledBack.code, `rollback after crash at ${n}: ${rolledBack.stderr}`).toBe(0);
+        expect(manifest(root), `rolled back after crash at step ${n} and resume`).toEqual(original);
+        rmSync(join(root, ".."), { recursive: true, force: true });
+      }
+      expect(crashes).toBeGreaterThan(5);
+    }, 600_000);
+
+    it("execute killed at step N: --rollback straight away restores the original", async () => {
+      let crashes = 0;
+      for (let n = 1; ; n += every) {
+        const root = freshTree(options);
+        const crashed = await migrate(root, "--execute", env, n);
+        if (crashed.signal !== "SIGKILL") break;
+        crashes++;
+        const rolledBack = await migrate(root, "--rollback", env);
+        expect(rolledBack.code, `rollback after crash at ${n}: ${rolledBack.stderr}`).toBe(0);
+        expect(manifest(root), `rolled back after crash at step ${n}`).toEqual(original);
+        rmSync(join(root, ".."), { recursive: true, force: true });
+      }
+      expect(crashes).toBeGreaterThan(5);
+    }, 600_000);
+
+    it("rollback killed at step N: --rollback again restores the original", async () => {
+      let crashes = 0;
+      for (let n = 1; ; n += every) {
+        const root = freshTree(options);
+        expect((await migrate(root, "--execute", env)).code).toBe(0);
+        const crashed = await migrate(root, "--rollback", env, n);
+        if (crashed.signal !== "SIGKILL") break;
+        crashes++;
+        const blocked = await migrate(root, "--execute", env);
+        if (blocked.code !== 0) expect(blocked.stderr).toContain("run --rollback again");
+        const rolledBack = await migrate(root, "--rollback", env);
+        expect(rolledBack.code, `rollback after rollback crash at ${n}: ${rolledBack.stderr}`).toBe(0);
+        expect(manifest(root), `rolled back after rollback crash at step ${n}`).toEqual(original);
+        rmSync(join(root, ".."), { recursive: true, force: true });
+      }
+      expect(crashes).toBeGreaterThan(5);
+    }, 600_000);
+  });
+}
+
+crashSuite("kdgat migrate crash safety (rename)", { datasets: ["set_02"], stages: ["normal", "evaluation"] }, {}, 1);
+crashSuite("kdgat migrate crash safety (copy across filesystems)", { datasets: ["set_03"], stages: ["fusion"] }, { KDGAT_MIGRATE_FORCE_COPY: "1" }, 5);

@@ -1,0 +1,336 @@
+/**
+ * The leaderboard site end to end: a real tracker (wrangler dev + local D1) seeded through the API,
+ * a real `astro build` against it, and the built pages, served by the same Worker, driven in
+ * Debian's headless Chromium. Every number checked on a page is compared with the API's answer.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { CompareResponse, LeaderboardResponse, RunDetailResponse, SummaryResponse } from "../../functions/api/contract.js";
+import { buildSite } from "../../scripts/build-site.mjs";
+import { ROOT } from "../../scripts/local-server.mjs";
+import { formatMetric } from "../../site/lib/format.js";
+import { startTestServer, type TestServer } from "../support/server.js";
+import { FAILED_ERROR, FAILED_RUN, KD_STUDENT_RUN, RERUNNING_RUN, RETRIED_RUN, RUNNING_RUN, SEED_DATASETS, seedTracker } from "./seed.js";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const SCREENSHOTS = join(ROOT, "test-results", "site");
+const SITE_DIR = join(ROOT, "dist", "site");
+const SCRIPT_BUDGET_BYTES = 15 * 1024;
+
+const browserMissing = !existsSync(CHROMIUM);
+if (browserMissing && !process.env.CI) {
+  console.warn(`\n!!!!!!!!\n!!! ${CHROMIUM} is missing: the site's BROWSER TESTS ARE SKIPPED. Install it: apt-get install -y chromium\n!!!!!!!!\n`);
+}
+
+let server: TestServer;
+let browser: Browser | undefined;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  await seedTracker(server.url, await server.mintToken("site-seed"));
+  // Built into dist/site, which the running Worker serves as its static assets.
+  await buildSite({ apiUrl: server.url, timeoutMs: 90_000 });
+  if (!browserMissing) browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  mkdirSync(SCREENSHOTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function api<T>(path: string): Promise<T> {
+  const response = await fetch(`${server.url}/api/v1${path}`);
+  expect(response.status, path).toBe(200);
+  return (await response.json()) as T;
+}
+
+/** A page with console errors, page errors and failed requests recorded (CSP violations are console errors). */
+async function newPage(options: { width?: number; dark?: boolean; javaScript?: boolean } = {}) {
+  const context = await browser!.newContext({
+    viewport: { width: options.width ?? 1280, height: 900 },
+    colorScheme: options.dark ? "dark" : "light",
+    javaScriptEnabled: options.javaScript ?? true,
+  });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error" || message.type() === "warning") problems.push(`console ${message.type()}: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("requestfailed", (request) => {
+    // Leaving a page aborts its late requests (the favicon); that is navigation, not a fault.
+    if (request.failure()?.errorText !== "net::ERR_ABORTED") problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`);
+  });
+  page.on("response", (response) => {
+    if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`);
+  });
+  const visit = async (path: string) => {
+    const response = await page.goto(`${server.url}${path}`, { waitUntil: "load" });
+    expect(response?.status(), path).toBe(200);
+  };
+  return { page, problems, visit, close: () => context.close() };
+}
+
+async function openPage(path: string, options: Parameters<typeof newPage>[0] = {}) {
+  const opened = await newPage(options);
+  await opened.visit(path);
+  return opened;
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Data values of one column of a table, by the header's data-key. */
+async function columnValues(page: Page, tableSelector: string, key: string): Promise<string[]> {
+  return page.$$eval(
+    `${tableSelector} tbody tr`,
+    (rows, { tableSelector, key }) => {
+      const headers = Array.from(document.querySelectorAll(`${tableSelector} thead th`));
+      const index = headers.findIndex((th) => th.getAttribute("data-key") === key);
+      return rows.map((row) => (row as HTMLTableRowElement).cells[index].getAttribute("data-value") ?? "");
+    },
+    { tableSelector, key },
+  );
+}
+
+describe("site build", () => {
+  test("fails fast with a clear message when the API is unreachable or silent", async () => {
+    const outDir = mkdtempSync(join(tmpdir(), "kdgat-site-"));
+    // A server that accepts connections and never answers.
+    const silent: Server = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const started = Date.now();
+      await expect(buildSite({ apiUrl: `http://127.0.0.1:${port}`, outDir, env: { SITE_FETCH_TIMEOUT_MS: "1000" }, timeoutMs: 60_000 })).rejects.toThrow(
+        /Site build: cannot fetch http:\/\/127\.0\.0\.1:\d+\/api\/v1\/export: no answer within 1000 ms/,
+      );
+      expect(Date.now() - started).toBeLessThan(30_000);
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+      rmSync(outDir, { recursive: true, force: true });
+    }
+  });
+
+  test("serves the site with its security headers and at most 15 KB of script", async () => {
+    for (const path of ["/", `/runs/${KD_STUDENT_RUN}/`, "/table-sort.js"]) {
+      const response = await fetch(`${server.url}${path}`);
+      expect(response.status, path).toBe(200);
+      const csp = response.headers.get("content-security-policy") ?? "";
+      expect(csp, path).toContain("script-src 'self'");
+      expect(csp, path).toContain("default-src 'self'");
+      expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(response.headers.get("referrer-policy")).toBeTruthy();
+    }
+    const scripts = listFiles(SITE_DIR).filter((file) => file.endsWith(".js"));
+    const scriptBytes = scripts.reduce((sum, file) => sum + statSync(file).size, 0);
+    expect(scriptBytes).toBeGreaterThan(0);
+    expect(scriptBytes).toBeLessThanOrEqual(SCRIPT_BUDGET_BYTES);
+  });
+});
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? listFiles(join(dir, entry.name)) : [join(dir, entry.name)]));
+}
+
+describe.skipIf(browserMissing && !process.env.CI)("site in Chromium", () => {
+  test("Chromium is installed (required in CI)", () => {
+    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing; install Debian's chromium`).toBe(true);
+  });
+
+  test("every page loads without console errors and every link resolves", async () => {
+    const seen = new Set<string>(["/"]);
+    const queue = ["/"];
+    const pageTypes = new Set<string>();
+    const { page, problems, visit, close } = await newPage();
+    while (queue.length > 0) {
+      const path = queue.shift()!;
+      await visit(path);
+      expect(problems, path).toEqual([]);
+      const links = await page.$$eval("a[href]", (anchors) => anchors.map((a) => (a as HTMLAnchorElement).href));
+      for (const link of links) {
+        const url = new URL(link);
+        if (url.origin !== server.url || seen.has(url.pathname)) continue;
+        seen.add(url.pathname);
+        queue.push(url.pathname);
+      }
+      pageTypes.add(path.split("/")[1] || "overview");
+    }
+    await close();
+    expect([...pageTypes].sort()).toEqual(["kd", "leaderboard", "overview", "runs", "status"]);
+    // Every seeded run id has a page and it was reached by links alone.
+    const runPages = [...seen].filter((path) => path.startsWith("/runs/"));
+    expect(runPages.length).toBe(SEED_DATASETS.length * 15);
+  });
+
+  test("overview counts equal /summary", async () => {
+    const summary = await api<SummaryResponse>("/summary");
+    const { page, close } = await openPage("/");
+    expect(await page.textContent('[data-count="total"]')).toBe(String(summary.total));
+    for (const [status, count] of Object.entries(summary.by_status)) {
+      expect(await page.textContent(`[data-count="${status}"]`), status).toBe(String(count));
+    }
+    expect(await page.textContent('[data-count="datasets"]')).toBe(String(Object.keys(summary.by_dataset).length));
+    await screenshot(page, "overview-desktop-light");
+    await close();
+  });
+
+  test("each dataset's leaderboard equals /leaderboard, ranks and values", async () => {
+    for (const dataset of SEED_DATASETS) {
+      const board = await api<LeaderboardResponse>(`/leaderboard?dataset=${dataset}&metric=gat_f1&top=1000`);
+      expect(board.entries.length).toBeGreaterThan(1);
+      const { page, close } = await openPage(`/leaderboard/${dataset}/`);
+      const rows = await page.$$eval("table.leaderboard tbody tr", (trs) =>
+        trs.map((tr) => ({ runId: tr.getAttribute("data-run-id"), rank: (tr as HTMLTableRowElement).cells[0].textContent!.trim() })),
+      );
+      const values = await columnValues(page, "table.leaderboard", "gat_f1");
+      const ranked = rows.map((row, i) => ({ ...row, value: values[i] })).filter((row) => row.rank !== "—");
+      expect(ranked.map((row) => [row.runId, Number(row.rank), Number(row.value)])).toEqual(
+        board.entries.map((entry) => [entry.run.run_id, entry.rank, entry.value]),
+      );
+      if (dataset === "set_01") await screenshot(page, `leaderboard-${dataset}`);
+      await close();
+    }
+    // A run id whose newest attempt is still running has no result yet: listed, but not ranked.
+    const board = await api<LeaderboardResponse>(`/leaderboard?dataset=set_01&top=1000`);
+    expect(board.entries.map((entry) => entry.run.run_id)).not.toContain(RERUNNING_RUN);
+    const { page, close } = await openPage("/leaderboard/set_01/");
+    expect(await page.textContent(`table.leaderboard tr[data-run-id="${RERUNNING_RUN}"] td:first-child`)).toBe("—");
+    await close();
+  });
+
+  test("the overall leaderboard equals /leaderboard across datasets, with formatted numbers", async () => {
+    const board = await api<LeaderboardResponse>("/leaderboard?metric=gat_f1&top=100");
+    const { page, close } = await openPage("/leaderboard/");
+    const runIds = await page.$$eval("table.leaderboard tbody tr", (trs) => trs.map((tr) => tr.getAttribute("data-run-id")));
+    const values = await columnValues(page, "table.leaderboard", "gat_f1");
+    expect(runIds).toEqual(board.entries.map((entry) => entry.run.run_id));
+    expect(values.map(Number)).toEqual(board.entries.map((entry) => entry.value));
+    const shown = await page.$$eval("table.leaderboard tbody tr", (trs) =>
+      trs.map((tr) => {
+        const index = Array.from(document.querySelectorAll("table.leaderboard thead th")).findIndex((th) => th.getAttribute("data-key") === "gat_f1");
+        return (tr as HTMLTableRowElement).cells[index].textContent!.trim();
+      }),
+    );
+    expect(shown).toEqual(board.entries.map((entry) => formatMetric(entry.value as number)));
+    await screenshot(page, "leaderboard-overall");
+    await close();
+  });
+
+  test("sorting: header buttons re-rank by mouse and keyboard, missing values last; filter hides rows", async () => {
+    const { page, problems, close } = await openPage(`/leaderboard/hcrl_sa/`);
+    const header = 'table.leaderboard th[data-key="vgae_auc"]';
+    await page.click(`${header} button`);
+    expect(await page.getAttribute(header, "aria-sort")).toBe("descending");
+    const descending = (await columnValues(page, "table.leaderboard", "vgae_auc")).filter((v) => v !== "").map(Number);
+    expect(descending.length).toBeGreaterThan(1);
+    expect(descending).toEqual([...descending].sort((a, b) => b - a));
+    await page.focus(`${header} button`);
+    await page.keyboard.press("Enter");
+    expect(await page.getAttribute(header, "aria-sort")).toBe("ascending");
+    const ascending = await columnValues(page, "table.leaderboard", "vgae_auc");
+    const present = ascending.filter((v) => v !== "").map(Number);
+    expect(present).toEqual([...present].sort((a, b) => a - b));
+    expect(ascending.slice(present.length).every((v) => v === "")).toBe(true);
+
+    await page.fill("table.leaderboard >> xpath=ancestor::div[1]/preceding-sibling::label[1]//input", "student_kd");
+    const visible = await page.$$eval("table.leaderboard tbody tr", (trs) => trs.filter((tr) => !(tr as HTMLElement).hidden).map((tr) => tr.getAttribute("data-run-id")));
+    expect(visible).toEqual(["hcrl_sa/student_evaluation_kd"]);
+    expect(problems).toEqual([]);
+    await screenshot(page, "leaderboard-hcrl_sa-sorted");
+    await close();
+  });
+
+  test("KD impact equals /compare (student KD minus student and minus teacher)", async () => {
+    const { page, close } = await openPage("/kd/");
+    for (const [group, column] of [["student", 5], ["teacher", 6]] as const) {
+      const compare = await api<CompareResponse>(`/compare?a=${group}&b=student_kd&metric=gat_f1`);
+      for (const row of compare.datasets) {
+        const cell = await page.$eval(
+          `table.kd tr[data-dataset="${row.dataset}"][data-key="gat_f1"]`,
+          (tr, column) => (tr as HTMLTableRowElement).cells[column].getAttribute("data-value"),
+          column,
+        );
+        if (row.delta === null) expect(cell, `${row.dataset} vs ${group}`).toBe("");
+        else expect(Number(cell), `${row.dataset} vs ${group}`).toBeCloseTo(row.delta, 12);
+      }
+    }
+    expect(await page.locator("table.kd td.delta.better, table.kd td.delta.worse").count()).toBeGreaterThan(0);
+    await screenshot(page, "kd-impact");
+    await close();
+  });
+
+  test("run pages equal /runs/{id}: status, attempts, lineage, params, latest metrics, charts", async () => {
+    for (const runId of [KD_STUDENT_RUN, FAILED_RUN, RUNNING_RUN, RETRIED_RUN, RERUNNING_RUN]) {
+      const detail = await api<RunDetailResponse>(`/runs/${runId}`);
+      const { page, close } = await openPage(`/runs/${runId}/`);
+      expect(await page.textContent('[data-field="status"]')).toContain(detail.run.status);
+      expect(await page.textContent('[data-field="attempts"]')).toBe(String(detail.attempts.length));
+      const metricRows = await page.$$eval("table.metrics tbody tr", (trs) =>
+        trs.map((tr) => [tr.getAttribute("data-key"), (tr as HTMLTableRowElement).cells[1].getAttribute("data-value")]),
+      );
+      expect(Object.fromEntries(metricRows)).toEqual(
+        Object.fromEntries(Object.entries(detail.metrics).map(([key, latest]) => [key, latest.value === "NaN" ? "" : String(latest.value)])),
+      );
+      const params = await page.$$eval("table.params tbody tr", (trs) => trs.map((tr) => [tr.querySelector("th")!.textContent, tr.querySelector("td")!.textContent]));
+      expect(Object.fromEntries(params)).toEqual(detail.params);
+      if (detail.run.teacher_run_id) {
+        expect(await page.getAttribute('.lineage a[rel="up"]', "href")).toBe(`/runs/${detail.run.teacher_run_id}/`);
+      }
+      await close();
+    }
+
+    // Lineage both ways: the teacher's page links back to its KD student.
+    const kd = await api<RunDetailResponse>(`/runs/${KD_STUDENT_RUN}`);
+    const teacher = await api<RunDetailResponse>(`/runs/${kd.run.teacher_run_id}`);
+    expect(teacher.students).toContain(KD_STUDENT_RUN);
+    const teacherPage = await openPage(`/runs/${kd.run.teacher_run_id}/`);
+    expect(await teacherPage.page.getAttribute(`.lineage a[href="/runs/${KD_STUDENT_RUN}/"]`, "href")).toBeTruthy();
+    await teacherPage.close();
+
+    const kdPage = await openPage(`/runs/${KD_STUDENT_RUN}/`);
+    expect(await kdPage.page.locator(".charts svg path.line").count()).toBe(Object.keys(kd.metrics).length);
+    await screenshot(kdPage.page, "run-kd-student");
+    await kdPage.close();
+
+    const failed = await openPage(`/runs/${FAILED_RUN}/`, { width: 360, dark: true });
+    expect(await failed.page.textContent('[data-field="error"]')).toBe(FAILED_ERROR);
+    await screenshot(failed.page, "run-failed-360-dark");
+    await failed.close();
+  });
+
+  test("failed and running runs are listed with their error messages", async () => {
+    const { page, close } = await openPage("/status/");
+    const failed = await page.$$eval("table.failed tbody tr", (trs) => trs.map((tr) => [tr.getAttribute("data-run-id"), tr.querySelector("td.error")!.textContent]));
+    expect(failed).toEqual([[FAILED_RUN, FAILED_ERROR]]);
+    const running = await page.$$eval("table.running tbody tr", (trs) => trs.map((tr) => tr.getAttribute("data-run-id")));
+    expect(running.sort()).toEqual([RERUNNING_RUN, RUNNING_RUN].sort());
+    await screenshot(page, "status");
+    await close();
+  });
+
+  test("reads without JavaScript and fits a 360 px screen in light and dark", async () => {
+    const noScript = await openPage("/leaderboard/hcrl_sa/", { javaScript: false, width: 360 });
+    expect(await noScript.page.locator("table.leaderboard tbody tr").count()).toBe(3);
+    expect(await noScript.page.locator("button.sort").count()).toBe(0);
+    await noScript.close();
+    for (const dark of [false, true]) {
+      for (const path of ["/", "/leaderboard/hcrl_sa/", "/kd/"]) {
+        const { page, problems, close } = await openPage(path, { width: 360, dark });
+        // Only the scroll regions may be wider than the screen, never the page itself.
+        expect(await page.evaluate(() => document.documentElement.scrollWidth), path).toBeLessThanOrEqual(360);
+        expect(problems).toEqual([]);
+        await screenshot(page, `${path.replaceAll("/", "_") || "_"}-360-${dark ? "dark" : "light"}`);
+        await close();
+      }
+    }
+  });
+});

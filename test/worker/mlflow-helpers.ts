@@ -1,0 +1,31 @@
+import { exports } from "cloudflare:workers";
+
+export const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
+
+export interface CallOptions {
+  token?: string | null;
+  prefix?: string;
+  rawBody?: string;
+}
+
+/** Calls the Worker like the MLflow client does: GET with a query string, POST with a JSON body. */
+export async function call(method: string, path: string, payload?: unknown, options: CallOptions = {}) {
+  const { token = ADMIN_TOKEN, prefix = "/api/2.0/mlflow" } = options;
+  let url = `http://x${prefix}/${path}`;
+  const headers: Record<string, string> = {};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let body: string | undefined;
+  if (method === "GET" && payload) {
+    url += `?${new URLSearchParams(payload as Record<string, string>)}`;
+  } else if (method !== "GET") {
+    body = options.rawBody ?? JSON.stringify(payload ?? {});
+    headers["Content-Type"] = "application/json";
+  }
+  const response = await exports.default.fetch(new Request(url, { method, headers, body }));
+  const text = await response.text();
+  return { status: response.status, contentType: response.headers.get("Content-Type"), text, json: JSON.parse(text) as any };
+}
+
+export const post = (path: string, payload?: unknown, options?: CallOptions) => call("POST", path, payload, options);
+export const get = (path: string, query?: Record<string, string>, options?: CallOptions) => call("GET", path, query, options);
+

@@ -1,0 +1,15 @@
+import { exports } from "cloudflare:workers";
+
+export const ADMIN = "test-admin-token-0123456789abcdef";
+
+/** Calls the Worker; a JSON-able body is sent as JSON text, a string as is. */
+export async function call(method: string, path: string, options: { body?: unknown; token?: string; headers?: Record<string, string> } = {}) {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.Authorization = `Bearer ${options.token}`;
+  const body = options.body === undefined ? undefined : typeof options.body === "string" ? options.body : JSON.stringify(options.body);
+  return exports.default.fetch(new Request(`http://x${path}`, { method, headers, body }));
+}
+
+export async function json<T = any>(response: Response): Promise<T> {
+  return (await response.json()) as T;
+}

@@ -1,0 +1,103 @@
+import { env } from "cloudflare:workers";
+import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { STAGE_NAMES } from "../../functions/domain/stages";
+import { runAtomically } from "../../functions/store/batch";
+import { openDb } from "../../functions/store/db";
+import { ensureExperiment } from "../../functions/store/pipeline-runs";
+import { rankingStatement, type RankingQuery } from "../../functions/store/reads";
+import { call, json } from "./v1-helpers";
+
+const db = openDb(env.DB);
+const DATASETS = 400;
+const SIZES = ["teacher", "student"];
+
+interface SeededRun {
+  uuid: string;
+  name: string;
+  dataset: string;
+  stage: string;
+  status: string;
+  isLatest: boolean;
+  f1: number;
+}
+
+/** 4,000 runs (400 datasets x 2 sizes x 5 stages) with pseudo-random gat_f1 values, some NaN. */
+const seeded: SeededRun[] = [];
+let random = 12345;
+const next = () => (random = (random * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+for (let d = 0; d < DATASETS; d++) {
+  for (const size of SIZES) {
+    for (const stage of STAGE_NAMES) {
+      const i = seeded.length;
+      seeded.push({
+        uuid: i.toString(16).padStart(32, "0"),
+        name: `d${d}/${size}_${stage}`,
+        dataset: `d${d}`,
+        stage,
+        status: i % 5 === 0 ? "FAILED" : "FINISHED",
+        isLatest: i % 7 !== 0,
+        f1: i % 11 === 0 ? Number.NaN : Math.round(next() * 1e6) / 1e6,
+      });
+    }
+  }
+}
+
+let experimentId = 0;
+
+beforeAll(async () => {
+  experimentId = await ensureExperiment(db, "kd-gat-pipeline");
+  const runRows = JSON.stringify(seeded.map((r) => [r.uuid, r.name, r.dataset, r.stage, r.status, r.isLatest ? 1 : 0, r.name.includes("/teacher") ? "teacher" : "student"]));
+  const metricRows = JSON.stringify(seeded.flatMap((r) => [[r.uuid, "gat_f1", Number.isNaN(r.f1) ? 0 : r.f1, Number.isNaN(r.f1) ? 1 : 0], [r.uuid, "val_loss", 1 - (Number.isNaN(r.f1) ? 0 : r.f1), 0]]));
+  await env.DB.batch([
+    env.DB.prepare(
+      `insert into runs (run_uuid, experiment_id, name, status, start_time, artifact_uri, dataset, model_size, stage, kd, is_latest)
+       select j.value ->> 0, ?, j.value ->> 1, j.value ->> 4, j.key, 'x', j.value ->> 2, j.value ->> 6, j.value ->> 3, 0, j.value ->> 5 from json_each(?) j`,
+    ).bind(experimentId, runRows),
+    env.DB.prepare(
+      `insert into latest_metrics (run_uuid, key, step, timestamp, value, is_nan)
+       select j.value ->> 0, j.value ->> 1, 0, 0, j.value ->> 2, j.value ->> 3 from json_each(?) j`,
+    ).bind(metricRows),
+  ]);
+});
+
+/** What the leaderboard must return, computed the slow way from the seed. */
+function expected(stage: string, top: number, dataset?: string) {
+  return seeded
+    .filter((r) => r.isLatest && r.status === "FINISHED" && r.stage === stage && !Number.isNaN(r.f1) && (dataset === undefined || r.dataset === dataset))
+    .sort((a, b) => b.f1 - a.f1)
+    .slice(0, top)
+    .map((r) => [r.name, r.f1]);
+}
+
+async function measure(q: Omit<RankingQuery, "experimentId">) {
+  const statement = rankingStatement({ ...q, experimentId });
+  const [result] = await runAtomically(db, [statement]);
+  const query = new SQLiteAsyncDialect().sqlToQuery(statement);
+  const plan = await env.DB.prepare(`explain query plan ${query.sql}`).bind(...query.params).all<{ detail: string }>();
+  return { rowsRead: result.meta.rows_read, plan: plan.results.map((p) => p.detail).join("\n") };
+}
+
+describe("leaderboard over thousands of runs", () => {
+  it("returns the same top 10 as a full scan would", async () => {
+    const body = await json(await call("GET", "/api/v1/leaderboard?top=10"));
+    expect(body.entries.map((e: any) => [e.run.run_id, e.value])).toEqual(expected("evaluation", 10));
+    const inDataset = await json(await call("GET", "/api/v1/leaderboard?dataset=d3&stage=curriculum"));
+    expect(inDataset.entries.map((e: any) => [e.run.run_id, e.value])).toEqual(expected("curriculum", 10, "d3"));
+  });
+
+  it("walks the (key, value) index in rank order and reads at most 200 rows for the top 10", async () => {
+    const { rowsRead, plan } = await measure({ metric: "gat_f1", direction: "desc", stage: "evaluation", top: 10 });
+    expect(plan).toMatch(/SCAN lm USING INDEX latest_metrics_key_value_idx|SEARCH lm USING INDEX latest_metrics_key_value_idx/);
+    expect(plan).not.toMatch(/TEMP B-TREE/);
+    expect(rowsRead).toBeLessThanOrEqual(200);
+    const ascending = await measure({ metric: "val_loss", direction: "asc", stage: "evaluation", top: 10 });
+    expect(ascending.rowsRead).toBeLessThanOrEqual(200);
+  });
+
+  it("reads only the dataset's runs when a dataset is given", async () => {
+    const { rowsRead, plan } = await measure({ metric: "gat_f1", direction: "desc", stage: "evaluation", dataset: "d7", top: 10 });
+    expect(plan).toMatch(/SEARCH r USING INDEX runs_latest_dataset_stage_idx/);
+    expect(rowsRead).toBeLessThanOrEqual(50);
+  });
+});
