@@ -7,7 +7,7 @@ import { securityHeaders, writeRateLimit } from "./middleware/security";
 import { openDb, type RowCounter } from "./store/db";
 
 /** The MLflow version whose REST API this Worker speaks (the client checks /version). */
-export const MLFLOW_VERSION = "2.17.2";
+const MLFLOW_VERSION = "2.17.2";
 
 const app = new Hono<AppEnv>();
 

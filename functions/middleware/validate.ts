@@ -22,14 +22,24 @@ export function parseWith<T extends z.ZodType>(schema: T, input: unknown): z.out
   return result.data;
 }
 
+/** A UTF-16 surrogate not in a pair: not text, and D1 would store it as U+FFFD, changing the value. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /** Parses a JSON body whatever its Content-Type (curl -d sends form encoding), then validates it. */
 export function parseJsonText(text: string): unknown {
   if (text.trim() === "") return {};
+  let wellFormed = true;
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text, (key, value: unknown) => {
+      if (LONE_SURROGATE.test(key) || (typeof value === "string" && LONE_SURROGATE.test(value))) wellFormed = false;
+      return value;
+    });
   } catch {
     throw invalidParameter("Malformed JSON in request body.");
   }
+  if (!wellFormed) throw invalidParameter("The request body holds a lone UTF-16 surrogate (an escape in \\ud800-\\udfff), which is not text.");
+  return parsed;
 }
 
 export const jsonBody = <T extends z.ZodType>(

@@ -55,3 +55,8 @@ export function statusMark(status: RunStatus): string {
 export function sortValue(value: number | null | undefined): string {
   return value === undefined || value === null || Number.isNaN(value) ? "" : String(value);
 }
+
+/** Escapes text for HTML content and double-quoted attributes. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

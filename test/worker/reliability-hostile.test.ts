@@ -359,10 +359,13 @@ describe("hostile writes are refused and change nothing", () => {
   it("lookups of unknown or hostile ids", () => expectRefusedUnchanged(hostileLookups, RUNS.lookups, true), 120_000);
 });
 
-/** Hostile but legal text: SQL metacharacters and Unicode oddities, which must be stored verbatim. */
+/** Hostile text: SQL metacharacters and Unicode oddities, legal unless it holds a lone surrogate. */
 const hostileText = fc
   .array(fc.oneof(sqlMeta, fc.constantFrom("\u0301", "\u200b", "\uffff", "😀", "\ufeff", "ß", "İ"), fc.string({ maxLength: 4 })), { minLength: 1, maxLength: 6 })
   .map((parts) => parts.join(""));
+
+/** A lone UTF-16 surrogate is not text: it must be refused, not stored as U+FFFD. */
+const isText = (text: string) => !/\p{Cs}/u.test(text);
 
 describe("hostile but legal text is stored verbatim", () => {
   let serial = 0;
@@ -377,8 +380,13 @@ describe("hostile but legal text is stored verbatim", () => {
     await fc.assert(
       fc.asyncProperty(hostileText, async (text) => {
         count("legal hostile names, tag values and quoted filter values");
-        const name = unique(text).slice(0, LIMITS.maxRunNameLength);
-        const created = (await expectOk(await call("POST", "/api/2.0/mlflow/experiments/create", { token, body: { name } }), `create ${excerpt(name)}`)) as { experiment_id: string };
+        const name = unique(text);
+        const creation = await call("POST", "/api/2.0/mlflow/experiments/create", { token, body: { name } });
+        if (!isText(name)) {
+          expectClientError(creation, `create ${excerpt(name)}`);
+          return;
+        }
+        const created = (await expectOk(creation, `create ${excerpt(name)}`)) as { experiment_id: string };
         const got = await call("GET", `/api/2.0/mlflow/experiments/get?experiment_id=${created.experiment_id}`);
         // Compared JSON-escaped: a mismatch may involve a lone surrogate (see excerpt).
         expect(excerpt(((await expectOk(got, "experiments/get")) as { experiment: { name: string } }).experiment.name)).toBe(excerpt(name));
@@ -403,8 +411,8 @@ describe("hostile but legal text is stored verbatim", () => {
     );
   }, 120_000);
 
-  it("metric values 'NaN', 'Infinity', '-Infinity' and 1e400 are legal metric values", { timeout: 30_000 }, async () => {
-    for (const raw of ['"NaN"', '"Infinity"', '"-Infinity"', "1e400", "-1e400"]) {
+  it("metric values 'NaN', 'Infinity' and '-Infinity' are legal", { timeout: 30_000 }, async () => {
+    for (const raw of ['"NaN"', '"Infinity"', '"-Infinity"']) {
       count("legal non-finite metric values");
       const body = withRawField({ run_id: runId, key: "edge", timestamp: 2, step: 0 }, "value", raw);
       expect((await call("POST", "/api/2.0/mlflow/runs/log-metric", { token, body })).status, raw).toBe(200);
@@ -415,7 +423,7 @@ describe("hostile but legal text is stored verbatim", () => {
 describe("request bodies are capped before they are parsed", () => {
   /** A body that would be a valid request but for its size: the cap, not the parser, must refuse it. */
   const oversized = (cap: number) => `{"run_id": "${runId}", "params": []}${" ".repeat(cap)}`;
-  const capOf = (path: string) => (path.endsWith("/metrics") ? LIMITS.maxUploadBytes : LIMITS.maxBodyBytes);
+  const capOf = (path: string) => (path.endsWith("/metrics") || path.endsWith("/import") ? LIMITS.maxUploadBytes : LIMITS.maxBodyBytes);
   // DELETE routes take no body, so there is nothing to cap; /ajax-api serves the same routes as /api.
   const bodyRoutes = appRoutes()
     .map((route) => ({ method: route.method, path: concretePath(route.path) }))

@@ -51,7 +51,7 @@ beforeAll(async () => {
   }
   await env.DB.prepare("update runs set lifecycle_stage = 'deleted', deleted_time = 12345 where name = 'set_01/teacher_fusion' and attempt = 1").run();
   await call("POST", "/api/v1/tokens", { token: ADMIN, body: { name: "never-exported" } });
-});
+}, 60_000); // some 250 writes: slower while the rest of the suite runs
 
 describe("export and import", () => {
   it("exports every run in pages with params, tags and full histories, never tokens", async () => {

@@ -6,6 +6,8 @@ import evalMetrics from "../fixtures/teacher_evaluation_metrics.json?raw";
 import { ADMIN, call, json } from "./v1-helpers";
 
 const RUN = "/api/v1/runs/hcrl_sa/student_curriculum_kd";
+/** 100,000 points take a few seconds, more while the rest of the suite shares the two cores. */
+const HEAVY_TEST_TIMEOUT_MS = 60_000;
 
 /** Every row of the run tables, to prove that a request changed nothing. */
 async function snapshot() {
@@ -285,6 +287,6 @@ describe("/api/v1 curl writes", () => {
     expect(refused.status).toBe(400);
     expect((await json(refused)).message).toMatch(/at most 100000 metric points/);
     expect(await count("select count(*) as n from metrics where run_uuid = ? and key = 'other'", run_id)).toBe(0);
-  });
+  }, HEAVY_TEST_TIMEOUT_MS);
 
 });
