@@ -65,6 +65,18 @@ function v1MetricsBody(from, size, serverTimestamps) {
   return JSON.stringify([...byStep.values()]);
 }
 
+/** Error lines in wrangler's output (it keeps the last 20 kB), counted with run ids masked. */
+function serverErrors(output) {
+  const counts = {};
+  for (const line of output.replace(/\x1b\[[0-9;]*m/g, "").split("\n")) {
+    const message = /\[ERROR\]\s*(.*)/.exec(line)?.[1];
+    if (!message) continue;
+    const key = message.replace(/\/api\/v1\/runs\/[^\s:]+/g, "/api/v1/runs/{id}/...").trim().slice(0, 120);
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
+
 /** Runs all jobs; returns counters and per-job outcomes. */
 async function runJobs(client, plans, experiment, options) {
   const counters = { logical: 0, exchanges: 0, duplicatesSent: 0, cuts: { partial: 0, "after-body": 0 }, retries: { connection: 0, status: 0 }, retryCauses: {}, errors: [] };
@@ -236,6 +248,7 @@ export async function runConcurrency(overrides = {}) {
         requestsPerSecond: c.exchanges / run.seconds,
         verify: check,
         serverReloads: server.reloads(),
+        serverErrors: serverErrors(server.output()),
         cpuSeconds,
       };
     } finally {
@@ -285,6 +298,9 @@ export function concurrencyMarkdown(r) {
       ["request", "n", "p50", "p95", "p99"],
       Object.entries(r.latencyByKind).map(([kind, l]) => [`\`${kind}\``, l.n, fmt(l.p50), fmt(l.p95), fmt(l.p99)]),
     ),
+    ...(Object.keys(r.serverErrors).length
+      ? ["", "Errors wrangler logged (in the last 20 kB of its output):", "", ...Object.entries(r.serverErrors).map(([line, n]) => `- ${n} x \`${line}\``)]
+      : []),
     ...(c.errors.length ? ["", "First errors:", "", ...c.errors.slice(0, 8).map((e) => `- ${e.replaceAll("|", "\\|")}`)] : []),
     ...(v.problemCount ? ["", `Verification problems (${v.problemCount}; first ones):`, "", ...v.problems.slice(0, 8).map((p) => `- ${p.replaceAll("|", "\\|")}`)] : []),
   ].join("\n");

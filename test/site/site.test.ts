@@ -42,6 +42,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.stop();
+  // Leave no test data behind for `npm start` to serve (it builds the site when dist/site is empty).
+  rmSync(SITE_DIR, { recursive: true, force: true });
+  mkdirSync(SITE_DIR, { recursive: true });
 });
 
 async function api<T>(path: string): Promise<T> {
@@ -113,6 +116,10 @@ describe("site build", () => {
         /Site build: cannot fetch http:\/\/127\.0\.0\.1:\d+\/api\/v1\/export: no answer within 1000 ms/,
       );
       expect(Date.now() - started).toBeLessThan(30_000);
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+      // Nothing listens on the port any more.
+      await expect(buildSite({ apiUrl: `http://127.0.0.1:${port}`, outDir, timeoutMs: 60_000 })).rejects.toThrow(/Site build: cannot fetch .*ECONNREFUSED/);
     } finally {
       silent.closeAllConnections();
       silent.close();
@@ -165,7 +172,7 @@ describe.skipIf(browserMissing && !process.env.CI)("site in Chromium", () => {
       pageTypes.add(path.split("/")[1] || "overview");
     }
     await close();
-    expect([...pageTypes].sort()).toEqual(["kd", "leaderboard", "overview", "runs", "status"]);
+    expect([...pageTypes].sort()).toEqual(["kd", "leaderboard", "overview", "ranking", "runs", "status"]);
     // Every seeded run id has a page and it was reached by links alone.
     const runPages = [...seen].filter((path) => path.startsWith("/runs/"));
     expect(runPages.length).toBe(SEED_DATASETS.length * 15);
@@ -207,22 +214,26 @@ describe.skipIf(browserMissing && !process.env.CI)("site in Chromium", () => {
     await close();
   });
 
-  test("the overall leaderboard equals /leaderboard across datasets, with formatted numbers", async () => {
-    const board = await api<LeaderboardResponse>("/leaderboard?metric=gat_f1&top=100");
-    const { page, close } = await openPage("/leaderboard/");
-    const runIds = await page.$$eval("table.leaderboard tbody tr", (trs) => trs.map((tr) => tr.getAttribute("data-run-id")));
-    const values = await columnValues(page, "table.leaderboard", "gat_f1");
-    expect(runIds).toEqual(board.entries.map((entry) => entry.run.run_id));
-    expect(values.map(Number)).toEqual(board.entries.map((entry) => entry.value));
-    const shown = await page.$$eval("table.leaderboard tbody tr", (trs) =>
-      trs.map((tr) => {
-        const index = Array.from(document.querySelectorAll("table.leaderboard thead th")).findIndex((th) => th.getAttribute("data-key") === "gat_f1");
-        return (tr as HTMLTableRowElement).cells[index].textContent!.trim();
-      }),
-    );
-    expect(shown).toEqual(board.entries.map((entry) => formatMetric(entry.value as number)));
-    await screenshot(page, "leaderboard-overall");
-    await close();
+  test("the overall leaderboards (default metric and another) equal /leaderboard across datasets, with formatted numbers", async () => {
+    for (const [metric, path] of [["gat_f1", "/leaderboard/"], ["vgae_auc", "/ranking/vgae_auc/"]]) {
+      const board = await api<LeaderboardResponse>(`/leaderboard?metric=${metric}&top=100`);
+      const { page, close } = await openPage(path);
+      const runIds = await page.$$eval("table.leaderboard tbody tr", (trs) => trs.map((tr) => tr.getAttribute("data-run-id")));
+      const values = await columnValues(page, "table.leaderboard", metric);
+      expect(runIds, path).toEqual(board.entries.map((entry) => entry.run.run_id));
+      expect(values.map(Number), path).toEqual(board.entries.map((entry) => entry.value));
+      const shown = await page.$$eval(
+        "table.leaderboard tbody tr",
+        (trs, metric) => {
+          const index = Array.from(document.querySelectorAll("table.leaderboard thead th")).findIndex((th) => th.getAttribute("data-key") === metric);
+          return trs.map((tr) => (tr as HTMLTableRowElement).cells[index].textContent!.trim());
+        },
+        metric,
+      );
+      expect(shown, path).toEqual(board.entries.map((entry) => formatMetric(entry.value as number)));
+      await screenshot(page, `ranking-${metric}`);
+      await close();
+    }
   });
 
   test("sorting: header buttons re-rank by mouse and keyboard, missing values last; filter hides rows", async () => {

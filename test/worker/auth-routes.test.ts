@@ -6,7 +6,7 @@
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import app from "../../functions/index";
 import { isReadRequest } from "../../functions/middleware/security";
 import { sha256Hex } from "../../functions/store/tokens";
@@ -35,6 +35,8 @@ console.log(`auth: ${routes.length} routes enumerated (${writeRoutes.length} wri
 
 let writeToken = "";
 let revokedToken = "";
+let refusals = 0;
+afterAll(() => console.log(`auth: ${refusals} requests with a missing, malformed, wrong or revoked token refused`));
 
 /** Authorization headers that must never open a write. */
 function rejectedAuthorizations(): Array<[string, string | undefined]> {
@@ -58,6 +60,7 @@ async function expectUnauthenticated(route: Route & { url: string }, authorizati
   const headers: Record<string, string> = authorization === undefined ? {} : { Authorization: authorization };
   const answer = await call(route.method, route.url, { headers, body: route.method === "GET" ? undefined : {} });
   const context = `${route.method} ${route.path} with ${label}`;
+  refusals++;
   expect(expectClientError(answer, context).error_code, context).toBe("UNAUTHENTICATED");
   expect(answer.status, context).toBe(401);
   expect(answer.headers.get("WWW-Authenticate"), context).toMatch(/^Bearer /);
