@@ -42,11 +42,13 @@ const sizeOf = (file) => {
 const scriptBytes = (file) =>
   [...readFileSync(file, "utf8").matchAll(/<script[^>]*\ssrc="\/([^"]+)"/g)].reduce((sum, m) => sum + statSync(join(outDir, m[1])).size, 0);
 
-const leaderboards = [join(outDir, "leaderboard", "index.html"), join(outDir, "leaderboard", "set_0001", "index.html")].map(sizeOf);
+const leaderboardFiles = ["leaderboard", "ranking/vgae_auc", "leaderboard/set_0001"].map((page) => join(outDir, page, "index.html"));
+const leaderboards = leaderboardFiles.map(sizeOf);
 const largest = pages
+  .filter((file) => !leaderboardFiles.includes(file))
   .map((file) => ({ file, size: statSync(file).size }))
   .sort((a, b) => b.size - a.size)
-  .slice(0, 4)
+  .slice(0, 3)
   .map(({ file }) => sizeOf(file));
 const maxScript = Math.max(...pages.map(scriptBytes));
 const result = {
@@ -79,7 +81,7 @@ ${table(
   [...leaderboards, ...largest].map((p) => [`\`${p.page}\``, kb(p.raw), kb(p.gzip), kb(p.brotli)]),
 )}
 
-Leaderboard pages are the first two rows (budget 60 KB compressed: ${result.budgets.leaderboard ? "met" : "MISSED"}); the others are the largest pages of the build.`;
+Leaderboard pages are the first three rows (overall by gat_f1, overall by another metric, one dataset) (budget 60 KB compressed: ${result.budgets.leaderboard ? "met" : "MISSED"}); the others are the largest pages of the build.`;
 writeReadmeBlock("site", "Static site", markdown);
 console.log(markdown);
 if (!Object.values(result.budgets).every(Boolean)) process.exitCode = 1;

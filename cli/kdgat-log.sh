@@ -151,13 +151,16 @@ submit() { # method path content-type idempotency-key body-file
   fi
   deliver "$@"
   rc=$?
-  if [ "$rc" -eq 1 ]; then
-    spool_add "$@"
-    echo "kdgat-log: tracker unreachable at $API; spooled in $SPOOL ($(spooled_count) waiting)" >&2
-    rc=0
-  fi
+  status=0
+  case $rc in
+    1)
+      spool_add "$@"
+      echo "kdgat-log: tracker unreachable at $API; spooled in $SPOOL ($(spooled_count) waiting)" >&2
+      ;;
+    2) status=1 ;;
+  esac
   unlock
-  return "$rc"
+  return "$status"
 }
 
 # A JSON string literal of $1 (control characters dropped, newlines kept as \n).

@@ -1,12 +1,9 @@
 /**
  * Python's `json.dump` writes the bare tokens NaN, Infinity and -Infinity, which JSON.parse rejects.
  * These helpers read such files without losing those values, and keep each number's source text so
- * that `4.0` can be told from `4` (Python logs them differently).
+ * that `4.0` can be told from `4` (Python logs them differently). Unpaired surrogates (which could
+ * not be stored as written) are refused as a SyntaxError, like malformed JSON.
  */
-
-export const NAN_MARKER = "\u0000NaN";
-export const INF_MARKER = "\u0000Infinity";
-export const NEG_INF_MARKER = "\u0000-Infinity";
 
 /** A JSON number together with its literal text, e.g. `{ value: 4, source: "4.0" }`. */
 export class SourceNumber {
@@ -20,24 +17,34 @@ export class SourceNumber {
 export type PyJson = null | boolean | string | number | SourceNumber | PyJson[] | { [key: string]: PyJson };
 
 const BARE_TOKENS = /"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)\b/g;
+/** In Unicode mode only unpaired surrogates match, which cannot be stored as UTF-8 text. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
 
-function quoteBareTokens(text: string): string {
-  return text.replace(BARE_TOKENS, (match, token: string | undefined) => {
-    if (!token) return match;
-    return JSON.stringify(token === "NaN" ? NAN_MARKER : token === "Infinity" ? INF_MARKER : NEG_INF_MARKER);
-  });
-}
-
-function restoreMarkers(value: unknown): unknown {
-  if (value === NAN_MARKER) return Number.NaN;
-  if (value === INF_MARKER) return Number.POSITIVE_INFINITY;
-  if (value === NEG_INF_MARKER) return Number.NEGATIVE_INFINITY;
-  return value;
+/**
+ * The bare tokens become strings holding a marker that is new for every parse, so that no string in
+ * the document can pass for one.
+ */
+function quoteBareTokens(text: string) {
+  const nonce = crypto.randomUUID();
+  const markers = new Map([
+    [`NaN ${nonce}`, Number.NaN],
+    [`Infinity ${nonce}`, Number.POSITIVE_INFINITY],
+    [`-Infinity ${nonce}`, Number.NEGATIVE_INFINITY],
+  ]);
+  const quoted = text.replace(BARE_TOKENS, (match, token: string | undefined) => (token ? JSON.stringify(`${token} ${nonce}`) : match));
+  const restore = (key: string, value: unknown): unknown => {
+    if (LONE_SURROGATE.test(key) || (typeof value === "string" && LONE_SURROGATE.test(value))) {
+      throw new SyntaxError("JSON text holds an unpaired UTF-16 surrogate");
+    }
+    return typeof value === "string" ? (markers.get(value) ?? value) : value;
+  };
+  return { quoted, restore };
 }
 
 /** Like JSON.parse, but also accepts Python's NaN/Infinity tokens. Numbers are plain numbers. */
 export function parsePythonJson(text: string): unknown {
-  return JSON.parse(quoteBareTokens(text), (_key, value) => restoreMarkers(value));
+  const { quoted, restore } = quoteBareTokens(text);
+  return JSON.parse(quoted, restore);
 }
 
 /**
@@ -45,17 +52,16 @@ export function parsePythonJson(text: string): unknown {
  * access where the runtime has it (workerd, Node 21+), and a number scanner elsewhere.
  */
 export function parsePythonJsonWithSource(text: string): PyJson {
-  const quoted = quoteBareTokens(text);
+  const { quoted, restore } = quoteBareTokens(text);
   const literals = numberLiterals(quoted);
   let index = 0;
-  return JSON.parse(quoted, function (_key, value: unknown, context?: { source?: string }) {
-    if (typeof value === "number") {
-      // Numbers are revived in document order, so the scanner's n-th literal is this one.
-      const source = context?.source ?? literals[index];
-      index++;
-      return new SourceNumber(value, source ?? String(value));
-    }
-    return restoreMarkers(value);
+  return JSON.parse(quoted, function (key, value: unknown, context?: { source?: string }) {
+    const restored = restore(key, value);
+    if (typeof value !== "number") return restored;
+    // Numbers are revived in document order, so the scanner's n-th literal is this one.
+    const source = context?.source ?? literals[index];
+    index++;
+    return new SourceNumber(value, source ?? String(value));
   }) as PyJson;
 }
 

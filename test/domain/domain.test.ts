@@ -122,3 +122,12 @@ describe("tags and directions", () => {
     expect(metricDirection("fusion_accuracy")).toBe("desc");
   });
 });
+
+describe("Python JSON edge cases", () => {
+  it("does not mistake a string for a NaN token, and refuses unpaired surrogates", () => {
+    expect(parsePythonJson('{"a": "\\u0000NaN", "b": "NaN 0"}')).toEqual({ a: "\u0000NaN", b: "NaN 0" });
+    expect(() => parsePythonJson('{"a": "\\ud800"}')).toThrow(SyntaxError);
+    expect(() => parsePythonJsonWithSource('{"\\udc00": 1}')).toThrow(SyntaxError);
+    expect(parsePythonJson('{"a": "\\ud83d\\ude00"}')).toEqual({ a: "😀" });
+  });
+});

@@ -1,0 +1,112 @@
+/** cli/kdgat-log.sh (POSIX sh + curl) against a real tracker, then with the tracker down (spool) and back. */
+import { spawn } from "node:child_process";
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { MetricHistoryResponse, RunDetailResponse } from "../../functions/api/contract.js";
+import { freePort, startLocalServer } from "../../scripts/local-server.mjs";
+import { ROOT } from "./support/cli.js";
+import { configFor, metricsCsv } from "./support/trees.js";
+
+const SCRIPT = join(ROOT, "cli", "kdgat-log.sh");
+const ADMIN = "kdgat-log-test-admin-token-0123456789";
+const base = mkdtempSync(join(tmpdir(), "kdgat-log-"));
+const persistTo = join(base, "d1");
+const spool = join(base, "spool");
+let port: number;
+let server: { url: string; stop(): Promise<void> } | undefined;
+let token: string;
+
+const start = () => startLocalServer({ port, persistTo, vars: { ADMIN_TOKEN: ADMIN } });
+
+function sh(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    // dash: the plain POSIX sh of Debian, as on the cluster's compute nodes.
+    const child = spawn("dash", [SCRIPT, ...args], {
+      env: { PATH: process.env.PATH, HOME: base, KDGAT_API: `http://127.0.0.1:${port}`, KDGAT_TOKEN: token, KDGAT_SPOOL: spool, KDGAT_RETRIES: "1", KDGAT_RETRY_DELAY: "0" },
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("close", (code) => resolve({ code, stderr }));
+  });
+}
+
+const config = join(base, "config.json");
+const csv = join(base, "metrics.csv");
+
+beforeAll(async () => {
+  port = await freePort();
+  server = await start();
+  const response = await fetch(`${server.url}/api/v1/tokens`, { method: "POST", headers: { Authorization: `Bearer ${ADMIN}` }, body: JSON.stringify({ name: "slurm" }) });
+  token = ((await response.json()) as { token: string }).token;
+  writeFileSync(config, configFor({ dataset: "set_02", size: "student", stage: "curriculum", kd: true }));
+  writeFileSync(csv, metricsCsv(4));
+});
+
+afterAll(async () => {
+  await server?.stop();
+  rmSync(base, { recursive: true, force: true });
+});
+
+const detail = async (runId: string) => (await (await fetch(`http://127.0.0.1:${port}/api/v1/runs/${runId}`)).json()) as RunDetailResponse;
+const history = async (runId: string, key: string) => (await (await fetch(`http://127.0.0.1:${port}/api/v1/runs/${runId}/metrics/${key}`)).json()) as MetricHistoryResponse;
+
+describe("kdgat-log.sh", () => {
+  it("logs a stage: start, metrics, metrics.csv, end", async () => {
+    const id = "set_02/student_curriculum_kd";
+    expect((await sh(["start", id, config])).code).toBe(0);
+    expect((await detail(id)).run.status).toBe("RUNNING");
+    expect((await sh(["metric", id, "gpu_mem_allocated_gb", "3.25", "7"])).code).toBe(0);
+    expect((await sh(["metric", id, "val_auc", "nan"])).code).toBe(0);
+    expect((await sh(["csv", id, csv])).code).toBe(0);
+    expect((await sh(["end", id, "FAILED", 'CUDA out of memory: "tried to allocate"\nline 2'])).code).toBe(0);
+    const run = await detail(id);
+    expect(run.run.status).toBe("FAILED");
+    expect(run.run.error_msg).toBe('CUDA out of memory: "tried to allocate"\\nline 2'.replace("\\n", "\n"));
+    expect(run.params.use_kd).toBe("True");
+    expect(run.metrics.gpu_mem_allocated_gb).toMatchObject({ value: 3.25, step: 7 });
+    expect(run.metrics.val_auc.value).toBe("NaN");
+    expect((await history(id, "val_loss")).points.map((p) => p.step)).toEqual([10, 20, 30, 40]);
+  });
+
+  it("rejects bad input with exit 2 and a rejected request with exit 1", async () => {
+    expect((await sh(["metric", "no-slash", "k", "1"])).code).toBe(2);
+    expect((await sh(["metric", "a/b_normal", "k", "1.5x"])).code).toBe(2);
+    expect((await sh(["end", "a/b_normal", "DONE"])).code).toBe(2);
+    expect((await sh(["bogus"])).code).toBe(2);
+    const missing = await sh(["metric", "set_09/never_started", "k", "1"]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("rejected (HTTP 404)");
+  });
+
+  it("spools everything while the tracker is down and sends it, in order and once, when it is back", async () => {
+    await server!.stop();
+    server = undefined;
+    const id = "set_02/teacher_normal";
+    for (const args of [["start", id, config], ["metric", id, "val_acc", "0.5", "1"], ["metric", id, "val_acc", "0.75", "2"], ["csv", id, csv], ["end", id, "FINISHED"]]) {
+      const result = await sh(args);
+      expect(result.code, args.join(" ")).toBe(0);
+      expect(result.stderr).toContain("spooled");
+    }
+    expect(readdirSync(spool).filter((f) => f.endsWith(".req"))).toHaveLength(5);
+    expect((await sh(["flush"])).code).toBe(1);
+    cpSync(spool, `${spool}-copy`, { recursive: true });
+
+    server = await start();
+    expect((await sh(["flush"])).code).toBe(0);
+    expect(readdirSync(spool).filter((f) => f.endsWith(".req"))).toHaveLength(0);
+    const run = await detail(id);
+    expect(run.run.status).toBe("FINISHED");
+    expect(run.attempts).toHaveLength(1);
+    const points = (await history(id, "val_acc")).points;
+    expect(points.map((p) => p.step)).toEqual([1, 2, 10, 20, 30, 40]);
+    expect(points.slice(0, 2).map((p) => p.value)).toEqual([0.5, 0.75]);
+
+    // The same requests sent again (a retry after a lost answer) store nothing twice.
+    const before = JSON.stringify(await detail(id)) + JSON.stringify(points);
+    cpSync(`${spool}-copy`, spool, { recursive: true });
+    expect((await sh(["flush"])).code).toBe(0);
+    expect(JSON.stringify(await detail(id)) + JSON.stringify((await history(id, "val_acc")).points)).toBe(before);
+  }, 180_000);
+});
