@@ -3,7 +3,8 @@ import { isValidSegment } from "../domain/run-id";
 import { invalidParameter, notFound } from "../middleware/errors";
 import { LIMITS } from "../middleware/limits";
 import type { Db } from "../env";
-import { findExperimentId, PIPELINE_EXPERIMENT } from "../store/pipeline-runs";
+import { PIPELINE_EXPERIMENT } from "../domain/stages";
+import { findExperimentId } from "../store/pipeline-runs";
 
 /** `?experiment=`: the experiment's name; the pipeline's own when absent. */
 export const experimentName = z.string().min(1).max(LIMITS.maxRunNameLength).default(PIPELINE_EXPERIMENT);

@@ -1,3 +1,6 @@
+/** The MLflow experiment the pipeline logs to (the /api/v1 default). */
+export const PIPELINE_EXPERIMENT = "kd-gat-pipeline";
+
 /** The KD-GAT pipeline stages and how the old 8-level layout named them. */
 export const STAGES = {
   autoencoder: { learningType: "unsupervised", modelArch: "vgae", mode: "autoencoder" },

@@ -13,7 +13,6 @@ import { metricStatements, paramAndTagStatements, validateKeyValue, type MetricP
 import { createRun, getLatestAttempt, updateRunInfo, type KeyValue, type RunRow } from "./runs";
 
 /** The experiment the pipeline logs to; /api/v1 uses it unless `?experiment=` names another. */
-export const PIPELINE_EXPERIMENT = "kd-gat-pipeline";
 
 /** Tag holding the Idempotency-Key of the PUT that started an attempt. */
 export const IDEMPOTENCY_TAG = "kdgat.idempotency_key";

@@ -10,6 +10,7 @@ import {
   DEFAULT_LEADERBOARD_METRIC,
   METRIC_PATH_SEPARATOR,
   MODEL_SIZES,
+  PIPELINE_EXPERIMENT,
   STAGE_NAMES,
   groupOf,
   metricDirection,
@@ -20,7 +21,7 @@ import {
 
 export const DEFAULT_API_URL = "http://127.0.0.1:8787";
 /** The experiment the site shows; the same default as the API's `?experiment=`. */
-export const SITE_EXPERIMENT = process.env.SITE_EXPERIMENT || "kd-gat-pipeline";
+export const SITE_EXPERIMENT = process.env.SITE_EXPERIMENT || PIPELINE_EXPERIMENT;
 /** Per request; a build never waits longer than this for one page of the export. */
 const REQUEST_TIMEOUT_MS = Number(process.env.SITE_FETCH_TIMEOUT_MS ?? 30_000);
 
