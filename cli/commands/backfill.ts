@@ -14,9 +14,6 @@ interface BackfillFlags extends ConnectionFlags {
   json?: boolean;
 }
 
-/** Run ids per progress step: small enough to show movement, large enough to keep requests in flight. */
-const PROGRESS_STEP = 20;
-
 export function registerBackfill(program: Command): void {
   const command = program
     .command("backfill")
@@ -35,11 +32,7 @@ async function backfill(flags: BackfillFlags): Promise<number> {
   const { runIds, skipped } = findNewLayoutRuns(root);
   const backfiller = await Backfiller.create(ApiClient.fromFlags(flags), root, { dryRun: flags.dryRun });
   const progress = flags.json ? undefined : startProgress("backfilling", runIds.length);
-  for (let start = 0; start < runIds.length; start += PROGRESS_STEP) {
-    const batch = runIds.slice(start, start + PROGRESS_STEP);
-    await backfiller.run(batch);
-    progress?.increment(batch.length);
-  }
+  await backfiller.run(runIds, () => progress?.increment());
   progress?.stop();
   const results: BackfillResult[] = [...skipped.map((s) => ({ run_id: s.path, status: "skipped" as const, detail: s.reason })), ...backfiller.results];
   if (flags.json) process.stdout.write(`${JSON.stringify({ root, runs: results }, null, 2)}\n`);

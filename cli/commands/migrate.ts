@@ -51,8 +51,7 @@ async function migrate(flags: MigrateFlags): Promise<number> {
   if (flags.dryRun) {
     const plan = planMigration(root);
     const pending = [...foldMoves(Journal.read(root)).values()].filter((m) => m.state === "intent" || m.state === "undo-intent");
-    const results: FolderResult[] = plan.map((entry) => ({ ...entry, status: entry.status }));
-    return report({ mode, root, results, pendingFromCrash: pending.length }, flags.json);
+    return report({ mode, root, results: plan, pendingFromCrash: pending.length }, flags.json);
   }
   if (flags.rollback) {
     if (!hasJournal) {

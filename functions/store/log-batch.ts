@@ -124,31 +124,38 @@ function pairsJson(items: KeyValue[]): string {
   return JSON.stringify(items.map((item) => [item.key, item.value]));
 }
 
+type StoredPoint = [key: string, step: number, timestamp: number, value: number, isNan: 0 | 1];
+
+/** Whether a is later than b in MLflow's (step, timestamp, value) order. */
+function isLater(a: StoredPoint, b: StoredPoint): boolean {
+  return a[1] !== b[1] ? a[1] > b[1] : a[2] !== b[2] ? a[2] > b[2] : a[3] > b[3];
+}
+
 /**
  * Metric statements: every point in one INSERT OR IGNORE over a JSON array (the primary key makes a
- * repeated point a no-op), then one upsert of the latest point per key, which only moves forward in
- * (step, timestamp, value) order. New keys are inserted in the order they first appear, which is the
- * order MLflow lists a run's metrics in.
+ * repeated point a no-op), then one upsert of each key's latest point in this batch (picked here,
+ * which is far cheaper in D1 rows read than a window query), moving forward only in (step,
+ * timestamp, value) order. New keys are inserted in the order they first appear, the order MLflow
+ * lists a run's metrics in.
  */
 export function metricStatements(runUuid: string, metrics: MetricPointInput[]): SQL[] {
   if (metrics.length === 0) return [];
-  const points = JSON.stringify(
-    metrics.map((m) => {
-      const stored = toStoredValue(m.value);
-      return [m.key, m.step, m.timestamp, stored.value, stored.isNan ? 1 : 0];
-    }),
-  );
-  const batchPoints: SQL = sql`select j.value ->> 0 as key, j.value ->> 1 as step, j.value ->> 2 as timestamp,
-      j.value ->> 3 as value, j.value ->> 4 as is_nan, j.key as ordinal from json_each(${points}) j`;
+  const points: StoredPoint[] = metrics.map((m) => {
+    const stored = toStoredValue(m.value);
+    return [m.key, m.step, m.timestamp, stored.value, stored.isNan ? 1 : 0];
+  });
+  const latest = new Map<string, StoredPoint>();
+  for (const point of points) {
+    const current = latest.get(point[0]);
+    if (!current || isLater(point, current)) latest.set(point[0], point);
+  }
+  const columns = (json: string): SQL => sql`select j.value ->> 0 as key, j.value ->> 1 as step, j.value ->> 2 as timestamp,
+      j.value ->> 3 as value, j.value ->> 4 as is_nan from json_each(${json}) j`;
   return [
     sql`insert or ignore into metrics (run_uuid, key, step, timestamp, value, is_nan)
-      select ${runUuid}, key, step, timestamp, value, is_nan from (${batchPoints})`,
+      select ${runUuid}, key, step, timestamp, value, is_nan from (${columns(JSON.stringify(points))})`,
     sql`insert into latest_metrics (run_uuid, key, step, timestamp, value, is_nan)
-      select ${runUuid}, key, step, timestamp, value, is_nan from (
-        select *, row_number() over (partition by key order by step desc, timestamp desc, value desc) as rank,
-          min(ordinal) over (partition by key) as first_seen
-        from (${batchPoints})
-      ) where rank = 1 order by first_seen
+      select ${runUuid}, key, step, timestamp, value, is_nan from (${columns(JSON.stringify([...latest.values()]))}) where true
       on conflict (run_uuid, key) do update set
         step = excluded.step, timestamp = excluded.timestamp, value = excluded.value, is_nan = excluded.is_nan
       where (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`,

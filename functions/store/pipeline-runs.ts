@@ -12,8 +12,6 @@ import { createExperiment } from "./experiments";
 import { metricStatements, paramAndTagStatements, validateKeyValue, type MetricPointInput } from "./log-batch";
 import { createRun, getLatestAttempt, updateRunInfo, type KeyValue, type RunRow } from "./runs";
 
-/** The experiment the pipeline logs to; /api/v1 uses it unless `?experiment=` names another. */
-
 /** Tag holding the Idempotency-Key of the PUT that started an attempt. */
 export const IDEMPOTENCY_TAG = "kdgat.idempotency_key";
 
@@ -78,8 +76,26 @@ export async function startAttempt(db: Db, input: StartAttempt): Promise<{ run: 
     startTime: input.startTime,
     params: input.params,
     tags: [...input.tags, ...extraTags],
+    runUuid: await attemptUuid(experimentId, input),
   });
   return { run, created: true };
+}
+
+/**
+ * The check above cannot see a concurrent copy of the same request (both pass it before either
+ * writes). When the request says who it is (its Idempotency-Key, or a backfill's start_time and
+ * config), the attempt's uuid is derived from that, so such copies collide on the run's primary key
+ * and create one attempt. A request with neither gets a random uuid.
+ */
+async function attemptUuid(experimentId: number, input: StartAttempt): Promise<string | undefined> {
+  const identity = input.idempotencyKey
+    ? `key ${input.idempotencyKey}`
+    : input.startTimeIsExplicit
+      ? `start ${input.startTime} ${JSON.stringify(input.params)}`
+      : undefined;
+  if (identity === undefined) return undefined;
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${experimentId}\n${input.name}\n${identity}`));
+  return [...new Uint8Array(digest).slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 async function findRepeatedAttempt(db: Db, experimentId: number, input: StartAttempt): Promise<RunRow | undefined> {

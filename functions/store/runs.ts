@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, ne, sql } from "drizzle-orm";
 import { parseRunId } from "../domain/run-id";
 import { experiments, latestMetrics, metrics, params, runs, tags, type RunStatus } from "../db/schema";
 import type { Db } from "../env";
@@ -39,6 +39,11 @@ export interface NewRun {
   tags?: KeyValue[];
   /** Params written in the same transaction (the /api/v1 PUT logs the whole config at once). */
   params?: KeyValue[];
+  /**
+   * A uuid derived from what identifies the request (e.g. its Idempotency-Key): two concurrent
+   * copies of that request then create one run, since the second insert finds the first's row.
+   */
+  runUuid?: string;
 }
 
 /**
@@ -57,7 +62,7 @@ export async function createRun(db: Db, input: NewRun): Promise<RunRow> {
   }
   for (const p of input.params ?? []) validateKeyValue("param", p, LIMITS.maxParamValueLength);
   for (const t of input.tags ?? []) validateKeyValue("tag", t, LIMITS.maxTagValueLength);
-  const runUuid = newRunUuid();
+  const runUuid = input.runUuid ?? newRunUuid();
   const row = {
     runUuid,
     experimentId: input.experimentId,
@@ -74,12 +79,13 @@ export async function createRun(db: Db, input: NewRun): Promise<RunRow> {
   };
   const runTags = dedupeLastWins([...(input.tags ?? []).filter((t) => t.key !== RUN_NAME_TAG), { key: RUN_NAME_TAG, value: input.name }]);
   const sameName = and(eq(runs.experimentId, input.experimentId), eq(runs.name, input.name));
+  // Insert first (a no-op when a concurrent copy of this request won), then move the latest flag.
   await runAtomically(db, [
-    db.update(runs).set({ isLatest: false }).where(and(sameName, eq(runs.isLatest, true))),
-    db.insert(runs).values({
-      ...row,
-      attempt: sql`(select count(*) + 1 from ${runs} where ${sameName})`,
-    }),
+    db
+      .insert(runs)
+      .values({ ...row, attempt: sql`(select count(*) + 1 from ${runs} where ${sameName})` })
+      .onConflictDoNothing({ target: runs.runUuid }),
+    db.update(runs).set({ isLatest: false }).where(and(sameName, eq(runs.isLatest, true), ne(runs.runUuid, runUuid))),
     ...paramAndTagStatements(runUuid, input.params ?? [], runTags),
   ]);
   return getRun(db, runUuid);

@@ -95,4 +95,4 @@ function crashSuite(label: string, options: TreeOptions, env: Record<string, str
 }
 
 crashSuite("kdgat migrate crash safety (rename)", { datasets: ["set_02"], stages: ["normal", "evaluation"] }, {}, 1);
-crashSuite("kdgat migrate crash safety (copy across filesystems)", { datasets: ["set_03"], stages: ["fusion"] }, { KDGAT_MIGRATE_FORCE_COPY: "1" }, 5);
+crashSuite("kdgat migrate crash safety (copy across filesystems)", { datasets: ["set_03"], stages: ["fusion"] }, { KDGAT_MIGRATE_FORCE_COPY: "1" }, 7);
