@@ -15,7 +15,7 @@ import { encodeRunId, type ApiClient } from "../api-client.js";
 import { mapConcurrent } from "../concurrency.js";
 import { readRunFolder } from "./run-folder.js";
 
-const REQUESTS_IN_FLIGHT = 12;
+const REQUESTS_IN_FLIGHT = 6;
 /** Bytes of one metrics.csv upload: half the API's 8 MB upload limit. */
 const CSV_BYTES_PER_REQUEST = 4 * 1024 * 1024;
 

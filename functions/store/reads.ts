@@ -139,32 +139,33 @@ export interface RankingQuery {
 }
 
 /**
- * The leaderboard's ranking query, cheap however many runs there are. Without a dataset it walks
- * the latest_metrics (key, value) index in rank order and joins each entry to its run by primary
- * key, stopping at `top` matches: it reads about as many rows as it returns. With a dataset, the
- * runs (is_latest, dataset, stage) index yields that dataset's few runs, each joined to its metric
- * by primary key, then sorted. CROSS JOIN pins the join order in SQLite.
- * Ranked: latest attempts, FINISHED, active, of the stage (and dataset); NaN values are left out.
+ * The leaderboard's ranking query, cheap however many runs there are, returning the ranked runs
+ * with their values in one round trip. Without a dataset it walks the latest_metrics (key, value)
+ * index in rank order and joins each entry to its run by primary key, stopping at `top` matches: it
+ * reads about as many rows as it returns. With a dataset, the runs (is_latest, dataset, stage) index
+ * yields that dataset's runs, each joined to its metric by primary key, then sorted. CROSS JOIN pins
+ * the join order in SQLite. Ranked: latest attempts, FINISHED, active, of the stage (and dataset);
+ * NaN values are left out.
  */
-export function rankingStatement(q: RankingQuery): SQL {
-  const tables = q.dataset === undefined ? sql`latest_metrics lm cross join runs r` : sql`runs r cross join latest_metrics lm`;
-  return sql`select lm.run_uuid as runUuid, lm.value as value
-    from ${tables}
-    where lm.key = ${q.metric} and lm.is_nan = 0 and r.run_uuid = lm.run_uuid
-      and r.is_latest = 1 and r.status = 'FINISHED' and r.lifecycle_stage = 'active'
-      and r.experiment_id = ${q.experimentId} and r.stage = ${q.stage}
-      ${q.dataset !== undefined ? sql`and r.dataset = ${q.dataset}` : sql``}
-    order by lm.value ${q.direction === "asc" ? sql`asc` : sql`desc`}
-    limit ${q.top}`;
+export function rankingQuery(db: Db, q: RankingQuery) {
+  const fields = { run: runs, value: latestMetrics.value };
+  const joined = q.dataset === undefined ? db.select(fields).from(latestMetrics).crossJoin(runs) : db.select(fields).from(runs).crossJoin(latestMetrics);
+  return joined
+    .where(
+      and(
+        eq(latestMetrics.key, q.metric),
+        eq(latestMetrics.isNan, false),
+        eq(runs.runUuid, latestMetrics.runUuid),
+        latestRunsWhere({ experimentId: q.experimentId, stage: q.stage, status: "FINISHED", dataset: q.dataset }),
+      ),
+    )
+    .orderBy(q.direction === "asc" ? asc(latestMetrics.value) : desc(latestMetrics.value))
+    .limit(q.top);
 }
 
 /** Ranked runs with their values, best first. */
 export async function rankRuns(db: Db, q: RankingQuery): Promise<Array<{ run: RunRow; value: number }>> {
-  const ranked = await db.all<{ runUuid: string; value: number }>(rankingStatement(q));
-  if (ranked.length === 0) return [];
-  const rows = await db.select().from(runs).where(uuidIn(runs.runUuid, ranked.map((r) => r.runUuid))).all();
-  const byUuid = new Map(rows.map((r) => [r.runUuid, r]));
-  return ranked.map((r) => ({ run: byUuid.get(r.runUuid)!, value: r.value }));
+  return rankingQuery(db, q).all();
 }
 
 /**
