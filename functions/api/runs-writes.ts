@@ -16,7 +16,7 @@ import { invalidParameter, notFound } from "../middleware/errors";
 import { capBody, LIMITS } from "../middleware/limits";
 import { jsonBody, queryParams } from "../middleware/validate";
 import { appendMetricPoints, endAttempt, startAttempt } from "../store/pipeline-runs";
-import { getActiveRun, getLatestAttempt, type RunRow } from "../store/runs";
+import { assertActive, getLatestAttemptIn, type RunRow } from "../store/runs";
 import { parseMetricUpload, UPLOAD_FORMATS } from "./metric-uploads";
 import { experimentName, pathRunId, queryInt, requireExperimentId } from "./run-path";
 
@@ -26,9 +26,10 @@ const attemptBody = (run: RunRow) => ({ run_id: run.runUuid, name: run.name, att
 
 /** The latest attempt of a run id, which metrics and ends go to. */
 async function latestAttempt(db: Db, experiment: string, runId: string): Promise<RunRow> {
-  const run = await getLatestAttempt(db, await requireExperimentId(db, experiment), runId);
-  if (!run) throw notFound(`No run ${runId} in experiment '${experiment}'; start it with PUT first.`);
-  return getActiveRun(db, run.runUuid);
+  const run = await getLatestAttemptIn(db, experiment, runId);
+  if (run) return assertActive(run);
+  await requireExperimentId(db, experiment);
+  throw notFound(`No run ${runId} in experiment '${experiment}'; start it with PUT first.`);
 }
 
 const idempotencyKey = z.string().min(1).max(LIMITS.maxKeyLength).regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces");

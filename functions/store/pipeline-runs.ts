@@ -10,7 +10,7 @@ import { LIMITS } from "../middleware/limits";
 import { runAtomically, type Statement } from "./batch";
 import { createExperiment } from "./experiments";
 import { metricStatements, paramAndTagStatements, validateKeyValue, type MetricPointInput } from "./log-batch";
-import { createRun, getLatestAttempt, updateRunInfo, type KeyValue, type RunRow } from "./runs";
+import { createRun, getLatestAttempt, runInfoUpdate, type KeyValue, type RunRow } from "./runs";
 
 /** Tag holding the Idempotency-Key of the PUT that started an attempt. */
 export const IDEMPOTENCY_TAG = "kdgat.idempotency_key";
@@ -157,5 +157,8 @@ export async function endAttempt(db: Db, run: RunRow, end: { status: EndStatus; 
     { key: "end_time", value: new Date(end.endTime).toISOString() },
     ...(end.error !== undefined ? [{ key: "error_msg", value: end.error }] : []),
   ];
-  return updateRunInfo(db, run.runUuid, { status: end.status, endTime: end.endTime }, paramAndTagStatements(run.runUuid, [], endTags));
+  const changes = { status: end.status, endTime: end.endTime };
+  // The caller read this attempt and found it active: write without reading it again.
+  await runAtomically(db, [runInfoUpdate(db, run.runUuid, changes), ...paramAndTagStatements(run.runUuid, [], endTags)]);
+  return { ...run, ...changes };
 }

@@ -80,15 +80,18 @@ export async function createRun(db: Db, input: NewRun): Promise<RunRow> {
   const runTags = dedupeLastWins([...(input.tags ?? []).filter((t) => t.key !== RUN_NAME_TAG), { key: RUN_NAME_TAG, value: input.name }]);
   const sameName = and(eq(runs.experimentId, input.experimentId), eq(runs.name, input.name));
   // Insert first (a no-op when a concurrent copy of this request won), then move the latest flag.
-  await runAtomically(db, [
+  const [inserted] = await runAtomically(db, [
     db
       .insert(runs)
       .values({ ...row, attempt: sql`(select count(*) + 1 from ${runs} where ${sameName})` })
-      .onConflictDoNothing({ target: runs.runUuid }),
+      .onConflictDoNothing({ target: runs.runUuid })
+      .returning({ attempt: runs.attempt }),
     db.update(runs).set({ isLatest: false }).where(and(sameName, eq(runs.isLatest, true), ne(runs.runUuid, runUuid))),
     ...paramAndTagStatements(runUuid, input.params ?? [], runTags),
   ]);
-  return getRun(db, runUuid);
+  // The inserted row is known but for its attempt number; a concurrent copy's row must be read.
+  const attempt = (inserted.results[0] as { attempt?: number } | undefined)?.attempt;
+  return attempt === undefined ? getRun(db, runUuid) : { ...row, attempt };
 }
 
 /** A run by its MLflow uuid; RESOURCE_DOES_NOT_EXIST (MLflow's wording) when there is none. */
@@ -100,9 +103,12 @@ export async function getRun(db: Db, runUuid: string): Promise<RunRow> {
 
 /** A run that may still be written to (MLflow refuses writes to deleted runs). */
 export async function getActiveRun(db: Db, runUuid: string): Promise<RunRow> {
-  const row = await getRun(db, runUuid);
+  return assertActive(await getRun(db, runUuid));
+}
+
+export function assertActive(row: RunRow): RunRow {
   if (row.lifecycleStage !== "active") {
-    throw invalidParameter(`The run ${runUuid} must be in the 'active' state. Current state is ${row.lifecycleStage}.`);
+    throw invalidParameter(`The run ${row.runUuid} must be in the 'active' state. Current state is ${row.lifecycleStage}.`);
   }
   return row;
 }
@@ -116,6 +122,19 @@ export async function getLatestAttempt(db: Db, experimentId: number, name: strin
     .orderBy(desc(runs.isLatest), desc(runs.attempt))
     .limit(1)
     .get();
+}
+
+/** The same, with the experiment given by name: one query instead of two. */
+export async function getLatestAttemptIn(db: Db, experimentName: string, name: string): Promise<RunRow | undefined> {
+  const row = await db
+    .select({ run: runs })
+    .from(runs)
+    .innerJoin(experiments, eq(experiments.experimentId, runs.experimentId))
+    .where(and(eq(experiments.name, experimentName), eq(runs.name, name)))
+    .orderBy(desc(runs.isLatest), desc(runs.attempt))
+    .limit(1)
+    .get();
+  return row?.run;
 }
 
 /** Params, tags and latest metrics of one run, in insertion order like MLflow. */
