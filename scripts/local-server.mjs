@@ -1,5 +1,6 @@
-// Starts the Worker locally (wrangler dev + local D1 with migrations applied) and stops it cleanly.
-// Used by `npm start`, the Node-side tests and the benchmarks.
+// Starts the Worker locally (local D1 with migrations applied, served by serve-worker.mjs through
+// wrangler's dev engine) and stops it cleanly. Used by `npm start`, the Node-side tests and the
+// benchmarks.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
@@ -35,20 +36,25 @@ export function applyLocalMigrations(persistTo) {
 }
 
 /**
- * Starts `wrangler dev` on 127.0.0.1 and resolves once /health answers.
+ * Starts the Worker on 127.0.0.1 and resolves once /health answers.
  * options: port (default: a free one), persistTo (default .wrangler/state), vars ({NAME: value}),
- * quiet (default true: wrangler's output is kept for error messages only).
+ * watch (reload on source changes; default false), logLevel, quiet (default true: the output is
+ * kept for error messages only).
  */
 export async function startLocalServer(options = {}) {
   const port = options.port ?? (await freePort());
   const persistTo = resolve(options.persistTo ?? join(ROOT, ".wrangler", "state"));
   mkdirSync(join(ROOT, "dist", "site"), { recursive: true });
   applyLocalMigrations(persistTo);
-  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo, "--show-interactive-dev-session=false", "--log-level", options.logLevel ?? "warn"];
-  for (const [name, value] of Object.entries(options.vars ?? {})) args.push("--var", `${name}:${value}`);
-  const child = spawn(WRANGLER, args, {
+  const child = spawn(process.execPath, [join(ROOT, "scripts", "serve-worker.mjs")], {
     cwd: ROOT,
-    env: offlineEnv(),
+    env: offlineEnv({
+      KDGAT_PORT: String(port),
+      KDGAT_PERSIST_TO: persistTo,
+      KDGAT_LOG_LEVEL: options.logLevel ?? "warn",
+      KDGAT_WATCH: options.watch ? "1" : "0",
+      KDGAT_WORKER_VARS: JSON.stringify(options.vars ?? {}),
+    }),
     // Own process group, so that stopping it also stops workerd.
     detached: true,
     stdio: options.quiet === false ? ["ignore", "inherit", "inherit"] : ["ignore", "pipe", "pipe"],
@@ -78,7 +84,7 @@ export async function startLocalServer(options = {}) {
 
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   while (Date.now() < deadline) {
-    if (exited) throw new Error(`wrangler dev exited before it was ready:\n${output}`);
+    if (exited) throw new Error(`the local Worker exited before it was ready:\n${output}`);
     try {
       const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) });
       if (response.ok) return { url, port, persistTo, stop, output: () => output };
@@ -86,5 +92,5 @@ export async function startLocalServer(options = {}) {
     await new Promise((r) => setTimeout(r, 200));
   }
   await stop();
-  throw new Error(`wrangler dev did not answer on ${url} in time:\n${output}`);
+  throw new Error(`the local Worker did not answer on ${url} in time:\n${output}`);
 }

@@ -13,8 +13,8 @@ if (!existsSync(devVars)) {
 const adminToken = readFileSync(devVars, "utf8").match(/^ADMIN_TOKEN=(.*)$/m)?.[1]?.trim();
 
 const port = Number(process.env.PORT ?? 8787);
-const server = await startLocalServer({ port, quiet: false, logLevel: "info" });
-// First start: build the leaderboard from this server's API; wrangler dev serves the new files.
+const server = await startLocalServer({ port, quiet: false, logLevel: "info", watch: true, vars: { ADMIN_TOKEN: adminToken } });
+// First start: build the leaderboard from this server's API; the Worker serves the new files.
 if (!existsSync(join(ROOT, "dist", "site", "index.html"))) {
   console.log("Building the site (dist/site) from the running API...");
   await buildSite({ apiUrl: server.url }).catch((error) => console.error(`Site build failed, the API still runs:\n${error.message}`));

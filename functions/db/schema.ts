@@ -63,61 +63,49 @@ export const runs = sqliteTable(
   ],
 );
 
-export const params = sqliteTable(
-  "params",
-  {
-    runUuid: text("run_uuid")
-      .notNull()
-      .references(() => runs.runUuid),
-    key: text("key").notNull(),
-    value: text("value").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.runUuid, t.key] })],
-);
+/** params and tags have MLflow's same shape: one value per run and key. */
+const runKeyValueTable = <Name extends string>(name: Name) =>
+  sqliteTable(
+    name,
+    {
+      runUuid: text("run_uuid")
+        .notNull()
+        .references(() => runs.runUuid),
+      key: text("key").notNull(),
+      value: text("value").notNull(),
+    },
+    (t) => [primaryKey({ columns: [t.runUuid, t.key] })],
+  );
 
-export const tags = sqliteTable(
-  "tags",
-  {
-    runUuid: text("run_uuid")
-      .notNull()
-      .references(() => runs.runUuid),
+export const params = runKeyValueTable("params");
+export const tags = runKeyValueTable("tags");
+
+/** A metric point: MLflow's columns (NaN is value 0 with is_nan set). */
+function metricColumns() {
+  return {
+    runUuid: text("run_uuid").notNull(),
     key: text("key").notNull(),
-    value: text("value").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.runUuid, t.key] })],
-);
+    step: integer("step").notNull(),
+    timestamp: integer("timestamp").notNull(),
+    value: real("value").notNull(),
+    isNan: integer("is_nan", { mode: "boolean" }).notNull().default(false),
+  };
+}
 
 /**
  * Full metric history. The primary key is the whole point, so an exact duplicate is stored once
  * and a retried request writes nothing. NaN is stored as value 0 with is_nan 1 (SQLite turns a NaN
  * REAL into NULL), as MLflow's SQL store does.
  */
-export const metrics = sqliteTable(
-  "metrics",
-  {
-    runUuid: text("run_uuid").notNull(),
-    key: text("key").notNull(),
-    step: integer("step").notNull(),
-    timestamp: integer("timestamp").notNull(),
-    value: real("value").notNull(),
-    isNan: integer("is_nan", { mode: "boolean" }).notNull().default(false),
-  },
-  (t) => [primaryKey({ columns: [t.runUuid, t.key, t.step, t.timestamp, t.value, t.isNan] })],
-);
+export const metrics = sqliteTable("metrics", metricColumns(), (t) => [
+  primaryKey({ columns: [t.runUuid, t.key, t.step, t.timestamp, t.value, t.isNan] }),
+]);
 
 /** The latest point per run and key: greatest (step, timestamp, value), as MLflow defines it. */
-export const latestMetrics = sqliteTable(
-  "latest_metrics",
-  {
-    runUuid: text("run_uuid").notNull(),
-    key: text("key").notNull(),
-    step: integer("step").notNull(),
-    timestamp: integer("timestamp").notNull(),
-    value: real("value").notNull(),
-    isNan: integer("is_nan", { mode: "boolean" }).notNull().default(false),
-  },
-  (t) => [primaryKey({ columns: [t.runUuid, t.key] }), index("latest_metrics_key_value_idx").on(t.key, t.value)],
-);
+export const latestMetrics = sqliteTable("latest_metrics", metricColumns(), (t) => [
+  primaryKey({ columns: [t.runUuid, t.key] }),
+  index("latest_metrics_key_value_idx").on(t.key, t.value),
+]);
 
 /** Write tokens: only a SHA-256 hash is stored; the token itself is shown once, when minted. */
 export const apiTokens = sqliteTable(

@@ -1,4 +1,4 @@
-import { is, SQL } from "drizzle-orm";
+import { getTableColumns, is, SQL, type InferSelectModel, type Table } from "drizzle-orm";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import type { Db } from "../env";
 
@@ -28,4 +28,14 @@ export function rowCounts(results: D1Result[]): { rowsRead: number; rowsWritten:
     (sum, r) => ({ rowsRead: sum.rowsRead + (r.meta.rows_read ?? 0), rowsWritten: sum.rowsWritten + (r.meta.rows_written ?? 0) }),
     { rowsRead: 0, rowsWritten: 0 },
   );
+}
+
+/** A row of `table` from a D1 result object (column names as keys), mapped as drizzle maps it. */
+export function rowFrom<T extends Table>(table: T, raw: Record<string, unknown>): InferSelectModel<T> {
+  const row: Record<string, unknown> = {};
+  for (const [property, column] of Object.entries(getTableColumns(table))) {
+    const value = raw[column.name];
+    row[property] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+  }
+  return row as InferSelectModel<T>;
 }

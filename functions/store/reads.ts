@@ -7,6 +7,7 @@ import type { LatestMetric, MetricPoint, RunSummary } from "../api/contract";
 import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import { latestMetrics, runs, tags, type RunStatus } from "../db/schema";
 import type { Db } from "../env";
+import { rowFrom, runAtomically } from "./batch";
 import { fromStoredValue } from "./metric-values";
 import { getMetricHistory, getRunData, type RunRow } from "./runs";
 
@@ -163,9 +164,13 @@ export function rankingQuery(db: Db, q: RankingQuery) {
     .limit(q.top);
 }
 
-/** Ranked runs with their values, best first. */
+/**
+ * Ranked runs with their values, best first. Run through runAtomically (not drizzle's .all(), which
+ * reads D1 in array mode without row counters) so that the request's Server-Timing counts its rows.
+ */
 export async function rankRuns(db: Db, q: RankingQuery): Promise<Array<{ run: RunRow; value: number }>> {
-  return rankingQuery(db, q).all();
+  const [result] = await runAtomically(db, [rankingQuery(db, q)]);
+  return (result.results as Array<Record<string, unknown>>).map((row) => ({ run: rowFrom(runs, row), value: row.value as number }));
 }
 
 /**

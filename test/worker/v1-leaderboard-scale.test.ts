@@ -94,6 +94,13 @@ describe("leaderboard over thousands of runs", () => {
     expect(ascending.rowsRead).toBeLessThanOrEqual(200);
   });
 
+  it("reports what the whole request read in its Server-Timing header", async () => {
+    const response = await call("GET", "/api/v1/leaderboard?top=10");
+    const rowsRead = Number(response.headers.get("Server-Timing")?.match(/rows_read=(\d+)/)?.[1]);
+    expect(rowsRead).toBeGreaterThan(0);
+    expect(rowsRead).toBeLessThanOrEqual(200);
+  });
+
   it("reads only the dataset's runs when a dataset is given", async () => {
     const { rowsRead, plan } = await measure({ metric: "gat_f1", direction: "desc", stage: "evaluation", dataset: "d7", top: 10 });
     expect(plan).toMatch(/SEARCH runs USING INDEX runs_latest_dataset_stage_idx/);
