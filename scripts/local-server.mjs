@@ -46,11 +46,11 @@ export async function startLocalServer(options = {}) {
   const persistTo = resolve(options.persistTo ?? join(ROOT, ".wrangler", "state"));
   mkdirSync(join(ROOT, "dist", "site"), { recursive: true });
   applyLocalMigrations(persistTo);
-  const child = spawn(process.execPath, [join(ROOT, "scripts", "serve-worker.mjs")], {
+  // The database folder is also the argument, so that tools can tell one server's processes.
+  const child = spawn(process.execPath, [join(ROOT, "scripts", "serve-worker.mjs"), persistTo], {
     cwd: ROOT,
     env: offlineEnv({
       KDGAT_PORT: String(port),
-      KDGAT_PERSIST_TO: persistTo,
       KDGAT_LOG_LEVEL: options.logLevel ?? "warn",
       KDGAT_WATCH: options.watch ? "1" : "0",
       KDGAT_WORKER_VARS: JSON.stringify(options.vars ?? {}),

@@ -13,6 +13,7 @@ import { findChangedParams, logBatch, paramAndTagStatements, validateKeyValue, t
 import {
   createRun,
   deleteRunTag,
+  derivedRunUuid,
   getActiveRun,
   getRun,
   getRunData,
@@ -78,7 +79,13 @@ export const runsApi = new Hono<AppEnv>()
     const name = chooseRunName(body.run_name, tags);
     const experimentId = parseExperimentId(body.experiment_id);
     if (experimentId === undefined) throw invalidParameter(`Invalid experiment id '${body.experiment_id}'.`);
-    const run = await createRun(db, { experimentId, name, userId: body.user_id, startTime: body.start_time ?? Date.now(), tags });
+    // The client sets start_time itself, so a retried create (its answer lost) repeats it: with a
+    // name, that makes the request identifiable, and its copies create one run, not two.
+    const runUuid =
+      body.start_time !== undefined && (body.run_name || tags.some((t) => t.key === RUN_NAME_TAG))
+        ? await derivedRunUuid(experimentId, name, body.start_time, body.user_id ?? "")
+        : undefined;
+    const run = await createRun(db, { experimentId, name, userId: body.user_id, startTime: body.start_time ?? Date.now(), tags, runUuid });
     return c.json({ run: runJson(await runWithData(db, run.runUuid), { withInputs: false }) });
   })
   .get("/get", queryParams(runRef), async (c) => {

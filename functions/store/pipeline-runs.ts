@@ -10,7 +10,7 @@ import { LIMITS } from "../middleware/limits";
 import { runAtomically, type Statement } from "./batch";
 import { createExperiment } from "./experiments";
 import { metricStatements, paramAndTagStatements, validateKeyValue, type MetricPointInput } from "./log-batch";
-import { createRun, getLatestAttempt, runInfoUpdate, type KeyValue, type RunRow } from "./runs";
+import { createRun, derivedRunUuid, getLatestAttempt, runInfoUpdate, type KeyValue, type RunRow } from "./runs";
 
 /** Tag holding the Idempotency-Key of the PUT that started an attempt. */
 export const IDEMPOTENCY_TAG = "kdgat.idempotency_key";
@@ -88,14 +88,9 @@ export async function startAttempt(db: Db, input: StartAttempt): Promise<{ run: 
  * and create one attempt. A request with neither gets a random uuid.
  */
 async function attemptUuid(experimentId: number, input: StartAttempt): Promise<string | undefined> {
-  const identity = input.idempotencyKey
-    ? `key ${input.idempotencyKey}`
-    : input.startTimeIsExplicit
-      ? `start ${input.startTime} ${JSON.stringify(input.params)}`
-      : undefined;
-  if (identity === undefined) return undefined;
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${experimentId}\n${input.name}\n${identity}`));
-  return [...new Uint8Array(digest).slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  if (input.idempotencyKey) return derivedRunUuid(experimentId, input.name, "key", input.idempotencyKey);
+  if (input.startTimeIsExplicit) return derivedRunUuid(experimentId, input.name, "start", input.startTime, JSON.stringify(input.params));
+  return undefined;
 }
 
 async function findRepeatedAttempt(db: Db, experimentId: number, input: StartAttempt): Promise<RunRow | undefined> {

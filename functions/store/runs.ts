@@ -19,6 +19,15 @@ export function newRunUuid(): string {
   return crypto.randomUUID().replaceAll("-", "");
 }
 
+/**
+ * A run uuid derived from what identifies a create request, so that retried or concurrent copies of
+ * that request collide on the run's primary key and create one run (see createRun).
+ */
+export async function derivedRunUuid(...identity: Array<string | number>): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(identity)));
+  return [...new Uint8Array(digest).slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 /** The KD-GAT columns of a run, parsed from its name (all null when it is not a KD-GAT run id). */
 export function identityColumns(name: string) {
   const parts = parseRunId(name);

@@ -1,6 +1,7 @@
 /**
- * A real local tracker for Node-side tests (CLI, site) and benchmarks: `wrangler dev` with a fresh,
- * migrated local D1 in a temporary folder, and a known admin token.
+ * A real local tracker for Node-side tests (CLI, site) and benchmarks: the Worker served by
+ * wrangler's dev engine (as `npm start` does) with a fresh, migrated local D1 in a temporary folder,
+ * and a known admin token.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

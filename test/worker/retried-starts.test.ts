@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import config from "../fixtures/teacher_autoencoder_config.json?raw";
+import { post } from "./mlflow-helpers";
 import { ADMIN, call } from "./v1-helpers";
 
 async function attemptsOf(name: string) {
@@ -39,5 +40,24 @@ describe("concurrent copies of one start", () => {
       [1, 0],
       [2, 1],
     ]);
+  });
+});
+
+describe("MLflow runs/create sent again (its answer lost)", () => {
+  it("creates one run for copies with the same name and client start_time, and a new one for a new start", async () => {
+    const request = { experiment_id: "0", run_name: "set_02/student_fusion", start_time: 1700000000123, tags: [{ key: "stage", value: "fusion" }] };
+    const copies = await Promise.all([post("runs/create", request), post("runs/create", request), post("runs/create", request)]);
+    expect(copies.map((c) => c.status)).toEqual([200, 200, 200]);
+    expect(new Set(copies.map((c) => c.json.run.info.run_id)).size).toBe(1);
+    expect(await attemptsOf("set_02/student_fusion")).toHaveLength(1);
+    const later = await post("runs/create", { ...request, start_time: 1700000999000 });
+    expect(later.json.run.info.run_id).not.toBe(copies[0].json.run.info.run_id);
+    expect(await attemptsOf("set_02/student_fusion")).toHaveLength(2);
+  });
+
+  it("still creates distinct runs when no name identifies the request", async () => {
+    const request = { experiment_id: "0", start_time: 1700000000456 };
+    const [a, b] = [await post("runs/create", request), await post("runs/create", request)];
+    expect(a.json.run.info.run_id).not.toBe(b.json.run.info.run_id);
   });
 });
