@@ -53,9 +53,19 @@ export function handleError(error: Error, c: Context): Response {
     const status = error.status === 413 ? 413 : ERROR_STATUS[code];
     return c.json({ error_code: code, message: error.message || "Bad request" }, status as ContentfulStatusCode);
   }
+  // The client hung up while its body was being read: nothing was written, and nobody hears the answer.
+  if (isConnectionLost(error)) {
+    console.warn(`request cut by the client: ${c.req.method} ${new URL(c.req.url).pathname}`);
+    return c.json({ error_code: "BAD_REQUEST", message: "The request body was cut off." }, 400);
+  }
   // Never echo internals (they may hold request data); log them for `wrangler tail`, but not a failed
   // query's bound values (token hashes, user data): its SQL and cause say what went wrong.
   const logged = error instanceof DrizzleQueryError ? { query: error.query, cause: error.cause } : error;
   console.error(`unhandled error on ${c.req.method} ${new URL(c.req.url).pathname}:`, logged);
   return c.json({ error_code: "INTERNAL_ERROR", message: "Internal error" }, 500);
+}
+
+/** workerd's error when the connection drops while a request body is read. */
+function isConnectionLost(error: Error): boolean {
+  return error.message === "Network connection lost." && !(error instanceof DrizzleQueryError);
 }
