@@ -63,14 +63,24 @@ export interface RequestOptions {
   auth?: boolean;
 }
 
-const RETRY_DELAYS_MS = [250, 500, 1_000, 2_000, 4_000];
+/**
+ * Waits between retries: doubling, capped at 30 s, about a minute in all, so that a backfill rides
+ * out a tracker restart or a short network outage. `KDGAT_RETRIES` sets how many (0 = none).
+ */
+const BACKOFF_MS = [250, 500, 1_000, 2_000, 4_000, 8_000, 15_000, 30_000];
+
+function retryDelays(): number[] {
+  const wanted = process.env.KDGAT_RETRIES;
+  const count = wanted !== undefined && /^\d+$/.test(wanted) ? Number(wanted) : BACKOFF_MS.length;
+  return Array.from({ length: count }, (_, i) => BACKOFF_MS[Math.min(i, BACKOFF_MS.length - 1)]);
+}
 const REQUEST_TIMEOUT_MS = 60_000;
 
 export class ApiClient {
   constructor(
     readonly baseUrl: string,
     private readonly token?: string,
-    private readonly retryDelaysMs: readonly number[] = RETRY_DELAYS_MS,
+    private readonly retryDelaysMs: readonly number[] = retryDelays(),
   ) {}
 
   static fromFlags(flags: ConnectionFlags): ApiClient {

@@ -155,7 +155,7 @@ describe("kdgat query", () => {
   });
 
   it("fails with exit 1 and a message when the tracker cannot be reached", async () => {
-    const result = await runCli(["query", "--all", "--api", "http://127.0.0.1:9"], { env: { ...env } });
+    const result = await runCli(["query", "--all", "--api", "http://127.0.0.1:9"], { env: { ...env, KDGAT_RETRIES: "2" } });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("cannot reach the tracker at http://127.0.0.1:9");
   }, 30_000);

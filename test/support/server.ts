@@ -12,6 +12,7 @@ export const TEST_ADMIN_TOKEN = "node-test-admin-token-0123456789abcdef";
 
 export interface TestServer {
   url: string;
+  port: number;
   adminToken: string;
   persistTo: string;
   /** Mints a write token through the API. */
@@ -19,11 +20,13 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(options: { persistTo?: string } = {}): Promise<TestServer> {
+/** A given persistTo is kept on stop, so that a server can be restarted on its data (and port). */
+export async function startTestServer(options: { persistTo?: string; port?: number } = {}): Promise<TestServer> {
   const persistTo = options.persistTo ?? mkdtempSync(join(tmpdir(), "kdgat-d1-"));
-  const server = await startLocalServer({ persistTo, vars: { ADMIN_TOKEN: TEST_ADMIN_TOKEN } });
+  const server = await startLocalServer({ persistTo, port: options.port, vars: { ADMIN_TOKEN: TEST_ADMIN_TOKEN } });
   return {
     url: server.url,
+    port: server.port,
     adminToken: TEST_ADMIN_TOKEN,
     persistTo,
     async mintToken(name: string) {
