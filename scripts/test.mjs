@@ -9,6 +9,8 @@ import { offlineEnv } from "./wrangler-env.mjs";
 
 const resultsDir = join(ROOT, "test-results");
 mkdirSync(resultsDir, { recursive: true });
+// wrangler.toml serves the built site from dist/site; a fresh clone has not built it yet.
+mkdirSync(join(ROOT, "dist", "site"), { recursive: true });
 const bin = (name) => join(ROOT, "node_modules", ".bin", name);
 
 function run(label, command, args) {
