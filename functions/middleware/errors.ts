@@ -53,10 +53,11 @@ export function handleError(error: Error, c: Context): Response {
     const status = error.status === 413 ? 413 : ERROR_STATUS[code];
     return c.json({ error_code: code, message: error.message || "Bad request" }, status as ContentfulStatusCode);
   }
-  // The client hung up while its body was being read: nothing was written, and nobody hears the answer.
+  // The connection dropped while the body was read (the client hung up, or a hop in front of the
+  // Worker did, e.g. while it restarts): nothing was written, and a client still listening may retry.
   if (isConnectionLost(error)) {
-    console.warn(`request cut by the client: ${c.req.method} ${new URL(c.req.url).pathname}`);
-    return c.json({ error_code: "BAD_REQUEST", message: "The request body was cut off." }, 400);
+    console.warn(`connection lost while reading ${c.req.method} ${new URL(c.req.url).pathname}`);
+    return c.json({ error_code: "TEMPORARILY_UNAVAILABLE", message: "The connection was lost while the request was read; nothing was written. Retry." }, 503);
   }
   // Never echo internals (they may hold request data); log them for `wrangler tail`, but not a failed
   // query's bound values (token hashes, user data): its SQL and cause say what went wrong.
