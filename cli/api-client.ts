@@ -102,7 +102,7 @@ export class ApiClient {
     return url.toString();
   }
 
-  /** Sends a request, retrying network errors and 5xx (and 429) with exponential backoff. */
+  /** Sends a request and reads its answer, retrying network errors and 5xx (and 429) with exponential backoff. */
   async request(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
     const headers: Record<string, string> = {};
     if (this.token && options.auth !== false) headers.Authorization = `Bearer ${this.token}`;
@@ -118,7 +118,10 @@ export class ApiClient {
         if ((response.status >= 500 || response.status === 429) && retryable) {
           await response.body?.cancel();
         } else {
-          return response;
+          // Read the answer here: a connection that drops mid-answer is retried like one that drops
+          // before it (every write is idempotent, so sending it again is safe).
+          const answer = await response.arrayBuffer();
+          return new Response(answer.byteLength > 0 ? answer : null, { status: response.status, headers: response.headers });
         }
       } catch (error) {
         if (!retryable) throw new Error(`cannot reach the tracker at ${this.baseUrl} (${(error as Error).message})`);
