@@ -94,3 +94,16 @@ export async function startLocalServer(options = {}) {
   await stop();
   throw new Error(`the local Worker did not answer on ${url} in time:\n${output}`);
 }
+
+/** Runs stop() once on the first SIGINT, SIGTERM or SIGHUP, then exits. */
+export function exitOnSignals(stop) {
+  let stopping = false;
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+    process.on(signal, async () => {
+      if (stopping) return;
+      stopping = true;
+      await stop();
+      process.exit(0);
+    });
+  }
+}

@@ -6,7 +6,7 @@
 //   KDGAT_WORKER_VARS (JSON {NAME: value}: secrets such as ADMIN_TOKEN; kept off the command line).
 import { join } from "node:path";
 import { unstable_startWorker } from "wrangler";
-import { ROOT } from "./local-server.mjs";
+import { exitOnSignals, ROOT } from "./local-server.mjs";
 
 const vars = JSON.parse(process.env.KDGAT_WORKER_VARS ?? "{}");
 const worker = await unstable_startWorker({
@@ -23,12 +23,4 @@ const worker = await unstable_startWorker({
 });
 await worker.ready;
 
-let stopping = false;
-for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"]) {
-  process.on(signal, async () => {
-    if (stopping) return;
-    stopping = true;
-    await worker.dispose();
-    process.exit(0);
-  });
-}
+exitOnSignals(() => worker.dispose());

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildSite } from "./build-site.mjs";
-import { ROOT, startLocalServer } from "./local-server.mjs";
+import { exitOnSignals, ROOT, startLocalServer } from "./local-server.mjs";
 
 const devVars = join(ROOT, ".dev.vars");
 if (!existsSync(devVars)) {
@@ -30,12 +30,4 @@ Mint a write token for jobs:
   curl -s -X POST ${server.url}/api/v1/tokens -H 'Authorization: Bearer ${adminToken}' -H 'Content-Type: application/json' -d '{"name": "slurm"}'
 Ctrl-C stops everything.`);
 
-let stopping = false;
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-  process.on(signal, async () => {
-    if (stopping) return;
-    stopping = true;
-    await server.stop();
-    process.exit(0);
-  });
-}
+exitOnSignals(() => server.stop());
