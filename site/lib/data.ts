@@ -64,18 +64,36 @@ async function fetchExport(apiUrl: string): Promise<ExportDocument> {
   return mergeExportPages(pages);
 }
 
+/** A dropped connection, a 5xx or an answer cut short is retried after these waits; a timeout or a 4xx is not. */
+const RETRY_DELAYS_MS = [250, 1_000, 3_000];
+const BUILD_HINT = "Start the tracker (`npm start`), point SITE_API_URL at it, or build from a snapshot with SITE_SNAPSHOT=snapshot.json.";
+
 async function fetchJson(url: URL): Promise<unknown> {
-  const hint = "Start the tracker (`npm start`), point SITE_API_URL at it, or build from a snapshot with SITE_SNAPSHOT=snapshot.json.";
+  for (let attempt = 0; ; attempt++) {
+    const outcome = await fetchJsonOnce(url);
+    if (!("retry" in outcome)) return outcome.value;
+    if (attempt >= RETRY_DELAYS_MS.length) throw new Error(`${outcome.retry} ${BUILD_HINT}`);
+    await new Promise((resolveWait) => setTimeout(resolveWait, RETRY_DELAYS_MS[attempt]));
+  }
+}
+
+async function fetchJsonOnce(url: URL): Promise<{ value: unknown } | { retry: string }> {
   let response: Response;
+  let text: string;
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS), headers: { Accept: "application/json" } });
+    text = await response.text();
   } catch (error) {
-    const reason = (error as Error).name === "TimeoutError" ? `no answer within ${REQUEST_TIMEOUT_MS} ms` : String((error as Error).cause ?? (error as Error).message);
-    throw new Error(`Site build: cannot fetch ${url.href}: ${reason}. ${hint}`);
+    if ((error as Error).name === "TimeoutError") throw new Error(`Site build: cannot fetch ${url.href}: no answer within ${REQUEST_TIMEOUT_MS} ms. ${BUILD_HINT}`);
+    return { retry: `Site build: cannot fetch ${url.href}: ${String((error as Error).cause ?? (error as Error).message)}.` };
   }
-  const text = await response.text();
-  if (!response.ok) throw new Error(`Site build: ${url.href} answered HTTP ${response.status}: ${text.slice(0, 300)}. ${hint}`);
-  return parseJson(text, url.href);
+  if (response.status >= 500) return { retry: `Site build: ${url.href} answered HTTP ${response.status}: ${text.slice(0, 300)}.` };
+  if (!response.ok) throw new Error(`Site build: ${url.href} answered HTTP ${response.status}: ${text.slice(0, 300)}. ${BUILD_HINT}`);
+  try {
+    return { value: JSON.parse(text) };
+  } catch (error) {
+    return { retry: `Site build: ${url.href} is not JSON: ${(error as Error).message}.` };
+  }
 }
 
 function parseJson(text: string, source: string): unknown {
