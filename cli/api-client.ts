@@ -48,9 +48,10 @@ export class TrackerError extends Error {
   constructor(
     readonly status: number,
     readonly errorCode: string,
-    message: string,
+    /** The tracker's own message. */
+    readonly reason: string,
   ) {
-    super(`${status} ${errorCode}: ${message}`);
+    super(`${status} ${errorCode}: ${reason}`);
   }
 }
 

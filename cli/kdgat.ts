@@ -10,6 +10,7 @@ import { registerQuery } from "./commands/query.js";
 import { registerToken } from "./commands/token.js";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from "./errors.js";
 import { TrackerError } from "./api-client.js";
+import { terminalSafe } from "./output.js";
 
 const packageJson = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -39,10 +40,10 @@ function exitCodeFor(error: unknown): number {
     return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
   }
   if (error instanceof UsageError) {
-    process.stderr.write(`kdgat: ${error.message}\n`);
+    process.stderr.write(`kdgat: ${terminalSafe(error.message)}\n`);
     return EXIT_USAGE;
   }
   const message = error instanceof TrackerError ? `the tracker answered ${error.message}` : (error as Error).message;
-  process.stderr.write(`kdgat: ${message}\n`);
+  process.stderr.write(`kdgat: ${terminalSafe(message)}\n`);
   return EXIT_FAILED;
 }

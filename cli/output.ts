@@ -1,4 +1,27 @@
-/** Tables for people (aligned, fitted to the terminal) and CSV for scripts. */
+/**
+ * Tables for people (aligned, fitted to the terminal) and CSV for scripts; terminalSafe for every
+ * value people see (CSV and JSON stay exact: they are for scripts).
+ */
+
+/**
+ * What a terminal acts on instead of showing: C0 and C1 controls (ESC and CSI start the sequences
+ * that retitle a window, write the clipboard or erase a line; CR and backspace overwrite what was
+ * printed), DEL, and the bidi controls and separators that reorder or break what is shown.
+ */
+const TERMINAL_CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const NAMED_ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/**
+ * Text that anyone may have written (run names, params, tags, error messages, folder names, the
+ * tracker's answers), shown on a terminal as it is but inert: each control character becomes a
+ * visible escape (`\x1b`, `\n`, `\u202e`).
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(TERMINAL_CONTROLS, (ch) => {
+    const code = ch.charCodeAt(0);
+    return NAMED_ESCAPES[ch] ?? (code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16)}`);
+  });
+}
 
 export interface Column<T> {
   header: string;
@@ -7,10 +30,11 @@ export interface Column<T> {
   align?: "left" | "right";
 }
 
-/** An aligned table; on a terminal, the widest columns are cut (with `…`) until it fits. */
+/** An aligned table of terminal-safe cells; on a terminal, the widest columns are cut (with `…`) until it fits. */
 export function renderTable<T>(columns: readonly Column<T>[], rows: readonly T[], maxWidth = terminalWidth()): string {
-  const cells = rows.map((row) => columns.map((column) => column.value(row)));
-  const widths = columns.map((column, i) => Math.max(column.header.length, ...cells.map((line) => line[i].length)));
+  const headers = columns.map((column) => terminalSafe(column.header));
+  const cells = rows.map((row) => columns.map((column) => terminalSafe(column.value(row))));
+  const widths = headers.map((header, i) => Math.max(header.length, ...cells.map((line) => line[i].length)));
   const gap = 2;
   const total = () => widths.reduce((sum, w) => sum + w, 0) + gap * (widths.length - 1);
   while (total() > maxWidth) {
@@ -26,7 +50,7 @@ export function renderTable<T>(columns: readonly Column<T>[], rows: readonly T[]
       })
       .join(" ".repeat(gap))
       .trimEnd();
-  return [line(columns.map((c) => c.header)), ...cells.map(line)].join("\n");
+  return [line(headers), ...cells.map(line)].join("\n");
 }
 
 export function renderCsv<T>(columns: readonly Column<T>[], rows: readonly T[]): string {

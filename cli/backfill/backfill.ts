@@ -1,5 +1,5 @@
 /**
- * Logging run folders in the tracker through /api/v1, as finished runs.
+ * Logging run folders in the tracker through /api/v1, as finished runs, all or nothing per run.
  *
  * Idempotency: a backfilled attempt starts at the folder's oldest file mtime (`?start_time=`), and
  * every metric point has a timestamp derived from it (metrics.json: the start time; metrics.csv row
@@ -7,17 +7,28 @@
  * start time and is finished is left alone ("already backfilled": nothing is sent); one still
  * RUNNING was cut short (a crash, a kill) and is completed; a run id tracked with another start
  * time was logged live by the pipeline and is never shadowed by an older copy from disk.
+ *
+ * All or nothing: every file is read, and the JSON ones parsed, before the first write. A run with
+ * a malformed metrics.json or metrics.csv (found here, or refused by the tracker) is logged with its
+ * config and ended FAILED with `<file>: <reason>` in error_msg and in the tag BACKFILL_ERROR_TAG.
+ * Once the file is fixed, the next backfill completes that same attempt: back to RUNNING, the two
+ * tags removed, everything sent, FINISHED (the attempt count does not change). A FAILED or KILLED
+ * attempt without the tag was ended live, not by backfill, and is never turned into FINISHED.
  */
-import { readFileSync } from "node:fs";
-import type { RunListResponse, RunSummary } from "../../functions/api/contract.js";
+import type { RunDetailResponse, RunListResponse, RunSummary } from "../../functions/api/contract.js";
 import { flattenMetrics, parsePythonJson } from "../../functions/domain/index.js";
-import { encodeRunId, type ApiClient } from "../api-client.js";
+import { encodeRunId, TrackerError, type ApiClient } from "../api-client.js";
 import { mapConcurrent } from "../concurrency.js";
-import { readRunFolder } from "./run-folder.js";
+import { terminalSafe } from "../output.js";
+import { readRunFolder, SYMLINKED_FOLDER, type RunFile, type RunFolder } from "./run-folder.js";
 
 const REQUESTS_IN_FLIGHT = 6;
 /** Bytes of one metrics.csv upload: half the API's 8 MB upload limit. */
 const CSV_BYTES_PER_REQUEST = 4 * 1024 * 1024;
+/** Marks an attempt that backfill ended FAILED because a file was malformed (the value: file and reason). */
+export const BACKFILL_ERROR_TAG = "kdgat.backfill_error";
+/** error_msg holds the file and the reason; a parser's message can be long. */
+const MAX_ERROR_LENGTH = 1000;
 
 export type BackfillStatus = "backfilled" | "completed" | "already-backfilled" | "already-tracked" | "skipped" | "would-send" | "failed";
 
@@ -56,31 +67,82 @@ export class Backfiller {
 
   private async backfillOne(runId: string): Promise<BackfillResult> {
     const folder = readRunFolder(this.root, runId);
-    if (!folder.configPath || folder.startTime === undefined) {
-      return { run_id: runId, status: "skipped", detail: "No config.json - skipping backfill" };
+    if (!folder) return { run_id: runId, status: "skipped", detail: SYMLINKED_FOLDER };
+    const withNotes = (detail?: string) => [detail, ...folder.skipped].filter(Boolean).join("; ") || undefined;
+    if (!folder.config || folder.startTime === undefined) {
+      return { run_id: runId, status: "skipped", detail: withNotes("No config.json - skipping backfill") };
     }
     const existing = this.tracked.get(runId);
-    const resume = existing?.start_time === folder.startTime && existing.status === "RUNNING";
-    if (existing && existing.start_time === folder.startTime && !resume) return { run_id: runId, status: "already-backfilled" };
-    if (existing && !resume) {
+    if (existing && existing.start_time !== folder.startTime) {
       return { run_id: runId, status: "already-tracked", detail: `tracked with another start time (attempt ${existing.attempt}, ${existing.status}): not backfilled` };
     }
-    const csvChunks = splitCsvFiles(folder.metricsCsvPaths.map((path) => readFileSync(path, "utf8")));
-    if (this.dryRun) return { run_id: runId, status: "would-send", detail: describe(folder, csvChunks) };
+    const repair = existing?.status === "FAILED" && (await this.failedByBackfill(existing));
+    if (existing && existing.status !== "RUNNING" && !repair) {
+      return { run_id: runId, status: "already-backfilled", ...(existing.status !== "FINISHED" && { detail: `${existing.status} when logged live: left as it is` }) };
+    }
+    const config = parseJsonObject(folder.config);
+    if (config.problem !== undefined) return { run_id: runId, status: "failed", detail: withNotes(`${config.problem}: nothing sent`) };
+    const metrics = folder.metricsJson && parseJsonObject(folder.metricsJson);
+    const csvUploads = splitCsvFiles(folder.metricsCsvs);
+    if (this.dryRun) return { run_id: runId, status: "would-send", detail: withNotes(describe(folder, config.value, metrics, csvUploads)) };
 
     const path = `/api/v1/runs/${encodeRunId(runId)}`;
-    if (!resume) {
-      await this.client.json("PUT", path, { query: { start_time: folder.startTime }, body: readFileSync(folder.configPath), contentType: "application/json" });
+    let attempt: { run_id: string };
+    try {
+      attempt = await this.client.json("PUT", path, { query: { start_time: folder.startTime }, body: folder.config.bytes, contentType: "application/json" });
+    } catch (error) {
+      const reason = refusal(error);
+      throw reason === undefined ? error : new Error(`config.json: ${reason}: nothing sent`);
     }
-    if (folder.metricsJsonPath) {
-      await this.client.json("POST", `${path}/metrics`, { query: { format: "metrics.json" }, body: readFileSync(folder.metricsJsonPath), contentType: "application/json" });
+    // The same start time and config name the attempt backfill ended FAILED: reopen it, so that
+    // anything that stops this backfill leaves it RUNNING, which the next one completes.
+    if (repair && attempt.run_id === existing?.mlflow_run_id) await this.client.json("POST", "/api/2.0/mlflow/runs/update", { body: { run_id: attempt.run_id, status: "RUNNING" } });
+    const failure = metrics?.problem ?? (await this.sendMetrics(path, folder, csvUploads));
+    if (failure) {
+      await this.endFailed(path, attempt.run_id, failure, folder.endTime!);
+      return { run_id: runId, status: "failed", detail: withNotes(`ended FAILED: ${failure}`) };
     }
-    for (const chunk of csvChunks) {
-      // Row i of the run's CSV history gets start time + i: ordered, and the same on every re-send.
-      await this.client.json("POST", `${path}/metrics`, { query: { timestamp: folder.startTime + chunk.firstRow }, body: chunk.body, contentType: "text/csv" });
-    }
+    if (existing) await this.clearBackfillError(attempt.run_id);
     await this.client.json("POST", `${path}/end`, { body: { status: "FINISHED", end_time: folder.endTime } });
-    return { run_id: runId, status: resume ? "completed" : "backfilled" };
+    return { run_id: runId, status: existing ? "completed" : "backfilled", detail: withNotes() };
+  }
+
+  /** Whether this FAILED attempt was ended by a backfill (a malformed file), not by the job that ran it. */
+  private async failedByBackfill(attempt: RunSummary): Promise<boolean> {
+    const detail = await this.client.json<RunDetailResponse>("GET", `/api/v1/runs/${encodeRunId(attempt.run_id)}`, { auth: false });
+    return detail.run.mlflow_run_id === attempt.mlflow_run_id && BACKFILL_ERROR_TAG in detail.tags;
+  }
+
+  /** Sends the run's metrics; a file the tracker refuses is answered with `<file>: <reason>`. */
+  private async sendMetrics(path: string, folder: RunFolder, csvUploads: CsvUpload[]): Promise<string | undefined> {
+    if (folder.metricsJson) {
+      const refused = await refusalOf(this.client.json("POST", `${path}/metrics`, { query: { format: "metrics.json" }, body: folder.metricsJson.bytes, contentType: "application/json" }));
+      if (refused) return `${folder.metricsJson.name}: ${refused}`;
+    }
+    for (const upload of csvUploads) {
+      // Row i of the run's CSV history gets start time + i: ordered, and the same on every re-send.
+      const sent = this.client.json("POST", `${path}/metrics`, { query: { timestamp: folder.startTime! + upload.firstRow }, body: upload.body, contentType: "text/csv" });
+      const refused = await refusalOf(sent);
+      if (refused) return `${upload.file}: ${refused}${upload.firstLine > 2 ? ` (in the upload from line ${upload.firstLine})` : ""}`;
+    }
+    return undefined;
+  }
+
+  private async endFailed(path: string, runUuid: string, failure: string, endTime: number): Promise<void> {
+    const error = failure.slice(0, MAX_ERROR_LENGTH);
+    // The tag first: an attempt that backfill ended FAILED is always recognisable as such.
+    await this.client.json("POST", "/api/2.0/mlflow/runs/set-tag", { body: { run_id: runUuid, key: BACKFILL_ERROR_TAG, value: error } });
+    await this.client.json("POST", `${path}/end`, { body: { status: "FAILED", error, end_time: endTime } });
+  }
+
+  /** Removes what an earlier backfill's FAILED end left on the attempt (nothing, for most). */
+  private async clearBackfillError(runUuid: string): Promise<void> {
+    for (const key of ["error_msg", BACKFILL_ERROR_TAG]) {
+      const deleted = this.client.json("POST", "/api/2.0/mlflow/runs/delete-tag", { body: { run_id: runUuid, key } });
+      await deleted.catch((error: unknown) => {
+        if (!(error instanceof TrackerError && error.status === 404)) throw error;
+      });
+    }
   }
 }
 
@@ -95,22 +157,57 @@ async function loadTrackedRuns(client: ApiClient): Promise<Map<string, RunSummar
   return tracked;
 }
 
+/** The tracker's reason when it refused a request as invalid (a 400: the file is at fault), else undefined. */
+function refusal(error: unknown): string | undefined {
+  return error instanceof TrackerError && error.status === 400 ? error.reason : undefined;
+}
+
+async function refusalOf(request: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await request;
+    return undefined;
+  } catch (error) {
+    const reason = refusal(error);
+    if (reason === undefined) throw error;
+    return reason;
+  }
+}
+
+type ParsedJson = { value: Record<string, unknown>; problem?: undefined } | { value?: undefined; problem: string };
+
+/** A JSON object file parsed as the tracker parses it, or why it is not one. */
+function parseJsonObject(file: RunFile): ParsedJson {
+  let value: unknown;
+  try {
+    value = parsePythonJson(file.bytes.toString("utf8"));
+  } catch (error) {
+    return { problem: `${file.name}: malformed JSON (${(error as Error).message})` };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return { problem: `${file.name}: not a JSON object` };
+  return { value: value as Record<string, unknown> };
+}
+
 export interface CsvUpload {
+  /** The metrics.csv it is part of, relative to the run folder. */
+  file: string;
   body: string;
   /** Index of the upload's first data row among all rows of the run's CSV files. */
   firstRow: number;
+  /** Line of the file that the upload's first data row is. */
+  firstLine: number;
 }
 
 /** The run's metrics.csv files as uploads of at most CSV_BYTES_PER_REQUEST, each with its header. */
-export function splitCsvFiles(files: readonly string[]): CsvUpload[] {
+export function splitCsvFiles(files: readonly RunFile[]): CsvUpload[] {
   const uploads: CsvUpload[] = [];
   let row = 0;
-  for (const text of files) {
-    const [header, ...rows] = text.split(/\r?\n/).filter((line) => line !== "");
+  for (const file of files) {
+    const [header, ...rows] = file.bytes.toString("utf8").split(/\r?\n/).filter((line) => line !== "");
     let lines: string[] = [];
     let bytes = 0;
+    let rowsOfFile = 0;
     const flush = () => {
-      if (lines.length > 0) uploads.push({ body: `${[header, ...lines].join("\n")}\n`, firstRow: row - lines.length });
+      if (lines.length > 0) uploads.push({ file: file.name, body: `${[header, ...lines].join("\n")}\n`, firstRow: row - lines.length, firstLine: rowsOfFile - lines.length + 2 });
       lines = [];
       bytes = 0;
     };
@@ -119,23 +216,25 @@ export function splitCsvFiles(files: readonly string[]): CsvUpload[] {
       lines.push(line);
       bytes += line.length + 1;
       row++;
+      rowsOfFile++;
     }
     flush();
   }
   return uploads;
 }
 
-function describe(folder: ReturnType<typeof readRunFolder>, csvChunks: CsvUpload[]): string {
-  const params = Object.keys(parsePythonJson(readFileSync(folder.configPath!, "utf8")) as object).length;
-  const parts = [`PUT config.json (${params} params, start ${new Date(folder.startTime!).toISOString()})`];
-  if (folder.metricsJsonPath) parts.push(`metrics.json (${flattenMetrics(parsePythonJson(readFileSync(folder.metricsJsonPath, "utf8"))).size} metrics)`);
-  if (folder.metricsCsvPaths.length > 0) parts.push(`${folder.metricsCsvPaths.length} metrics.csv in ${csvChunks.length} upload(s)`);
+function describe(folder: RunFolder, config: Record<string, unknown>, metrics: ParsedJson | undefined, csvUploads: CsvUpload[]): string {
+  const parts = [`PUT config.json (${Object.keys(config).length} params, start ${new Date(folder.startTime!).toISOString()})`];
+  if (metrics?.problem !== undefined) return [...parts, `end FAILED: ${metrics.problem}`].join(", ");
+  if (metrics) parts.push(`metrics.json (${flattenMetrics(metrics.value).size} metrics)`);
+  if (folder.metricsCsvs.length > 0) parts.push(`${folder.metricsCsvs.length} metrics.csv in ${csvUploads.length} upload(s)`);
   parts.push(`end FINISHED at ${new Date(folder.endTime!).toISOString()}`);
   return parts.join(", ");
 }
 
+/** The human report: run ids and details come from folder names and the tracker, so each is made terminal-safe. */
 export function printBackfillReport(results: readonly BackfillResult[]): void {
-  const lines = results.map((r) => `${r.status.padEnd(18)} ${r.run_id}${r.detail ? `: ${r.detail}` : ""}`);
+  const lines = results.map((r) => `${r.status.padEnd(18)} ${terminalSafe(r.run_id)}${r.detail ? `: ${terminalSafe(r.detail)}` : ""}`);
   const count = (status: BackfillStatus) => results.filter((r) => r.status === status).length;
   lines.push(
     `Backfill: total ${results.length}, backfilled ${count("backfilled") + count("completed")}, unchanged ${count("already-backfilled") + count("already-tracked")}, skipped ${count("skipped")}, ${count("would-send") ? `would send ${count("would-send")}, ` : ""}failed ${count("failed")}`,

@@ -1,18 +1,34 @@
-/** What a new-layout run folder `<root>/{dataset}/{name}/` holds, as far as the tracker cares. */
-import { existsSync, lstatSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+/**
+ * What a new-layout run folder `<root>/{dataset}/{name}/` holds, as far as the tracker cares.
+ *
+ * Everything read stays inside the run folder: a symlink may lead to another file of the same run
+ * folder, never out of it (a config.json linked to a private file would be published as params).
+ * Files that lead outside are left out and named in `skipped`; symlinked run and dataset folders
+ * are reported and not backfilled at all. Mtimes are taken with lstat, so they never follow a link.
+ */
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, type Dirent } from "node:fs";
+import { join, sep } from "node:path";
 import { isValidSegment, OLD_LAYOUT_ROOT } from "../../functions/domain/index.js";
+
+/** A file of the run folder, read once (everything sent is exactly what was checked). */
+export interface RunFile {
+  /** Path relative to the run folder, e.g. `lightning_logs/version_0/metrics.csv`. */
+  name: string;
+  bytes: Buffer;
+}
 
 export interface RunFolder {
   runId: string;
   dir: string;
-  configPath?: string;
-  metricsJsonPath?: string;
+  config?: RunFile;
+  metricsJson?: RunFile;
   /** `lightning_logs/version_N/metrics.csv`, oldest version first. */
-  metricsCsvPaths: string[];
+  metricsCsvs: RunFile[];
   /** Oldest and newest file mtime (ms): when the run started and ended, as far as the disk knows. */
   startTime?: number;
   endTime?: number;
+  /** Why files of the folder were left out, e.g. "config.json is a symlink outside the run folder - skipped". */
+  skipped: string[];
 }
 
 export interface SkippedFolder {
@@ -20,40 +36,138 @@ export interface SkippedFolder {
   reason: string;
 }
 
-/** Every `{dataset}/{name}` folder below root (hidden folders and automotive/ left out). */
+export const SYMLINKED_FOLDER = "a symlinked folder - skipped (backfill never follows a symlink out of a run folder)";
+
+/** Every `{dataset}/{name}` folder below root (hidden folders and automotive/ left out; symlinked ones reported). */
 export function findNewLayoutRuns(root: string): { runIds: string[]; skipped: SkippedFolder[] } {
   const runIds: string[] = [];
   const skipped: SkippedFolder[] = [];
-  for (const dataset of visibleFolders(root)) {
-    if (dataset === OLD_LAYOUT_ROOT) continue;
-    for (const name of visibleFolders(join(root, dataset))) {
-      if (isValidSegment(dataset) && isValidSegment(name)) runIds.push(`${dataset}/${name}`);
-      else skipped.push({ path: `${dataset}/${name}`, reason: "not a valid run id (letters, digits, . _ - only)" });
+  for (const dataset of visibleEntries(root)) {
+    if (dataset.name === OLD_LAYOUT_ROOT) continue;
+    if (isSymlinkedFolder(root, dataset)) {
+      skipped.push({ path: dataset.name, reason: SYMLINKED_FOLDER });
+      continue;
+    }
+    if (!dataset.isDirectory()) continue;
+    for (const run of visibleEntries(join(root, dataset.name))) {
+      const path = `${dataset.name}/${run.name}`;
+      if (isSymlinkedFolder(join(root, dataset.name), run)) skipped.push({ path, reason: SYMLINKED_FOLDER });
+      else if (!run.isDirectory()) continue;
+      else if (isValidSegment(dataset.name) && isValidSegment(run.name)) runIds.push(path);
+      else skipped.push({ path, reason: "not a valid run id (letters, digits, . _ - only)" });
     }
   }
   return { runIds, skipped };
 }
 
-export function readRunFolder(root: string, runId: string): RunFolder {
-  const dir = join(root, runId);
-  const file = (name: string) => (existsSync(join(dir, name)) ? join(dir, name) : undefined);
-  const logs = join(dir, "lightning_logs");
-  const metricsCsvPaths = existsSync(logs)
-    ? visibleFolders(logs)
-        .sort((a, b) => versionOf(a) - versionOf(b) || a.localeCompare(b))
-        .map((version) => join(logs, version, "metrics.csv"))
-        .filter((path) => existsSync(path))
-    : [];
+/** The run folder's files; undefined when the run folder (or its dataset folder) is a symlink. */
+export function readRunFolder(root: string, runId: string): RunFolder | undefined {
+  const dir = join(realpathSync(root), runId);
+  if (realpathSync(dir) !== dir) return undefined;
+  const skipped: string[] = [];
   const times = { oldest: Number.POSITIVE_INFINITY, newest: Number.NEGATIVE_INFINITY };
   collectMtimes(dir, times);
   return {
     runId,
     dir,
-    configPath: file("config.json"),
-    metricsJsonPath: file("metrics.json"),
-    metricsCsvPaths,
+    config: readInside(dir, "config.json", skipped),
+    metricsJson: readInside(dir, "metrics.json", skipped),
+    metricsCsvs: metricsCsvFiles(dir, skipped),
     ...(Number.isFinite(times.oldest) ? { startTime: times.oldest, endTime: times.newest } : {}),
+    skipped,
   };
+}
+
+function metricsCsvFiles(dir: string, skipped: string[]): RunFile[] {
+  const logs = resolveInside(dir, "lightning_logs", skipped);
+  if (logs === undefined || !lstatSync(logs).isDirectory()) return [];
+  const versions: string[] = [];
+  for (const entry of visibleEntries(logs)) {
+    // A linked version (e.g. `latest`) is never read: it would send a history twice, or one from elsewhere.
+    if (entry.isSymbolicLink()) skipped.push(`lightning_logs/${entry.name} is a symlink - skipped`);
+    else if (entry.isDirectory()) versions.push(entry.name);
+  }
+  return versions
+    .sort((a, b) => versionOf(a) - versionOf(b) || a.localeCompare(b))
+    .flatMap((version) => readInside(dir, `lightning_logs/${version}/metrics.csv`, skipped) ?? []);
+}
+
+/**
+ * The real path of `dir/name` when it is inside dir; undefined (with a note in skipped when it is
+ * a link) when it is missing or leads outside.
+ */
+function resolveInside(dir: string, name: string, skipped: string[]): string | undefined {
+  const path = join(dir, name);
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    if (isSymlink(path)) skipped.push(`${name} is a dangling symlink - skipped`);
+    return undefined;
+  }
+  if (real.startsWith(`${dir}${sep}`)) return real;
+  skipped.push(outsideNote(path, name));
+  return undefined;
+}
+
+/**
+ * Reads `dir/name` when it is a file inside dir. realpath and open are two steps, so the file is
+ * opened with O_NOFOLLOW and, where the kernel names open files (/proc/self/fd on Linux), the
+ * opened file itself is checked again: a link swapped in between is never read.
+ */
+function readInside(dir: string, name: string, skipped: string[]): RunFile | undefined {
+  const real = resolveInside(dir, name, skipped);
+  if (real === undefined) return undefined;
+  let fd: number;
+  try {
+    fd = openSync(real, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ELOOP") throw error;
+    skipped.push(outsideNote(join(dir, name), name));
+    return undefined;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) {
+      skipped.push(`${name} is not a file - skipped`);
+      return undefined;
+    }
+    if (!openedPath(fd, real).startsWith(`${dir}${sep}`)) {
+      skipped.push(outsideNote(join(dir, name), name));
+      return undefined;
+    }
+    return { name, bytes: readFileSync(fd) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function openedPath(fd: number, fallback: string): string {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return fallback;
+  }
+}
+
+function outsideNote(path: string, name: string): string {
+  return isSymlink(path) ? `${name} is a symlink outside the run folder - skipped` : `${name} is behind a symlinked folder outside the run folder - skipped`;
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+function isSymlinkedFolder(parent: string, entry: Dirent): boolean {
+  if (!entry.isSymbolicLink()) return false;
+  try {
+    return lstatSync(realpathSync(join(parent, entry.name))).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function collectMtimes(dir: string, times: { oldest: number; newest: number }): void {
@@ -69,11 +183,10 @@ function collectMtimes(dir: string, times: { oldest: number; newest: number }): 
   }
 }
 
-function visibleFolders(dir: string): string[] {
+function visibleEntries(dir: string): Dirent[] {
   return readdirSync(dir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && !entry.name.startsWith("."))
-    .map((entry) => entry.name)
-    .sort();
+    .filter((entry) => !entry.name.startsWith("."))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 const versionOf = (folder: string) => Number(folder.match(/(\d+)$/)?.[1] ?? Number.MAX_SAFE_INTEGER);

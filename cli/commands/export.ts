@@ -3,6 +3,7 @@ import { renameSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { ExportDocument } from "../../functions/api/contract.js";
 import { ApiClient, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
+import { terminalSafe } from "../output.js";
 
 interface ExportFlags extends ConnectionFlags {
   out?: string;
@@ -24,7 +25,7 @@ export function registerExport(program: Command): void {
     const partial = `${flags.out}.partial`;
     writeFileSync(partial, text);
     renameSync(partial, flags.out);
-    process.stderr.write(`exported ${document.experiments.length} experiment(s), ${document.runs.length} run(s) to ${flags.out}\n`);
+    process.stderr.write(`exported ${document.experiments.length} experiment(s), ${document.runs.length} run(s) to ${terminalSafe(flags.out)}\n`);
   });
 }
 

@@ -6,6 +6,7 @@ import { OLD_LAYOUT_ROOT } from "../../functions/domain/index.js";
 import { ApiClient, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
 import { Backfiller, printBackfillReport, type BackfillResult } from "../backfill/backfill.js";
 import { EXIT_FAILED, EXIT_OK, UsageError } from "../errors.js";
+import { terminalSafe } from "../output.js";
 import { startProgress } from "../progress.js";
 import { executeMigration, rollbackMigration, type FolderResult } from "../migrate/apply.js";
 import { foldMoves, Journal } from "../migrate/journal.js";
@@ -111,7 +112,8 @@ function report(outcome: MigrationReport, json = false): number {
   if (outcome.note) lines.push(outcome.note);
   const verb = outcome.mode === "dry-run" ? "to migrate" : outcome.mode === "rollback" ? "restored" : "migrated";
   lines.push(`Summary: total ${summary.total}, ${verb} ${summary.migrated}, skipped ${summary.skipped}, failed ${summary.failed}`);
-  process.stdout.write(`${lines.join("\n")}\n`);
+  // Folder names and reasons come from the disk: shown as escapes, never as control characters.
+  process.stdout.write(`${lines.map(terminalSafe).join("\n")}\n`);
   if (outcome.backfill) printBackfillReport(outcome.backfill);
   printNextSteps(outcome, summary.migrated);
   return exitCode;
@@ -129,5 +131,5 @@ function printNextSteps(outcome: MigrationReport, migrated: number): void {
             `when satisfied, delete ${outcome.root}/${OLD_LAYOUT_ROOT}/ yourself (what is left there was not migrated)`,
           ]
         : [];
-  if (steps.length > 0) process.stdout.write(`Next steps:\n${steps.map((s) => `  ${s}`).join("\n")}\n`);
+  if (steps.length > 0) process.stdout.write(`Next steps:\n${steps.map((s) => `  ${terminalSafe(s)}`).join("\n")}\n`);
 }

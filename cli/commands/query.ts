@@ -3,7 +3,7 @@ import { Option, type Command } from "commander";
 import type { CompareResponse, LeaderboardResponse, RunListResponse, RunSummary } from "../../functions/api/contract.js";
 import { ApiClient, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
 import { UsageError } from "../errors.js";
-import { formatDuration, formatTime, formatValue, renderCsv, renderTable, type Column } from "../output.js";
+import { formatDuration, formatTime, formatValue, renderCsv, renderTable, terminalSafe, type Column } from "../output.js";
 
 interface QueryFlags extends ConnectionFlags {
   all?: boolean;
@@ -119,7 +119,7 @@ async function leaderboard(client: ApiClient, flags: QueryFlags): Promise<void> 
     { header: "STATUS", value: (e) => e.run.status },
     { header: "STARTED (UTC)", value: (e) => formatTime(e.run.start_time) },
   ];
-  if (formatOf(flags) === "table") process.stdout.write(`${board.stage} runs by ${board.metric} (${board.direction === "desc" ? "higher" : "lower"} is better)\n`);
+  if (formatOf(flags) === "table") process.stdout.write(terminalSafe(`${board.stage} runs by ${board.metric} (${board.direction === "desc" ? "higher" : "lower"} is better)`) + "\n");
   print(formatOf(flags), columns, board.entries, board);
 }
 
@@ -135,7 +135,7 @@ async function compare(client: ApiClient, flags: QueryFlags, a: string, b: strin
     { header: b, value: (d) => formatValue(d.b?.value), align: "right" },
     { header: "DELTA", value: (d) => (d.delta === null ? "" : `${d.delta >= 0 ? "+" : ""}${d.delta.toFixed(4)}`), align: "right" },
   ];
-  if (formatOf(flags) === "table") process.stdout.write(`${result.stage}: ${b} vs ${a} by ${result.metric} (delta = ${b} - ${a}; ${result.direction === "desc" ? "higher" : "lower"} is better)\n`);
+  if (formatOf(flags) === "table") process.stdout.write(terminalSafe(`${result.stage}: ${b} vs ${a} by ${result.metric} (delta = ${b} - ${a}; ${result.direction === "desc" ? "higher" : "lower"} is better)`) + "\n");
   print(formatOf(flags), columns, rows, { ...result, datasets: rows });
 }
 

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import type { TokenCreatedResponse, TokenListResponse } from "../../functions/api/contract.js";
 import { ApiClient, withAdminTokenOption, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
-import { formatTime, renderTable } from "../output.js";
+import { formatTime, renderTable, terminalSafe } from "../output.js";
 
 interface TokenFlags extends ConnectionFlags {
   json?: boolean;
@@ -16,7 +16,7 @@ export function registerToken(program: Command): void {
     async (name: string, flags: TokenFlags) => {
       const created = await ApiClient.forAdmin(flags).json<TokenCreatedResponse>("POST", "/api/v1/tokens", { body: { name } });
       process.stdout.write(flags.json ? `${JSON.stringify(created)}\n` : `${created.token}\n`);
-      if (!flags.json) process.stderr.write(`token '${created.name}' created; export KDGAT_TOKEN=<it> in your jobs (it is not shown again)\n`);
+      if (!flags.json) process.stderr.write(`token '${terminalSafe(created.name)}' created; export KDGAT_TOKEN=<it> in your jobs (it is not shown again)\n`);
     },
   );
 
@@ -41,7 +41,7 @@ export function registerToken(program: Command): void {
   withOptions(token.command("revoke").description("revoke a token: jobs using it can no longer write").argument("<name>", "the token's name")).action(
     async (name: string, flags: TokenFlags) => {
       await ApiClient.forAdmin(flags).json("DELETE", `/api/v1/tokens/${encodeURIComponent(name)}`);
-      process.stdout.write(flags.json ? `${JSON.stringify({ name, revoked: true })}\n` : `token '${name}' revoked\n`);
+      process.stdout.write(flags.json ? `${JSON.stringify({ name, revoked: true })}\n` : `token '${terminalSafe(name)}' revoked\n`);
     },
   );
 }
