@@ -69,17 +69,18 @@ export class Backfiller {
     if (this.dryRun) return { run_id: runId, status: "would-send", detail: describe(folder, csvChunks) };
 
     const path = `/api/v1/runs/${encodeRunId(runId)}`;
-    if (!resume) {
-      await this.client.json("PUT", path, { query: { start_time: folder.startTime }, body: readFileSync(folder.configPath), contentType: "application/json" });
-    }
+    // Metrics and the end name this attempt (?run_id=), so that none lands on one started meanwhile.
+    const attemptUuid = resume
+      ? existing.mlflow_run_id
+      : (await this.client.json<{ run_id: string }>("PUT", path, { query: { start_time: folder.startTime }, body: readFileSync(folder.configPath), contentType: "application/json" })).run_id;
     if (folder.metricsJsonPath) {
-      await this.client.json("POST", `${path}/metrics`, { query: { format: "metrics.json" }, body: readFileSync(folder.metricsJsonPath), contentType: "application/json" });
+      await this.client.json("POST", `${path}/metrics`, { query: { format: "metrics.json", run_id: attemptUuid }, body: readFileSync(folder.metricsJsonPath), contentType: "application/json" });
     }
     for (const chunk of csvChunks) {
       // Row i of the run's CSV history gets start time + i: ordered, and the same on every re-send.
-      await this.client.json("POST", `${path}/metrics`, { query: { timestamp: folder.startTime + chunk.firstRow }, body: chunk.body, contentType: "text/csv" });
+      await this.client.json("POST", `${path}/metrics`, { query: { timestamp: folder.startTime + chunk.firstRow, run_id: attemptUuid }, body: chunk.body, contentType: "text/csv" });
     }
-    await this.client.json("POST", `${path}/end`, { body: { status: "FINISHED", end_time: folder.endTime } });
+    await this.client.json("POST", `${path}/end`, { query: { run_id: attemptUuid }, body: { status: "FINISHED", end_time: folder.endTime } });
     return { run_id: runId, status: resume ? "completed" : "backfilled" };
   }
 }
