@@ -236,6 +236,8 @@ case $action in
     check_run_id "$1"
     [ -r "$2" ] || die "cannot read $2"
     start=$(now_ms)
+    # The records of jobs that never ended (killed at their time limit) go after a month.
+    find "$SPOOL/jobs" -type f -mtime +30 -exec rm -f {} + 2>/dev/null
     submit PUT "/api/v1/runs/$1?start_time=$start" application/json "kdgat-log:$1:$start:$$" "$2" "$(attempt_key "$1")"
     ;;
   metric)

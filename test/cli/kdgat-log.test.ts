@@ -1,6 +1,6 @@
 /** cli/kdgat-log.sh (POSIX sh + curl) against a real tracker, then with the tracker down (spool) and back. */
 import { spawn } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -166,6 +166,21 @@ describe("kdgat-log.sh", () => {
       expect(await steps(id, "val_acc", 1)).toEqual([[1, 0.25]]);
       expect(await steps(id, "val_acc", 2)).toEqual([[1, 0.5], [2, 0.75]]);
     }, 180_000);
+
+    it("forgets, at the next start, the attempts of jobs that never ended within a month", async () => {
+      const id = "set_03/teacher_normal";
+      expect((await sh(["start", id, config], { SLURM_JOB_ID: "5301" })).code).toBe(0);
+      const recorded = join(spool, "jobs", "set_03+teacher_normal@5301.0");
+      expect(readFileSync(recorded, "utf8").trim()).toBe((await detail(id)).run.mlflow_run_id);
+      const monthAgo = Date.now() / 1000 - 31 * 86_400;
+      utimesSync(recorded, monthAgo, monthAgo);
+      expect((await sh(["start", "set_03/student_normal", config], { SLURM_JOB_ID: "5302" })).code).toBe(0);
+      expect(existsSync(recorded)).toBe(false);
+      expect(existsSync(join(spool, "jobs", "set_03+student_normal@5302.0"))).toBe(true);
+      // An end is the last call of a job: its record goes with it.
+      expect((await sh(["end", "set_03/student_normal", "FINISHED"], { SLURM_JOB_ID: "5302" })).code).toBe(0);
+      expect(existsSync(join(spool, "jobs", "set_03+student_normal@5302.0"))).toBe(false);
+    });
 
     it("sends nothing more for a run whose start the tracker rejected", async () => {
       const id = "set_03/student_fusion";
