@@ -9,7 +9,13 @@
 #
 # Environment: KDGAT_API (default http://127.0.0.1:8787), KDGAT_TOKEN (a write token, required),
 # KDGAT_SPOOL (default $HOME/.kdgat-spool), KDGAT_RETRIES (default 4), KDGAT_RETRY_DELAY (first
-# backoff in seconds, default 1, doubling), KDGAT_TIMEOUT (seconds per request, default 30).
+# backoff in seconds, default 1, doubling), KDGAT_TIMEOUT (seconds per request, default 30),
+# KDGAT_JOB (what tells this job from others, default $SLURM_JOB_ID.$SLURM_RESTART_COUNT).
+#
+# Each job writes to its own attempt: `start` records the run_id the tracker answered (in
+# $KDGAT_SPOOL/jobs/, per run id and job) and `metric`, `csv` and `end` send it (?run_id=), so a job
+# requeued while its old copy still runs never gets the old copy's metrics or FAILED end. A start
+# that was spooled records it when the spool sends it, before the requests spooled after it.
 #
 # Nothing is lost in a network outage: a request the tracker does not take after the retries is
 # spooled (in order) and sent before the next request, or by `flush`. Every request is idempotent
@@ -26,6 +32,9 @@ RETRY_DELAY=${KDGAT_RETRY_DELAY:-1}
 TIMEOUT=${KDGAT_TIMEOUT:-30}
 WORK=${TMPDIR:-/tmp}/kdgat-log.$$
 LOCKED=
+# Outside SLURM, the calls of one job script share their host and parent shell.
+JOB=${KDGAT_JOB:-${SLURM_JOB_ID:+$SLURM_JOB_ID.${SLURM_RESTART_COUNT:-0}}}
+JOB=$(printf '%s' "${JOB:-$(uname -n).$PPID}" | tr -c 'A-Za-z0-9._-' _)
 
 usage() {
   sed -n '3,8p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -90,7 +99,7 @@ deliver() {
 
 # The spool is shared by the jobs of a user: one at a time (mkdir is atomic, also on NFS).
 lock() {
-  mkdir -p "$SPOOL" || die "cannot create the spool $SPOOL"
+  mkdir -p "$SPOOL/jobs" || die "cannot create the spool $SPOOL"
   tries=0
   until mkdir "$SPOOL/.lock" 2>/dev/null; do
     tries=$((tries + 1))
@@ -108,13 +117,45 @@ unlock() {
   LOCKED=
 }
 
+# The name, under $SPOOL/jobs/, of the file holding the run_id of this job's attempt of run id $1.
+attempt_key() {
+  printf '%s@%s' "$(printf '%s' "$1" | tr / +)" "$JOB"
+}
+
+# Sends one request (returns as deliver) for the attempt that key $6 records: a start records the
+# run_id it was answered, later requests carry it; they are not sent when the start was rejected.
+send() { # method path content-type idempotency-key body-file attempt-key
+  path=$2
+  recorded=$SPOOL/jobs/$6
+  if [ -n "$6" ] && [ "$1" != PUT ] && [ -f "$recorded" ]; then
+    run_uuid=$(cat "$recorded")
+    case $run_uuid in
+      rejected)
+        echo "kdgat-log: $1 $2 not sent: the tracker rejected this job's start of the run" >&2
+        return 2
+        ;;
+    esac
+    case $path in *\?*) path="$path&run_id=$run_uuid" ;; *) path="$path?run_id=$run_uuid" ;; esac
+  fi
+  deliver "$1" "$path" "$3" "$4" "$5"
+  rc=$?
+  [ -n "$6" ] || return "$rc"
+  case $1:$rc in
+    PUT:0) sed -n 's/.*"run_id": *"\([0-9a-f]\{32\}\)".*/\1/p' "$WORK/response" > "$recorded.tmp" && mv "$recorded.tmp" "$recorded" ;;
+    PUT:2) echo rejected > "$recorded" ;;
+    # The job is done with this attempt.
+    POST:0) case $2 in */end) rm -f "$recorded" ;; esac ;;
+  esac
+  return "$rc"
+}
+
 # Appends a request to the spool; the .req file appears last (by rename), so it is never half there.
-spool_add() { # method path content-type idempotency-key body-file
+spool_add() { # method path content-type idempotency-key body-file attempt-key
   seq=$(($(cat "$SPOOL/seq" 2>/dev/null || echo 0) + 1))
   echo "$seq" > "$SPOOL/seq"
   name=$(printf '%012d' "$seq")
   cp "$5" "$SPOOL/$name.body" || die "cannot write the spool $SPOOL"
-  printf '%s\n%s\n%s\n%s\n' "$1" "$2" "$3" "$4" > "$SPOOL/$name.tmp" && mv "$SPOOL/$name.tmp" "$SPOOL/$name.req"
+  printf '%s\n%s\n%s\n%s\n%s\n' "$1" "$2" "$3" "$4" "$6" > "$SPOOL/$name.tmp" && mv "$SPOOL/$name.tmp" "$SPOOL/$name.req"
 }
 
 # Sends the spool in order; returns 1 (and keeps the rest) when the tracker is unreachable.
@@ -122,7 +163,7 @@ flush_spool() {
   for req in "$SPOOL"/*.req; do
     [ -f "$req" ] || return 0
     body=${req%.req}.body
-    deliver "$(sed -n 1p "$req")" "$(sed -n 2p "$req")" "$(sed -n 3p "$req")" "$(sed -n 4p "$req")" "$body"
+    send "$(sed -n 1p "$req")" "$(sed -n 2p "$req")" "$(sed -n 3p "$req")" "$(sed -n 4p "$req")" "$body" "$(sed -n 5p "$req")"
     case $? in
       0) rm -f "$req" "$body" ;;
       1) return 1 ;;
@@ -141,7 +182,7 @@ spooled_count() {
 }
 
 # Sends a request after whatever is spooled; spools it when the tracker cannot be reached.
-submit() { # method path content-type idempotency-key body-file
+submit() { # method path content-type idempotency-key body-file attempt-key
   lock
   if ! flush_spool; then
     spool_add "$@"
@@ -149,7 +190,7 @@ submit() { # method path content-type idempotency-key body-file
     unlock
     return 0
   fi
-  deliver "$@"
+  send "$@"
   rc=$?
   status=0
   case $rc in
@@ -195,7 +236,9 @@ case $action in
     check_run_id "$1"
     [ -r "$2" ] || die "cannot read $2"
     start=$(now_ms)
-    submit PUT "/api/v1/runs/$1?start_time=$start" application/json "kdgat-log:$1:$start:$$" "$2"
+    # The records of jobs that never ended (killed at their time limit) go after a month.
+    find "$SPOOL/jobs" -type f -mtime +30 -exec rm -f {} + 2>/dev/null
+    submit PUT "/api/v1/runs/$1?start_time=$start" application/json "kdgat-log:$1:$start:$$" "$2" "$(attempt_key "$1")"
     ;;
   metric)
     [ $# -eq 3 ] || [ $# -eq 4 ] || usage
@@ -205,13 +248,13 @@ case $action in
     case $step in '' | *[!0-9]*) die "step must be a non-negative integer" ;; esac
     value=$(json_number "$3") || exit 2
     printf '{"step": %s, "timestamp": %s, "metrics": {%s: %s}}' "$step" "$(now_ms)" "$(json_string "$2")" "$value" > "$WORK/body"
-    submit POST "/api/v1/runs/$1/metrics" application/json "" "$WORK/body"
+    submit POST "/api/v1/runs/$1/metrics" application/json "" "$WORK/body" "$(attempt_key "$1")"
     ;;
   csv)
     [ $# -eq 2 ] || usage
     check_run_id "$1"
     [ -r "$2" ] || die "cannot read $2"
-    submit POST "/api/v1/runs/$1/metrics?timestamp=$(now_ms)" text/csv "" "$2"
+    submit POST "/api/v1/runs/$1/metrics?timestamp=$(now_ms)" text/csv "" "$2" "$(attempt_key "$1")"
     ;;
   end)
     [ $# -eq 2 ] || [ $# -eq 3 ] || usage
@@ -219,7 +262,7 @@ case $action in
     case $2 in FINISHED | FAILED | KILLED) ;; *) die "status must be FINISHED, FAILED or KILLED" ;; esac
     if [ $# -eq 3 ]; then error=", \"error\": $(json_string "$3")"; else error=""; fi
     printf '{"status": "%s", "end_time": %s%s}' "$2" "$(now_ms)" "$error" > "$WORK/body"
-    submit POST "/api/v1/runs/$1/end" application/json "" "$WORK/body"
+    submit POST "/api/v1/runs/$1/end" application/json "" "$WORK/body" "$(attempt_key "$1")"
     ;;
   flush)
     [ $# -eq 0 ] || usage

@@ -97,13 +97,14 @@ export class Backfiller {
     // The same start time and config name the attempt backfill ended FAILED: reopen it, so that
     // anything that stops this backfill leaves it RUNNING, which the next one completes.
     if (repair && attempt.run_id === existing?.mlflow_run_id) await this.client.json("POST", "/api/2.0/mlflow/runs/update", { body: { run_id: attempt.run_id, status: "RUNNING" } });
-    const failure = metrics?.problem ?? (await this.sendMetrics(path, folder, csvUploads));
+    // Metrics and the end name this attempt (?run_id=), so that none lands on one started meanwhile.
+    const failure = metrics?.problem ?? (await this.sendMetrics(path, attempt.run_id, folder, csvUploads));
     if (failure) {
       await this.endFailed(path, attempt.run_id, failure, folder.endTime!);
       return { run_id: runId, status: "failed", detail: withNotes(`ended FAILED: ${failure}`) };
     }
     if (existing) await this.clearBackfillError(attempt.run_id);
-    await this.client.json("POST", `${path}/end`, { body: { status: "FINISHED", end_time: folder.endTime } });
+    await this.client.json("POST", `${path}/end`, { query: { run_id: attempt.run_id }, body: { status: "FINISHED", end_time: folder.endTime } });
     return { run_id: runId, status: existing ? "completed" : "backfilled", detail: withNotes() };
   }
 
@@ -114,14 +115,14 @@ export class Backfiller {
   }
 
   /** Sends the run's metrics; a file the tracker refuses is answered with `<file>: <reason>`. */
-  private async sendMetrics(path: string, folder: RunFolder, csvUploads: CsvUpload[]): Promise<string | undefined> {
+  private async sendMetrics(path: string, runUuid: string, folder: RunFolder, csvUploads: CsvUpload[]): Promise<string | undefined> {
     if (folder.metricsJson) {
-      const refused = await refusalOf(this.client.json("POST", `${path}/metrics`, { query: { format: "metrics.json" }, body: folder.metricsJson.bytes, contentType: "application/json" }));
+      const refused = await refusalOf(this.client.json("POST", `${path}/metrics`, { query: { format: "metrics.json", run_id: runUuid }, body: folder.metricsJson.bytes, contentType: "application/json" }));
       if (refused) return `${folder.metricsJson.name}: ${refused}`;
     }
     for (const upload of csvUploads) {
       // Row i of the run's CSV history gets start time + i: ordered, and the same on every re-send.
-      const sent = this.client.json("POST", `${path}/metrics`, { query: { timestamp: folder.startTime! + upload.firstRow }, body: upload.body, contentType: "text/csv" });
+      const sent = this.client.json("POST", `${path}/metrics`, { query: { timestamp: folder.startTime! + upload.firstRow, run_id: runUuid }, body: upload.body, contentType: "text/csv" });
       const refused = await refusalOf(sent);
       if (refused) return `${upload.file}: ${refused}${upload.firstLine > 2 ? ` (in the upload from line ${upload.firstLine})` : ""}`;
     }
@@ -132,7 +133,7 @@ export class Backfiller {
     const error = failure.slice(0, MAX_ERROR_LENGTH);
     // The tag first: an attempt that backfill ended FAILED is always recognisable as such.
     await this.client.json("POST", "/api/2.0/mlflow/runs/set-tag", { body: { run_id: runUuid, key: BACKFILL_ERROR_TAG, value: error } });
-    await this.client.json("POST", `${path}/end`, { body: { status: "FAILED", error, end_time: endTime } });
+    await this.client.json("POST", `${path}/end`, { query: { run_id: runUuid }, body: { status: "FAILED", error, end_time: endTime } });
   }
 
   /** Removes what an earlier backfill's FAILED end left on the attempt (nothing, for most). */

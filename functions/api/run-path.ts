@@ -15,6 +15,22 @@ export const queryInt = z
   .regex(/^\d{1,15}$/, "expected a non-negative integer")
   .transform(Number);
 
+/** The MLflow run id (uuid) of one attempt, which PUT answers as `run_id`. */
+export const attemptRunId = z.string().regex(/^[0-9a-f]{32}$/, "expected the run_id that PUT answered (32 lowercase hex characters)");
+
+/** The header that, like `?run_id=`, names the attempt a write is for. */
+export const RUN_ID_HEADER = "X-Run-Id";
+
+/** The attempt a write names by `?run_id=` (already validated) or the X-Run-Id header, if it names one. */
+export function namedAttempt(fromQuery: string | undefined, fromHeader: string | undefined): string | undefined {
+  if (fromHeader === undefined) return fromQuery;
+  if (!attemptRunId.safeParse(fromHeader).success) {
+    throw invalidParameter(`Invalid ${RUN_ID_HEADER} '${fromHeader.slice(0, 100)}': expected the run_id that PUT answered (32 lowercase hex characters).`);
+  }
+  if (fromQuery !== undefined && fromQuery !== fromHeader) throw invalidParameter(`?run_id=${fromQuery} and ${RUN_ID_HEADER}: ${fromHeader} name different attempts.`);
+  return fromHeader;
+}
+
 /** The run id `{dataset}/{name}` of a route's path; both segments must be safe (see isValidSegment). */
 export function pathRunId(params: { dataset: string; name: string }): string {
   for (const segment of [params.dataset, params.name]) {

@@ -1,13 +1,14 @@
 /**
  * curl writes from SLURM jobs (Authorization: Bearer <token>):
  *   PUT  /runs/{dataset}/{name}          config.json -> a new attempt (RUNNING); 201, or 200 for a repeat
- *   POST /runs/{dataset}/{name}/metrics  metric points for the latest attempt (see metric-uploads.ts)
+ *   POST /runs/{dataset}/{name}/metrics  metric points (see metric-uploads.ts)
  *   POST /runs/{dataset}/{name}/end      {"status", "error"?, "end_time"?}
- * Each answers `{"run_id": <mlflow uuid>, "name": <run id>, "attempt": N, ...}`.
+ * Each answers `{"run_id": <mlflow uuid>, "name": <run id>, "attempt": N, ...}`. Metrics and ends
+ * go to the attempt named by that run_id (`?run_id=` or the X-Run-Id header), else to the latest.
  */
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { z } from "zod";
-import type { AppEnv, Db } from "../env";
+import type { AppEnv } from "../env";
 import { deriveRunTags } from "../domain/tags";
 import { pythonStr } from "../domain/params";
 import { parsePythonJsonWithSource, SourceNumber, type PyJson } from "../domain/python-json";
@@ -16,19 +17,25 @@ import { invalidParameter, notFound } from "../middleware/errors";
 import { capBody, LIMITS } from "../middleware/limits";
 import { jsonBody, queryParams } from "../middleware/validate";
 import { appendMetricPoints, endAttempt, startAttempt } from "../store/pipeline-runs";
-import { assertActive, getLatestAttemptIn, type RunRow } from "../store/runs";
+import { assertActive, getAttemptIn, type RunRow } from "../store/runs";
 import { parseMetricUpload, UPLOAD_FORMATS } from "./metric-uploads";
-import { experimentName, pathRunId, queryInt, requireExperimentId } from "./run-path";
+import { attemptRunId, experimentName, namedAttempt, pathRunId, queryInt, requireExperimentId, RUN_ID_HEADER } from "./run-path";
 
 export const runWrites = new Hono<AppEnv>();
 
 const attemptBody = (run: RunRow) => ({ run_id: run.runUuid, name: run.name, attempt: run.attempt });
 
-/** The latest attempt of a run id, which metrics and ends go to. */
-async function latestAttempt(db: Db, experiment: string, runId: string): Promise<RunRow> {
-  const run = await getLatestAttemptIn(db, experiment, runId);
+/**
+ * The attempt a metrics upload or an end writes to: the one the request names by its run_id, which
+ * must be an attempt of this run id (superseded or not: a requeued job's old copy still logs to and
+ * ends its own attempt), else the latest.
+ */
+async function targetAttempt(c: Context<AppEnv>, runId: string, { experiment, run_id }: { experiment: string; run_id?: string }): Promise<RunRow> {
+  const runUuid = namedAttempt(run_id, c.req.header(RUN_ID_HEADER));
+  const run = await getAttemptIn(c.get("db"), experiment, runId, runUuid);
   if (run) return assertActive(run);
-  await requireExperimentId(db, experiment);
+  await requireExperimentId(c.get("db"), experiment);
+  if (runUuid !== undefined) throw notFound(`No attempt with run_id ${runUuid} of ${runId} in experiment '${experiment}'.`);
   throw notFound(`No run ${runId} in experiment '${experiment}'; start it with PUT first.`);
 }
 
@@ -89,12 +96,13 @@ runWrites.post(
       format: z.enum(UPLOAD_FORMATS).optional(),
       timestamp: queryInt.optional(),
       step: queryInt.optional(),
+      run_id: attemptRunId.optional(),
     }),
   ),
   async (c) => {
     const runId = pathRunId(c.req.param());
     const query = c.req.valid("query");
-    const run = await latestAttempt(c.get("db"), query.experiment, runId);
+    const run = await targetAttempt(c, runId, query);
     const points = parseMetricUpload(await c.req.text(), query.format, c.req.header("Content-Type") ?? "", {
       timestamp: query.timestamp ?? run.startTime,
       step: query.step ?? 0,
@@ -108,7 +116,7 @@ runWrites.post(
   "/runs/:dataset/:name/end",
   capBody(LIMITS.maxBodyBytes),
   requireWriteToken,
-  queryParams(z.strictObject({ experiment: experimentName })),
+  queryParams(z.strictObject({ experiment: experimentName, run_id: attemptRunId.optional() })),
   jsonBody(
     z.strictObject({
       status: z.enum(["FINISHED", "FAILED", "KILLED"]),
@@ -119,7 +127,7 @@ runWrites.post(
   async (c) => {
     const runId = pathRunId(c.req.param());
     const body = c.req.valid("json");
-    const run = await latestAttempt(c.get("db"), c.req.valid("query").experiment, runId);
+    const run = await targetAttempt(c, runId, c.req.valid("query"));
     const ended = await endAttempt(c.get("db"), run, { status: body.status, endTime: body.end_time ?? Date.now(), error: body.error });
     return c.json({ ...attemptBody(ended), status: ended.status, end_time: ended.endTime });
   },

@@ -133,13 +133,16 @@ export async function getLatestAttempt(db: Db, experimentId: number, name: strin
     .get();
 }
 
-/** The same, with the experiment given by name: one query instead of two. */
-export async function getLatestAttemptIn(db: Db, experimentName: string, name: string): Promise<RunRow | undefined> {
+/**
+ * An attempt of a run name in an experiment given by name, in one query: the one with this uuid
+ * (latest or not), or without a uuid the latest.
+ */
+export async function getAttemptIn(db: Db, experimentName: string, name: string, runUuid?: string): Promise<RunRow | undefined> {
   const row = await db
     .select({ run: runs })
     .from(runs)
     .innerJoin(experiments, eq(experiments.experimentId, runs.experimentId))
-    .where(and(eq(experiments.name, experimentName), eq(runs.name, name)))
+    .where(and(eq(experiments.name, experimentName), eq(runs.name, name), runUuid === undefined ? undefined : eq(runs.runUuid, runUuid)))
     .orderBy(desc(runs.isLatest), desc(runs.attempt))
     .limit(1)
     .get();

@@ -1,6 +1,6 @@
 /** cli/kdgat-log.sh (POSIX sh + curl) against a real tracker, then with the tracker down (spool) and back. */
 import { spawn } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,11 +20,12 @@ let token: string;
 
 const start = () => startLocalServer({ port, persistTo, vars: { ADMIN_TOKEN: ADMIN } });
 
-function sh(args: string[]): Promise<{ code: number | null; stderr: string }> {
+/** Runs the script, as a SLURM job when `job` gives its SLURM_JOB_ID (and SLURM_RESTART_COUNT). */
+function sh(args: string[], job: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     // dash: the plain POSIX sh of Debian, as on the cluster's compute nodes.
     const child = spawn("dash", [SCRIPT, ...args], {
-      env: { PATH: process.env.PATH, HOME: base, KDGAT_API: `http://127.0.0.1:${port}`, KDGAT_TOKEN: token, KDGAT_SPOOL: spool, KDGAT_RETRIES: "1", KDGAT_RETRY_DELAY: "0" },
+      env: { PATH: process.env.PATH, HOME: base, KDGAT_API: `http://127.0.0.1:${port}`, KDGAT_TOKEN: token, KDGAT_SPOOL: spool, KDGAT_RETRIES: "1", KDGAT_RETRY_DELAY: "0", ...job },
     });
     let stderr = "";
     child.stderr.on("data", (chunk) => (stderr += chunk));
@@ -50,7 +51,9 @@ afterAll(async () => {
 });
 
 const detail = async (runId: string) => (await (await fetch(`http://127.0.0.1:${port}/api/v1/runs/${runId}`)).json()) as RunDetailResponse;
-const history = async (runId: string, key: string) => (await (await fetch(`http://127.0.0.1:${port}/api/v1/runs/${runId}/metrics/${key}`)).json()) as MetricHistoryResponse;
+const history = async (runId: string, key: string, attempt?: number) =>
+  (await (await fetch(`http://127.0.0.1:${port}/api/v1/runs/${runId}/metrics/${key}${attempt ? `?attempt=${attempt}` : ""}`)).json()) as MetricHistoryResponse;
+const steps = async (runId: string, key: string, attempt: number) => (await history(runId, key, attempt)).points.map((p) => [p.step, p.value]);
 
 describe("kdgat-log.sh", () => {
   it("logs a stage: start, metrics, metrics.csv, end", async () => {
@@ -109,4 +112,91 @@ describe("kdgat-log.sh", () => {
     expect((await sh(["flush"])).code).toBe(0);
     expect(JSON.stringify(await detail(id)) + JSON.stringify((await history(id, "val_acc")).points)).toBe(before);
   }, 180_000);
+
+  describe("a job requeued while its old copy still runs", () => {
+    it("gets its own metrics and end; the old copy's land on the old attempt, which ends FAILED", async () => {
+      const id = "set_03/student_fusion_kd";
+      const oldJob = { SLURM_JOB_ID: "5001" };
+      const newJob = { SLURM_JOB_ID: "5002" };
+      expect((await sh(["start", id, config], oldJob)).code).toBe(0);
+      expect((await sh(["start", id, config], newJob)).code).toBe(0);
+      expect((await sh(["metric", id, "val_loss", "0.9", "1"], oldJob)).code).toBe(0);
+      expect((await sh(["csv", id, csv], oldJob)).code).toBe(0);
+      expect((await sh(["end", id, "FAILED", "node lost"], oldJob)).code).toBe(0);
+
+      let run = await detail(id);
+      expect(run.run).toMatchObject({ attempt: 2, status: "RUNNING" });
+      expect(run.attempts.map((a) => [a.attempt, a.status])).toEqual([[1, "FAILED"], [2, "RUNNING"]]);
+      expect(await steps(id, "val_loss", 1)).toEqual([[1, 0.9], [10, expect.any(Number)], [20, expect.any(Number)], [30, expect.any(Number)], [40, expect.any(Number)]]);
+      expect(await steps(id, "val_loss", 2)).toEqual([]);
+
+      expect((await sh(["metric", id, "val_loss", "0.5", "2"], newJob)).code).toBe(0);
+      expect((await sh(["end", id, "FINISHED"], newJob)).code).toBe(0);
+      run = await detail(id);
+      expect(run.attempts.map((a) => [a.attempt, a.status])).toEqual([[1, "FAILED"], [2, "FINISHED"]]);
+      expect(await steps(id, "val_loss", 2)).toEqual([[2, 0.5]]);
+      expect((await steps(id, "val_loss", 1))[0]).toEqual([1, 0.9]);
+    });
+
+    it("keeps them apart when both starts were spooled, once the spool is sent", async () => {
+      await server!.stop();
+      server = undefined;
+      const id = "set_03/teacher_fusion";
+      // A SLURM requeue keeps the job id and counts restarts.
+      const oldJob = { SLURM_JOB_ID: "5101" };
+      const requeued = { SLURM_JOB_ID: "5101", SLURM_RESTART_COUNT: "1" };
+      for (const [args, job] of [
+        [["start", id, config], oldJob],
+        [["start", id, config], requeued],
+        [["metric", id, "val_acc", "0.25", "1"], oldJob],
+        [["metric", id, "val_acc", "0.5", "1"], requeued],
+        [["end", id, "FAILED", "node lost"], oldJob],
+      ] as const) {
+        const result = await sh([...args], job);
+        expect(result.code, args.join(" ")).toBe(0);
+        expect(result.stderr).toContain("spooled");
+      }
+      server = await start();
+      // The requeued job's next call sends the spool, then its own point.
+      expect((await sh(["metric", id, "val_acc", "0.75", "2"], requeued)).code).toBe(0);
+      expect(readdirSync(spool).filter((f) => f.endsWith(".req"))).toHaveLength(0);
+      const run = await detail(id);
+      expect(run.run).toMatchObject({ attempt: 2, status: "RUNNING" });
+      expect(run.attempts.map((a) => [a.attempt, a.status])).toEqual([[1, "FAILED"], [2, "RUNNING"]]);
+      expect(await steps(id, "val_acc", 1)).toEqual([[1, 0.25]]);
+      expect(await steps(id, "val_acc", 2)).toEqual([[1, 0.5], [2, 0.75]]);
+    }, 180_000);
+
+    it("forgets, at the next start, the attempts of jobs that never ended within a month", async () => {
+      const id = "set_03/teacher_normal";
+      expect((await sh(["start", id, config], { SLURM_JOB_ID: "5301" })).code).toBe(0);
+      const recorded = join(spool, "jobs", "set_03+teacher_normal@5301.0");
+      expect(readFileSync(recorded, "utf8").trim()).toBe((await detail(id)).run.mlflow_run_id);
+      const monthAgo = Date.now() / 1000 - 31 * 86_400;
+      utimesSync(recorded, monthAgo, monthAgo);
+      expect((await sh(["start", "set_03/student_normal", config], { SLURM_JOB_ID: "5302" })).code).toBe(0);
+      expect(existsSync(recorded)).toBe(false);
+      expect(existsSync(join(spool, "jobs", "set_03+student_normal@5302.0"))).toBe(true);
+      // An end is the last call of a job: its record goes with it.
+      expect((await sh(["end", "set_03/student_normal", "FINISHED"], { SLURM_JOB_ID: "5302" })).code).toBe(0);
+      expect(existsSync(join(spool, "jobs", "set_03+student_normal@5302.0"))).toBe(false);
+    });
+
+    it("sends nothing more for a run whose start the tracker rejected", async () => {
+      const id = "set_03/student_fusion";
+      const running = { SLURM_JOB_ID: "5201" };
+      const rejected = { SLURM_JOB_ID: "5202" };
+      expect((await sh(["start", id, config], running)).code).toBe(0);
+      const list = join(base, "list.json");
+      writeFileSync(list, "[1, 2]");
+      expect((await sh(["start", id, list], rejected)).code).toBe(1);
+      const refused = await sh(["metric", id, "val_acc", "0.1", "1"], rejected);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain("rejected this job's start");
+      expect((await sh(["end", id, "FAILED"], rejected)).code).toBe(1);
+      const run = await detail(id);
+      expect(run.attempts.map((a) => [a.attempt, a.status])).toEqual([[1, "RUNNING"]]);
+      expect(run.metrics).toEqual({});
+    });
+  });
 });

@@ -1,4 +1,4 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 
 export const ADMIN = "test-admin-token-0123456789abcdef";
 
@@ -12,4 +12,12 @@ export async function call(method: string, path: string, options: { body?: unkno
 
 export async function json<T = any>(response: Response): Promise<T> {
   return (await response.json()) as T;
+}
+
+/** Every row of the run tables, to prove that a request changed nothing. */
+export async function snapshot() {
+  const tables = ["experiments", "runs", "params", "tags", "metrics", "latest_metrics", "api_tokens"];
+  const out: Record<string, unknown[]> = {};
+  for (const t of tables) out[t] = (await env.DB.prepare(`select * from ${t} order by 1, 2`).all()).results;
+  return out;
 }

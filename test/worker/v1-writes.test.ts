@@ -3,19 +3,11 @@ import { describe, expect, it } from "vitest";
 import studentConfig from "../fixtures/student_curriculum_kd_config.json?raw";
 import evalConfig from "../fixtures/teacher_evaluation_config.json?raw";
 import evalMetrics from "../fixtures/teacher_evaluation_metrics.json?raw";
-import { ADMIN, call, json } from "./v1-helpers";
+import { ADMIN, call, json, snapshot } from "./v1-helpers";
 
 const RUN = "/api/v1/runs/hcrl_sa/student_curriculum_kd";
 /** 100,000 points take a few seconds, more while the rest of the suite shares the two cores. */
 const HEAVY_TEST_TIMEOUT_MS = 60_000;
-
-/** Every row of the run tables, to prove that a request changed nothing. */
-async function snapshot() {
-  const tables = ["experiments", "runs", "params", "tags", "metrics", "latest_metrics", "api_tokens"];
-  const out: Record<string, unknown[]> = {};
-  for (const t of tables) out[t] = (await env.DB.prepare(`select * from ${t} order by 1, 2`).all()).results;
-  return out;
-}
 
 const count = async (sql: string, ...binds: unknown[]) => (await env.DB.prepare(sql).bind(...binds).first<number>("n"))!;
 
