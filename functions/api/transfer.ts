@@ -76,7 +76,9 @@ const importDocument = z.object({
       attempt: z.number().int().min(1),
       params: z.record(key("param"), z.string().max(LIMITS.maxParamValueLength)),
       tags: z.record(key("tag"), z.string().max(LIMITS.maxTagValueLength)),
-      metrics: z.record(key("metric"), z.array(z.tuple([z.number().int(), millis, metricValue]))),
+      metrics: z
+        .record(key("metric"), z.array(z.tuple([z.number().int(), millis, metricValue])))
+        .refine((history) => Object.keys(history).length <= LIMITS.maxMetricKeysPerRun, `a run can hold at most ${LIMITS.maxMetricKeysPerRun} distinct metric keys`),
     }),
   ),
 });

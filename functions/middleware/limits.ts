@@ -15,6 +15,11 @@ export const LIMITS = {
   maxParamValueLength: 6000,
   maxTagValueLength: 8000,
   maxRunNameLength: 250,
+  /**
+   * Distinct metric keys one run may hold (ours, not MLflow's): every read of a run returns all its
+   * latest values, so a run with 100,000 keys would make each of its reads megabytes.
+   */
+  maxMetricKeysPerRun: 10_000,
   maxSearchResults: 50000,
   defaultSearchResults: 1000,
 } as const;
