@@ -164,6 +164,8 @@ export function metricStatements(runUuid: string, metrics: MetricPointInput[]): 
 
 /** Names the key-cap guard's failure in D1's error message. */
 const KEY_CAP_MARKER = "kdgat: metric key cap";
+/** SQLite's error for the guard's path (older SQLite words it "JSON path error near"), not just any error quoting the query. */
+const KEY_CAP_FAILURE = new RegExp(`(?:bad JSON path: |JSON path error near )'${KEY_CAP_MARKER}'`);
 
 function tooManyKeys(runUuid: string): never {
   throw invalidParameter(
@@ -197,7 +199,7 @@ export async function runMetricWrites(db: Db, runUuid: string, metrics: MetricPo
   try {
     return await runAtomically(db, keys.length ? [metricKeyCapGuard(runUuid, keys), ...statements] : statements);
   } catch (error) {
-    if (error instanceof Error && error.message.includes(KEY_CAP_MARKER)) tooManyKeys(runUuid);
+    if (error instanceof Error && KEY_CAP_FAILURE.test(`${error.message} ${String(error.cause)}`)) tooManyKeys(runUuid);
     throw error;
   }
 }
