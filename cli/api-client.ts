@@ -22,7 +22,7 @@ export function withConnectionOptions(command: Command): Command {
     .option("--token <token>", "write token (default: $KDGAT_TOKEN)");
 }
 
-/** Adds `--admin-token` for the admin-only routes (tokens, import). */
+/** Adds `--admin-token` for the admin routes (tokens, import, the full export). */
 export function withAdminTokenOption(command: Command): Command {
   return command.option("--admin-token <token>", "admin token (default: $KDGAT_ADMIN_TOKEN, then ADMIN_TOKEN in ./.dev.vars)");
 }
@@ -90,9 +90,14 @@ export class ApiClient {
 
   /** A client for the admin-only routes; a missing admin token is a usage error. */
   static forAdmin(flags: ConnectionFlags): ApiClient {
-    const adminToken = resolveAdminToken(flags);
-    if (!adminToken) throw new UsageError("no admin token: pass --admin-token, set KDGAT_ADMIN_TOKEN, or run where ./.dev.vars is");
-    return new ApiClient(resolveApi(flags), adminToken);
+    const client = ApiClient.adminIfAny(flags);
+    if (!client.token) throw new UsageError("no admin token: pass --admin-token, set KDGAT_ADMIN_TOKEN, or run where ./.dev.vars is");
+    return client;
+  }
+
+  /** A client that sends the admin token when there is one (routes that answer the admin more), else no token. */
+  static adminIfAny(flags: ConnectionFlags): ApiClient {
+    return new ApiClient(resolveApi(flags), resolveAdminToken(flags));
   }
 
   url(path: string, query: RequestOptions["query"] = {}): string {

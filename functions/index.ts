@@ -3,7 +3,7 @@ import type { AppEnv } from "./env";
 import { v1Api } from "./api";
 import { ApiError, handleError } from "./middleware/errors";
 import { mlflowApi } from "./mlflow";
-import { securityHeaders, writeRateLimit } from "./middleware/security";
+import { readCors, securityHeaders, writeRateLimit } from "./middleware/security";
 import { openDb, type RowCounter } from "./store/db";
 
 /** The MLflow version whose REST API this Worker speaks (the client checks /version). */
@@ -12,6 +12,7 @@ const MLFLOW_VERSION = "2.17.2";
 const app = new Hono<AppEnv>();
 
 app.use("*", securityHeaders);
+app.use("*", readCors);
 app.use("*", writeRateLimit);
 app.use("*", async (c, next) => {
   const rows: RowCounter = { rowsRead: 0, rowsWritten: 0 };

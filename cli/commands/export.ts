@@ -1,8 +1,12 @@
-/** `kdgat export`: every page of GET /api/v1/export merged into one ExportDocument (snapshot, backup). */
+/**
+ * `kdgat export`: every page of GET /api/v1/export merged into one ExportDocument. With the admin
+ * token it is the full backup (deleted runs, idempotency keys: import restores it exactly); without
+ * it, the public export.
+ */
 import { renameSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { ExportDocument } from "../../functions/api/contract.js";
-import { ApiClient, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
+import { ApiClient, withAdminTokenOption, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
 import { terminalSafe } from "../output.js";
 
 interface ExportFlags extends ConnectionFlags {
@@ -12,10 +16,10 @@ interface ExportFlags extends ConnectionFlags {
 export function registerExport(program: Command): void {
   const command = program
     .command("export")
-    .description("write the whole tracker (experiments, runs, params, tags, metric histories) as one JSON document")
+    .description("write the whole tracker (experiments, runs, params, tags, metric histories) as one JSON document; the full backup with the admin token")
     .option("--out <file>", "write to this file (atomically) instead of stdout");
-  withConnectionOptions(command).action(async (flags: ExportFlags) => {
-    const document = await exportAll(ApiClient.fromFlags(flags));
+  withAdminTokenOption(withConnectionOptions(command)).action(async (flags: ExportFlags) => {
+    const document = await exportAll(ApiClient.adminIfAny(flags));
     const text = `${JSON.stringify(document)}\n`;
     if (!flags.out) {
       process.stdout.write(text);
@@ -30,11 +34,11 @@ export function registerExport(program: Command): void {
 }
 
 export async function exportAll(client: ApiClient): Promise<ExportDocument> {
-  const first = await client.json<ExportDocument>("GET", "/api/v1/export", { auth: false });
+  const first = await client.json<ExportDocument>("GET", "/api/v1/export");
   const experiments = new Map(first.experiments.map((e) => [e.experiment_id, e]));
   const runs = [...first.runs];
   for (let token = first.next_page_token; token; ) {
-    const page = await client.json<ExportDocument>("GET", "/api/v1/export", { query: { page_token: token }, auth: false });
+    const page = await client.json<ExportDocument>("GET", "/api/v1/export", { query: { page_token: token } });
     for (const experiment of page.experiments) experiments.set(experiment.experiment_id, experiment);
     runs.push(...page.runs);
     token = page.next_page_token;

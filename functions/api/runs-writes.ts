@@ -15,7 +15,7 @@ import { parsePythonJsonWithSource, SourceNumber, type PyJson } from "../domain/
 import { requireWriteToken } from "../middleware/auth";
 import { invalidParameter, notFound } from "../middleware/errors";
 import { capBody, LIMITS } from "../middleware/limits";
-import { jsonBody, queryParams } from "../middleware/validate";
+import { bodyText, jsonBody, queryParams } from "../middleware/validate";
 import { appendMetricPoints, endAttempt, startAttempt } from "../store/pipeline-runs";
 import { assertActive, getAttemptIn, type RunRow } from "../store/runs";
 import { parseMetricUpload, UPLOAD_FORMATS } from "./metric-uploads";
@@ -51,7 +51,7 @@ runWrites.put(
     const query = c.req.valid("query");
     const key = c.req.header("Idempotency-Key");
     if (key !== undefined && !idempotencyKey.safeParse(key).success) badKey(key);
-    const config = parseConfig(await c.req.text());
+    const config = parseConfig(await bodyText(c.req));
     const startTime = query.start_time ?? Date.now();
     const { run, created } = await startAttempt(c.get("db"), {
       experiment: query.experiment,
@@ -103,7 +103,7 @@ runWrites.post(
     const runId = pathRunId(c.req.param());
     const query = c.req.valid("query");
     const run = await targetAttempt(c, runId, query);
-    const points = parseMetricUpload(await c.req.text(), query.format, c.req.header("Content-Type") ?? "", {
+    const points = parseMetricUpload(await bodyText(c.req), query.format, c.req.header("Content-Type") ?? "", {
       timestamp: query.timestamp ?? run.startTime,
       step: query.step ?? 0,
     });

@@ -1,13 +1,15 @@
 /**
- * GET /export?page_token=  (public) one ExportDocument page: every experiment, then a bounded page
- *                          of runs in uuid order with params, tags and full metric histories.
+ * GET /export?page_token=  one ExportDocument page: the experiments, then a bounded page of runs in
+ *                          uuid order with params, tags and full metric histories. Public: what anyone
+ *                          may read (no deleted runs or experiments, no idempotency keys); with the
+ *                          admin token: the full backup.
  * POST /import             (admin) one such page; idempotent (see store/export.ts).
  */
 import { Hono } from "hono";
 import { z } from "zod";
 import { RUN_STATUSES } from "../db/schema";
 import type { AppEnv } from "../env";
-import { requireAdminToken } from "../middleware/auth";
+import { optionalAdminToken, requireAdminToken } from "../middleware/auth";
 import { capBody, LIMITS } from "../middleware/limits";
 import { jsonBody, queryParams } from "../middleware/validate";
 import { validateKey } from "../store/log-batch";
@@ -19,16 +21,18 @@ export const transferRoutes = new Hono<AppEnv>();
 
 const runUuid = z.string().regex(/^[0-9a-f]{32}$/, "expected 32 lowercase hex characters");
 
-transferRoutes.get("/export", queryParams(z.strictObject({ page_token: z.string().max(200).optional() })), async (c) => {
+transferRoutes.get("/export", optionalAdminToken, queryParams(z.strictObject({ page_token: z.string().max(200).optional() })), async (c) => {
   const token = c.req.valid("query").page_token;
   const after = token === undefined ? undefined : decodePageToken(token, runUuid);
   const db = c.get("db");
-  const page = await exportRunsPage(db, after);
+  const scope = c.get("tokenName") === "admin" ? "backup" : "public";
+  if (scope === "backup") c.header("Cache-Control", "private, no-store");
+  const page = await exportRunsPage(db, scope, after);
   const body: ExportDocument = {
     format: "kdgat-export",
     version: 1,
     exported_at: Date.now(),
-    experiments: await exportExperiments(db),
+    experiments: await exportExperiments(db, scope),
     runs: page.runs,
     ...(page.nextAfter && { next_page_token: encodePageToken(page.nextAfter) }),
   };
@@ -76,7 +80,9 @@ const importDocument = z.object({
       attempt: z.number().int().min(1),
       params: z.record(key("param"), z.string().max(LIMITS.maxParamValueLength)),
       tags: z.record(key("tag"), z.string().max(LIMITS.maxTagValueLength)),
-      metrics: z.record(key("metric"), z.array(z.tuple([z.number().int(), millis, metricValue]))),
+      metrics: z
+        .record(key("metric"), z.array(z.tuple([z.number().int(), millis, metricValue])))
+        .refine((history) => Object.keys(history).length <= LIMITS.maxMetricKeysPerRun, `a run can hold at most ${LIMITS.maxMetricKeysPerRun} distinct metric keys`),
     }),
   ),
 });

@@ -42,6 +42,21 @@ export const requireWriteToken = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
+/**
+ * Routes that answer the admin more (the full export): the admin token is remembered as tokenName
+ * "admin", no token is an anonymous read, and any other token is refused rather than answered as
+ * anonymous, so that a wrong admin token never passes for a right one.
+ */
+export const optionalAdminToken = createMiddleware<AppEnv>(async (c, next) => {
+  const header = c.req.header("Authorization");
+  if (header !== undefined) {
+    const token = bearerToken(header);
+    if (!token || !(await isAdmin(token, c.env.ADMIN_TOKEN))) throw unauthenticated("The token is not the admin token; send none for the public export.");
+    c.set("tokenName", "admin");
+  }
+  await next();
+});
+
 /** Token administration needs the admin token (the Worker secret ADMIN_TOKEN). */
 export const requireAdminToken = createMiddleware<AppEnv>(async (c, next) => {
   const token = bearerToken(c.req.header("Authorization"));

@@ -15,6 +15,12 @@ export const LIMITS = {
   maxParamValueLength: 6000,
   maxTagValueLength: 8000,
   maxRunNameLength: 250,
+  /**
+   * Distinct metric keys one run may hold (ours, not MLflow's): every read of a run returns all its
+   * latest values, so a run with 100,000 keys would make each of its reads megabytes. A write past
+   * it is 400 INVALID_PARAMETER_VALUE, the code of MLflow's own batch limits (clients do not retry it).
+   */
+  maxMetricKeysPerRun: 10_000,
   maxSearchResults: 50000,
   defaultSearchResults: 1000,
 } as const;

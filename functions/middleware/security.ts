@@ -1,3 +1,4 @@
+import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "../env";
@@ -29,6 +30,25 @@ export function isReadRequest(method: string, path: string): boolean {
   const mount = MLFLOW_MOUNT.exec(path);
   return method === "POST" && mount !== null && PUBLIC_POST_ROUTES.includes(path.slice(mount[0].length));
 }
+
+const openCors = cors({
+  origin: "*",
+  allowMethods: ["GET", "HEAD", "POST"],
+  // Never Authorization: a page on another origin may read what anyone may read, and nothing more.
+  allowHeaders: ["Content-Type"],
+  exposeHeaders: ["ETag", "X-Next-Page-Token"],
+  maxAge: 86400,
+});
+
+/**
+ * CORS for reads only (GET, HEAD and the public searches): open to any origin, without credentials.
+ * A preflight for anything else gets no CORS headers, so no browser page on another origin can send
+ * a write with a token it found in the browser.
+ */
+export const readCors = createMiddleware<AppEnv>(async (c, next) => {
+  const method = c.req.method === "OPTIONS" ? (c.req.header("Access-Control-Request-Method") ?? "") : c.req.method;
+  return isReadRequest(method.toUpperCase(), c.req.path) ? openCors(c, next) : next();
+});
 
 /**
  * Per-token write budget, before the token is looked up or the body read, so a runaway client

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { HonoRequest, MiddlewareHandler } from "hono";
 import { validator } from "hono/validator";
 import type { z } from "zod";
 import { invalidParameter } from "./errors";
@@ -20,6 +20,21 @@ export function parseWith<T extends z.ZodType>(schema: T, input: unknown): z.out
   const result = schema.safeParse(input);
   if (!result.success) throw invalidParameter(describeIssue(result.error, input));
   return result.data;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+/**
+ * The request body as text. Bytes that are not UTF-8 are refused: decoding them leniently would
+ * store U+FFFD in place of what the client sent, silently changing its values.
+ */
+export async function bodyText(req: HonoRequest): Promise<string> {
+  const bytes = await req.arrayBuffer();
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw invalidParameter("The request body is not valid UTF-8.");
+  }
 }
 
 /** A UTF-16 surrogate not in a pair: not text, and D1 would store it as U+FFFD, changing the value. */
@@ -46,7 +61,7 @@ export const jsonBody = <T extends z.ZodType>(
   schema: T,
 ): MiddlewareHandler<any, string, { in: { json: z.input<T> }; out: { json: z.output<T> } }> =>
   async (c, next) => {
-    const data = parseWith(schema, parseJsonText(await c.req.text()));
+    const data = parseWith(schema, parseJsonText(await bodyText(c.req)));
     c.req.addValidatedData("json", data as object);
     await next();
   };

@@ -4,13 +4,14 @@
  * stays far below the Worker's memory and time limits. Import recreates runs with their original
  * uuids and numbers, and is idempotent: a run that already exists must hold exactly the same data.
  */
-import { asc, gt, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, or, sql, type SQL } from "drizzle-orm";
 import type { ExportedExperiment, ExportedRun, MetricValue } from "../api/contract";
 import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import { experiments, experimentTags, latestMetrics, metrics, params, runs, tags } from "../db/schema";
 import type { Db } from "../env";
 import { invalidParameter } from "../middleware/errors";
 import { runAtomically } from "./batch";
+import { IDEMPOTENCY_TAG } from "./pipeline-runs";
 import { fromStoredValue, toStoredValue } from "./metric-values";
 import { identityColumns, type RunRow } from "./runs";
 
@@ -20,12 +21,25 @@ export const EXPORT_POINTS_PER_PAGE = 50_000;
 /** Rows per bulk INSERT statement: keeps each bound JSON array well under D1's 2 MB value limit. */
 const ROWS_PER_STATEMENT = 10_000;
 
+/**
+ * What an export holds: the admin's `backup` is everything (import restores it exactly); the
+ * `public` export is what anyone may read: no deleted experiments or runs, no idempotency keys.
+ */
+export type ExportScope = "backup" | "public";
+
+/** Tags that only the writer of a run may see. */
+const PRIVATE_TAGS = new Set([IDEMPOTENCY_TAG]);
+
 const inJson = (column: AnySQLiteColumn, values: Array<string | number>) =>
   sql`${column} in (select value from json_each(${JSON.stringify(values)}))`;
 
-export async function exportExperiments(db: Db): Promise<ExportedExperiment[]> {
+export async function exportExperiments(db: Db, scope: ExportScope): Promise<ExportedExperiment[]> {
   const [rows, tagRows] = await db.batch([
-    db.select().from(experiments).orderBy(asc(experiments.experimentId)),
+    db
+      .select()
+      .from(experiments)
+      .where(scope === "public" ? eq(experiments.lifecycleStage, "active") : undefined)
+      .orderBy(asc(experiments.experimentId)),
     db.select().from(experimentTags).orderBy(sql`rowid`),
   ]);
   return rows.map((e) => ({
@@ -40,11 +54,18 @@ export async function exportExperiments(db: Db): Promise<ExportedExperiment[]> {
 }
 
 /** One page of runs after the given uuid; `nextAfter` is set when more follow. */
-export async function exportRunsPage(db: Db, afterUuid?: string): Promise<{ runs: ExportedRun[]; nextAfter?: string }> {
+export async function exportRunsPage(db: Db, scope: ExportScope, afterUuid?: string): Promise<{ runs: ExportedRun[]; nextAfter?: string }> {
+  const visible =
+    scope === "public"
+      ? and(
+          eq(runs.lifecycleStage, "active"),
+          sql`${runs.experimentId} in (select ${experiments.experimentId} from ${experiments} where ${experiments.lifecycleStage} = 'active')`,
+        )
+      : undefined;
   const candidates = await db
     .select()
     .from(runs)
-    .where(afterUuid === undefined ? undefined : gt(runs.runUuid, afterUuid))
+    .where(and(afterUuid === undefined ? undefined : gt(runs.runUuid, afterUuid), visible))
     .orderBy(asc(runs.runUuid))
     .limit(EXPORT_RUNS_PER_PAGE + 1)
     .all();
@@ -64,11 +85,11 @@ export async function exportRunsPage(db: Db, afterUuid?: string): Promise<{ runs
     taken++;
   }
   const page = candidates.slice(0, taken);
-  return { runs: await exportRuns(db, page), nextAfter: taken < candidates.length ? page.at(-1)!.runUuid : undefined };
+  return { runs: await exportRuns(db, page, scope), nextAfter: taken < candidates.length ? page.at(-1)!.runUuid : undefined };
 }
 
 /** These runs with params, tags and full metric histories, in the given order. */
-export async function exportRuns(db: Db, rows: RunRow[]): Promise<ExportedRun[]> {
+export async function exportRuns(db: Db, rows: RunRow[], scope: ExportScope): Promise<ExportedRun[]> {
   if (rows.length === 0) return [];
   const uuids = rows.map((r) => r.runUuid);
   const [paramRows, tagRows, keyRows, pointRows] = await db.batch([
@@ -101,7 +122,9 @@ export async function exportRuns(db: Db, rows: RunRow[]): Promise<ExportedRun[]>
       deleted_time: r.deletedTime,
       attempt: r.attempt,
       params: Object.fromEntries(paramRows.filter((p) => p.runUuid === r.runUuid).map((p) => [p.key, p.value])),
-      tags: Object.fromEntries(tagRows.filter((t) => t.runUuid === r.runUuid).map((t) => [t.key, t.value])),
+      tags: Object.fromEntries(
+        tagRows.filter((t) => t.runUuid === r.runUuid && (scope === "backup" || !PRIVATE_TAGS.has(t.key))).map((t) => [t.key, t.value]),
+      ),
       metrics: history,
     };
   });
@@ -143,7 +166,7 @@ export async function importPage(db: Db, doc: { experiments: ExportedExperiment[
   const existingRuns = doc.runs.length
     ? await db.select().from(runs).where(inJson(runs.runUuid, doc.runs.map((r) => r.mlflow_run_id))).all()
     : [];
-  const stored = new Map((await exportRuns(db, existingRuns)).map((r) => [r.mlflow_run_id, canonical(r)]));
+  const stored = new Map((await exportRuns(db, existingRuns, "backup")).map((r) => [r.mlflow_run_id, canonical(r)]));
   for (const r of doc.runs) {
     const current = stored.get(r.mlflow_run_id);
     if (current !== undefined && current !== canonical(r)) {

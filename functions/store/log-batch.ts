@@ -162,6 +162,48 @@ export function metricStatements(runUuid: string, metrics: MetricPointInput[]): 
   ];
 }
 
+/** Names the key-cap guard's failure in D1's error message. */
+const KEY_CAP_MARKER = "kdgat: metric key cap";
+/** SQLite's error for the guard's path (older SQLite words it "JSON path error near"), not just any error quoting the query. */
+const KEY_CAP_FAILURE = new RegExp(`(?:bad JSON path: |JSON path error near )'${KEY_CAP_MARKER}'`);
+
+function tooManyKeys(runUuid: string): never {
+  throw invalidParameter(
+    `A run can hold at most ${LIMITS.maxMetricKeysPerRun} distinct metric keys; this request would take run '${runUuid}' past that, so none of it was written.`,
+  );
+}
+
+/**
+ * A statement that fails, and with it the whole batch it leads, when these keys would take the run
+ * past LIMITS.maxMetricKeysPerRun. It counts the run's keys only when the batch brings a key the run
+ * lacks (CASE stops at the first false), so logging known keys reads one index entry per key. SQLite
+ * has no RAISE outside triggers; an invalid JSON path is an error whose message quotes the path.
+ */
+function metricKeyCapGuard(runUuid: string, keys: string[]): SQL {
+  return sql`with fresh (n) as (
+      select count(*) from json_each(${JSON.stringify(keys)}) j
+      where not exists (select 1 from latest_metrics m where m.run_uuid = ${runUuid} and m.key = j.value))
+    select json_extract('{}', case
+      when n > 0 and n + (select count(*) from latest_metrics where run_uuid = ${runUuid}) > ${LIMITS.maxMetricKeysPerRun}
+      then ${KEY_CAP_MARKER} else '$' end) from fresh`;
+}
+
+/**
+ * Runs writes that log these metric points to a run as one transaction, refused whole (and nothing
+ * written) when the points would take the run past LIMITS.maxMetricKeysPerRun distinct keys. The
+ * guard runs in the same transaction, so concurrent writes cannot pass it together.
+ */
+export async function runMetricWrites(db: Db, runUuid: string, metrics: MetricPointInput[], statements: Statement[]): Promise<D1Result[]> {
+  const keys = [...new Set(metrics.map((m) => m.key))];
+  if (keys.length > LIMITS.maxMetricKeysPerRun) tooManyKeys(runUuid);
+  try {
+    return await runAtomically(db, keys.length ? [metricKeyCapGuard(runUuid, keys), ...statements] : statements);
+  } catch (error) {
+    if (error instanceof Error && KEY_CAP_FAILURE.test(`${error.message} ${String(error.cause)}`)) tooManyKeys(runUuid);
+    throw error;
+  }
+}
+
 /**
  * Logs metrics, params and tags to an active run in one transaction: validated first, params
  * checked for changes, then all of it or nothing.
@@ -175,9 +217,10 @@ export async function logBatch(db: Db, runUuid: string, input: LogBatchInput, ex
       `Changing param values is not allowed. Params were already logged='${pythonListRepr(changed)}' for run ID='${runUuid}'.`,
     );
   }
-  return runAtomically(db, [
+  const metrics = input.metrics ?? [];
+  return runMetricWrites(db, runUuid, metrics, [
     ...paramAndTagStatements(runUuid, paramList, input.tags ?? []),
-    ...metricStatements(runUuid, input.metrics ?? []),
+    ...metricStatements(runUuid, metrics),
     ...extra,
   ]);
 }

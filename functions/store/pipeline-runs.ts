@@ -9,7 +9,7 @@ import { invalidParameter } from "../middleware/errors";
 import { LIMITS } from "../middleware/limits";
 import { runAtomically, type Statement } from "./batch";
 import { createExperiment } from "./experiments";
-import { metricStatements, paramAndTagStatements, validateKeyValue, type MetricPointInput } from "./log-batch";
+import { metricStatements, paramAndTagStatements, runMetricWrites, validateKeyValue, type MetricPointInput } from "./log-batch";
 import { createRun, derivedRunUuid, getLatestAttempt, runInfoUpdate, type KeyValue, type RunRow } from "./runs";
 
 /** Tag holding the Idempotency-Key of the PUT that started an attempt. */
@@ -133,7 +133,7 @@ export async function appendMetricPoints(db: Db, runUuid: string, points: Metric
   for (let i = 0; i < points.length; i += POINTS_PER_STATEMENT) {
     statements.push(...metricStatements(runUuid, points.slice(i, i + POINTS_PER_STATEMENT)));
   }
-  return runAtomically(db, statements);
+  return runMetricWrites(db, runUuid, points, statements);
 }
 
 export type EndStatus = Extract<RunStatus, "FINISHED" | "FAILED" | "KILLED">;

@@ -30,8 +30,9 @@ afterAll(async () => {
   rmSync(base, { recursive: true, force: true });
 });
 
+/** The full backup (both test servers have the same admin token). */
 const exportDocument = async (url = server.url) => {
-  const result = await runCli(["export", "--api", url]);
+  const result = await runCli(["export", "--api", url, "--admin-token", server.adminToken]);
   expect(result.code, result.stderr).toBe(0);
   const document = JSON.parse(result.stdout) as ExportDocument;
   // exported_at is when the export ran; everything else must be identical.
@@ -192,13 +193,27 @@ describe("kdgat token", () => {
 
 describe("kdgat export and import", () => {
   it("exports one merged document and imports it into an empty tracker, identical", async () => {
+    // A deleted run is in the admin's backup only.
+    const detail = (await (await fetch(`${server.url}/api/v1/runs/hcrl_sa/teacher_evaluation`)).json()) as RunDetailResponse;
+    const deleted = detail.run.mlflow_run_id;
+    const adminPost = (path: string, body: unknown) =>
+      fetch(`${server.url}/api/2.0/mlflow/${path}`, { method: "POST", headers: { Authorization: `Bearer ${server.adminToken}` }, body: JSON.stringify(body) });
+    expect((await adminPost("runs/delete", { run_id: deleted })).status).toBe(200);
+    const publicFile = join(base, "public.json");
+    const publicExport = await runCli(["export", "--out", publicFile], { env });
+    expect(publicExport.code, publicExport.stderr).toBe(0);
+    const publicDocument = JSON.parse(readFileSync(publicFile, "utf8")) as ExportDocument;
+    expect(publicDocument.runs.map((r) => r.mlflow_run_id)).not.toContain(deleted);
+
     const file = join(base, "snapshot.json");
-    const exported = await runCli(["export", "--out", file], { env });
+    const exported = await runCli(["export", "--out", file], { env: { ...env, KDGAT_ADMIN_TOKEN: server.adminToken } });
     expect(exported.code, exported.stderr).toBe(0);
     const document = JSON.parse(readFileSync(file, "utf8")) as ExportDocument;
     expect(document.format).toBe("kdgat-export");
     expect(document.next_page_token).toBeUndefined();
     expect(document.runs.length).toBeGreaterThanOrEqual(33);
+    expect(document.runs.length).toBe(publicDocument.runs.length + 1);
+    expect(document.runs.find((r) => r.mlflow_run_id === deleted)?.lifecycle_stage).toBe("deleted");
 
     const second = await startTestServer();
     try {

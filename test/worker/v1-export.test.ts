@@ -18,11 +18,12 @@ async function snapshot() {
   return out;
 }
 
+/** The full backup (the admin token's export), every page. */
 async function exportAll(): Promise<any[]> {
   const pages: any[] = [];
   let token: string | undefined;
   do {
-    const response = await call("GET", `/api/v1/export${token ? `?page_token=${token}` : ""}`);
+    const response = await call("GET", `/api/v1/export${token ? `?page_token=${token}` : ""}`, { token: ADMIN });
     expect(response.status).toBe(200);
     const page = await json(response);
     pages.push(page);
