@@ -3,7 +3,7 @@ import type { AppEnv } from "./env";
 import { v1Api } from "./api";
 import { ApiError, handleError } from "./middleware/errors";
 import { mlflowApi } from "./mlflow";
-import { securityHeaders, writeRateLimit } from "./middleware/security";
+import { publicRateLimit, securityHeaders, writeRateLimit } from "./middleware/security";
 import { openDb, zeroCost } from "./store/db";
 
 /** The MLflow version whose REST API this Worker speaks (the client checks /version). */
@@ -19,6 +19,7 @@ app.use("*", async (c, next) => {
   // What the request cost D1: the rows D1 bills and the round trips; the benchmarks read it.
   c.res.headers.append("Server-Timing", `d1;desc="rows_read=${cost.rowsRead} rows_written=${cost.rowsWritten} calls=${cost.calls}"`);
 });
+app.use("*", publicRateLimit);
 app.use("*", writeRateLimit);
 
 app.get("/health", (c) => c.text("OK"));
