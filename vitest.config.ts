@@ -21,8 +21,13 @@ export default defineConfig({
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
                 bindings: { TEST_MIGRATIONS: migrations, ADMIN_TOKEN: TEST_ADMIN_TOKEN },
-                // A tight write budget that the rate-limit test swaps in for WRITE_RATE_LIMITER.
-                ratelimits: { TEST_TIGHT_RATE_LIMITER: { simple: { limit: 3, period: 60 } } },
+                // Tight budgets that the rate-limit tests swap in for WRITE_RATE_LIMITER and PUBLIC_RATE_LIMITER,
+                // and a public budget no test file reaches (all tests read from one address, "local").
+                ratelimits: {
+                  PUBLIC_RATE_LIMITER: { simple: { limit: 1_000_000, period: 60 } },
+                  TEST_TIGHT_RATE_LIMITER: { simple: { limit: 3, period: 60 } },
+                  TEST_TIGHT_PUBLIC_RATE_LIMITER: { simple: { limit: 3, period: 60 } },
+                },
               },
             }),
           ],

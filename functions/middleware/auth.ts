@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { findActiveToken, sha256Hex, touchToken } from "../store/tokens";
@@ -26,19 +27,25 @@ async function isAdmin(token: string, adminToken: string | undefined): Promise<b
   return !!adminToken && adminToken.length >= 16 && (await secretsEqual(token, adminToken));
 }
 
+/**
+ * The name of a live token ("admin" for the admin token), or undefined for a wrong or revoked one.
+ * An API token costs one D1 lookup by its hash, and its last use is recorded after the answer.
+ */
+export async function liveTokenName(c: Context<AppEnv>, token: string): Promise<string | undefined> {
+  if (await isAdmin(token, c.env.ADMIN_TOKEN)) return "admin";
+  const row = await findActiveToken(c.get("db"), await sha256Hex(token));
+  if (!row) return undefined;
+  c.executionCtx.waitUntil(touchToken(c.get("db"), row.name, row.lastUsedAt));
+  return row.name;
+}
+
 /** Writes need a live API token (or the admin token). */
 export const requireWriteToken = createMiddleware<AppEnv>(async (c, next) => {
   const token = bearerToken(c.req.header("Authorization"));
   if (!token) throw unauthenticated("A write needs 'Authorization: Bearer <token>'.");
-  if (await isAdmin(token, c.env.ADMIN_TOKEN)) {
-    c.set("tokenName", "admin");
-    return next();
-  }
-  const hash = await sha256Hex(token);
-  const row = await findActiveToken(c.get("db"), hash);
-  if (!row) throw unauthenticated("The token is missing, wrong or revoked.");
-  c.set("tokenName", row.name);
-  c.executionCtx.waitUntil(touchToken(c.get("db"), row.name, row.lastUsedAt));
+  const name = await liveTokenName(c, token);
+  if (!name) throw unauthenticated("The token is missing, wrong or revoked.");
+  c.set("tokenName", name);
   await next();
 });
 

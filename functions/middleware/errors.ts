@@ -38,6 +38,9 @@ export class ApiError extends Error {
 export const invalidParameter = (message: string) => new ApiError("INVALID_PARAMETER_VALUE", message);
 export const notFound = (message: string) => new ApiError("RESOURCE_DOES_NOT_EXIST", message);
 export const alreadyExists = (message: string) => new ApiError("RESOURCE_ALREADY_EXISTS", message);
+/** Something the request needs is briefly out of service; repeating the request later is safe. */
+export const temporarilyUnavailable = (message: string, retryAfterSeconds: number) =>
+  new ApiError("TEMPORARILY_UNAVAILABLE", message, { "Retry-After": String(retryAfterSeconds) });
 
 export function errorResponse(c: Context, error: ApiError): Response {
   for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
@@ -47,6 +50,8 @@ export function errorResponse(c: Context, error: ApiError): Response {
 /** app.onError: every failure leaves as MLflow's error shape; only real faults are 500s. */
 export function handleError(error: Error, c: Context): Response {
   if (error instanceof ApiError) return errorResponse(c, error);
+  // The store's D1 wrapper throws ApiErrors (D1 unavailable) from inside queries that drizzle wraps.
+  if (error instanceof DrizzleQueryError && error.cause instanceof ApiError) return errorResponse(c, error.cause);
   if (error instanceof HTTPException) {
     const code: ErrorCode =
       error.status === 413 ? "INVALID_PARAMETER_VALUE" : error.status === 401 ? "UNAUTHENTICATED" : "BAD_REQUEST";

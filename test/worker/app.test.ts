@@ -11,7 +11,7 @@ describe("the app shell", () => {
 
   it("reports the D1 rows each request read and wrote", async () => {
     const response = await exports.default.fetch(new Request("http://x/health"));
-    expect(response.headers.get("Server-Timing")).toBe('d1;desc="rows_read=0 rows_written=0"');
+    expect(response.headers.get("Server-Timing")).toBe('d1;desc="rows_read=0 rows_written=0 calls=0"');
   });
 
   it("answers unknown routes with a JSON 404 in MLflow's error shape", async () => {

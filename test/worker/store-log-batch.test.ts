@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { openDb } from "../../functions/store/db";
+import { openDb, zeroCost } from "../../functions/store/db";
 import { rowCounts } from "../../functions/store/batch";
 import { logBatch } from "../../functions/store/log-batch";
 import { createRun, getRunData } from "../../functions/store/runs";
@@ -51,7 +51,7 @@ describe("store: runs and batched logging", () => {
     expect(rowsRead / metrics.length).toBeLessThanOrEqual(1.1);
     expect(rowCounts(await logBatch(db, run.runUuid, { metrics })).rowsWritten).toBe(0);
     // The per-request counter behind the Server-Timing header sees the same rows.
-    const counter = { rowsRead: 0, rowsWritten: 0 };
+    const counter = zeroCost();
     const shifted = metrics.map((m) => ({ ...m, step: m.step + 1000 }));
     const direct = rowCounts(await logBatch(openDb(env.DB, counter), run.runUuid, { metrics: shifted }));
     expect(counter.rowsWritten).toBe(direct.rowsWritten);
