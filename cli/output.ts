@@ -1,5 +1,14 @@
 /** Tables for people (aligned, fitted to the terminal) and CSV for scripts. */
 
+/**
+ * Names from folders, files or the tracker, safe to print on a terminal: C0 and C1 control
+ * characters, DEL and bidi overrides become `\uXXXX`, so a name can never move the cursor, retitle
+ * the window or reorder what is shown.
+ */
+export function escapeControlChars(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 export interface Column<T> {
   header: string;
   value: (row: T) => string;
