@@ -4,10 +4,11 @@
  * A relative path must be plain (`/`-separated names, no `..`, `.`, empty names, NUL, no leading
  * `/`), and no folder on the way to it may be a symlink, so the real path of its existing parent
  * is inside the real root and nothing reaches outside through a link. The last name may be a
- * symlink: migrate only ever lstats, renames or unlinks it, never follows it.
+ * symlink: migrate only ever lstats, renames or unlinks it, never follows it. A folder found to be
+ * a real folder is remembered for the rest of the run (one lstat per folder, not per path).
  */
-import { lstatSync, realpathSync } from "node:fs";
-import { join, relative as relativePath, sep } from "node:path";
+import { lstatSync, readdirSync, realpathSync, type Dirent } from "node:fs";
+import { dirname, join, relative as relativePath, sep } from "node:path";
 
 export class PathOutsideRoot extends Error {}
 
@@ -26,6 +27,7 @@ export function lexicalProblem(relative: unknown): string | undefined {
 export class ConfinedRoot {
   /** The root's real path: every absolute path handed out is below it. */
   readonly real: string;
+  private readonly realFolders = new Set<string>();
 
   constructor(root: string) {
     this.real = realpathSync(root);
@@ -38,6 +40,16 @@ export class ConfinedRoot {
     return join(this.real, relative);
   }
 
+  /** The entries of a real folder of the root (never a symlink's), sorted by name; the real folders among them are remembered. */
+  list(relative: string): Dirent[] {
+    const dir = this.path(relative);
+    if (!this.realFolders.has(dir) && !lstatSync(dir).isDirectory()) throw new PathOutsideRoot(`${relative} is not a folder: not listed (a symlink is never followed)`);
+    const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    this.realFolders.add(dir);
+    for (const entry of entries) if (entry.isDirectory()) this.realFolders.add(join(dir, entry.name));
+    return entries;
+  }
+
   /** The root-relative form of an absolute path below the root (for messages and the journal). */
   relative(absolute: string): string {
     return relativePath(this.real, absolute).split(sep).join("/");
@@ -48,14 +60,16 @@ export class ConfinedRoot {
     return absolute === this.real || absolute.startsWith(this.real + sep);
   }
 
+  /** Checks the folders on the way to the path, from the deepest one already known to be real downwards. */
   private symlinkOnTheWay(relative: string): string | undefined {
-    const segments = relative.split("/");
-    let dir = this.real;
-    for (const segment of segments.slice(0, -1)) {
-      dir = join(dir, segment);
+    const unchecked: string[] = [];
+    for (let dir = dirname(join(this.real, relative)); dir !== this.real && !this.realFolders.has(dir); dir = dirname(dir)) unchecked.push(dir);
+    for (const dir of unchecked.reverse()) {
       const stat = lstatOrUndefined(dir);
       if (!stat) return undefined;
       if (stat.isSymbolicLink()) return `${this.relative(dir)} is a symlink (never followed)`;
+      if (!stat.isDirectory()) return undefined;
+      this.realFolders.add(dir);
     }
     return undefined;
   }
@@ -63,9 +77,9 @@ export class ConfinedRoot {
 
 function lstatOrUndefined(path: string) {
   try {
-    return lstatSync(path);
+    return lstatSync(path, { throwIfNoEntry: false });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "ENOTDIR") return undefined;
+    if ((error as NodeJS.ErrnoException).code === "ENOTDIR") return undefined;
     throw error;
   }
 }

@@ -5,7 +5,7 @@
  * level and is not a folder is reported, never followed: a symlink or a file is left in place,
  * a hidden entry (`.ipynb_checkpoints`, `.DS_Store`) is ignored with a note.
  */
-import { lstatSync, readdirSync, readlinkSync, type Dirent } from "node:fs";
+import { lstatSync, readdirSync, readlinkSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve, sep } from "node:path";
 import { mapOldLayout, OLD_LAYOUT_DEPTH, OLD_LAYOUT_LEVELS, OLD_LAYOUT_ROOT, type OldLayoutMapping } from "../../functions/domain/index.js";
 import { PathOutsideRoot, type ConfinedRoot } from "./confine.js";
@@ -61,12 +61,10 @@ export function classify(root: ConfinedRoot, mapped: ReadonlyArray<{ from: strin
 /** Why the run cannot move to `to` (a new-layout `{dataset}/{name}`), or undefined when it can. */
 function targetProblem(root: ConfinedRoot, to: string): string | undefined {
   const dataset = dirname(to);
-  const datasetPath = root.path(dataset);
-  if (lexists(datasetPath)) {
-    const stat = lstatSync(datasetPath);
-    if (stat.isSymbolicLink()) return `${dataset} is a symlink where the dataset folder should be (never followed): left in place`;
-    if (!stat.isDirectory()) return `${dataset} is a file where the dataset folder should be: left in place`;
-  }
+  const stat = lstatSync(root.path(dataset), { throwIfNoEntry: false });
+  if (!stat) return undefined;
+  if (stat.isSymbolicLink()) return `${dataset} is a symlink where the dataset folder should be (never followed): left in place`;
+  if (!stat.isDirectory()) return `${dataset} is a file where the dataset folder should be: left in place`;
   return lexists(root.path(to)) ? "target already exists (never overwritten, never merged)" : undefined;
 }
 
@@ -85,13 +83,13 @@ export function scanOldLayout(root: ConfinedRoot): { runs: string[][]; others: P
 }
 
 function walk(root: ConfinedRoot, segments: string[], found: { runs: string[][]; others: PlanEntry[] }): void {
-  const dir = root.path([OLD_LAYOUT_ROOT, ...segments].join("/"));
+  const dir = [OLD_LAYOUT_ROOT, ...segments].join("/");
   if (segments.length === OLD_LAYOUT_DEPTH) {
-    if (holdsFile(dir)) found.runs.push(segments);
+    if (holdsFile(root, dir)) found.runs.push(segments);
     return;
   }
   const level = OLD_LAYOUT_LEVELS[segments.length];
-  for (const entry of sortedEntries(dir)) {
+  for (const entry of root.list(dir)) {
     const from = [OLD_LAYOUT_ROOT, ...segments, entry.name].join("/");
     // A copy interrupted by a crash during a rollback; finishing or rolling back cleans it up.
     if (entry.isDirectory() && entry.name.endsWith(PARTIAL_SUFFIX)) continue;
@@ -104,14 +102,10 @@ function walk(root: ConfinedRoot, segments: string[], found: { runs: string[][];
 
 const skipped = (from: string, status: PlanStatus, reason: string): PlanEntry => ({ from, to: null, status, reason });
 
-function sortedEntries(dir: string): Dirent[] {
-  return readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-}
-
 /** True when anything that is not a folder (a file, a symlink, ...) is somewhere beneath dir. */
-function holdsFile(dir: string): boolean {
-  const entries = readdirSync(dir, { withFileTypes: true });
-  return entries.some((entry) => !entry.isDirectory()) || entries.some((entry) => holdsFile(join(dir, entry.name)));
+function holdsFile(root: ConfinedRoot, dir: string): boolean {
+  const entries = root.list(dir);
+  return entries.some((entry) => !entry.isDirectory()) || entries.some((entry) => holdsFile(root, `${dir}/${entry.name}`));
 }
 
 /**
@@ -134,22 +128,19 @@ export function linksThatWouldBreak(root: ConfinedRoot, plan: readonly PlanEntry
       const after = resolve(dirname(to + link.slice(from.length)), target);
       if (inside ? after === to + today.slice(from.length) : !mayExist(root, today)) continue;
       const outcome = mayExist(root, after) ? "a different path" : "which does not exist: the link would dangle";
-      warnings.push({
-        link: root.relative(link),
-        target,
-        reason: `points at ${describe(root, today)} today; after the move to ${entry.to} it would point at ${describe(root, after)}, ${outcome}`,
-      });
+      const reason = `points at ${describe(root, today)} today; after the move to ${entry.to} it would point at ${describe(root, after)}, ${outcome}`;
+      warnings.push({ link: root.relative(link), target, reason });
     }
   }
   return warnings;
 }
 
+/** Every symlink below dir, sorted; the recursive listing never descends into a symlinked folder. */
 function symlinksUnder(dir: string): string[] {
-  return sortedEntries(dir).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isSymbolicLink()) return [path];
-    return entry.isDirectory() ? symlinksUnder(path) : [];
-  });
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isSymbolicLink())
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort();
 }
 
 /** False only when the path is inside the root and nothing is there; outside the root it is never looked at. */
