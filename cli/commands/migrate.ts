@@ -4,13 +4,15 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { OLD_LAYOUT_ROOT } from "../../functions/domain/index.js";
 import { ApiClient, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
+import { lexists } from "../migrate/move-folder.js";
 import { Backfiller, printBackfillReport, type BackfillResult } from "../backfill/backfill.js";
 import { EXIT_FAILED, EXIT_OK, UsageError } from "../errors.js";
 import { terminalSafe } from "../output.js";
 import { startProgress } from "../progress.js";
 import { executeMigration, rollbackMigration, type FolderResult } from "../migrate/apply.js";
+import { ConfinedRoot } from "../migrate/confine.js";
 import { foldMoves, Journal } from "../migrate/journal.js";
-import { planMigration } from "../migrate/plan.js";
+import { linksThatWouldBreak, planMigration, type LinkWarning } from "../migrate/plan.js";
 
 interface MigrateFlags extends ConnectionFlags {
   root: string;
@@ -42,27 +44,28 @@ async function migrate(flags: MigrateFlags): Promise<number> {
   if (flags.backfill && !flags.execute) throw new UsageError("--backfill goes with --execute");
   const root = resolve(flags.root);
   if (!existsSync(root) || !statSync(root).isDirectory()) throw new UsageError(`--root ${flags.root}: no such folder`);
-  const hasJournal = existsSync(Journal.pathIn(root));
-  if (!flags.rollback && !existsSync(resolve(root, OLD_LAYOUT_ROOT)) && !hasJournal) {
+  const confined = new ConfinedRoot(root);
+  const hasJournal = Journal.exists(confined);
+  if (!flags.rollback && !lexists(confined.path(OLD_LAYOUT_ROOT)) && !hasJournal) {
     throw new UsageError(`${root} has no ${OLD_LAYOUT_ROOT}/ folder: --root must be the experimentruns folder`);
   }
   const mode = flags.dryRun ? "dry-run" : flags.execute ? "execute" : "rollback";
   const progress = flags.json ? undefined : (total: number) => startProgress(flags.rollback ? "restoring" : "moving", total);
 
   if (flags.dryRun) {
-    const plan = planMigration(root);
-    const pending = [...foldMoves(Journal.read(root)).values()].filter((m) => m.state === "intent" || m.state === "undo-intent");
-    return report({ mode, root, results: plan, pendingFromCrash: pending.length }, flags.json);
+    const pending = [...foldMoves(Journal.read(confined)).values()].filter((m) => m.state === "intent" || m.state === "undo-intent");
+    const plan = planMigration(confined);
+    return report({ mode, root, results: plan, linkWarnings: linksThatWouldBreak(confined, plan), pendingFromCrash: pending.length }, flags.json);
   }
   if (flags.rollback) {
     if (!hasJournal) {
       return report({ mode, root, results: [], note: `no migration journal in ${root}: nothing to roll back` }, flags.json);
     }
-    const { results, archived } = await rollbackMigration(root, { progress });
+    const { results, archived } = await rollbackMigration(confined, { progress });
     return report({ mode, root, results, note: archived ? `journal archived as ${archived}` : "some folders could not be restored: fix them and run --rollback again" }, flags.json);
   }
   const backfiller = flags.backfill ? await Backfiller.create(ApiClient.fromFlags(flags), root) : undefined;
-  const results = await executeMigration(root, { progress, onMoved: backfiller ? (runIds) => backfiller.run(runIds).then(() => undefined) : undefined });
+  const results = await executeMigration(confined, { progress, onMoved: backfiller ? (runIds) => backfiller.run(runIds).then(() => undefined) : undefined });
   return report({ mode, root, results, backfill: backfiller?.results }, flags.json);
 }
 
@@ -70,6 +73,7 @@ interface MigrationReport {
   mode: "dry-run" | "execute" | "rollback";
   root: string;
   results: FolderResult[];
+  linkWarnings?: LinkWarning[];
   pendingFromCrash?: number;
   note?: string;
   backfill?: BackfillResult[];
@@ -80,15 +84,19 @@ const LABELS: Record<FolderResult["status"], string> = {
   moved: "moved",
   restored: "restored",
   "target-exists": "skipped",
+  symlink: "skipped",
+  "not-a-folder": "skipped",
+  ignored: "ignored",
   duplicate: "failed",
   unmappable: "failed",
   failed: "failed",
 };
 
+/** Hidden entries are noted, not counted: they were never run folders. */
 function summarize(results: FolderResult[]) {
   const count = (label: string) => results.filter((r) => LABELS[r.status] === label).length;
   return {
-    total: results.length,
+    total: results.length - count("ignored"),
     migrated: count("would move") + count("moved") + count("restored"),
     skipped: count("skipped"),
     failed: count("failed"),
@@ -101,19 +109,22 @@ function report(outcome: MigrationReport, json = false): number {
   const exitCode = summary.failed > 0 || backfillFailed ? EXIT_FAILED : EXIT_OK;
   if (json) {
     const folders = outcome.results.map(({ from, to, status, reason }) => ({ from, to, status, ...(reason ? { reason } : {}) }));
-    process.stdout.write(`${JSON.stringify({ mode: outcome.mode, root: outcome.root, folders, summary, ...(outcome.note ? { note: outcome.note } : {}), ...(outcome.pendingFromCrash ? { pending_from_crash: outcome.pendingFromCrash } : {}), ...(outcome.backfill ? { backfill: outcome.backfill } : {}) }, null, 2)}\n`);
+    const warnings = outcome.linkWarnings?.length ? { link_warnings: outcome.linkWarnings } : {};
+    process.stdout.write(`${JSON.stringify({ mode: outcome.mode, root: outcome.root, folders, ...warnings, summary, ...(outcome.note ? { note: outcome.note } : {}), ...(outcome.pendingFromCrash ? { pending_from_crash: outcome.pendingFromCrash } : {}), ...(outcome.backfill ? { backfill: outcome.backfill } : {}) }, null, 2)}\n`);
     return exitCode;
   }
+  // Folder names are anyone's bytes: printed with their control characters escaped.
   const lines = outcome.results.map((r) => {
     const target = r.to ? ` -> ${r.to}` : "";
-    return `${LABELS[r.status].padEnd(10)} ${r.from}${target}${r.reason ? `: ${r.reason}` : ""}`;
+    return terminalSafe(`${LABELS[r.status].padEnd(10)} ${r.from}${target}${r.reason ? `: ${r.reason}` : ""}`);
   });
+  for (const warning of outcome.linkWarnings ?? []) lines.push(terminalSafe(`${"warning".padEnd(10)} ${warning.link} -> ${warning.target}: ${warning.reason}`));
   if (outcome.pendingFromCrash) lines.push(`note: an interrupted migration left ${outcome.pendingFromCrash} move(s) open; --execute finishes them, --rollback undoes them`);
-  if (outcome.note) lines.push(outcome.note);
+  if (outcome.note) lines.push(terminalSafe(outcome.note));
   const verb = outcome.mode === "dry-run" ? "to migrate" : outcome.mode === "rollback" ? "restored" : "migrated";
-  lines.push(`Summary: total ${summary.total}, ${verb} ${summary.migrated}, skipped ${summary.skipped}, failed ${summary.failed}`);
-  // Folder names and reasons come from the disk: shown as escapes, never as control characters.
-  process.stdout.write(`${lines.map(terminalSafe).join("\n")}\n`);
+  const ignored = outcome.results.length - summary.total;
+  lines.push(`Summary: total ${summary.total}, ${verb} ${summary.migrated}, skipped ${summary.skipped}, failed ${summary.failed}${ignored > 0 ? `, ignored ${ignored} hidden` : ""}`);
+  process.stdout.write(`${lines.join("\n")}\n`);
   if (outcome.backfill) printBackfillReport(outcome.backfill);
   printNextSteps(outcome, summary.migrated);
   return exitCode;

@@ -6,11 +6,13 @@
  */
 import { lstatSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { chmod, mkdir, rmdir } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { mapConcurrent } from "../concurrency.js";
 import type { Progress } from "../progress.js";
 import { step } from "./crash-hook.js";
-import { acquireLock, Journal, type JournaledMove, type JournalRecord } from "./journal.js";
+import type { ConfinedRoot } from "./confine.js";
+import { Journal, type JournaledMove, type JournalRecord } from "./journal.js";
+import { acquireLock } from "./lock.js";
 import { finishMove, lexists, moveFolder, partialPathOf } from "./move-folder.js";
 import { planMigration, type PlanStatus } from "./plan.js";
 
@@ -34,10 +36,16 @@ export interface ApplyOptions {
 
 const noProgress: Progress = { increment() {}, stop() {} };
 
-export async function executeMigration(root: string, options: ApplyOptions = {}): Promise<FolderResult[]> {
+export async function executeMigration(root: ConfinedRoot, options: ApplyOptions = {}): Promise<FolderResult[]> {
   const release = acquireLock(root);
-  const journal = Journal.open(root);
-  const path = (relative: string) => join(root, relative);
+  let journal: Journal;
+  try {
+    journal = Journal.open(root);
+  } catch (error) {
+    release();
+    throw error;
+  }
+  const path = (relative: string) => root.path(relative);
   try {
     const open = [...journal.moves().values()];
     if (open.some((move) => move.state === "undo-intent")) {
@@ -111,7 +119,7 @@ export async function executeMigration(root: string, options: ApplyOptions = {})
  * mkdir and rmdir are latency-bound on some filesystems (here ext4 mounted with discard: ~1-2 ms
  * each, 10x less when a few run in parallel), so each level's folders go a few at a time.
  */
-async function removeEmptiedFolders(root: string, movedFrom: string[], journal: Journal): Promise<void> {
+async function removeEmptiedFolders(root: ConfinedRoot, movedFrom: string[], journal: Journal): Promise<void> {
   const levels = new Map<number, Set<string>>();
   for (const from of movedFrom) {
     const segments = from.split("/");
@@ -122,11 +130,11 @@ async function removeEmptiedFolders(root: string, movedFrom: string[], journal: 
     }
   }
   for (const depth of [...levels.keys()].sort((a, b) => b - a)) {
-    const empty = [...levels.get(depth)!].filter((dir) => lexists(join(root, dir)) && readdirSync(join(root, dir)).length === 0);
-    journal.append(empty.map((dir) => ({ op: "rmdir" as const, path: dir, mode: lstatSync(join(root, dir)).mode & 0o7777 })));
+    const empty = [...levels.get(depth)!].filter((dir) => isEmptyFolder(root.path(dir)));
+    journal.append(empty.map((dir) => ({ op: "rmdir" as const, path: dir, mode: lstatSync(root.path(dir)).mode & 0o7777 })));
     journal.sync();
     await mapConcurrent(empty, PARALLEL_FS_CALLS, async (dir) => {
-      await rmdir(join(root, dir));
+      await rmdir(root.path(dir));
       step();
     });
   }
@@ -139,12 +147,12 @@ async function removeEmptiedFolders(root: string, movedFrom: string[], journal: 
  * idempotent, so a killed rollback is finished by running it again. When everything is back, the
  * journal is archived.
  */
-export async function rollbackMigration(root: string, options: ApplyOptions = {}): Promise<{ results: FolderResult[]; archived?: string }> {
+export async function rollbackMigration(root: ConfinedRoot, options: ApplyOptions = {}): Promise<{ results: FolderResult[]; archived?: string }> {
   const release = acquireLock(root);
-  const journal = Journal.open(root);
-  const path = (relative: string) => join(root, relative);
+  const path = (relative: string) => root.path(relative);
   const results: FolderResult[] = [];
   try {
+    const journal = Journal.open(root);
     const removedByDepth = new Map<number, Array<{ path: string; mode: number }>>();
     for (const record of journal.records) {
       if (record.op !== "rmdir") continue;
@@ -169,7 +177,7 @@ export async function rollbackMigration(root: string, options: ApplyOptions = {}
     progress.stop();
     const created = journal.records.flatMap((r) => (r.op === "mkdir" ? [path(r.path)] : []));
     await mapConcurrent(created, PARALLEL_FS_CALLS, async (dir) => {
-      if (lexists(dir) && readdirSync(dir).length === 0) await rmdir(dir);
+      if (isEmptyFolder(dir)) await rmdir(dir);
     });
     if (results.some((r) => r.status === "failed")) return { results };
     return { results, archived: journal.archive() };
@@ -215,4 +223,9 @@ function undoBatch(batch: JournaledMove[], journal: Journal, path: (relative: st
   }
   journal.append(undone);
   journal.sync();
+}
+
+/** A real folder (not a symlink to one) with nothing in it. */
+function isEmptyFolder(path: string): boolean {
+  return lexists(path) && lstatSync(path).isDirectory() && readdirSync(path).length === 0;
 }

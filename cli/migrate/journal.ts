@@ -4,12 +4,13 @@
  * or undone (--rollback) by looking at which side of each open intent exists. Paths are relative
  * to the root, so the root may be given relative or absolute, or be moved.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, truncateSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, truncateSync, writeSync } from "node:fs";
+import { terminalSafe } from "../output.js";
+import { lexicalProblem, type ConfinedRoot } from "./confine.js";
 import { step } from "./crash-hook.js";
+import { lexists } from "./move-folder.js";
 
 export const JOURNAL_FILE = ".kdgat-migrate-journal.jsonl";
-const LOCK_FILE = ".kdgat-migrate.lock";
 
 export type MoveState = "intent" | "done" | "failed" | "undo-intent" | "undone";
 
@@ -35,25 +36,30 @@ export class Journal {
     readonly records: JournalRecord[],
   ) {}
 
-  static pathIn(root: string): string {
-    return join(root, JOURNAL_FILE);
+  static exists(root: ConfinedRoot): boolean {
+    return lexists(root.path(JOURNAL_FILE));
   }
 
-  /** The records on disk, without opening for writing (for --dry-run). */
-  static read(root: string): JournalRecord[] {
-    const path = Journal.pathIn(root);
-    return existsSync(path) ? parseRecords(readFileSync(path, "utf8")) : [];
+  /**
+   * The records on disk, without opening for writing (for --dry-run). Throws, before anything is
+   * done, when an entry is malformed or names a path that is not confined to the root.
+   */
+  static read(root: ConfinedRoot): JournalRecord[] {
+    const path = root.path(JOURNAL_FILE);
+    const text = readJournal(path) ?? "";
+    return parseRecords(path, text.slice(0, text.lastIndexOf("\n") + 1), root);
   }
 
-  static open(root: string): Journal {
-    const path = Journal.pathIn(root);
-    const text = existsSync(path) ? readFileSync(path, "utf8") : "";
+  static open(root: ConfinedRoot): Journal {
+    const path = root.path(JOURNAL_FILE);
+    const text = readJournal(path) ?? "";
     // A crash (or a full disk) can leave the last line torn: it was never acted on, drop it.
     const end = text.lastIndexOf("\n") + 1;
+    const records = parseRecords(path, text.slice(0, end), root);
     if (end < text.length) truncateSync(path, Buffer.byteLength(text.slice(0, end)));
-    const fd = openSync(path, "a", 0o644);
-    if (!text) fsyncDirectory(root);
-    return new Journal(path, fd, parseRecords(text.slice(0, end)));
+    const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+    if (!text) fsyncDirectory(root.real);
+    return new Journal(path, fd, records);
   }
 
   /** Every move with its latest state, in journal order. */
@@ -104,11 +110,83 @@ export function foldMoves(records: readonly JournalRecord[]): Map<number, Journa
   return moves;
 }
 
-function parseRecords(text: string): JournalRecord[] {
-  return text
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line) => JSON.parse(line) as JournalRecord);
+/** The journal's text, undefined when there is none; a journal that is a symlink is refused (never followed). */
+function readJournal(path: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    if (code === "ELOOP") throw new Error(`the migration journal ${path} is a symlink: refused (never followed)`);
+    throw error;
+  }
+  try {
+    return readFileSync(fd, "utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const MOVE_STATES: ReadonlySet<string> = new Set<MoveState>(["done", "failed", "undo-intent", "undone"]);
+const EXCERPT_CHARS = 120;
+
+/**
+ * Every line checked before any is acted on: a record of a known shape whose paths are confined to
+ * the root. One bad line refuses the whole journal, naming the file, the line and a short excerpt.
+ */
+function parseRecords(path: string, text: string, root: ConfinedRoot): JournalRecord[] {
+  const records: JournalRecord[] = [];
+  text.split("\n").forEach((line, index) => {
+    if (line.trim() === "") return;
+    const refuse = (problem: string) => {
+      const excerpt = line.length > EXCERPT_CHARS ? `${line.slice(0, EXCERPT_CHARS)}…` : line;
+      return new Error(terminalSafe(`the migration journal ${path}, line ${index + 1}: ${problem}; refused, nothing was changed: ${excerpt}`));
+    };
+    let record: unknown;
+    try {
+      record = JSON.parse(line);
+    } catch {
+      throw refuse("not a JSON record");
+    }
+    const problem = recordProblem(record);
+    if (problem) throw refuse(problem);
+    for (const relative of pathsOf(record as JournalRecord)) {
+      try {
+        root.path(relative);
+      } catch (error) {
+        throw refuse((error as Error).message);
+      }
+    }
+    records.push(record as JournalRecord);
+  });
+  return records;
+}
+
+function recordProblem(record: unknown): string | undefined {
+  if (typeof record !== "object" || record === null) return "not a record";
+  const r = record as Record<string, unknown>;
+  const badId = !Number.isSafeInteger(r.id) || (r.id as number) < 1;
+  const badPath = (key: string) => {
+    const problem = lexicalProblem(r[key]);
+    return problem ? `'${key}' is not a path confined to the root (${problem})` : undefined;
+  };
+  switch (r.op) {
+    case "intent":
+      return badId ? "bad id" : (badPath("from") ?? badPath("to"));
+    case "mkdir":
+      return badPath("path");
+    case "rmdir":
+      if (!Number.isSafeInteger(r.mode) || (r.mode as number) < 0 || (r.mode as number) > 0o7777) return "bad mode";
+      return badPath("path");
+    default:
+      return typeof r.op === "string" && MOVE_STATES.has(r.op) ? (badId ? "bad id" : undefined) : "unknown op";
+  }
+}
+
+function pathsOf(record: JournalRecord): string[] {
+  if (record.op === "intent") return [record.from, record.to];
+  return "path" in record ? [record.path] : [];
 }
 
 function fsyncDirectory(path: string): void {
@@ -117,33 +195,5 @@ function fsyncDirectory(path: string): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
-  }
-}
-
-/** One migration per root at a time; a lock left by a killed process (dead pid) is taken over. */
-export function acquireLock(root: string): () => void {
-  const path = join(root, LOCK_FILE);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, "wx");
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => rmSync(path, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const pid = Number(readFileSync(path, "utf8"));
-      if (pid > 0 && isAlive(pid)) throw new Error(`another kdgat migrate (pid ${pid}) is working on this root (${path})`);
-      rmSync(path, { force: true });
-    }
-  }
-  throw new Error(`could not take the lock ${path}`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }

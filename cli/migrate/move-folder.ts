@@ -41,13 +41,7 @@ export function partialPathOf(target: string): string {
 
 /** True when something (even a dangling symlink) is at the path. */
 export function lexists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
-    throw error;
-  }
+  return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
 }
 
 /** Moves src to dst, which must not exist. */

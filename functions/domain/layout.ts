@@ -3,8 +3,10 @@ import { formatRunId, isValidSegment, parseRunId, type RunIdParts } from "./run-
 
 /** The old layout: `automotive/{dataset}/{model_size}/{learning_type}/{model_arch}/{distillation}/{mode}`. */
 export const OLD_LAYOUT_ROOT = "automotive";
+/** The folder levels below `automotive/`, in order; the last one is the run folder. */
+export const OLD_LAYOUT_LEVELS = ["dataset", "model_size", "learning_type", "model_arch", "distillation", "mode"] as const;
 /** Folder levels below `automotive/` that make one old-layout run folder. */
-export const OLD_LAYOUT_DEPTH = 6;
+export const OLD_LAYOUT_DEPTH = OLD_LAYOUT_LEVELS.length;
 export const DISTILLATION_FOLDERS = { distilled: true, no_distillation: false } as const;
 
 export type OldLayoutMapping = { ok: true; runId: string; parts: RunIdParts } | { ok: false; reason: string };

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { mapOldLayout } from "../../functions/domain/index.js";
+import { ConfinedRoot } from "../../cli/migrate/confine.js";
 import { classify } from "../../cli/migrate/plan.js";
 import { ensureCliBuilt, runCli } from "./support/cli.js";
 import { manifest, relocate } from "./support/manifest.js";
@@ -61,7 +62,7 @@ describe("kdgat migrate --dry-run", () => {
   it("reports two old folders mapping to one run id and leaves both", () => {
     const root = tempRoot();
     const mapping = mapOldLayout(["hcrl_sa", "teacher", "supervised", "gat", "no_distillation", "normal"]);
-    const plan = classify(root, [
+    const plan = classify(new ConfinedRoot(root), [
       { from: "automotive/a", mapping },
       { from: "automotive/b", mapping },
     ]);
