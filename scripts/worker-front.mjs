@@ -53,7 +53,8 @@ export async function startWorkerFront({ hostname, port, logRequests }) {
       method: req.method,
       path: req.url,
       headers,
-      createConnection: () => new WorkerConnection().connect(Number(target.url.port), target.url.hostname),
+      // noDelay: the head and the body's first bytes go at once (Nagle's algorithm held them back and cut throughput).
+      createConnection: () => new WorkerConnection().connect({ port: Number(target.url.port), host: target.url.hostname, noDelay: true }),
     });
     forwarded.on("response", (answer) => {
       const answerHeaders = [];
