@@ -40,7 +40,7 @@ export default defineConfig({
         {
           test: {
             name: "node",
-            include: ["test/domain/**/*.test.ts", "test/cli/**/*.test.ts", "test/site/**/*.test.ts"],
+            include: ["test/domain/**/*.test.ts", "test/cli/**/*.test.ts", "test/site/**/*.test.ts", "test/serving/**/*.test.ts"],
             environment: "node",
             testTimeout: 60_000,
             hookTimeout: 120_000,

@@ -1,26 +1,42 @@
-// Runs the Worker locally through wrangler's programmatic API (the engine of `wrangler dev`), with
-// the DevTools inspector off: `wrangler dev` keeps an inspector attached, which costs several ms of
-// CPU per D1 call and halves local throughput. Started (and stopped, by SIGTERM to its process
-// group) by local-server.mjs. Its argument is the folder of the local D1 state; the rest comes from
-// the environment: KDGAT_PORT, KDGAT_LOG_LEVEL, KDGAT_WATCH ("1": reload on source changes),
-//   KDGAT_WORKER_VARS (JSON {NAME: value}: secrets such as ADMIN_TOKEN; kept off the command line).
+// Runs the Worker locally with wrangler's dev engine (unstable_DevEnv: config, bundling, watching and
+// the Worker's own miniflare), the DevTools inspector off (it costs several ms of CPU per D1 call),
+// behind the small HTTP front in worker-front.mjs instead of wrangler's ProxyWorker: see there why.
+// Started (and stopped, by SIGTERM to its process group) by local-server.mjs. Its argument is the
+// folder of the local D1 state; the rest comes from the environment: KDGAT_PORT, KDGAT_LOG_LEVEL,
+// KDGAT_WATCH ("1": reload on source changes), KDGAT_WORKER_VARS (JSON {NAME: value}: secrets such as
+// ADMIN_TOKEN; kept off the command line).
 import { join } from "node:path";
-import { unstable_startWorker } from "wrangler";
+import { unstable_DevEnv } from "wrangler";
 import { exitOnSignals, ROOT } from "./local-server.mjs";
+import { startWorkerFront } from "./worker-front.mjs";
 
+const logLevel = process.env.KDGAT_LOG_LEVEL ?? "warn";
+const server = { hostname: "127.0.0.1", port: Number(process.env.KDGAT_PORT) };
+const front = await startWorkerFront({ ...server, logRequests: ["info", "log", "debug"].includes(logLevel) });
+
+// wrangler's dev builds drain every body the Worker left unread before they answer (a workaround for
+// its ProxyWorker's shared connections): a body refused early would be answered only once it all
+// arrived, or never. With a connection per request, answer at once, as production does.
+process.env.WRANGLER_DISABLE_REQUEST_BODY_DRAINING = "true";
+
+// wrangler hands the front each new build of the Worker (its proxy controller's events).
+const devEnv = new unstable_DevEnv({ proxyFactory: () => front.controller });
+devEnv.on("error", (event) => console.error(`wrangler: ${event.reason ?? event.message}`, event.cause ?? ""));
 const vars = JSON.parse(process.env.KDGAT_WORKER_VARS ?? "{}");
-const worker = await unstable_startWorker({
-  config: join(ROOT, "wrangler.toml"),
-  bindings: Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, { type: "secret_text", value }])),
-  dev: {
-    server: { hostname: "127.0.0.1", port: Number(process.env.KDGAT_PORT) },
-    inspector: false,
-    persist: process.argv[2],
-    logLevel: process.env.KDGAT_LOG_LEVEL ?? "warn",
-    watch: process.env.KDGAT_WATCH === "1",
-    liveReload: false,
+await devEnv.config.set(
+  {
+    config: join(ROOT, "wrangler.toml"),
+    bindings: Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, { type: "secret_text", value }])),
+    dev: {
+      server,
+      inspector: false,
+      persist: process.argv[2],
+      logLevel,
+      watch: process.env.KDGAT_WATCH === "1",
+      liveReload: false,
+    },
   },
-});
-await worker.ready;
+  true,
+);
 
-exitOnSignals(() => worker.dispose());
+exitOnSignals(() => devEnv.teardown());

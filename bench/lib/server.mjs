@@ -67,8 +67,8 @@ export async function withServer(options, fn) {
 
 /**
  * How many times wrangler reloaded the Worker so far (it watches the sources and the assets directory
- * dist/site, so another engineer's build can restart it mid-run; non-GET requests in flight then get
- * a 503 "Your worker restarted mid-request").
+ * dist/site, so another engineer's build can restart it mid-run; requests with a body in flight then
+ * get a 503 TEMPORARILY_UNAVAILABLE from scripts/worker-front.mjs).
  */
 function countReloads(logDir) {
   let count = 0;
