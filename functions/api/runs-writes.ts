@@ -43,8 +43,8 @@ const idempotencyKey = z.string().min(1).max(LIMITS.maxKeyLength).regex(/^[\x21-
 
 runWrites.put(
   "/runs/:dataset/:name",
-  capBody(LIMITS.maxBodyBytes),
   requireWriteToken,
+  capBody(LIMITS.maxBodyBytes),
   queryParams(z.strictObject({ experiment: experimentName, start_time: queryInt.optional() })),
   async (c) => {
     const runId = pathRunId(c.req.param());
@@ -88,8 +88,8 @@ function parseConfig(text: string): Record<string, PyJson> {
 
 runWrites.post(
   "/runs/:dataset/:name/metrics",
-  capBody(LIMITS.maxUploadBytes),
   requireWriteToken,
+  capBody(LIMITS.maxUploadBytes),
   queryParams(
     z.strictObject({
       experiment: experimentName,
@@ -114,8 +114,8 @@ runWrites.post(
 
 runWrites.post(
   "/runs/:dataset/:name/end",
-  capBody(LIMITS.maxBodyBytes),
   requireWriteToken,
+  capBody(LIMITS.maxBodyBytes),
   queryParams(z.strictObject({ experiment: experimentName, run_id: attemptRunId.optional() })),
   jsonBody(
     z.strictObject({

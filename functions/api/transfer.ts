@@ -87,7 +87,7 @@ const importDocument = z.object({
   ),
 });
 
-transferRoutes.post("/import", capBody(LIMITS.maxUploadBytes), requireAdminToken, jsonBody(importDocument), async (c) => {
+transferRoutes.post("/import", requireAdminToken, capBody(LIMITS.maxUploadBytes), jsonBody(importDocument), async (c) => {
   const imported = await importPage(c.get("db"), c.req.valid("json"));
   return c.json({ imported });
 });

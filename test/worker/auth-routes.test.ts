@@ -8,6 +8,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import app from "../../functions/index";
+import { LIMITS } from "../../functions/middleware/limits";
 import { isReadRequest } from "../../functions/middleware/security";
 import { sha256Hex } from "../../functions/store/tokens";
 import siteHeaders from "../../site/public/_headers?raw";
@@ -104,6 +105,17 @@ describe("writes and admin routes refuse a request without a valid token", () =>
   it("on every write route", () => expectAllRejected(writeRoutes), 60_000);
 
   it("on every admin route, also for a live write token", () => expectAllRejected(adminRoutes, [["a write token", `Bearer ${writeToken}`]]), 30_000);
+});
+
+describe("the token is checked before the body", () => {
+  it("an over-cap body without a token is 401, not 400, on every write and admin route", async () => {
+    // Larger than every cap (1 MB MLflow, 8 MB uploads): a route that capped first would answer 400.
+    const body = "x".repeat(LIMITS.maxUploadBytes + 1);
+    for (const route of [...writeRoutes, ...adminRoutes].filter((r) => r.method !== "GET")) {
+      const answer = await call(route.method, route.url, { body });
+      expect(answer.status, `${route.method} ${route.path}`).toBe(401);
+    }
+  }, 60_000);
 });
 
 describe("public reads", () => {
