@@ -12,6 +12,7 @@
  * gets base + i, which also keeps the rows in order.
  */
 import { z } from "zod";
+import { excerpt } from "../domain/excerpt";
 import { flattenMetrics } from "../domain/flatten";
 import { parsePythonJson } from "../domain/python-json";
 import { invalidParameter } from "../middleware/errors";
@@ -101,7 +102,7 @@ function csvPoints(text: string, base: Base): MetricPointInput[] {
 function metricValue(raw: unknown, key: string, line?: number): number {
   const value = parseWireValue(raw);
   if (value === undefined) {
-    throw invalidParameter(`Invalid value ${JSON.stringify(raw)?.slice(0, 100)} for metric '${key}'${line ? ` on line ${line}` : ""}: not a number.`);
+    throw invalidParameter(`Invalid value ${excerpt(JSON.stringify(raw) ?? String(raw))} for metric '${key}'${line ? ` on line ${line}` : ""}: not a number.`);
   }
   return value;
 }
