@@ -2,7 +2,8 @@
  * Python's `json.dump` writes the bare tokens NaN, Infinity and -Infinity, which JSON.parse rejects.
  * These helpers read such files without losing those values, and keep each number's source text so
  * that `4.0` can be told from `4` (Python logs them differently). Unpaired surrogates (which could
- * not be stored as written) are refused as a SyntaxError, like malformed JSON.
+ * not be stored as written) and nesting deeper than Python writes are refused as a SyntaxError,
+ * like malformed JSON.
  */
 
 /** A JSON number together with its literal text, e.g. `{ value: 4, source: "4.0" }`. */
@@ -19,37 +20,71 @@ export type PyJson = null | boolean | string | number | SourceNumber | PyJson[] 
 /** In Unicode mode only unpaired surrogates match, which cannot be stored as UTF-8 text. */
 const LONE_SURROGATE = /\p{Surrogate}/u;
 const BARE_TOKENS = ["-Infinity", "Infinity", "NaN"] as const;
+/** Outside strings: a string, nesting, a bare token or a number starts at one of these. */
+const NEXT_OF_INTEREST = /["[\]{}NI0-9-]/g;
 /** What a JSON number is made of: outside strings, a run of these from `-` or a digit is one literal. */
-const NUMBER_CHAR = /[-+.eE0-9]/;
+const NUMBER_RUN = /[-+.eE0-9]*/y;
 const WORD_CHAR = /\w/;
+const WORD_RUN = /\w*/y;
+/** The bare token that may start at a character. */
+const BARE_TOKEN_AT: Record<string, (typeof BARE_TOKENS)[number] | undefined> = { N: "NaN", I: "Infinity", "-": "-Infinity" };
+/** Deeper than Python's json can write (it recurses, to about 1000 levels) is refused before JSON.parse. */
+const MAX_DEPTH = 1000;
+
+/** Just past the quote that closes the string opened at `open`: the first one after an even run of backslashes. */
+function stringEnd(text: string, open: number): number {
+  for (let from = open + 1; ; ) {
+    const quote = text.indexOf('"', from);
+    if (quote < 0) return text.length;
+    let backslashes = 0;
+    while (quote - backslashes - 1 > open && text[quote - backslashes - 1] === "\\") backslashes++;
+    if (backslashes % 2 === 0) return quote + 1;
+    from = quote + 1;
+  }
+}
 
 /**
  * One forward pass over the text: the extent of each string (a backslash escapes the next
- * character), Python's bare tokens and the number literals outside strings. A regex for strings
- * rescanned the rest of the text from every quote of an unterminated `"\"\"\"...` (quadratic).
+ * character), the nesting depth, Python's bare tokens and the number literals outside strings.
+ * A regex for strings rescanned the rest of the text from every quote of an unterminated
+ * `"\"\"\"...` (quadratic).
  */
 function scan(text: string) {
   const bareTokens: Array<{ at: number; token: (typeof BARE_TOKENS)[number] }> = [];
   const literals: string[] = [];
+  let depth = 0;
   let at = 0;
-  while (at < text.length) {
-    const c = text[at];
+  for (;;) {
+    // Native character-class searches jump over what does not matter (never backtracking).
+    NEXT_OF_INTEREST.lastIndex = at;
+    const next = NEXT_OF_INTEREST.exec(text);
+    if (!next) break;
+    at = next.index;
+    const c = next[0];
     if (c === '"') {
+      at = stringEnd(text, at);
+    } else if (c === "[" || c === "{") {
+      if (++depth > MAX_DEPTH) throw new SyntaxError(`JSON text nests deeper than ${MAX_DEPTH} levels`);
       at++;
-      while (at < text.length && text[at] !== '"') at += text[at] === "\\" ? 2 : 1;
+    } else if (c === "]" || c === "}") {
+      depth--;
       at++;
-      continue;
-    }
-    const token = BARE_TOKENS.find((t) => text.startsWith(t, at) && !WORD_CHAR.test(text[at + t.length] ?? ""));
-    if (token) {
-      bareTokens.push({ at, token });
-      at += token.length;
-    } else if (c === "-" || (c >= "0" && c <= "9")) {
-      const start = at;
-      while (at < text.length && NUMBER_CHAR.test(text[at])) at++;
-      literals.push(text.slice(start, at));
     } else {
-      at++;
+      const token = BARE_TOKEN_AT[c];
+      if (token && text.startsWith(token, at) && !WORD_CHAR.test(text[at + token.length] ?? "")) {
+        bareTokens.push({ at, token });
+        at += token.length;
+      } else if (c === "N" || c === "I") {
+        // Some other word (malformed JSON): skipped whole.
+        WORD_RUN.lastIndex = at;
+        WORD_RUN.test(text);
+        at = WORD_RUN.lastIndex;
+      } else {
+        NUMBER_RUN.lastIndex = at;
+        NUMBER_RUN.test(text);
+        literals.push(text.slice(at, NUMBER_RUN.lastIndex));
+        at = NUMBER_RUN.lastIndex;
+      }
     }
   }
   return { bareTokens, literals };
@@ -60,17 +95,16 @@ function scan(text: string) {
  * the document can pass for one.
  */
 function quoteBareTokens(text: string) {
-  const nonce = crypto.randomUUID();
-  const markers = new Map<string, number>([
-    [`NaN ${nonce}`, Number.NaN],
-    [`Infinity ${nonce}`, Number.POSITIVE_INFINITY],
-    [`-Infinity ${nonce}`, Number.NEGATIVE_INFINITY],
-  ]);
+  // 60 random bits: short, as every bare token is replaced by one (a document may hold 100,000s).
+  const nonce = crypto.randomUUID().replaceAll("-", "").slice(0, 16);
+  const values = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, "-Infinity": Number.NEGATIVE_INFINITY };
+  const markers = new Map(BARE_TOKENS.map((token) => [`${token} ${nonce}`, values[token]]));
+  const quotedMarkers = Object.fromEntries(BARE_TOKENS.map((token) => [token, JSON.stringify(`${token} ${nonce}`)]));
   const { bareTokens, literals } = scan(text);
   const chunks: string[] = [];
   let copied = 0;
   for (const { at, token } of bareTokens) {
-    chunks.push(text.slice(copied, at), JSON.stringify(`${token} ${nonce}`));
+    chunks.push(text.slice(copied, at), quotedMarkers[token]);
     copied = at + token.length;
   }
   chunks.push(text.slice(copied));

@@ -92,6 +92,8 @@ interface Token {
   end: number;
 }
 
+/** JavaScript's `\s`, with ASCII answered without a regex. */
+const isSpace = (c: string) => c === " " || (c >= "\t" && c <= "\r") || (c > "\x7f" && /\s/.test(c));
 const isWordStart = (c: string | undefined) => c !== undefined && /[A-Za-z_]/.test(c);
 const isWordChar = (c: string | undefined) => c !== undefined && /[\w.]/.test(c);
 const isOperatorChar = (c: string | undefined) => c !== undefined && "<>=!~".includes(c);
@@ -118,37 +120,29 @@ function readQuoted(input: string, at: number, invalid: () => SearchSyntaxError)
 }
 
 /**
- * One forward pass, each character looked at a bounded number of times (a regex number pattern
- * backtracked quadratically on a long digit run ending in a letter). A number must not run into a
- * word character or a dot (`1.2.3`, `5x` are not numbers).
+ * The token at `at` (after whitespace), or undefined at the end: one forward step, each character
+ * looked at a bounded number of times (a regex number pattern backtracked quadratically on a long
+ * digit run ending in a letter). A number must not run into a word character or a dot (`1.2.3`,
+ * `5x` are not numbers).
  */
+function readToken(input: string, at: number, invalid: () => SearchSyntaxError): Token | undefined {
+  while (at < input.length && isSpace(input[at])) at++;
+  if (at >= input.length) return undefined;
+  const c = input[at];
+  if (c === "'" || c === '"' || c === "`") return readQuoted(input, at, invalid);
+  const token = (kind: TokenKind, end: number): Token => ({ kind, text: input.slice(at, end), start: at, end });
+  if (isWordStart(c)) return token("word", runEnd(input, at + 1, isWordChar));
+  if (isOperatorChar(c)) return token("op", runEnd(input, at, isOperatorChar));
+  if (PUNCTUATION.has(c)) return token(c as TokenKind, at + 1);
+  const end = decimalLiteralEnd(input, at);
+  if (end < 0 || isWordChar(input[end])) throw invalid();
+  return token("number", end);
+}
+
+/** All tokens first, so that a malformed token anywhere is "Could not be parsed", as in MLflow. */
 function tokenize(input: string, invalid: () => SearchSyntaxError): Token[] {
   const tokens: Token[] = [];
-  let at = 0;
-  const push = (kind: TokenKind, end: number) => {
-    tokens.push({ kind, text: input.slice(at, end), start: at, end });
-    at = end;
-  };
-  while (at < input.length) {
-    const c = input[at];
-    if (/\s/.test(c)) {
-      at++;
-    } else if (c === "'" || c === '"' || c === "`") {
-      const token = readQuoted(input, at, invalid);
-      tokens.push(token);
-      at = token.end;
-    } else if (isWordStart(c)) {
-      push("word", runEnd(input, at + 1, isWordChar));
-    } else if (isOperatorChar(c)) {
-      push("op", runEnd(input, at, isOperatorChar));
-    } else if (PUNCTUATION.has(c)) {
-      push(c as TokenKind, at + 1);
-    } else {
-      const end = decimalLiteralEnd(input, at);
-      if (end < 0 || isWordChar(input[end])) throw invalid();
-      push("number", end);
-    }
-  }
+  for (let token = readToken(input, 0, invalid); token; token = readToken(input, token.end, invalid)) tokens.push(token);
   return tokens;
 }
 
