@@ -33,6 +33,8 @@ const shapes = (length, head = "", tail = "") => ({
   nesting: fill(length, "[", head, tail),
   "paren nesting": fill(length, "(", head, tail),
   "many clauses": fill(length, "metrics.a > 1 AND ", head, `metrics.a > 1${tail}`),
+  // Refused at its first character: what moving a body of this size costs, parsing aside.
+  "baseline (refused at once)": fill(length, "x", "", tail),
 });
 
 /** Every hostile request: [endpoint, shape, request options]. */
@@ -56,13 +58,16 @@ function hostileRequests({ experiment, runId, v1Run }) {
     add("GET /api/v1/runs page_token", { base64url: fill(length, "A") }, (token) => ({ method: "GET", path: `/api/v1/runs?experiment=hostile&page_token=${token}`, auth: false }));
   }
   add("PUT config", shapes(CAPS.body - KB, '{"a": '), (body) => ({ method: "PUT", path: "/api/v1/runs/set_01/hostile_config", body, headers: { "Content-Type": "application/json" } }));
-  const upload = (format, contentType) => (body) => ({ method: "POST", path: `/api/v1/runs/${v1Run}/metrics?format=${format}`, body, headers: { "Content-Type": contentType } });
+  const upload = (format, contentType) => (body) => ({ method: "POST", path: `/api/v1/runs/${v1Run}/metrics?experiment=hostile&format=${format}`, body, headers: { "Content-Type": contentType } });
   add("POST metrics (csv)", shapes(CAPS.upload - KB, "step,loss\r\n0,"), upload("csv", "text/csv"));
   add("POST metrics (csv)", { "quoted cell": fill(CAPS.upload - KB, '""', 'step,loss\r\n0,"', '"\r\n') }, upload("csv", "text/csv"));
   add("POST metrics (metrics.json)", shapes(CAPS.upload - KB, '{"gat": '), upload("metrics.json", "application/json"));
   add("POST metrics (metrics.json)", shapes(CAPS.body - KB, '{"gat": '), upload("metrics.json", "application/json"));
-  // MLflow string values: 12 values of 80 KB each in one 1 MB body.
-  const values = (text) => Array.from({ length: 12 }, (_, i) => ({ key: `m${i}`, value: text.slice(0, 80 * KB), timestamp: 1, step: 0 }));
+  // MLflow string values of 80 KB, as many as fit in one body under the cap.
+  const values = (text) => {
+    const count = Math.max(1, Math.floor((CAPS.body - 16 * KB) / JSON.stringify(text).length));
+    return Array.from({ length: count }, (_, i) => ({ key: `m${i}`, value: text, timestamp: 1, step: 0 }));
+  };
   add("runs/log-batch string values", shapes(80 * KB), (text) => ({ method: "POST", path: `${MLFLOW}/runs/log-batch`, body: { run_id: runId, metrics: values(text) } }));
   return requests;
 }
@@ -124,6 +129,7 @@ export async function runHostileCost({ reads = 200 } = {}) {
         requests: answers.filter((a) => a.endpoint === worst.endpoint).length,
         statuses: [...new Set(answers.filter((a) => a.endpoint === worst.endpoint).map((a) => a.status))].sort(),
         longestMessage: Math.max(...answers.filter((a) => a.endpoint === worst.endpoint).map((a) => a.messageLength)),
+        baselineMs: Math.max(...answers.filter((a) => a.endpoint === worst.endpoint && a.shape.startsWith("baseline") && a.bytes >= worst.bytes * 0.9).map((a) => a.ms)),
       }));
       const result = {
         environment: environmentNote(),
@@ -142,10 +148,10 @@ export async function runHostileCost({ reads = 200 } = {}) {
 }
 
 export function hostileCostMarkdown(result) {
-  const rows = result.endpoints.map((e) => [e.endpoint, String(e.requests), e.statuses.join(", "), `${e.shape} (${fmt(e.bytes / KB)} KB)`, fmt(e.ms), String(e.longestMessage)]);
+  const rows = result.endpoints.map((e) => [e.endpoint, String(e.requests), e.statuses.join(", "), `${e.shape} (${fmt(e.bytes / KB)} KB)`, fmt(e.ms), fmt(e.baselineMs), String(e.longestMessage)]);
   const { idle, underAttack, worstDelayMs } = result.read;
   return [
-    table(["endpoint", "hostile requests", "statuses", "slowest body", "slowest answer (ms)", "longest message (chars)"], rows),
+    table(["endpoint", "hostile requests", "statuses", "slowest body", "slowest answer (ms)", "same-size baseline (ms)", "longest message (chars)"], rows),
     "",
     `Public read GET /api/v1/runs: idle p50 ${fmt(idle.p50)} ms, max ${fmt(idle.max)} ms; during the hostile requests p50 ${fmt(underAttack.p50)} ms, max ${fmt(underAttack.max)} ms (${underAttack.n} reads); worst delay beyond idle p50: ${fmt(worstDelayMs)} ms (target < ${result.targetMs} ms).`,
     "",

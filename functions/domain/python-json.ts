@@ -20,12 +20,12 @@ export type PyJson = null | boolean | string | number | SourceNumber | PyJson[] 
 /** In Unicode mode only unpaired surrogates match, which cannot be stored as UTF-8 text. */
 const LONE_SURROGATE = /\p{Surrogate}/u;
 const BARE_TOKENS = ["-Infinity", "Infinity", "NaN"] as const;
-/** Outside strings: a string, nesting, a bare token or a number starts at one of these. */
-const NEXT_OF_INTEREST = /["[\]{}NI0-9-]/g;
+/** Outside strings, what is neither JSON whitespace nor a separator. */
+const NEXT_OF_INTEREST = /[^ \t\n\r,:]/g;
+const JSON_WORDS: Record<string, string | undefined> = { t: "true", f: "false", n: "null" };
 /** What a JSON number is made of: outside strings, a run of these from `-` or a digit is one literal. */
 const NUMBER_RUN = /[-+.eE0-9]*/y;
 const WORD_CHAR = /\w/;
-const WORD_RUN = /\w*/y;
 /** The bare token that may start at a character. */
 const BARE_TOKEN_AT: Record<string, (typeof BARE_TOKENS)[number] | undefined> = { N: "NaN", I: "Infinity", "-": "-Infinity" };
 /** Deeper than Python's json can write (it recurses, to about 1000 levels) is refused before JSON.parse. */
@@ -45,7 +45,8 @@ function stringEnd(text: string, open: number): number {
 
 /**
  * One forward pass over the text: the extent of each string (a backslash escapes the next
- * character), the nesting depth, Python's bare tokens and the number literals outside strings.
+ * character), the nesting depth, Python's bare tokens and the number literals outside strings;
+ * a character that cannot start a JSON token ends it.
  * A regex for strings rescanned the rest of the text from every quote of an unterminated
  * `"\"\"\"...` (quadratic).
  */
@@ -61,6 +62,8 @@ function scan(text: string) {
     if (!next) break;
     at = next.index;
     const c = next[0];
+    const bare = BARE_TOKEN_AT[c];
+    const word = JSON_WORDS[c];
     if (c === '"') {
       at = stringEnd(text, at);
     } else if (c === "[" || c === "{") {
@@ -69,22 +72,19 @@ function scan(text: string) {
     } else if (c === "]" || c === "}") {
       depth--;
       at++;
+    } else if (bare && text.startsWith(bare, at) && !WORD_CHAR.test(text[at + bare.length] ?? "")) {
+      bareTokens.push({ at, token: bare });
+      at += bare.length;
+    } else if (c === "-" || (c >= "0" && c <= "9")) {
+      NUMBER_RUN.lastIndex = at;
+      NUMBER_RUN.test(text);
+      literals.push(text.slice(at, NUMBER_RUN.lastIndex));
+      at = NUMBER_RUN.lastIndex;
+    } else if (word && text.startsWith(word, at)) {
+      at += word.length;
     } else {
-      const token = BARE_TOKEN_AT[c];
-      if (token && text.startsWith(token, at) && !WORD_CHAR.test(text[at + token.length] ?? "")) {
-        bareTokens.push({ at, token });
-        at += token.length;
-      } else if (c === "N" || c === "I") {
-        // Some other word (malformed JSON): skipped whole.
-        WORD_RUN.lastIndex = at;
-        WORD_RUN.test(text);
-        at = WORD_RUN.lastIndex;
-      } else {
-        NUMBER_RUN.lastIndex = at;
-        NUMBER_RUN.test(text);
-        literals.push(text.slice(at, NUMBER_RUN.lastIndex));
-        at = NUMBER_RUN.lastIndex;
-      }
+      // Not JSON whatever follows: refused here rather than after a pass over the rest.
+      throw new SyntaxError(`Unexpected character ${JSON.stringify(c)} at position ${at} of the JSON text`);
     }
   }
   return { bareTokens, literals };
