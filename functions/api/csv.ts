@@ -10,33 +10,57 @@ export function formatCsv(header: readonly string[], rows: ReadonlyArray<Readonl
   return [header, ...rows].map((row) => row.map(csvCell).join(",")).join("\r\n") + "\r\n";
 }
 
-/** Parses CSV text into rows of cells; undefined when a quoted cell is never closed. */
-export function parseCsv(text: string): string[][] | undefined {
+/** Where an unquoted cell stops: a separator, a quote or a line break. */
+const CELL_END = /[",\r\n]/g;
+
+/**
+ * Parses CSV text into rows of cells; undefined when a quoted cell is never closed or a cell is
+ * longer than `maxCellLength` (it stops there). Cells are sliced out between the characters that
+ * matter, so a long cell is one copy, not an append per character.
+ */
+export function parseCsv(text: string, maxCellLength = Number.POSITIVE_INFINITY): string[][] | undefined {
   const rows: string[][] = [];
   let row: string[] = [];
-  let cell = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch !== '"') cell += ch;
-      else if (text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else quoted = false;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ",") {
-      row.push(cell);
-      cell = "";
-    } else if (ch === "\n" || ch === "\r") {
-      if (ch === "\r" && text[i + 1] === "\n") i++;
-      row.push(cell);
+  let cell: string[] = [];
+  let cellLength = 0;
+  let at = 0;
+  const append = (piece: string) => {
+    cell.push(piece);
+    cellLength += piece.length;
+    return cellLength <= maxCellLength;
+  };
+  const endCell = () => {
+    row.push(cell.join(""));
+    cell = [];
+    cellLength = 0;
+  };
+  for (;;) {
+    CELL_END.lastIndex = at;
+    const stop = CELL_END.exec(text);
+    const end = stop ? stop.index : text.length;
+    if (!append(text.slice(at, end))) return undefined;
+    if (!stop) break;
+    at = end + 1;
+    if (stop[0] === '"') {
+      // Inside quotes everything is text; a doubled quote stands for one.
+      for (;;) {
+        const close = text.indexOf('"', at);
+        if (close < 0 || !append(text.slice(at, close))) return undefined;
+        at = close + 1;
+        if (text[at] !== '"') break;
+        append('"');
+        at++;
+      }
+    } else if (stop[0] === ",") {
+      endCell();
+    } else {
+      if (stop[0] === "\r" && text[at] === "\n") at++;
+      endCell();
       rows.push(row);
       row = [];
-      cell = "";
-    } else cell += ch;
+    }
   }
-  if (quoted) return undefined;
-  if (cell !== "" || row.length > 0) rows.push([...row, cell]);
+  const last = cell.join("");
+  if (last !== "" || row.length > 0) rows.push([...row, last]);
   return rows.filter((r) => !(r.length === 1 && r[0] === ""));
 }

@@ -12,6 +12,7 @@
  * gets base + i, which also keeps the rows in order.
  */
 import { z } from "zod";
+import { excerpt } from "../domain/excerpt";
 import { flattenMetrics } from "../domain/flatten";
 import { parsePythonJson } from "../domain/python-json";
 import { invalidParameter } from "../middleware/errors";
@@ -25,6 +26,8 @@ export const MAX_POINTS_PER_UPLOAD = 100_000;
 export const UPLOAD_FORMATS = ["json", "csv", "metrics.json"] as const;
 export type UploadFormat = (typeof UPLOAD_FORMATS)[number];
 
+/** A metrics.csv cell is a metric name or a number: a longer one is refused as soon as it is read. */
+const MAX_CSV_CELL_LENGTH = 1024;
 /** CSV columns that locate a row rather than hold a metric. */
 const CSV_COORDINATES = new Set(["epoch", "step"]);
 
@@ -80,8 +83,10 @@ function jsonPoints(text: string, format: "json" | "metrics.json" | undefined, b
 }
 
 function csvPoints(text: string, base: Base): MetricPointInput[] {
-  const rows = parseCsv(text);
-  if (!rows || rows.length === 0) throw invalidParameter("Malformed CSV in request body.");
+  const rows = parseCsv(text, MAX_CSV_CELL_LENGTH);
+  if (!rows || rows.length === 0) {
+    throw invalidParameter(`Malformed CSV in request body (an unclosed quote, a cell of over ${MAX_CSV_CELL_LENGTH} characters, or no rows).`);
+  }
   const [header, ...data] = rows;
   const stepColumn = header.indexOf("step");
   if (stepColumn < 0) throw invalidParameter("A metrics.csv needs a 'step' column (Lightning's CSVLogger writes epoch,step,<metric>...).");
@@ -101,7 +106,7 @@ function csvPoints(text: string, base: Base): MetricPointInput[] {
 function metricValue(raw: unknown, key: string, line?: number): number {
   const value = parseWireValue(raw);
   if (value === undefined) {
-    throw invalidParameter(`Invalid value ${JSON.stringify(raw)?.slice(0, 100)} for metric '${key}'${line ? ` on line ${line}` : ""}: not a number.`);
+    throw invalidParameter(`Invalid value ${excerpt(JSON.stringify(raw) ?? String(raw))} for metric '${key}'${line ? ` on line ${line}` : ""}: not a number.`);
   }
   return value;
 }

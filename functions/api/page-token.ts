@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { excerpt } from "../domain/excerpt";
 import { invalidParameter } from "../middleware/errors";
 
 /** Page tokens are opaque base64url JSON to clients; never trusted: decoded through a schema. */
@@ -13,5 +14,5 @@ export function decodePageToken<T extends z.ZodType>(token: string, schema: T): 
   } catch {
     // fall through: any undecodable token is the same client error
   }
-  throw invalidParameter(`Invalid page_token '${token.slice(0, 100)}'.`);
+  throw invalidParameter(`Invalid page_token '${excerpt(token)}'.`);
 }

@@ -6,6 +6,7 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
+import { excerpt } from "../domain/excerpt";
 import { DEFAULT_LEADERBOARD_METRIC, metricDirection } from "../domain/metrics";
 import { groupOf, parseGroup } from "../domain/run-id";
 import type { AppEnv } from "../env";
@@ -85,7 +86,7 @@ rankingRoutes.get(
     const db = c.get("db");
     const q = c.req.valid("query");
     const [a, b] = [parseGroup(q.a), parseGroup(q.b)];
-    if (groupOf(a) === groupOf(b)) throw invalidParameter(`Compare two different groups; got a=${q.a} and b=${q.b}.`);
+    if (groupOf(a) === groupOf(b)) throw invalidParameter(`Compare two different groups; got a=${excerpt(q.a)} and b=${excerpt(q.b)}.`);
     const experimentId = await findExperimentId(db, q.experiment);
     const rows = experimentId === undefined ? [] : await stageRunsWithMetric(db, experimentId, q.stage, [...new Set([a.modelSize, b.modelSize])], q.metric);
     const side = (dataset: string, group: string) => {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { excerpt } from "../domain/excerpt";
 import { isValidSegment } from "../domain/run-id";
 import { invalidParameter, notFound } from "../middleware/errors";
 import { LIMITS } from "../middleware/limits";
@@ -35,7 +36,7 @@ export function namedAttempt(fromQuery: string | undefined, fromHeader: string |
 export function pathRunId(params: { dataset: string; name: string }): string {
   for (const segment of [params.dataset, params.name]) {
     if (!isValidSegment(segment)) {
-      throw invalidParameter(`Invalid run id segment '${segment.slice(0, 200)}': use letters, digits, '.', '_' and '-' (at most 128, not starting with '.').`);
+      throw invalidParameter(`Invalid run id segment '${excerpt(segment)}': use letters, digits, '.', '_' and '-' (at most 128, not starting with '.').`);
     }
   }
   return `${params.dataset}/${params.name}`;
@@ -44,6 +45,6 @@ export function pathRunId(params: { dataset: string; name: string }): string {
 /** The id of an existing experiment; RESOURCE_DOES_NOT_EXIST otherwise. */
 export async function requireExperimentId(db: Db, name: string): Promise<number> {
   const id = await findExperimentId(db, name);
-  if (id === undefined) throw notFound(`No experiment named '${name}'.`);
+  if (id === undefined) throw notFound(`No experiment named '${excerpt(name)}'.`);
   return id;
 }

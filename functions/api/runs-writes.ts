@@ -8,6 +8,7 @@
  */
 import { Hono, type Context } from "hono";
 import { z } from "zod";
+import { excerpt } from "../domain/excerpt";
 import type { AppEnv } from "../env";
 import { deriveRunTags } from "../domain/tags";
 import { pythonStr } from "../domain/params";
@@ -70,7 +71,7 @@ runWrites.put(
 );
 
 function badKey(key: string): never {
-  throw invalidParameter(`Invalid Idempotency-Key '${key.slice(0, 100)}': 1-${LIMITS.maxKeyLength} printable ASCII characters without spaces.`);
+  throw invalidParameter(`Invalid Idempotency-Key '${excerpt(key)}': 1-${LIMITS.maxKeyLength} printable ASCII characters without spaces.`);
 }
 
 function parseConfig(text: string): Record<string, PyJson> {

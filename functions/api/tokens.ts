@@ -1,6 +1,7 @@
 /** Write tokens, administered with the admin token: mint (shown once), list (never secrets), revoke. */
 import { Hono } from "hono";
 import { z } from "zod";
+import { excerpt } from "../domain/excerpt";
 import type { AppEnv } from "../env";
 import { requireAdminToken } from "../middleware/auth";
 import { capBody, LIMITS } from "../middleware/limits";
@@ -35,7 +36,7 @@ tokenRoutes.get("/tokens", async (c) => {
 
 tokenRoutes.delete("/tokens/:name", async (c) => {
   const name = c.req.param("name");
-  if (!TOKEN_NAME.test(name)) throw invalidParameter(`Invalid token name '${name.slice(0, 100)}'.`);
+  if (!TOKEN_NAME.test(name)) throw invalidParameter(`Invalid token name '${excerpt(name)}'.`);
   await revokeToken(c.get("db"), name);
   return c.json({});
 });

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { ApiError } from "./errors";
+import { excerpt } from "../domain/excerpt";
+import { ApiError, invalidParameter } from "./errors";
 
 /** MLflow's own limits, enforced before anything is written. */
 export const LIMITS = {
@@ -23,7 +24,23 @@ export const LIMITS = {
   maxMetricKeysPerRun: 10_000,
   maxSearchResults: 50000,
   defaultSearchResults: 1000,
+  /**
+   * Ours, not MLflow's (it has none): room for a filter of comparisons against maximal (8000-char)
+   * tag values, every quote doubled; a filter is parsed in linear time anyway.
+   */
+  maxFilterLength: 32 * 1024,
+  /** One order_by entry: a prefix, a quoted key of maxKeyLength (quotes doubled) and ASC/DESC. */
+  maxOrderByLength: 1024,
+  /** Page tokens are ours and short (MLflow's: base64 of `{"offset": N}`). */
+  maxPageTokenLength: 1024,
 } as const;
+
+/** Refuses a request string longer than its cap, naming the parameter and quoting an excerpt. */
+export function capLength(name: string, value: string | undefined, max: number): void {
+  if (value !== undefined && value.length > max) {
+    throw invalidParameter(`Invalid value '${excerpt(value)}' for parameter '${name}': at most ${max} characters are allowed, got ${value.length}.`);
+  }
+}
 
 /**
  * Caps a request body before it is read; over the cap is an error in MLflow's error shape. hono's

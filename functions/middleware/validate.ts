@@ -1,6 +1,7 @@
 import type { HonoRequest, MiddlewareHandler } from "hono";
 import { validator } from "hono/validator";
 import type { z } from "zod";
+import { excerpt } from "../domain/excerpt";
 import { invalidParameter } from "./errors";
 
 const API_DOCS_HINT = "See the API docs for more information about request parameters.";
@@ -12,7 +13,7 @@ export function describeIssue(error: z.ZodError, input: unknown): string {
   let received: unknown = input;
   for (const key of issue.path) received = (received as Record<PropertyKey, unknown> | undefined)?.[key as PropertyKey];
   if (received === undefined) return `Missing value for required parameter '${name}'. ${API_DOCS_HINT}`;
-  const shown = JSON.stringify(received)?.slice(0, 200) ?? String(received);
+  const shown = excerpt(JSON.stringify(received) ?? String(received));
   return `Invalid value ${shown} for parameter '${name}' supplied: ${issue.message}. ${API_DOCS_HINT}`;
 }
 

@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { RUN_STATUSES } from "../db/schema";
+import { excerpt } from "../domain/excerpt";
 import type { AppEnv, Db } from "../env";
 import { invalidParameter } from "../middleware/errors";
 import { LIMITS } from "../middleware/limits";
@@ -78,7 +79,7 @@ export const runsApi = new Hono<AppEnv>()
     const tags = body.tags ?? [];
     const name = chooseRunName(body.run_name, tags);
     const experimentId = parseExperimentId(body.experiment_id);
-    if (experimentId === undefined) throw invalidParameter(`Invalid experiment id '${body.experiment_id}'.`);
+    if (experimentId === undefined) throw invalidParameter(`Invalid experiment id '${excerpt(String(body.experiment_id))}'.`);
     // The client sets start_time itself, so a retried create (its answer lost) repeats it: with a
     // name, that makes the request identifiable, and its copies create one run, not two.
     const runUuid =

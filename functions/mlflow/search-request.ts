@@ -1,6 +1,6 @@
 /** Turns the search fields of a request into the parsed AST and page window the store takes. */
 import { invalidParameter } from "../middleware/errors";
-import { LIMITS } from "../middleware/limits";
+import { capLength, LIMITS } from "../middleware/limits";
 import { parseFilter, parseOrderBy, SearchSyntaxError, type Vocabulary } from "../search/filter";
 import { decodePageToken } from "../search/page-token";
 
@@ -20,6 +20,9 @@ export function parseSearchRequest(fields: SearchRequestFields, vocabulary: Voca
   if (maxResults < 1) {
     throw invalidParameter(`Invalid value for request parameter max_results. It must be a positive integer, but got value ${maxResults}`);
   }
+  capLength("filter", fields.filter, LIMITS.maxFilterLength);
+  for (const item of fields.order_by ?? []) capLength("order_by", item, LIMITS.maxOrderByLength);
+  capLength("page_token", fields.page_token, LIMITS.maxPageTokenLength);
   try {
     return {
       filter: parseFilter(fields.filter, vocabulary),

@@ -1,8 +1,11 @@
 /**
  * MLflow's search grammar, parsed into a small AST: `filter` strings (clauses joined by AND) and
  * `order_by` items. Pure: no SQL and no Workers imports (the store turns the AST into bound SQL).
- * Error messages follow MLflow's wording; they all surface as INVALID_PARAMETER_VALUE.
+ * Error messages follow MLflow's wording, quoting at most an excerpt of the input; they all surface
+ * as INVALID_PARAMETER_VALUE.
  */
+import { decimalLiteralEnd } from "../domain/decimal";
+import { excerpt } from "../domain/excerpt";
 
 export const NUMERIC_OPS = ["!=", ">", ">=", "=", "<", "<="] as const;
 export const STRING_OPS = ["!=", "=", "LIKE", "ILIKE"] as const;
@@ -89,53 +92,57 @@ interface Token {
   end: number;
 }
 
-const TOKEN_PATTERNS: Array<[TokenKind, RegExp]> = [
-  ["number", /[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?(?![\w.])/y],
-  ["word", /[A-Za-z_][\w.]*/y],
-  ["op", /[<>=!~]+/y],
-  ["(", /\(/y],
-  [")", /\)/y],
-  [",", /,/y],
-];
+/** JavaScript's `\s`, with ASCII answered without a regex. */
+const isSpace = (c: string) => c === " " || (c >= "\t" && c <= "\r") || (c > "\x7f" && /\s/.test(c));
+const isWordStart = (c: string | undefined) => c !== undefined && /[A-Za-z_]/.test(c);
+const isWordChar = (c: string | undefined) => c !== undefined && /[\w.]/.test(c);
+const isOperatorChar = (c: string | undefined) => c !== undefined && "<>=!~".includes(c);
+const PUNCTUATION = new Set(["(", ")", ","]);
 
+/** The end of the run of characters from `at` that pass `test`. */
+function runEnd(input: string, at: number, test: (c: string | undefined) => boolean): number {
+  while (test(input[at])) at++;
+  return at;
+}
+
+/** A quoted string from the quote at `at`: a doubled quote inside stands for the quote itself. */
+function readQuoted(input: string, at: number, invalid: () => SearchSyntaxError): Token {
+  const quote = input[at];
+  let text = "";
+  let from = at + 1;
+  for (;;) {
+    const close = input.indexOf(quote, from);
+    if (close < 0) throw invalid();
+    if (input[close + 1] !== quote) return { kind: "quoted", text: text + input.slice(from, close), quote, start: at, end: close + 1 };
+    text += input.slice(from, close + 1);
+    from = close + 2;
+  }
+}
+
+/**
+ * The token at `at` (after whitespace), or undefined at the end: one forward step, each character
+ * looked at a bounded number of times (a regex number pattern backtracked quadratically on a long
+ * digit run ending in a letter). A number must not run into a word character or a dot (`1.2.3`,
+ * `5x` are not numbers).
+ */
+function readToken(input: string, at: number, invalid: () => SearchSyntaxError): Token | undefined {
+  while (at < input.length && isSpace(input[at])) at++;
+  if (at >= input.length) return undefined;
+  const c = input[at];
+  if (c === "'" || c === '"' || c === "`") return readQuoted(input, at, invalid);
+  const token = (kind: TokenKind, end: number): Token => ({ kind, text: input.slice(at, end), start: at, end });
+  if (isWordStart(c)) return token("word", runEnd(input, at + 1, isWordChar));
+  if (isOperatorChar(c)) return token("op", runEnd(input, at, isOperatorChar));
+  if (PUNCTUATION.has(c)) return token(c as TokenKind, at + 1);
+  const end = decimalLiteralEnd(input, at);
+  if (end < 0 || isWordChar(input[end])) throw invalid();
+  return token("number", end);
+}
+
+/** All tokens first, so that a malformed token anywhere is "Could not be parsed", as in MLflow. */
 function tokenize(input: string, invalid: () => SearchSyntaxError): Token[] {
   const tokens: Token[] = [];
-  let at = 0;
-  while (at < input.length) {
-    if (/\s/.test(input[at])) {
-      at++;
-      continue;
-    }
-    const quote = input[at];
-    if (quote === "'" || quote === '"' || quote === "`") {
-      // A doubled quote inside a quoted string stands for the quote itself.
-      let text = "";
-      let end = at + 1;
-      for (;;) {
-        if (end >= input.length) throw invalid();
-        if (input[end] === quote) {
-          if (input[end + 1] === quote) {
-            text += quote;
-            end += 2;
-            continue;
-          }
-          break;
-        }
-        text += input[end++];
-      }
-      tokens.push({ kind: "quoted", text, quote, start: at, end: end + 1 });
-      at = end + 1;
-      continue;
-    }
-    const match = TOKEN_PATTERNS.find(([, pattern]) => {
-      pattern.lastIndex = at;
-      return pattern.test(input);
-    });
-    if (!match) throw invalid();
-    const [kind, pattern] = match;
-    tokens.push({ kind, text: input.slice(at, pattern.lastIndex), start: at, end: pattern.lastIndex });
-    at = pattern.lastIndex;
-  }
+  for (let token = readToken(input, 0, invalid); token; token = readToken(input, token.end, invalid)) tokens.push(token);
   return tokens;
 }
 
@@ -188,7 +195,7 @@ function readIdentifier(tokens: Tokens, vocabulary: Vocabulary, invalid: () => S
   const entity = vocabulary.prefixes[prefix];
   if (!entity) {
     const valid = [...new Set(Object.values(vocabulary.prefixes))].map((e) => `'${e}'`).join(", ");
-    throw new SearchSyntaxError(`Invalid entity type '${prefix}'. Valid values are [${valid}]`);
+    throw new SearchSyntaxError(`Invalid entity type '${excerpt(prefix)}'. Valid values are [${valid}]`);
   }
   return { entity, key: entity === "attribute" ? canonicalAttribute(vocabulary, key) : key };
 }
@@ -196,7 +203,7 @@ function readIdentifier(tokens: Tokens, vocabulary: Vocabulary, invalid: () => S
 function canonicalAttribute(vocabulary: Vocabulary, key: string): string {
   const name = vocabulary.attributeAliases[key] ?? key;
   if (!(name in vocabulary.attributes)) {
-    throw new SearchSyntaxError(`Invalid attribute key '${key}' specified. Valid keys are '${Object.keys(vocabulary.attributes).join("', '")}'`);
+    throw new SearchSyntaxError(`Invalid attribute key '${excerpt(key)}' specified. Valid keys are '${Object.keys(vocabulary.attributes).join("', '")}'`);
   }
   return name;
 }
@@ -221,7 +228,7 @@ function readComparator(tokens: Tokens, kind: ValueKind, invalid: () => SearchSy
     op = "NOT IN";
   }
   const valid: readonly string[] = kind === "numeric" ? NUMERIC_OPS : kind === "id" ? [...STRING_OPS, ...LIST_OPS] : STRING_OPS;
-  if (!valid.includes(op)) throw new SearchSyntaxError(`Invalid comparator '${token.kind === "word" ? op : token.text}' not one of '${setRepr(valid)}`);
+  if (!valid.includes(op)) throw new SearchSyntaxError(`Invalid comparator '${excerpt(token.kind === "word" ? op : token.text)}' not one of '${setRepr(valid)}`);
   return op as Comparison["op"];
 }
 
@@ -229,7 +236,7 @@ function readStringValue(tokens: Tokens, entity: Entity, invalid: () => SearchSy
   const token = tokens.next();
   if (!token) throw invalid();
   if (token.kind !== "quoted" || token.quote === "`") {
-    throw new SearchSyntaxError(`Expected a quoted string value for ${entity} (e.g. 'my-value'). Got value ${token.text}`);
+    throw new SearchSyntaxError(`Expected a quoted string value for ${entity} (e.g. 'my-value'). Got value ${excerpt(token.text)}`);
   }
   return token.text;
 }
@@ -241,7 +248,7 @@ function readList(tokens: Tokens, invalid: () => SearchSyntaxError): string[] {
     const token = tokens.next();
     if (token?.kind !== "quoted" || token.quote === "`") {
       throw new SearchSyntaxError(
-        `While parsing a list in the query, expected string value, punctuation, or whitespace, but got different type in list: ${token?.text ?? "end of input"}`,
+        `While parsing a list in the query, expected string value, punctuation, or whitespace, but got different type in list: ${token ? excerpt(token.text) : "end of input"}`,
       );
     }
     values.push(token.text);
@@ -260,7 +267,7 @@ function readClause(tokens: Tokens, vocabulary: Vocabulary, invalid: () => Searc
     const token = tokens.next();
     if (!token) throw invalid();
     const value = token.kind === "number" ? Number(token.text) : Number.NaN;
-    if (!Number.isFinite(value)) throw new SearchSyntaxError(`Expected numeric value type for ${entity}. Found ${token.text}`);
+    if (!Number.isFinite(value)) throw new SearchSyntaxError(`Expected numeric value type for ${entity}. Found ${excerpt(token.text)}`);
     return { entity, key, op: op as NumericOp, value };
   }
   return { entity, key, op: op as StringOp, value: readStringValue(tokens, entity, invalid) };
@@ -269,11 +276,11 @@ function readClause(tokens: Tokens, vocabulary: Vocabulary, invalid: () => Searc
 /** Parses a filter string: comparisons joined by AND (any case). Empty means no clauses. */
 export function parseFilter(filter: string | undefined, vocabulary: Vocabulary): Clause[] {
   if (!filter || filter.trim() === "") return [];
-  const invalid = () => new SearchSyntaxError(`Invalid filter '${filter}'. Could not be parsed.`);
+  const invalid = () => new SearchSyntaxError(`Invalid filter '${excerpt(filter)}'. Could not be parsed.`);
   const tokens = new Tokens(tokenize(filter, invalid));
   const clauses = [readClause(tokens, vocabulary, invalid)];
   while (!tokens.done()) {
-    if (!tokens.isWord("AND")) throw new SearchSyntaxError(`Invalid clause(s) in filter string: ${tokens.peek()!.text}`);
+    if (!tokens.isWord("AND")) throw new SearchSyntaxError(`Invalid clause(s) in filter string: ${excerpt(tokens.peek()!.text)}`);
     tokens.next();
     clauses.push(readClause(tokens, vocabulary, invalid));
   }
@@ -289,14 +296,14 @@ export function parseOrderBy(items: readonly string[] | undefined, vocabulary: V
   const seen = new Set<string>();
   for (const key of keys) {
     const id = `${key.entity}\u0000${key.key}`;
-    if (seen.has(id)) throw new SearchSyntaxError(`\`order_by\` contains duplicate fields: [${(items ?? []).map((i) => `'${i}'`).join(", ")}]`);
+    if (seen.has(id)) throw new SearchSyntaxError(`\`order_by\` contains duplicate fields: [${excerpt((items ?? []).map((i) => `'${i}'`).join(", "))}]`);
     seen.add(id);
   }
   return keys;
 }
 
 function parseOrderItem(item: string, vocabulary: Vocabulary): OrderKey {
-  const invalid = () => new SearchSyntaxError(`Invalid order_by clause '${item}'. Could not be parsed.`);
+  const invalid = () => new SearchSyntaxError(`Invalid order_by clause '${excerpt(item)}'. Could not be parsed.`);
   const tokens = new Tokens(tokenize(item, invalid));
   const orderVocabulary = { ...vocabulary, attributes: orderAttributes(vocabulary) };
   const { entity, key } = readIdentifier(tokens, orderVocabulary, invalid);
@@ -305,7 +312,7 @@ function parseOrderItem(item: string, vocabulary: Vocabulary): OrderKey {
     const direction = tokens.next()!;
     const word = direction.kind === "word" ? direction.text.toUpperCase() : "";
     if ((word !== "ASC" && word !== "DESC") || !tokens.done()) {
-      throw new SearchSyntaxError(`Invalid ordering key in order_by clause '${item}'.`);
+      throw new SearchSyntaxError(`Invalid ordering key in order_by clause '${excerpt(item)}'.`);
     }
     ascending = word === "ASC";
   }

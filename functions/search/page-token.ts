@@ -2,6 +2,7 @@
  * Page tokens as MLflow makes them: base64 of Python's `json.dumps({"offset": N})`. Tokens come
  * from clients, so decoding is strict: anything but that exact shape is refused.
  */
+import { excerpt } from "../domain/excerpt";
 import { SearchSyntaxError } from "./filter";
 
 export function encodePageToken(offset: number): string {
@@ -21,12 +22,12 @@ export function decodePageToken(token: string | undefined): number {
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new SearchSyntaxError(`Invalid page token, decoded value=${JSON.stringify(text.slice(0, 100))}`);
+    throw new SearchSyntaxError(`Invalid page token, decoded value=${excerpt(JSON.stringify(text))}`);
   }
   const offset = (parsed as { offset?: unknown } | null)?.offset;
   const onlyOffset = typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) && Object.keys(parsed).length === 1;
   if (!onlyOffset || typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0) {
-    throw new SearchSyntaxError(`Invalid page token, parsed value=${JSON.stringify(parsed)?.slice(0, 100)}`);
+    throw new SearchSyntaxError(`Invalid page token, parsed value=${excerpt(JSON.stringify(parsed) ?? String(parsed))}`);
   }
   return offset;
 }

@@ -1,6 +1,7 @@
 /** Experiments and their tags, with MLflow's rules for names, lifecycle and search. */
 import { eq, sql, type SQL } from "drizzle-orm";
 import { DEFAULT_EXPERIMENT_ID, experimentTags, experiments, nowMs, runs } from "../db/schema";
+import { excerpt } from "../domain/excerpt";
 import type { Db } from "../env";
 import { alreadyExists, invalidParameter, notFound } from "../middleware/errors";
 import { LIMITS } from "../middleware/limits";
@@ -24,7 +25,7 @@ async function writeNamed(db: Db, name: string, statements: Statement[]): Promis
     await runAtomically(db, statements);
   } catch (error) {
     if (String((error as Error)?.message).includes("UNIQUE constraint failed: experiments.name")) {
-      throw alreadyExists(`Experiment(name=${name}) already exists.`);
+      throw alreadyExists(`Experiment(name=${excerpt(name)}) already exists.`);
     }
     throw error;
   }
@@ -82,7 +83,7 @@ export async function getExperiment(db: Db, experimentId: string): Promise<Exper
 
 export async function getExperimentByName(db: Db, name: string): Promise<ExperimentWithTags> {
   const row = await db.select().from(experiments).where(eq(experiments.name, name)).get();
-  if (!row) throw notFound(`Could not find experiment with name '${name}'`);
+  if (!row) throw notFound(`Could not find experiment with name '${excerpt(name)}'`);
   return (await withTags(db, [row]))[0];
 }
 

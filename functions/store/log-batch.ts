@@ -1,4 +1,5 @@
 import { sql, type SQL } from "drizzle-orm";
+import { excerpt } from "../domain/excerpt";
 import type { Db } from "../env";
 import { invalidParameter } from "../middleware/errors";
 import { LIMITS } from "../middleware/limits";
@@ -65,7 +66,7 @@ export function validateBatch(input: LogBatchInput): void {
 /** Keys: letters, digits, `_ - . space / :`, at most 250 characters, no `..` and no leading `/`. */
 export function validateKey(kind: string, key: string): void {
   if (key.length === 0 || key.length > LIMITS.maxKeyLength) {
-    throw invalidParameter(`${capitalize(kind)} key '${key.slice(0, 300)}' had length ${key.length}, which exceeded length limit of ${LIMITS.maxKeyLength}` + (key.length === 0 ? " or was empty" : ""));
+    throw invalidParameter(`${capitalize(kind)} key '${excerpt(key)}' had length ${key.length}, which exceeded length limit of ${LIMITS.maxKeyLength}` + (key.length === 0 ? " or was empty" : ""));
   }
   if (!/^[\w\-. /:]+$/.test(key) || key.includes("..") || key.startsWith("/")) {
     throw invalidParameter(

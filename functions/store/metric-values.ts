@@ -1,4 +1,5 @@
 import type { MetricValue } from "../api/contract";
+import { isDecimalLiteral } from "../domain/decimal";
 
 /** MLflow's SQL store clamps infinities to the largest finite double. */
 export const MAX_DOUBLE = 1.7976931348623157e308;
@@ -28,6 +29,5 @@ export function parseWireValue(value: unknown): number | undefined {
   if (/^[+-]?(nan)$/i.test(text)) return Number.NaN;
   if (/^\+?inf(inity)?$/i.test(text)) return Number.POSITIVE_INFINITY;
   if (/^-inf(inity)?$/i.test(text)) return Number.NEGATIVE_INFINITY;
-  if (text === "" || !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) return undefined;
-  return Number(text);
+  return isDecimalLiteral(text) ? Number(text) : undefined;
 }

@@ -1,4 +1,5 @@
 import { and, desc, eq, ne, sql } from "drizzle-orm";
+import { excerpt } from "../domain/excerpt";
 import { parseRunId } from "../domain/run-id";
 import { experiments, latestMetrics, metrics, params, runs, tags, type RunStatus } from "../db/schema";
 import type { Db } from "../env";
@@ -206,7 +207,7 @@ export async function deleteRunTag(db: Db, runUuid: string, key: string): Promis
     .delete(tags)
     .where(and(eq(tags.runUuid, runUuid), eq(tags.key, key)))
     .returning({ key: tags.key });
-  if (deleted.length === 0) throw notFound(`No tag with name: ${key} in run with id ${runUuid}`);
+  if (deleted.length === 0) throw notFound(`No tag with name: ${excerpt(key)} in run with id ${runUuid}`);
 }
 
 /** Every point of one metric of a run, by step then timestamp (empty for an unknown run or key). */

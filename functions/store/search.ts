@@ -9,6 +9,7 @@
  */
 import { sql, type AnyColumn, type SQL } from "drizzle-orm";
 import { latestMetrics, params, runs, tags } from "../db/schema";
+import { excerpt } from "../domain/excerpt";
 import type { Db } from "../env";
 import { invalidParameter } from "../middleware/errors";
 import type { Clause, Comparison, OrderKey, StringOp } from "../search/filter";
@@ -43,9 +44,38 @@ const RUN_COLUMNS: Record<string, SQL> = {
   end_time: sql.raw("r.end_time"),
 };
 
+/**
+ * SQLite's LIKE and GLOB read text only up to its first NUL (a value "a\0b" matched as "a", a
+ * pattern "%\0x" as "%"). So a value holding a NUL is matched in a NUL-free spelling: json_quote
+ * escapes the NUL and the escapes are decoded back to one character each, the NUL becoming
+ * U+110000, a code point (past Unicode) that no stored text holds; a pattern's NUL becomes it too.
+ */
+const NUL_STANDIN = sql.raw("cast(x'F4908080' as text)");
+/** U+110001: where json_quote's escaped backslashes wait while the other escapes are decoded. */
+const BACKSLASH_STANDIN = sql.raw("cast(x'F4908081' as text)");
+const SHORT_ESCAPES: Record<number, string> = { 8: "b", 9: "t", 10: "n", 12: "f", 13: "r" };
+/** json_quote's escapes other than `\\`, each with the SQL of the character it stands for. */
+const JSON_ESCAPES: Array<[string, SQL]> = [
+  ['\\"', sql.raw(`'"'`)],
+  ...Array.from({ length: 32 }, (_, code): [string, SQL] => [
+    `\\${SHORT_ESCAPES[code] ?? `u${code.toString(16).padStart(4, "0")}`}`,
+    code === 0 ? NUL_STANDIN : sql.raw(`char(${code})`),
+  ]),
+];
+const hasNul = (column: SQL) => sql`instr(${column}, char(0)) > 0`;
+
+function nulFreeText(column: SQL): SQL {
+  const quoted = sql`json_quote(${column})`;
+  let text = sql`replace(substr(${quoted}, 2, length(${quoted}) - 2), '\\\\', ${BACKSLASH_STANDIN})`;
+  for (const [escape, char] of JSON_ESCAPES) text = sql`replace(${text}, ${sql.raw(`'${escape}'`)}, ${char})`;
+  return sql`replace(${text}, ${BACKSLASH_STANDIN}, '\\')`;
+}
+
+/** D1 counts a pattern's bytes as matched, where a NUL stand-in takes 4. */
 function boundedPattern(pattern: string): string {
-  if (new TextEncoder().encode(pattern).length > MAX_PATTERN_BYTES) {
-    throw invalidParameter(`LIKE and ILIKE patterns may be at most ${MAX_PATTERN_BYTES} bytes long. Got '${pattern.slice(0, 100)}'.`);
+  const bytes = new TextEncoder().encode(pattern).length + 3 * (pattern.split("\0").length - 1);
+  if (bytes > MAX_PATTERN_BYTES) {
+    throw invalidParameter(`LIKE and ILIKE patterns may be at most ${MAX_PATTERN_BYTES} bytes long. Got '${excerpt(pattern)}'.`);
   }
   return pattern;
 }
@@ -58,6 +88,24 @@ function likeToGlob(pattern: string): string {
     .replace(/_/g, "?");
 }
 
+/**
+ * `column <operator> pattern`, exact for NUL on either side. A pattern's NUL is a literal, so it
+ * only matches values holding a NUL. A GLOB with a literal prefix keeps a bare `column glob
+ * 'prefix*'` term, which SQLite answers from an index (a value's part before its first NUL starts
+ * with that prefix whenever the value does).
+ */
+function matchPattern(column: SQL, operator: "glob" | "like", pattern: string): SQL {
+  const op = sql.raw(operator);
+  boundedPattern(pattern);
+  if (pattern.includes("\0")) {
+    const spelled = sql.join(pattern.split("\0").map((part) => sql`${part}`), sql` || ${NUL_STANDIN} || `);
+    return sql`(${hasNul(column)} and ${nulFreeText(column)} ${op} ${spelled})`;
+  }
+  const exact = sql`(case when ${hasNul(column)} then ${nulFreeText(column)} ${op} ${pattern} else ${column} ${op} ${pattern} end)`;
+  const prefix = operator === "glob" ? pattern.slice(0, pattern.search(/[*?[]|$/)) : "";
+  return prefix === "" || prefix === pattern ? exact : sql`${column} glob ${`${prefix}*`} and ${exact}`;
+}
+
 function compareText(column: SQL, op: StringOp, value: string): SQL {
   switch (op) {
     case "=":
@@ -65,9 +113,9 @@ function compareText(column: SQL, op: StringOp, value: string): SQL {
     case "!=":
       return sql`${column} != ${value}`;
     case "LIKE":
-      return sql`${column} glob ${boundedPattern(likeToGlob(value))}`;
+      return matchPattern(column, "glob", likeToGlob(value));
     case "ILIKE":
-      return sql`${column} like ${boundedPattern(value)}`;
+      return matchPattern(column, "like", value);
   }
 }
 
