@@ -4,7 +4,8 @@
 // Started (and stopped, by SIGTERM to its process group) by local-server.mjs. Its argument is the
 // folder of the local D1 state; the rest comes from the environment: KDGAT_PORT, KDGAT_LOG_LEVEL,
 // KDGAT_WATCH ("1": reload on source changes), KDGAT_WORKER_VARS (JSON {NAME: value}: secrets such as
-// ADMIN_TOKEN; kept off the command line).
+// ADMIN_TOKEN; kept off the command line), KDGAT_PUBLIC_READ_LIMIT (when set: the anonymous read
+// budget per 60 s instead of wrangler.toml's; locally every client shares one address).
 import { join } from "node:path";
 import { unstable_DevEnv } from "wrangler";
 import { exitOnSignals, ROOT } from "./local-server.mjs";
@@ -23,10 +24,14 @@ process.env.WRANGLER_DISABLE_REQUEST_BODY_DRAINING = "true";
 const devEnv = new unstable_DevEnv({ proxyFactory: () => front.controller });
 devEnv.on("error", (event) => console.error(`wrangler: ${event.reason ?? event.message}`, event.cause ?? ""));
 const vars = JSON.parse(process.env.KDGAT_WORKER_VARS ?? "{}");
+const readLimit = Number(process.env.KDGAT_PUBLIC_READ_LIMIT) || undefined;
 await devEnv.config.set(
   {
     config: join(ROOT, "wrangler.toml"),
-    bindings: Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, { type: "secret_text", value }])),
+    bindings: {
+      ...Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, { type: "secret_text", value }])),
+      ...(readLimit && { PUBLIC_RATE_LIMITER: { type: "ratelimit", namespace_id: "1002", simple: { limit: readLimit, period: 60 } } }),
+    },
     dev: {
       server,
       inspector: false,
