@@ -28,12 +28,14 @@ export function closestNames(name: string, known: readonly string[], max = 5): s
     .map(({ candidate }) => candidate);
 }
 
-/** `unknown metric 'f1' (did you mean gat_f1, fusion_f1?); known metrics (12): ...`, listing at most `shown` names, closest first. */
-export function unknownNameMessage(kind: string, name: string, known: readonly string[], shown = 20): string {
+/**
+ * `unknown metric 'f1' (did you mean gat_f1, fusion_f1?); known metrics: ...`: every known name when
+ * they are few (`listAll`), else the count and where the whole list is (`listedAt`).
+ */
+export function unknownNameMessage(kind: string, name: string, known: readonly string[], listedAt: string, listAll = 20): string {
+  if (known.length === 0) return `unknown ${kind} '${name}': the tracker has no ${kind} names yet`;
   const suggestions = closestNames(name, known);
   const hint = suggestions.length > 0 ? ` (did you mean ${suggestions.join(", ")}?)` : "";
-  if (known.length === 0) return `unknown ${kind} '${name}': the tracker has no ${kind} names yet`;
-  const ordered = [...suggestions, ...[...known].sort().filter((k) => !suggestions.includes(k))];
-  const more = known.length > shown ? `, … and ${known.length - shown} more` : "";
-  return `unknown ${kind} '${name}'${hint}; the tracker's ${kind} names (${known.length}): ${ordered.slice(0, shown).join(", ")}${more}`;
+  const names = known.length <= listAll ? `: ${[...known].sort().join(", ")}` : `; ${listedAt} lists them`;
+  return `unknown ${kind} '${name}'${hint}; the tracker has ${known.length} ${kind} names${names}`;
 }

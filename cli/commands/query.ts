@@ -60,14 +60,16 @@ const OLD_TOOL_HELP = `
 The old query tool's commands work unchanged (same flags, same meaning):
   old tool                            kdgat
   query --all                         kdgat query --all
-  query --dataset D --stage S         kdgat query --dataset D --stage S  (and --size Z, --kd)
+  query --dataset D --stage S         kdgat query --dataset D --stage S
   query --leaderboard --top N         kdgat query --leaderboard --top N
   query --compare teacher student_kd  kdgat query --compare teacher student_kd
   query --running                     kdgat query --running
-Metric names are the flattened metrics.json keys: the leaderboard's default F1 is ${DEFAULT_LEADERBOARD_METRIC}
-(also fusion_f1, ...); an unknown --metric or --stage lists the known names and the closest.
-New here: --failed, --limit N, --json, --csv (exact values). Tables fit the terminal
-($COLUMNS): run ids are never cut; other columns are cut or dropped first, and a note says which.`;
+Filters also take --size Z and --kd / --no-kd. Metric names are the flattened
+metrics.json keys: the default F1 is ${DEFAULT_LEADERBOARD_METRIC} (also fusion_f1, ...); an unknown
+--metric or --stage lists the known names and the closest, and exits 2.
+New here: --failed, --limit N, --json, --csv (exact values). Tables fit the
+terminal ($COLUMNS): run ids are never cut; other columns are cut or dropped
+first, and a note below the table says which.`;
 
 type Format = "table" | "json" | "csv";
 const formatOf = (flags: QueryFlags): Format => (flags.json ? "json" : flags.csv ? "csv" : "table");
@@ -87,12 +89,12 @@ async function explainMiss(client: ApiClient, names: { stage?: string; metric?: 
   if (names.stage !== undefined) {
     const summary = await client.json<SummaryResponse>("GET", "/api/v1/summary", { auth: false });
     const stages = [...new Set([...STAGE_NAMES, ...Object.keys(summary.by_stage)])];
-    if (!stages.includes(names.stage)) throw new UsageError(unknownNameMessage("stage", names.stage, stages));
+    if (!stages.includes(names.stage)) throw new UsageError(unknownNameMessage("stage", names.stage, stages, `${client.baseUrl}/api/v1/summary`));
   }
   if (names.metric !== undefined) {
     const { keys, truncated } = await client.json<MetricKeysResponse>("GET", "/api/v1/metric-keys", { auth: false });
     // Past the listing's limit a name may exist unlisted: then the empty answer stands.
-    if (!keys.includes(names.metric) && !truncated) throw new UsageError(unknownNameMessage("metric", names.metric, keys));
+    if (!keys.includes(names.metric) && !truncated) throw new UsageError(unknownNameMessage("metric", names.metric, keys, `${client.baseUrl}/api/v1/metric-keys`));
   }
 }
 
