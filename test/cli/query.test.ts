@@ -66,10 +66,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const query = async (args: string[], extraEnv: Record<string, string> = {}) => {
-  const result = await runCli(["query", ...args], { env: { ...env, ...extraEnv } });
-  return result;
-};
+const query = (args: string[], extraEnv: Record<string, string> = {}) => runCli(["query", ...args], { env: { ...env, ...extraEnv } });
 const ok = async (args: string[], extraEnv: Record<string, string> = {}) => {
   const result = await query(args, extraEnv);
   expect(result.code, result.stderr).toBe(0);
