@@ -28,7 +28,7 @@ export function registerToken(program: Command): void {
     }
     const table = renderTable(
       [
-        { header: "NAME", value: (t) => t.name },
+        { header: "NAME", value: (t) => t.name, identifier: true },
         { header: "CREATED", value: (t) => formatTime(t.created_at) },
         { header: "LAST USED", value: (t) => formatTime(t.last_used_at) },
         { header: "REVOKED", value: (t) => formatTime(t.revoked_at) },

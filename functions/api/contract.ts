@@ -108,6 +108,12 @@ export interface CompareResponse {
   }>;
 }
 
+/** GET /api/v1/metric-keys?limit= (every metric key logged, sorted; truncated past the limit) */
+export interface MetricKeysResponse {
+  keys: string[];
+  truncated: boolean;
+}
+
 /** GET /api/v1/summary */
 export interface SummaryResponse {
   total: number;

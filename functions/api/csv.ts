@@ -1,10 +1,5 @@
 /** RFC 4180 CSV: the runs export writes it, Lightning's metrics.csv upload is read with it. */
-
-/** Quotes a cell when it holds a separator, a quote or a line break (quotes are doubled). */
-export function csvCell(value: string | number | boolean | null): string {
-  const text = value === null ? "" : String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
+import { csvCell } from "../domain/csv.js";
 
 export function formatCsv(header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number | boolean | null>>): string {
   return [header, ...rows].map((row) => row.map(csvCell).join(",")).join("\r\n") + "\r\n";

@@ -3,6 +3,7 @@
  *   GET /leaderboard?metric=&dataset=&stage=&top=   best first (direction from metricDirection); NaN left out
  *   GET /compare?a=teacher&b=student_kd&metric=&stage=  per dataset: a, b and b - a
  *   GET /summary                                    counts of latest attempts
+ *   GET /metric-keys?limit=                         the metric names there are to rank by
  */
 import { Hono } from "hono";
 import { z } from "zod";
@@ -14,8 +15,8 @@ import { invalidParameter } from "../middleware/errors";
 import { queryParams } from "../middleware/validate";
 import { validateKey } from "../store/log-batch";
 import { findExperimentId } from "../store/pipeline-runs";
-import { countLatestRuns, rankRuns, stageRunsWithMetric, summarize } from "../store/reads";
-import type { CompareResponse, LeaderboardResponse, SummaryResponse } from "./contract";
+import { countLatestRuns, listMetricKeys, rankRuns, stageRunsWithMetric, summarize } from "../store/reads";
+import type { CompareResponse, LeaderboardResponse, MetricKeysResponse, SummaryResponse } from "./contract";
 import { experimentName, queryInt } from "./run-path";
 import { segmentQuery } from "./runs-reads";
 
@@ -24,6 +25,7 @@ export const rankingRoutes = new Hono<AppEnv>();
 export const DEFAULT_RANKED_STAGE = "evaluation";
 export const DEFAULT_TOP = 10;
 export const MAX_TOP = 1000;
+export const MAX_METRIC_KEYS = 1000;
 
 const metricQuery = z
   .string()
@@ -125,3 +127,15 @@ rankingRoutes.get("/summary", queryParams(z.strictObject({ experiment: experimen
   }
   return c.json(body);
 });
+
+rankingRoutes.get(
+  "/metric-keys",
+  queryParams(z.strictObject({ limit: queryInt.pipe(z.number().min(1).max(MAX_METRIC_KEYS)).default(MAX_METRIC_KEYS) })),
+  async (c) => {
+    const { limit } = c.req.valid("query");
+    // One more than asked says whether there are more.
+    const keys = await listMetricKeys(c.get("db"), limit + 1);
+    const body: MetricKeysResponse = { keys: keys.slice(0, limit), truncated: keys.length > limit };
+    return c.json(body);
+  },
+);

@@ -197,3 +197,20 @@ export async function countLatestRuns(db: Db, experimentId: number) {
     .groupBy(runs.dataset, runs.stage, runs.status)
     .all();
 }
+
+/**
+ * Distinct metric keys in order, at most `limit`: a loose scan of latest_metrics_key_value_idx (one
+ * index seek per key, however many runs logged it), so it reads about as many rows as it returns.
+ * Run through runAtomically so that the request's Server-Timing counts its rows.
+ */
+export async function listMetricKeys(db: Db, limit: number): Promise<string[]> {
+  const [result] = await runAtomically(db, [
+    sql`with recursive k(key) as (
+      select (select min(key) from latest_metrics)
+      union all
+      select (select min(key) from latest_metrics where key > k.key) from k where k.key is not null limit ${limit}
+    )
+    select key from k where key is not null`,
+  ]);
+  return (result.results as Array<{ key: string }>).map((row) => row.key);
+}

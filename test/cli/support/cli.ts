@@ -33,7 +33,8 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
   return new Promise((resolveRun, reject) => {
     const child = spawn(process.execPath, [KDGAT, ...args], {
       cwd: options.cwd ?? ROOT,
-      env: { ...process.env, KDGAT_API: "", KDGAT_TOKEN: "", KDGAT_ADMIN_TOKEN: "", ...options.env },
+      // No $COLUMNS from the shell that runs the tests: a test that wants a width sets it.
+      env: { ...process.env, KDGAT_API: "", KDGAT_TOKEN: "", KDGAT_ADMIN_TOKEN: "", COLUMNS: "", ...options.env },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";
