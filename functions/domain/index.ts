@@ -7,3 +7,4 @@ export * from "./params.js";
 export * from "./flatten.js";
 export * from "./metrics.js";
 export * from "./tags.js";
+export * from "./ranking.js";

@@ -86,7 +86,6 @@ interface Token {
   /** For quoted tokens: the quote character. */
   quote?: string;
   start: number;
-  end: number;
 }
 
 const TOKEN_PATTERNS: Array<[TokenKind, RegExp]> = [
@@ -110,21 +109,18 @@ function tokenize(input: string, invalid: () => SearchSyntaxError): Token[] {
     if (quote === "'" || quote === '"' || quote === "`") {
       // A doubled quote inside a quoted string stands for the quote itself.
       let text = "";
-      let end = at + 1;
+      let from = at + 1;
       for (;;) {
-        if (end >= input.length) throw invalid();
-        if (input[end] === quote) {
-          if (input[end + 1] === quote) {
-            text += quote;
-            end += 2;
-            continue;
-          }
-          break;
-        }
-        text += input[end++];
+        const close = input.indexOf(quote, from);
+        if (close === -1) throw invalid();
+        text += input.slice(from, close);
+        from = close + 1;
+        if (input[from] !== quote) break;
+        text += quote;
+        from++;
       }
-      tokens.push({ kind: "quoted", text, quote, start: at, end: end + 1 });
-      at = end + 1;
+      tokens.push({ kind: "quoted", text, quote, start: at });
+      at = from;
       continue;
     }
     const match = TOKEN_PATTERNS.find(([, pattern]) => {
@@ -133,7 +129,7 @@ function tokenize(input: string, invalid: () => SearchSyntaxError): Token[] {
     });
     if (!match) throw invalid();
     const [kind, pattern] = match;
-    tokens.push({ kind, text: input.slice(at, pattern.lastIndex), start: at, end: pattern.lastIndex });
+    tokens.push({ kind, text: input.slice(at, pattern.lastIndex), start: at });
     at = pattern.lastIndex;
   }
   return tokens;
@@ -168,13 +164,14 @@ function readIdentifier(tokens: Tokens, vocabulary: Vocabulary, invalid: () => S
   let key: string;
   if (first.kind === "word") {
     const dot = first.text.indexOf(".");
-    if (dot < 0) {
+    if (dot === -1) {
       key = first.text;
     } else {
       prefix = first.text.slice(0, dot);
       key = first.text.slice(dot + 1);
       const quoted = tokens.peek();
-      if (key === "" && quoted?.kind === "quoted" && quoted.quote !== "'" && quoted.start === first.end) {
+      // `metrics."val-loss"`: a quoted key right after the dot, no space between.
+      if (key === "" && quoted?.kind === "quoted" && quoted.quote !== "'" && quoted.start === first.start + first.text.length) {
         key = tokens.next()!.text;
       }
     }
@@ -210,18 +207,21 @@ function valueKind(vocabulary: Vocabulary, entity: Entity, key: string): ValueKi
 // ---------------------------------------------------------------------------------------------
 // Filters
 
+/** The comparators each kind of value takes. */
+const OPS_OF: Record<ValueKind, readonly string[]> = { numeric: NUMERIC_OPS, string: STRING_OPS, id: [...STRING_OPS, ...LIST_OPS] };
+
 const setRepr = (ops: readonly string[]) => `{${ops.map((op) => `'${op}'`).join(", ")}}`;
 
 function readComparator(tokens: Tokens, kind: ValueKind, invalid: () => SearchSyntaxError): Comparison["op"] {
   const token = tokens.next();
   if (!token || (token.kind !== "op" && token.kind !== "word")) throw invalid();
-  let op = token.kind === "word" ? token.text.toUpperCase() : token.text;
+  let op = token.text.toUpperCase();
   if (op === "NOT" && tokens.isWord("IN")) {
     tokens.next();
     op = "NOT IN";
   }
-  const valid: readonly string[] = kind === "numeric" ? NUMERIC_OPS : kind === "id" ? [...STRING_OPS, ...LIST_OPS] : STRING_OPS;
-  if (!valid.includes(op)) throw new SearchSyntaxError(`Invalid comparator '${token.kind === "word" ? op : token.text}' not one of '${setRepr(valid)}`);
+  const valid = OPS_OF[kind];
+  if (!valid.includes(op)) throw new SearchSyntaxError(`Invalid comparator '${op}' not one of '${setRepr(valid)}`);
   return op as Comparison["op"];
 }
 
@@ -303,7 +303,7 @@ function parseOrderItem(item: string, vocabulary: Vocabulary): OrderKey {
   let ascending = true;
   if (!tokens.done()) {
     const direction = tokens.next()!;
-    const word = direction.kind === "word" ? direction.text.toUpperCase() : "";
+    const word = direction.kind === "word" ? direction.text.toUpperCase() : undefined;
     if ((word !== "ASC" && word !== "DESC") || !tokens.done()) {
       throw new SearchSyntaxError(`Invalid ordering key in order_by clause '${item}'.`);
     }
