@@ -24,10 +24,7 @@ function walk(node: unknown, path: readonly string[], out: Map<string, number>):
     return;
   }
   if (node === null || typeof node !== "object") return;
-  if (Array.isArray(node)) {
-    node.forEach((item, i) => walk(item, [...path, String(i)], out));
-    return;
-  }
+  // Lists flatten by index: Object.entries of an array gives "0", "1", ...
   for (const [key, value] of Object.entries(node)) {
     walk(value, GROUPING_LEVELS.has(key) ? path : [...path, key], out);
   }

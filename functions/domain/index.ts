@@ -8,3 +8,4 @@ export * from "./flatten.js";
 export * from "./metrics.js";
 export * from "./tags.js";
 export * from "./csv.js";
+export * from "./ranking.js";

@@ -30,7 +30,7 @@ export function mapOldLayout(segments: readonly string[]): OldLayoutMapping {
       reason: `'${learningType}/${modelArch}/${mode}' matches no stage (learning_type/model_arch/mode); an older layout that puts the size after the architecture is not mapped`,
     };
   }
-  if (stageFromOldLayout(modelSize, learningType, modelArch) || !isValidSegment(dataset) || !isValidSegment(modelSize)) {
+  if (!isValidSegment(dataset) || !isValidSegment(modelSize)) {
     return { ok: false, reason: `'${dataset}/${modelSize}' is not a valid dataset and model size` };
   }
   const parts: RunIdParts = {
@@ -47,9 +47,9 @@ export function mapOldLayout(segments: readonly string[]): OldLayoutMapping {
  * `experimentruns/hcrl_sa/teacher_curriculum/best_model.pt` -> `hcrl_sa/teacher_curriculum`.
  */
 export function runIdFromPath(path: string): string | undefined {
-  const segments = path.split(/[\\/]+/).filter((s) => s !== "" && s !== ".");
+  const segments = path.split(/[\\/]/).filter((s) => s !== "" && s !== ".");
   const old = segments.lastIndexOf(OLD_LAYOUT_ROOT);
-  if (old >= 0 && segments.length > old + OLD_LAYOUT_DEPTH) {
+  if (old >= 0) {
     const mapped = mapOldLayout(segments.slice(old + 1, old + 1 + OLD_LAYOUT_DEPTH));
     if (mapped.ok) return mapped.runId;
   }

@@ -14,7 +14,7 @@ export function pythonRepr(value: PyJson | undefined): string {
   if (value === null || value === undefined) return "None";
   if (typeof value === "boolean") return value ? "True" : "False";
   if (typeof value === "string") return pythonStringRepr(value);
-  if (value instanceof SourceNumber) return isFloatLiteral(value.source) ? pythonFloat(value.value) : pythonInt(value.source, value.value);
+  if (value instanceof SourceNumber) return isFloatLiteral(value.source) ? pythonFloat(value.value) : pythonInt(value.source);
   if (typeof value === "number") return Number.isInteger(value) ? String(value) : pythonFloat(value);
   if (Array.isArray(value)) {
     // The pipeline's frozen configs hold lists as tuples.
@@ -29,15 +29,16 @@ function isFloatLiteral(source: string): boolean {
   return /[.eE]/.test(source);
 }
 
-function pythonInt(source: string, value: number): string {
-  // Keep big integers exact: the literal is already Python's spelling.
-  return /^-?\d+$/.test(source) ? source.replace(/^(-?)0+(?=\d)/, "$1") : String(value);
+function pythonInt(source: string): string {
+  // Keep big integers exact: a JSON integer literal (no leading zeros) is already Python's spelling, but for -0.
+  return source === "-0" ? "0" : source;
 }
 
 /** Python's float repr: shortest round-trip digits, scientific below 1e-4 and from 1e16 on. */
 export function pythonFloat(x: number): string {
   if (Number.isNaN(x)) return "nan";
-  if (!Number.isFinite(x)) return x > 0 ? "inf" : "-inf";
+  if (x === Number.POSITIVE_INFINITY) return "inf";
+  if (x === Number.NEGATIVE_INFINITY) return "-inf";
   if (x === 0) return Object.is(x, -0) ? "-0.0" : "0.0";
   const [mantissa, exponentText] = x.toExponential().split("e");
   const exponent = Number(exponentText);
@@ -46,8 +47,8 @@ export function pythonFloat(x: number): string {
   const sign = negative ? "-" : "";
   if (exponent < -4 || exponent >= 16) {
     const fraction = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
-    const expSign = exponent < 0 ? "-" : "+";
-    return `${sign}${fraction}e${expSign}${String(Math.abs(exponent)).padStart(2, "0")}`;
+    // toExponential always signs the exponent ("e+16", "e-7"); Python pads it to two digits.
+    return `${sign}${fraction}e${exponentText[0]}${String(Math.abs(exponent)).padStart(2, "0")}`;
   }
   if (exponent < 0) return `${sign}0.${"0".repeat(-exponent - 1)}${digits}`;
   const intPart = digits.slice(0, exponent + 1).padEnd(exponent + 1, "0");

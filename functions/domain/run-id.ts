@@ -11,8 +11,8 @@ export interface RunIdParts {
   kd: boolean;
 }
 
-/** One path segment of a run id: no separators, no dot-only names, nothing a shell or URL mangles. */
-export const RUN_ID_SEGMENT = /^(?!\.{1,2}$)[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** One path segment of a run id: no separators, no dot-only names (it starts alphanumeric), nothing a shell or URL mangles. */
+export const RUN_ID_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export const KD_SUFFIX = "_kd";
 
@@ -31,10 +31,11 @@ export function parseRunId(runId: string): RunIdParts | undefined {
   const dataset = runId.slice(0, slash);
   const name = runId.slice(slash + 1);
   if (!isValidSegment(dataset) || !isValidSegment(name)) return undefined;
-  const kd = name.endsWith(KD_SUFFIX) && name.length > KD_SUFFIX.length;
+  // A valid name starts alphanumeric, so neither the base nor the size can be empty.
+  const kd = name.endsWith(KD_SUFFIX);
   const base = kd ? name.slice(0, -KD_SUFFIX.length) : name;
   const underscore = base.lastIndexOf("_");
-  if (underscore <= 0 || underscore === base.length - 1) return undefined;
+  if (underscore === -1 || underscore === base.length - 1) return undefined;
   return { dataset, modelSize: base.slice(0, underscore), stage: base.slice(underscore + 1), kd };
 }
 

@@ -175,13 +175,14 @@ function readIdentifier(tokens: Tokens, vocabulary: Vocabulary, invalid: () => S
   let key: string;
   if (first.kind === "word") {
     const dot = first.text.indexOf(".");
-    if (dot < 0) {
+    if (dot === -1) {
       key = first.text;
     } else {
       prefix = first.text.slice(0, dot);
       key = first.text.slice(dot + 1);
       const quoted = tokens.peek();
-      if (key === "" && quoted?.kind === "quoted" && quoted.quote !== "'" && quoted.start === first.end) {
+      // `metrics."val-loss"`: a quoted key right after the dot, no space between.
+      if (key === "" && quoted?.kind === "quoted" && quoted.quote !== "'" && quoted.start === first.start + first.text.length) {
         key = tokens.next()!.text;
       }
     }
@@ -217,17 +218,20 @@ function valueKind(vocabulary: Vocabulary, entity: Entity, key: string): ValueKi
 // ---------------------------------------------------------------------------------------------
 // Filters
 
+/** The comparators each kind of value takes. */
+const OPS_OF: Record<ValueKind, readonly string[]> = { numeric: NUMERIC_OPS, string: STRING_OPS, id: [...STRING_OPS, ...LIST_OPS] };
+
 const setRepr = (ops: readonly string[]) => `{${ops.map((op) => `'${op}'`).join(", ")}}`;
 
 function readComparator(tokens: Tokens, kind: ValueKind, invalid: () => SearchSyntaxError): Comparison["op"] {
   const token = tokens.next();
   if (!token || (token.kind !== "op" && token.kind !== "word")) throw invalid();
-  let op = token.kind === "word" ? token.text.toUpperCase() : token.text;
+  let op = token.text.toUpperCase();
   if (op === "NOT" && tokens.isWord("IN")) {
     tokens.next();
     op = "NOT IN";
   }
-  const valid: readonly string[] = kind === "numeric" ? NUMERIC_OPS : kind === "id" ? [...STRING_OPS, ...LIST_OPS] : STRING_OPS;
+  const valid = OPS_OF[kind];
   if (!valid.includes(op)) throw new SearchSyntaxError(`Invalid comparator '${excerpt(token.kind === "word" ? op : token.text)}' not one of '${setRepr(valid)}`);
   return op as Comparison["op"];
 }
@@ -310,7 +314,7 @@ function parseOrderItem(item: string, vocabulary: Vocabulary): OrderKey {
   let ascending = true;
   if (!tokens.done()) {
     const direction = tokens.next()!;
-    const word = direction.kind === "word" ? direction.text.toUpperCase() : "";
+    const word = direction.kind === "word" ? direction.text.toUpperCase() : undefined;
     if ((word !== "ASC" && word !== "DESC") || !tokens.done()) {
       throw new SearchSyntaxError(`Invalid ordering key in order_by clause '${excerpt(item)}'.`);
     }

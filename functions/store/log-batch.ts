@@ -1,5 +1,6 @@
 import { sql, type SQL } from "drizzle-orm";
 import { excerpt } from "../domain/excerpt";
+import { isLaterPoint, type PointOrder } from "../domain/ranking";
 import type { Db } from "../env";
 import { invalidParameter } from "../middleware/errors";
 import { LIMITS } from "../middleware/limits";
@@ -127,10 +128,7 @@ function pairsJson(items: KeyValue[]): string {
 
 type StoredPoint = [key: string, step: number, timestamp: number, value: number, isNan: 0 | 1];
 
-/** Whether a is later than b in MLflow's (step, timestamp, value) order. */
-function isLater(a: StoredPoint, b: StoredPoint): boolean {
-  return a[1] !== b[1] ? a[1] > b[1] : a[2] !== b[2] ? a[2] > b[2] : a[3] > b[3];
-}
+const pointOrder = (p: StoredPoint): PointOrder => ({ step: p[1], timestamp: p[2], value: p[3] });
 
 /**
  * Metric statements: every point in one INSERT OR IGNORE over a JSON array (the primary key makes a
@@ -148,7 +146,7 @@ export function metricStatements(runUuid: string, metrics: MetricPointInput[]): 
   const latest = new Map<string, StoredPoint>();
   for (const point of points) {
     const current = latest.get(point[0]);
-    if (!current || isLater(point, current)) latest.set(point[0], point);
+    if (!current || isLaterPoint(pointOrder(point), pointOrder(current))) latest.set(point[0], point);
   }
   const columns = (json: string): SQL => sql`select j.value ->> 0 as key, j.value ->> 1 as step, j.value ->> 2 as timestamp,
       j.value ->> 3 as value, j.value ->> 4 as is_nan from json_each(${json}) j`;

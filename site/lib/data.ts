@@ -12,6 +12,7 @@ import {
   MODEL_SIZES,
   PIPELINE_EXPERIMENT,
   STAGE_NAMES,
+  competitionRanks,
   groupOf,
   metricDirection,
   parseGroup,
@@ -365,8 +366,9 @@ export function rankRuns(runs: RunView[], key: string): RankedRun[] {
   const unscored = runs.filter((run) => !isScore(valueOf(run, key)));
   scored.sort((a, b) => sign * (valueOf(a, key)! - valueOf(b, key)!) || compareText(a.id, b.id));
   const values = scored.map((run) => valueOf(run, key)!);
+  const ranks = competitionRanks(values);
   return [
-    ...scored.map((run, i) => ({ rank: values.indexOf(values[i]) + 1, value: values[i], run })),
+    ...scored.map((run, i) => ({ rank: ranks[i], value: values[i], run })),
     ...unscored.map((run) => ({ rank: null, value: valueOf(run, key), run })),
   ];
 }

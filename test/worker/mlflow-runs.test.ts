@@ -128,8 +128,10 @@ describe("MLflow runs", () => {
     const res = await post("runs/log-metric", { run_id: run.info.run_id, key: "m", value: 1, timestamp: 1 });
     expect([res.status, res.json.error_code]).toEqual([400, "INVALID_PARAMETER_VALUE"]);
     expect((await post("runs/delete", { run_id: "nope" })).status).toBe(404);
+    expect((await get("runs/get", { run_id: run.info.run_id })).json.run.data.metrics).toBeUndefined();
     await post("runs/restore", { run_id: run.info.run_id });
-    expect((await post("runs/log-metric", { run_id: run.info.run_id, key: "m", value: 1, timestamp: 1 })).text).toBe("{}");
+    expect((await post("runs/log-metric", { run_id: run.info.run_id, key: "m", value: 2, timestamp: 1 })).text).toBe("{}");
+    expect((await get("runs/get", { run_id: run.info.run_id })).json.run.data.metrics).toEqual([{ key: "m", value: 2, timestamp: 1, step: 0 }]);
   });
 
   it("bad input is a 4xx in MLflow's shape and changes nothing", async () => {

@@ -423,6 +423,18 @@ describe("hostile but legal text is stored verbatim", () => {
     count("legal non-finite metric values");
     const upload = await call("POST", `${V1_RUN}/metrics`, { token, body: '{"step": 2, "metrics": {"loss": NaN, "gain": Infinity, "drop": -Infinity}}' });
     expect(upload.status, excerpt(upload.text)).toBe(200);
+    // Stored and read back as MLflow's SQL store does: NaN kept, infinities clamped to the largest double.
+    const history = await call("GET", `/api/2.0/mlflow/metrics/get-history?run_id=${runId}&metric_key=edge`);
+    const points = (JSON.parse(history.text) as { metrics: Array<{ value: unknown; timestamp: number }> }).metrics;
+    const values = points.filter((p) => p.timestamp === 2).map((p) => p.value);
+    expect(values).toHaveLength(3);
+    expect(values).toEqual(expect.arrayContaining(["NaN", 1.7976931348623157e308, -1.7976931348623157e308]));
+    const detail = JSON.parse((await call("GET", V1_RUN)).text) as { metrics: Record<string, { value: unknown; step: number }> };
+    expect([detail.metrics.loss, detail.metrics.gain, detail.metrics.drop].map((m) => [m.value, m.step])).toEqual([
+      ["NaN", 2],
+      [1.7976931348623157e308, 2],
+      [-1.7976931348623157e308, 2],
+    ]);
   });
 });
 

@@ -1,0 +1,23 @@
+/** The ordering rules a leaderboard and a run's latest metric rely on, shared by the worker and the site. */
+
+/** A metric point's place in MLflow's (step, timestamp, value) order. */
+export interface PointOrder {
+  step: number;
+  timestamp: number;
+  value: number;
+}
+
+/** Whether point a is later than b in (step, timestamp, value) order: the latest point is the greatest one. */
+export function isLaterPoint(a: PointOrder, b: PointOrder): boolean {
+  return (a.step - b.step || a.timestamp - b.timestamp || a.value - b.value) > 0;
+}
+
+/**
+ * Competition ranks of values sorted best first: equal values share a rank and the next rank
+ * skips past them (1, 2, 2, 2, 5).
+ */
+export function competitionRanks(sortedValues: readonly number[]): number[] {
+  const ranks: number[] = [];
+  sortedValues.forEach((value, i) => ranks.push(value === sortedValues[i - 1] ? ranks[i - 1] : i + 1));
+  return ranks;
+}
