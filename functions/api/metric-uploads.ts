@@ -11,7 +11,7 @@
  * timestamp gets the base timestamp (`?timestamp=`, else the attempt's start time), and CSV row i
  * gets base + i, which also keeps the rows in order.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { excerpt } from "../domain/excerpt";
 import { flattenMetrics } from "../domain/flatten";
 import { parsePythonJson } from "../domain/python-json";

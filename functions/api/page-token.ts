@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import { excerpt } from "../domain/excerpt";
 import { invalidParameter } from "../middleware/errors";
 

@@ -5,7 +5,7 @@
  *   GET /summary                                    counts of latest attempts
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { excerpt } from "../domain/excerpt";
 import { DEFAULT_LEADERBOARD_METRIC, metricDirection } from "../domain/metrics";
 import { groupOf, parseGroup } from "../domain/run-id";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { excerpt } from "../domain/excerpt";
 import { isValidSegment } from "../domain/run-id";
 import { invalidParameter, notFound } from "../middleware/errors";

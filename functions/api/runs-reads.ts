@@ -5,7 +5,7 @@
  *   GET /runs/{dataset}/{name}/metrics/{key}  full history of one metric (key may hold `/` and `.`)
  */
 import { Hono, type Context } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { RUN_ID_SEGMENT } from "../domain/run-id";
 import { RUN_STATUSES } from "../db/schema";
 import type { AppEnv, Db } from "../env";

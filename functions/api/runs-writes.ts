@@ -7,7 +7,7 @@
  * go to the attempt named by that run_id (`?run_id=` or the X-Run-Id header), else to the latest.
  */
 import { Hono, type Context } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { excerpt } from "../domain/excerpt";
 import type { AppEnv } from "../env";
 import { deriveRunTags } from "../domain/tags";

@@ -1,6 +1,6 @@
 /** Write tokens, administered with the admin token: mint (shown once), list (never secrets), revoke. */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { excerpt } from "../domain/excerpt";
 import type { AppEnv } from "../env";
 import { requireAdminToken } from "../middleware/auth";

@@ -6,7 +6,7 @@
  * POST /import             (admin) one such page; idempotent (see store/export.ts).
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { RUN_STATUSES } from "../db/schema";
 import type { AppEnv } from "../env";
 import { optionalAdminToken, requireAdminToken } from "../middleware/auth";

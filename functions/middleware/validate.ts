@@ -1,6 +1,6 @@
 import type { HonoRequest, MiddlewareHandler } from "hono";
 import { validator } from "hono/validator";
-import type { z } from "zod";
+import type * as z from "zod";
 import { excerpt } from "../domain/excerpt";
 import { invalidParameter } from "./errors";
 

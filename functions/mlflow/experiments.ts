@@ -1,6 +1,6 @@
 /** experiments/*: create, get, get-by-name, search (POST and GET), update, delete, restore, set-experiment-tag. */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { AppEnv } from "../env";
 import { jsonBody, queryParams } from "../middleware/validate";
 import { EXPERIMENT_SEARCH } from "../search/filter";

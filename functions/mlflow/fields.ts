@@ -2,7 +2,7 @@
  * zod schemas for MLflow request fields, lenient where MLflow's proto JSON parsing is: int64 may
  * arrive as a JSON number or a decimal string, metric values as numbers or "NaN"/"Infinity".
  */
-import { z } from "zod";
+import * as z from "zod";
 import { parseWireValue } from "../store/metric-values";
 
 export const int64 = z

@@ -1,6 +1,6 @@
 /** metrics/get-history: like MLflow 2.17.2, the whole history (paging fields are accepted and ignored). */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { AppEnv } from "../env";
 import { queryParams } from "../middleware/validate";
 import { getMetricHistory } from "../store/runs";

@@ -1,6 +1,6 @@
 /** runs/*: create, get, update, delete, restore, search, log-metric, log-parameter, set-tag, delete-tag, log-batch. */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { RUN_STATUSES } from "../db/schema";
 import { excerpt } from "../domain/excerpt";
 import type { AppEnv, Db } from "../env";
