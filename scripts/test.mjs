@@ -1,6 +1,6 @@
-// `npm test`: typecheck, schema/migration agreement, an offline deploy dry run, then every vitest
-// project (workerd, CLI, site). Ends with the plain line `N passed, N failed` that CI reads, also
-// written to test-results/summary.txt.
+// `npm test`: typecheck, schema/migration agreement, an offline deploy dry run and the bundle's gzip
+// budget, then every vitest project (workerd, CLI, site). Ends with the plain line `N passed, N failed`
+// that CI reads, also written to test-results/summary.txt.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,6 +11,9 @@ const resultsDir = join(ROOT, "test-results");
 mkdirSync(resultsDir, { recursive: true });
 // wrangler.toml serves the built site from dist/site; a fresh clone has not built it yet.
 mkdirSync(join(ROOT, "dist", "site"), { recursive: true });
+// Cleared first, so a failed dry run cannot leave an old bundle for the size check to pass.
+const bundleDir = join(resultsDir, "worker-bundle");
+rmSync(bundleDir, { recursive: true, force: true });
 const bin = (name) => join(ROOT, "node_modules", ".bin", name);
 
 function run(label, command, args) {
@@ -25,7 +28,8 @@ const checks = [
   ["worker types match wrangler.toml", bin("wrangler"), ["types", "--check"]],
   ["schema matches migrations", process.execPath, [join(ROOT, "scripts", "check-migrations.mjs")]],
   ["build CLI", bin("tsc"), ["-p", "tsconfig.cli.json"]],
-  ["wrangler deploy --dry-run", bin("wrangler"), ["deploy", "--dry-run", "--outdir", join(resultsDir, "worker-bundle")]],
+  ["wrangler deploy --dry-run", bin("wrangler"), ["deploy", "--dry-run", "--outdir", bundleDir]],
+  ["worker bundle within its gzip budget", process.execPath, [join(ROOT, "scripts", "check-bundle-size.mjs"), bundleDir]],
 ];
 let passed = 0;
 let failed = 0;

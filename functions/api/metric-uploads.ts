@@ -11,7 +11,7 @@
  * timestamp gets the base timestamp (`?timestamp=`, else the attempt's start time), and CSV row i
  * gets base + i, which also keeps the rows in order.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import { excerpt } from "../domain/excerpt";
 import { flattenMetrics } from "../domain/flatten";
 import { parsePythonJson } from "../domain/python-json";
@@ -37,8 +37,8 @@ interface Base {
 }
 
 const pointEntry = z.strictObject({
-  step: z.number().int().optional(),
-  timestamp: z.number().int().nonnegative().optional(),
+  step: z.optional(z.int()),
+  timestamp: z.optional(z.int().check(z.nonnegative())),
   metrics: z.record(z.string(), z.unknown()),
 });
 const pointEntries = z.union([pointEntry, z.array(pointEntry)]);

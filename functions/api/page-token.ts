@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import { excerpt } from "../domain/excerpt";
 import { invalidParameter } from "../middleware/errors";
 
@@ -7,7 +7,7 @@ export function encodePageToken(position: unknown): string {
   return btoa(JSON.stringify(position)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
-export function decodePageToken<T extends z.ZodType>(token: string, schema: T): z.output<T> {
+export function decodePageToken<T extends z.ZodMiniType>(token: string, schema: T): z.output<T> {
   try {
     const parsed = schema.safeParse(JSON.parse(atob(token.replaceAll("-", "+").replaceAll("_", "/"))));
     if (parsed.success) return parsed.data;

@@ -6,7 +6,7 @@
  *   GET /metric-keys?limit=                         the metric names there are to rank by
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { excerpt } from "../domain/excerpt";
 import { DEFAULT_LEADERBOARD_METRIC, metricDirection } from "../domain/metrics";
 import { competitionRanks } from "../domain/ranking";
@@ -28,13 +28,13 @@ export const DEFAULT_TOP = 10;
 export const MAX_TOP = 1000;
 export const MAX_METRIC_KEYS = 1000;
 
-const metricQuery = z
-  .string()
-  .default(DEFAULT_LEADERBOARD_METRIC)
-  .transform((key) => {
+const metricQuery = z.pipe(
+  z._default(z.string(), DEFAULT_LEADERBOARD_METRIC),
+  z.transform((key: string) => {
     validateKey("metric", key);
     return key;
-  });
+  }),
+);
 
 rankingRoutes.get(
   "/leaderboard",
@@ -42,9 +42,9 @@ rankingRoutes.get(
     z.strictObject({
       experiment: experimentName,
       metric: metricQuery,
-      dataset: segmentQuery.optional(),
-      stage: segmentQuery.default(DEFAULT_RANKED_STAGE),
-      top: queryInt.pipe(z.number().min(1).max(MAX_TOP)).default(DEFAULT_TOP),
+      dataset: z.optional(segmentQuery),
+      stage: z._default(segmentQuery, DEFAULT_RANKED_STAGE),
+      top: z._default(z.pipe(queryInt, z.number().check(z.minimum(1), z.maximum(MAX_TOP))), DEFAULT_TOP),
     }),
   ),
   async (c) => {
@@ -71,17 +71,17 @@ function rankEntries<T extends { value: number }>(sorted: T[]): Array<T & { rank
   return sorted.map((entry, i) => ({ ...entry, rank: ranks[i] }));
 }
 
-const groupQuery = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]*(_kd)?$/, "expected a model size, optionally with '_kd' (e.g. teacher, student_kd)");
+const groupQuery = z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9.-]*(_kd)?$/, "expected a model size, optionally with '_kd' (e.g. teacher, student_kd)"));
 
 rankingRoutes.get(
   "/compare",
   queryParams(
     z.strictObject({
       experiment: experimentName,
-      a: groupQuery.default("teacher"),
-      b: groupQuery.default("student_kd"),
+      a: z._default(groupQuery, "teacher"),
+      b: z._default(groupQuery, "student_kd"),
       metric: metricQuery,
-      stage: segmentQuery.default(DEFAULT_RANKED_STAGE),
+      stage: z._default(segmentQuery, DEFAULT_RANKED_STAGE),
     }),
   ),
   async (c) => {

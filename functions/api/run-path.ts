@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { excerpt } from "../domain/excerpt";
 import { isValidSegment } from "../domain/run-id";
 import { invalidParameter, notFound } from "../middleware/errors";
@@ -8,16 +8,13 @@ import { PIPELINE_EXPERIMENT } from "../domain/stages";
 import { findExperimentId } from "../store/pipeline-runs";
 
 /** `?experiment=`: the experiment's name; the pipeline's own when absent. */
-export const experimentName = z.string().min(1).max(LIMITS.maxRunNameLength).default(PIPELINE_EXPERIMENT);
+export const experimentName = z._default(z.string().check(z.minLength(1), z.maxLength(LIMITS.maxRunNameLength)), PIPELINE_EXPERIMENT);
 
 /** Integer milliseconds (or counts) given in a query string. */
-export const queryInt = z
-  .string()
-  .regex(/^\d{1,15}$/, "expected a non-negative integer")
-  .transform(Number);
+export const queryInt = z.pipe(z.string().check(z.regex(/^\d{1,15}$/, "expected a non-negative integer")), z.transform(Number));
 
 /** The MLflow run id (uuid) of one attempt, which PUT answers as `run_id`. */
-export const attemptRunId = z.string().regex(/^[0-9a-f]{32}$/, "expected the run_id that PUT answered (32 lowercase hex characters)");
+export const attemptRunId = z.string().check(z.regex(/^[0-9a-f]{32}$/, "expected the run_id that PUT answered (32 lowercase hex characters)"));
 
 /** The header that, like `?run_id=`, names the attempt a write is for. */
 export const RUN_ID_HEADER = "X-Run-Id";

@@ -5,7 +5,7 @@
  *   GET /runs/{dataset}/{name}/metrics/{key}  full history of one metric (key may hold `/` and `.`)
  */
 import { Hono, type Context } from "hono";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { RUN_ID_SEGMENT } from "../domain/run-id";
 import { RUN_STATUSES } from "../db/schema";
 import type { AppEnv, Db } from "../env";
@@ -25,21 +25,21 @@ export const MAX_LIST_LIMIT = 1000;
 export const DEFAULT_LIST_LIMIT = 100;
 
 /** A dataset, stage or model size in a query: the shape of a run id segment. */
-export const segmentQuery = z.string().regex(RUN_ID_SEGMENT, "expected a run id segment (letters, digits, '.', '_', '-')");
+export const segmentQuery = z.string().check(z.regex(RUN_ID_SEGMENT, "expected a run id segment (letters, digits, '.', '_', '-')"));
 
 const listQuery = z.strictObject({
   experiment: experimentName,
-  dataset: segmentQuery.optional(),
-  stage: segmentQuery.optional(),
-  size: segmentQuery.optional(),
-  kd: z.enum(["true", "false"]).transform((v) => v === "true").optional(),
-  status: z.enum(RUN_STATUSES).optional(),
-  limit: queryInt.pipe(z.number().min(1).max(MAX_LIST_LIMIT)).default(DEFAULT_LIST_LIMIT),
-  page_token: z.string().max(500).optional(),
-  format: z.enum(["json", "csv"]).default("json"),
+  dataset: z.optional(segmentQuery),
+  stage: z.optional(segmentQuery),
+  size: z.optional(segmentQuery),
+  kd: z.optional(z.pipe(z.enum(["true", "false"]), z.transform((v) => v === "true"))),
+  status: z.optional(z.enum(RUN_STATUSES)),
+  limit: z._default(z.pipe(queryInt, z.number().check(z.minimum(1), z.maximum(MAX_LIST_LIMIT))), DEFAULT_LIST_LIMIT),
+  page_token: z.optional(z.string().check(z.maxLength(500))),
+  format: z._default(z.enum(["json", "csv"]), "json"),
 });
 
-const listCursor = z.tuple([z.number().int(), z.string().regex(/^[0-9a-f]{32}$/)]);
+const listCursor = z.tuple([z.int(), z.string().check(z.regex(/^[0-9a-f]{32}$/))]);
 
 async function runList(db: Db, query: z.output<typeof listQuery>): Promise<RunListResponse> {
   const after = query.page_token === undefined ? undefined : decodePageToken(query.page_token, listCursor);
@@ -76,11 +76,11 @@ runReads.get("/runs", queryParams(listQuery), async (c) => {
   return query.format === "csv" ? csvResponse(c, list) : c.json(list);
 });
 
-runReads.get("/runs.csv", queryParams(listQuery.omit({ format: true })), async (c) => {
+runReads.get("/runs.csv", queryParams(z.omit(listQuery, { format: true })), async (c) => {
   return csvResponse(c, await runList(c.get("db"), { ...c.req.valid("query"), format: "csv" }));
 });
 
-const attemptQuery = z.strictObject({ experiment: experimentName, attempt: queryInt.optional() });
+const attemptQuery = z.strictObject({ experiment: experimentName, attempt: z.optional(queryInt) });
 
 /** The requested attempt of a run id (the latest by default) and all its attempts. */
 async function findAttempt(db: Db, experiment: string, runId: string, attempt: number | undefined) {

@@ -7,7 +7,7 @@
  * go to the attempt named by that run_id (`?run_id=` or the X-Run-Id header), else to the latest.
  */
 import { Hono, type Context } from "hono";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { excerpt } from "../domain/excerpt";
 import type { AppEnv } from "../env";
 import { deriveRunTags } from "../domain/tags";
@@ -40,13 +40,13 @@ async function targetAttempt(c: Context<AppEnv>, runId: string, { experiment, ru
   throw notFound(`No run ${runId} in experiment '${experiment}'; start it with PUT first.`);
 }
 
-const idempotencyKey = z.string().min(1).max(LIMITS.maxKeyLength).regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces");
+const idempotencyKey = z.string().check(z.minLength(1), z.maxLength(LIMITS.maxKeyLength), z.regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces"));
 
 runWrites.put(
   "/runs/:dataset/:name",
   requireWriteToken,
   capBody(LIMITS.maxBodyBytes),
-  queryParams(z.strictObject({ experiment: experimentName, start_time: queryInt.optional() })),
+  queryParams(z.strictObject({ experiment: experimentName, start_time: z.optional(queryInt) })),
   async (c) => {
     const runId = pathRunId(c.req.param());
     const query = c.req.valid("query");
@@ -94,10 +94,10 @@ runWrites.post(
   queryParams(
     z.strictObject({
       experiment: experimentName,
-      format: z.enum(UPLOAD_FORMATS).optional(),
-      timestamp: queryInt.optional(),
-      step: queryInt.optional(),
-      run_id: attemptRunId.optional(),
+      format: z.optional(z.enum(UPLOAD_FORMATS)),
+      timestamp: z.optional(queryInt),
+      step: z.optional(queryInt),
+      run_id: z.optional(attemptRunId),
     }),
   ),
   async (c) => {
@@ -117,12 +117,12 @@ runWrites.post(
   "/runs/:dataset/:name/end",
   requireWriteToken,
   capBody(LIMITS.maxBodyBytes),
-  queryParams(z.strictObject({ experiment: experimentName, run_id: attemptRunId.optional() })),
+  queryParams(z.strictObject({ experiment: experimentName, run_id: z.optional(attemptRunId) })),
   jsonBody(
     z.strictObject({
       status: z.enum(["FINISHED", "FAILED", "KILLED"]),
-      error: z.string().max(LIMITS.maxTagValueLength).optional(),
-      end_time: z.number().int().nonnegative().optional(),
+      error: z.optional(z.string().check(z.maxLength(LIMITS.maxTagValueLength))),
+      end_time: z.optional(z.int().check(z.nonnegative())),
     }),
   ),
   async (c) => {

@@ -1,6 +1,6 @@
 /** Write tokens, administered with the admin token: mint (shown once), list (never secrets), revoke. */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { excerpt } from "../domain/excerpt";
 import type { AppEnv } from "../env";
 import { requireAdminToken } from "../middleware/auth";
@@ -13,7 +13,7 @@ import { invalidParameter } from "../middleware/errors";
 export const tokenRoutes = new Hono<AppEnv>();
 
 const TOKEN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const tokenName = z.string().regex(TOKEN_NAME, "letters, digits, '.', '_' and '-', at most 64");
+const tokenName = z.string().check(z.regex(TOKEN_NAME, "letters, digits, '.', '_' and '-', at most 64"));
 
 tokenRoutes.use("/tokens", requireAdminToken);
 tokenRoutes.use("/tokens/*", requireAdminToken);

@@ -6,7 +6,7 @@
  * POST /import             (admin) one such page; idempotent (see store/export.ts).
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { RUN_STATUSES } from "../db/schema";
 import type { AppEnv } from "../env";
 import { optionalAdminToken, requireAdminToken } from "../middleware/auth";
@@ -19,9 +19,9 @@ import { decodePageToken, encodePageToken } from "./page-token";
 
 export const transferRoutes = new Hono<AppEnv>();
 
-const runUuid = z.string().regex(/^[0-9a-f]{32}$/, "expected 32 lowercase hex characters");
+const runUuid = z.string().check(z.regex(/^[0-9a-f]{32}$/, "expected 32 lowercase hex characters"));
 
-transferRoutes.get("/export", optionalAdminToken, queryParams(z.strictObject({ page_token: z.string().max(200).optional() })), async (c) => {
+transferRoutes.get("/export", optionalAdminToken, queryParams(z.strictObject({ page_token: z.optional(z.string().check(z.maxLength(200))) })), async (c) => {
   const token = c.req.valid("query").page_token;
   const after = token === undefined ? undefined : decodePageToken(token, runUuid);
   const db = c.get("db");
@@ -40,14 +40,16 @@ transferRoutes.get("/export", optionalAdminToken, queryParams(z.strictObject({ p
 });
 
 const key = (kind: string) =>
-  z.string().superRefine((value, ctx) => {
-    try {
-      validateKey(kind, value);
-    } catch (error) {
-      ctx.addIssue({ code: "custom", message: (error as Error).message });
-    }
-  });
-const millis = z.number().int().nonnegative();
+  z.string().check(
+    z.superRefine((value, ctx) => {
+      try {
+        validateKey(kind, value);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+      }
+    }),
+  );
+const millis = z.int().check(z.nonnegative());
 const lifecycle = z.enum(["active", "deleted"]);
 const metricValue = z.union([z.number(), z.literal("NaN")]);
 
@@ -56,33 +58,33 @@ const importDocument = z.object({
   version: z.literal(1),
   experiments: z.array(
     z.object({
-      experiment_id: z.string().regex(/^\d{1,15}$/),
-      name: z.string().min(1).max(LIMITS.maxRunNameLength),
-      artifact_location: z.string().max(2000),
+      experiment_id: z.string().check(z.regex(/^\d{1,15}$/)),
+      name: z.string().check(z.minLength(1), z.maxLength(LIMITS.maxRunNameLength)),
+      artifact_location: z.string().check(z.maxLength(2000)),
       lifecycle_stage: lifecycle,
       creation_time: millis,
       last_update_time: millis,
-      tags: z.record(key("tag"), z.string().max(LIMITS.maxTagValueLength)),
+      tags: z.record(key("tag"), z.string().check(z.maxLength(LIMITS.maxTagValueLength))),
     }),
   ),
   runs: z.array(
     z.object({
       mlflow_run_id: runUuid,
-      experiment_id: z.string().regex(/^\d{1,15}$/),
-      run_name: z.string().max(LIMITS.maxRunNameLength),
-      user_id: z.string().max(LIMITS.maxRunNameLength),
+      experiment_id: z.string().check(z.regex(/^\d{1,15}$/)),
+      run_name: z.string().check(z.maxLength(LIMITS.maxRunNameLength)),
+      user_id: z.string().check(z.maxLength(LIMITS.maxRunNameLength)),
       status: z.enum(RUN_STATUSES),
       start_time: millis,
-      end_time: millis.nullable(),
-      artifact_uri: z.string().max(2000),
+      end_time: z.nullable(millis),
+      artifact_uri: z.string().check(z.maxLength(2000)),
       lifecycle_stage: lifecycle,
-      deleted_time: millis.nullable(),
-      attempt: z.number().int().min(1),
-      params: z.record(key("param"), z.string().max(LIMITS.maxParamValueLength)),
-      tags: z.record(key("tag"), z.string().max(LIMITS.maxTagValueLength)),
+      deleted_time: z.nullable(millis),
+      attempt: z.int().check(z.minimum(1)),
+      params: z.record(key("param"), z.string().check(z.maxLength(LIMITS.maxParamValueLength))),
+      tags: z.record(key("tag"), z.string().check(z.maxLength(LIMITS.maxTagValueLength))),
       metrics: z
-        .record(key("metric"), z.array(z.tuple([z.number().int(), millis, metricValue])))
-        .refine((history) => Object.keys(history).length <= LIMITS.maxMetricKeysPerRun, `a run can hold at most ${LIMITS.maxMetricKeysPerRun} distinct metric keys`),
+        .record(key("metric"), z.array(z.tuple([z.int(), millis, metricValue])))
+        .check(z.refine((history) => Object.keys(history).length <= LIMITS.maxMetricKeysPerRun, `a run can hold at most ${LIMITS.maxMetricKeysPerRun} distinct metric keys`)),
     }),
   ),
 });

@@ -1,13 +1,18 @@
 import type { HonoRequest, MiddlewareHandler } from "hono";
 import { validator } from "hono/validator";
-import type { z } from "zod";
+import { en } from "zod/locales";
+import * as z from "zod/mini";
 import { excerpt } from "../domain/excerpt";
 import { invalidParameter } from "./errors";
+
+// zod/mini carries no messages of its own; the English ones are the wording quoted below. Imported by
+// name: `z.locales.en` would bundle all of zod's locales.
+z.config(en());
 
 const API_DOCS_HINT = "See the API docs for more information about request parameters.";
 
 /** Turns the first zod issue into MLflow's wording for a bad request parameter. */
-export function describeIssue(error: z.ZodError, input: unknown): string {
+export function describeIssue(error: z.core.$ZodError, input: unknown): string {
   const issue = error.issues[0];
   const name = issue.path.join(".") || "body";
   let received: unknown = input;
@@ -17,7 +22,7 @@ export function describeIssue(error: z.ZodError, input: unknown): string {
   return `Invalid value ${shown} for parameter '${name}' supplied: ${issue.message}. ${API_DOCS_HINT}`;
 }
 
-export function parseWith<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+export function parseWith<T extends z.ZodMiniType>(schema: T, input: unknown): z.output<T> {
   const result = schema.safeParse(input);
   if (!result.success) throw invalidParameter(describeIssue(result.error, input));
   return result.data;
@@ -58,7 +63,7 @@ export function parseJsonText(text: string): unknown {
   return parsed;
 }
 
-export const jsonBody = <T extends z.ZodType>(
+export const jsonBody = <T extends z.ZodMiniType>(
   schema: T,
 ): MiddlewareHandler<any, string, { in: { json: z.input<T> }; out: { json: z.output<T> } }> =>
   async (c, next) => {
@@ -68,5 +73,5 @@ export const jsonBody = <T extends z.ZodType>(
   };
 
 /** Validates query-string parameters (repeated keys become arrays). */
-export const queryParams = <T extends z.ZodType>(schema: T) =>
+export const queryParams = <T extends z.ZodMiniType>(schema: T) =>
   validator("query", (value) => parseWith(schema, value) as z.output<T>);

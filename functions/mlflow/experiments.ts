@@ -1,6 +1,6 @@
 /** experiments/*: create, get, get-by-name, search (POST and GET), update, delete, restore, set-experiment-tag. */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { AppEnv } from "../env";
 import { jsonBody, queryParams } from "../middleware/validate";
 import { EXPERIMENT_SEARCH } from "../search/filter";
@@ -19,12 +19,12 @@ import { publicPost, writeAccess } from "./access";
 import { parseSearchRequest } from "./search-request";
 import { experimentJson, repeated } from "./wire";
 
-const experimentName = z.string().min(1).max(500);
+const experimentName = z.string().check(z.minLength(1), z.maxLength(500));
 const experimentRef = z.object({ experiment_id: id });
 const searchRequest = z.object({ ...searchFields, view_type: viewType });
 
 export const experimentsApi = new Hono<AppEnv>()
-  .post("/create", writeAccess, jsonBody(z.object({ name: experimentName, artifact_location: z.string().optional(), tags: z.array(keyValue).optional() })), async (c) => {
+  .post("/create", writeAccess, jsonBody(z.object({ name: experimentName, artifact_location: z.optional(z.string()), tags: z.optional(z.array(keyValue)) })), async (c) => {
     const body = c.req.valid("json");
     const experimentId = await createExperiment(c.get("db"), body.name, body.tags ?? []);
     return c.json({ experiment_id: String(experimentId) });
@@ -39,7 +39,7 @@ export const experimentsApi = new Hono<AppEnv>()
   })
   .get("/search", queryParams(searchRequest), async (c) => c.json(await search(c.get("db"), c.req.valid("query"))))
   .post("/search", publicPost, jsonBody(searchRequest), async (c) => c.json(await search(c.get("db"), c.req.valid("json"))))
-  .post("/update", writeAccess, jsonBody(experimentRef.extend({ new_name: experimentName })), async (c) => {
+  .post("/update", writeAccess, jsonBody(z.extend(experimentRef, { new_name: experimentName })), async (c) => {
     const body = c.req.valid("json");
     await renameExperiment(c.get("db"), body.experiment_id, body.new_name);
     return c.json({});
@@ -52,7 +52,7 @@ export const experimentsApi = new Hono<AppEnv>()
     await setExperimentLifecycle(c.get("db"), c.req.valid("json").experiment_id, "active");
     return c.json({});
   })
-  .post("/set-experiment-tag", writeAccess, jsonBody(experimentRef.extend(keyValue.shape)), async (c) => {
+  .post("/set-experiment-tag", writeAccess, jsonBody(z.extend(experimentRef, keyValue.shape)), async (c) => {
     const body = c.req.valid("json");
     await setExperimentTag(c.get("db"), body.experiment_id, { key: body.key, value: body.value });
     return c.json({});

@@ -1,6 +1,6 @@
 /** metrics/get-history: like MLflow 2.17.2, the whole history (paging fields are accepted and ignored). */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { AppEnv } from "../env";
 import { queryParams } from "../middleware/validate";
 import { getMetricHistory } from "../store/runs";
@@ -9,8 +9,8 @@ import { repeated, metricJson } from "./wire";
 const historyRequest = z.object({
   run_id: z.string(),
   metric_key: z.string(),
-  max_results: z.string().optional(),
-  page_token: z.string().optional(),
+  max_results: z.optional(z.string()),
+  page_token: z.optional(z.string()),
 });
 
 export const metricsApi = new Hono<AppEnv>().get("/get-history", queryParams(historyRequest), async (c) => {

@@ -1,6 +1,6 @@
 /** runs/*: create, get, update, delete, restore, search, log-metric, log-parameter, set-tag, delete-tag, log-batch. */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { RUN_STATUSES } from "../db/schema";
 import { excerpt } from "../domain/excerpt";
 import type { AppEnv, Db } from "../env";
@@ -32,21 +32,21 @@ import { parseSearchRequest } from "./search-request";
 import { repeated, runInfoJson, runJson } from "./wire";
 
 const runRef = z.object({ run_id: z.string() });
-const metricPoint = z.object({ key: z.string(), value: metricValue, timestamp: int64, step: int64.default(0) });
-const runName = z.string().max(LIMITS.maxRunNameLength);
+const metricPoint = z.object({ key: z.string(), value: metricValue, timestamp: int64, step: z._default(int64, 0) });
+const runName = z.string().check(z.maxLength(LIMITS.maxRunNameLength));
 
 const createRequest = z.object({
-  experiment_id: id.default("0"),
-  user_id: z.string().optional(),
-  run_name: runName.optional(),
-  start_time: int64.optional(),
-  tags: z.array(keyValue).optional(),
+  experiment_id: z._default(id, "0"),
+  user_id: z.optional(z.string()),
+  run_name: z.optional(runName),
+  start_time: z.optional(int64),
+  tags: z.optional(z.array(keyValue)),
 });
 
 const searchRequest = z.object({
   ...searchFields,
-  experiment_ids: repeatedString.optional(),
-  run_view_type: z.enum(VIEW_TYPES).default("ACTIVE_ONLY"),
+  experiment_ids: z.optional(repeatedString),
+  run_view_type: z._default(z.enum(VIEW_TYPES), "ACTIVE_ONLY"),
 });
 
 /** The run's name comes from run_name, else from an `mlflow.runName` tag, else it is invented. */
@@ -92,7 +92,7 @@ export const runsApi = new Hono<AppEnv>()
   .get("/get", queryParams(runRef), async (c) => {
     return c.json({ run: runJson(await runWithData(c.get("db"), c.req.valid("query").run_id)) });
   })
-  .post("/update", writeAccess, jsonBody(runRef.extend({ status: z.enum(RUN_STATUSES).optional(), end_time: int64.optional(), run_name: runName.optional() })), async (c) => {
+  .post("/update", writeAccess, jsonBody(z.extend(runRef, { status: z.optional(z.enum(RUN_STATUSES)), end_time: z.optional(int64), run_name: z.optional(runName) })), async (c) => {
     const body = c.req.valid("json");
     const name = body.run_name || undefined;
     const renameTag = name === undefined ? [] : paramAndTagStatements(body.run_id, [], [{ key: RUN_NAME_TAG, value: name }]);
@@ -115,12 +115,12 @@ export const runsApi = new Hono<AppEnv>()
     const token = nextPageToken(query.offset, runs.length, query.maxResults);
     return c.json({ ...repeated("runs", runs.map((run) => runJson(run))), ...(token && { next_page_token: token }) });
   })
-  .post("/log-metric", writeAccess, jsonBody(runRef.extend(metricPoint.shape)), async (c) => {
+  .post("/log-metric", writeAccess, jsonBody(z.extend(runRef, metricPoint.shape)), async (c) => {
     const { run_id, ...point } = c.req.valid("json");
     await logToRun(c.get("db"), run_id, { metrics: [point] });
     return c.json({});
   })
-  .post("/log-parameter", writeAccess, jsonBody(runRef.extend(keyValue.shape)), async (c) => {
+  .post("/log-parameter", writeAccess, jsonBody(z.extend(runRef, keyValue.shape)), async (c) => {
     const db = c.get("db");
     const { run_id, ...param } = c.req.valid("json");
     validateKeyValue("param", param, LIMITS.maxParamValueLength);
@@ -134,12 +134,12 @@ export const runsApi = new Hono<AppEnv>()
     await logBatch(db, run_id, { params: [param] });
     return c.json({});
   })
-  .post("/set-tag", writeAccess, jsonBody(runRef.extend(keyValue.shape)), async (c) => {
+  .post("/set-tag", writeAccess, jsonBody(z.extend(runRef, keyValue.shape)), async (c) => {
     const { run_id, ...tag } = c.req.valid("json");
     await logToRun(c.get("db"), run_id, { tags: [tag] });
     return c.json({});
   })
-  .post("/delete-tag", writeAccess, jsonBody(runRef.extend({ key: z.string() })), async (c) => {
+  .post("/delete-tag", writeAccess, jsonBody(z.extend(runRef, { key: z.string() })), async (c) => {
     const body = c.req.valid("json");
     await deleteRunTag(c.get("db"), body.run_id, body.key);
     return c.json({});
@@ -147,7 +147,7 @@ export const runsApi = new Hono<AppEnv>()
   .post(
     "/log-batch",
     writeAccess,
-    jsonBody(runRef.extend({ metrics: z.array(metricPoint).optional(), params: z.array(keyValue).optional(), tags: z.array(keyValue).optional() })),
+    jsonBody(z.extend(runRef, { metrics: z.optional(z.array(metricPoint)), params: z.optional(z.array(keyValue)), tags: z.optional(z.array(keyValue)) })),
     async (c) => {
       const { run_id, ...batch } = c.req.valid("json");
       await logToRun(c.get("db"), run_id, batch);
