@@ -130,7 +130,7 @@ rankingRoutes.get("/summary", queryParams(z.strictObject({ experiment: experimen
 
 rankingRoutes.get(
   "/metric-keys",
-  queryParams(z.strictObject({ limit: queryInt.pipe(z.number().min(1).max(MAX_METRIC_KEYS)).default(MAX_METRIC_KEYS) })),
+  queryParams(z.strictObject({ limit: z._default(z.pipe(queryInt, z.number().check(z.minimum(1), z.maximum(MAX_METRIC_KEYS))), MAX_METRIC_KEYS) })),
   async (c) => {
     const { limit } = c.req.valid("query");
     // One more than asked says whether there are more.
