@@ -110,7 +110,8 @@ describe("metric direction", () => {
   });
 
   it("everything else ranks descending, also names that merely contain fpr or time", () => {
-    for (const key of ["gat_f1", "fusion_accuracy", "vgae_auc", "gat_tpr", "gat_fprate", "xfpr", "timed_f1", "time_budget", "gat_timestep_f1"]) {
+    for (const key of ["gat_f1", "fusion_accuracy", "vgae_auc", "gat_tpr", "gat_fprate", "xfpr", "timed_f1", "time_budget", "gat_timestep_f1",
+      "vgae_detection_at_fpr_0.05", "gat_tpr_at_fpr_0.01", "detection_at_fnr_0.1"]) {
       expect(metricDirection(key), key).toBe("desc");
     }
   });
