@@ -1,16 +1,20 @@
 // Benchmark of `kdgat migrate` on a generated tree of old-layout runs (default 10,000, a few small
 // files each): wall time and peak memory (maxRSS from /usr/bin/time -v) of --dry-run, --execute
-// (journal included) and --rollback. Builds the CLI first. Usage:
-//   node bench/cli-migrate.mjs [--runs 10000] [--keep]
+// (journal included) and --rollback; with --cycles N, N rounds of --execute + --rollback, each
+// rollback's time and the bytes migrate leaves in the root (journal, lock) after each round, which
+// must stay flat. Builds the CLI first. Usage:
+//   node bench/cli-migrate.mjs [--runs 10000] [--cycles 1] [--keep]
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
-const runCount = Number(args[args.indexOf("--runs") + 1] || 10_000) || 10_000;
+const option = (name, fallback) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) || fallback : fallback);
+const runCount = option("--runs", 10_000);
+const cycles = option("--cycles", 1);
 const STAGES = [
   ["unsupervised", "vgae", "autoencoder"],
   ["supervised", "gat", "curriculum"],
@@ -60,14 +64,21 @@ try {
   const generating = Date.now();
   generate(root, runCount);
   console.log(`generated ${runCount} old-layout runs (4 files each) in ${((Date.now() - generating) / 1000).toFixed(1)} s under ${root}`);
-  const results = [
-    timed("migrate --dry-run", ["migrate", "--root", root, "--dry-run"]),
-    timed("migrate --execute", ["migrate", "--root", root, "--execute"]),
-    timed("migrate --rollback", ["migrate", "--root", root, "--rollback"]),
-  ];
-  for (const r of results) console.log(`${r.label.padEnd(20)} ${String(r.seconds).padStart(6)} s   maxRSS ${String(r.maxRssMb).padStart(6)} MB   ${r.summary}`);
+  const leftBytes = () => readdirSync(root).filter((name) => name.startsWith(".kdgat-migrate")).reduce((sum, name) => sum + lstatSync(join(root, name)).size, 0);
+  const results = [timed("migrate --dry-run", ["migrate", "--root", root, "--dry-run"])];
+  const rounds = [];
+  for (let cycle = 1; cycle <= cycles; cycle++) {
+    const suffix = cycles > 1 ? ` #${cycle}` : "";
+    const executed = timed(`migrate --execute${suffix}`, ["migrate", "--root", root, "--execute"]);
+    const journalBytes = leftBytes();
+    const rolledBack = timed(`migrate --rollback${suffix}`, ["migrate", "--root", root, "--rollback"]);
+    results.push(executed, rolledBack);
+    rounds.push({ cycle, execute_s: executed.seconds, journal_bytes: journalBytes, rollback_s: rolledBack.seconds, left_after_rollback_bytes: leftBytes() });
+  }
+  for (const r of results) console.log(`${r.label.padEnd(24)} ${String(r.seconds).padStart(6)} s   maxRSS ${String(r.maxRssMb).padStart(6)} MB   ${r.summary}`);
+  if (cycles > 1) for (const r of rounds) console.log(`cycle ${r.cycle}: journal ${r.journal_bytes} bytes, rollback ${r.rollback_s} s, left in the root after it: ${r.left_after_rollback_bytes} bytes`);
   mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
-  writeFileSync(join(ROOT, "bench", "results", "cli-migrate.json"), `${JSON.stringify({ runs: runCount, node: process.version, results }, null, 2)}\n`);
+  writeFileSync(join(ROOT, "bench", "results", "cli-migrate.json"), `${JSON.stringify({ runs: runCount, cycles, node: process.version, results, ...(cycles > 1 ? { rounds } : {}) }, null, 2)}\n`);
 } finally {
   if (!args.includes("--keep")) rmSync(base, { recursive: true, force: true });
 }

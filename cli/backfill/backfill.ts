@@ -16,7 +16,7 @@
  * attempt without the tag was ended live, not by backfill, and is never turned into FINISHED.
  */
 import type { RunDetailResponse, RunListResponse, RunSummary } from "../../functions/api/contract.js";
-import { flattenMetrics, parsePythonJson } from "../../functions/domain/index.js";
+import { expectsMetricsJson, flattenMetrics, NO_METRICS_TAG, parsePythonJson } from "../../functions/domain/index.js";
 import { encodeRunId, TrackerError, type ApiClient } from "../api-client.js";
 import { mapConcurrent } from "../concurrency.js";
 import { terminalSafe } from "../output.js";
@@ -36,7 +36,11 @@ export interface BackfillResult {
   run_id: string;
   status: BackfillStatus;
   detail?: string;
+  /** An evaluation run logged FINISHED without a metrics.json (tagged NO_METRICS_TAG). */
+  no_metrics?: true;
 }
+
+const NO_METRICS_NOTE = `finished, no metrics (no metrics.json: tagged ${NO_METRICS_TAG}=true)`;
 
 export class Backfiller {
   readonly results: BackfillResult[] = [];
@@ -104,8 +108,11 @@ export class Backfiller {
       return { run_id: runId, status: "failed", detail: withNotes(`ended FAILED: ${failure}`) };
     }
     if (existing) await this.clearBackfillError(attempt.run_id);
+    const noMetrics = !folder.metricsJson && expectsMetricsJson(runId);
+    if (noMetrics) await this.client.json("POST", "/api/2.0/mlflow/runs/set-tag", { body: { run_id: attempt.run_id, key: NO_METRICS_TAG, value: "true" } });
     await this.client.json("POST", `${path}/end`, { query: { run_id: attempt.run_id }, body: { status: "FINISHED", end_time: folder.endTime } });
-    return { run_id: runId, status: existing ? "completed" : "backfilled", detail: withNotes() };
+    const status = existing ? "completed" : "backfilled";
+    return noMetrics ? { run_id: runId, status, detail: withNotes(NO_METRICS_NOTE), no_metrics: true } : { run_id: runId, status, detail: withNotes() };
   }
 
   /** Whether this FAILED attempt was ended by a backfill (a malformed file), not by the job that ran it. */
@@ -228,6 +235,7 @@ function describe(folder: RunFolder, config: Record<string, unknown>, metrics: P
   const parts = [`PUT config.json (${Object.keys(config).length} params, start ${new Date(folder.startTime!).toISOString()})`];
   if (metrics?.problem !== undefined) return [...parts, `end FAILED: ${metrics.problem}`].join(", ");
   if (metrics) parts.push(`metrics.json (${flattenMetrics(metrics.value).size} metrics)`);
+  else if (expectsMetricsJson(folder.runId)) parts.push(`no metrics.json (tag ${NO_METRICS_TAG}=true)`);
   if (folder.metricsCsvs.length > 0) parts.push(`${folder.metricsCsvs.length} metrics.csv in ${csvUploads.length} upload(s)`);
   parts.push(`end FINISHED at ${new Date(folder.endTime!).toISOString()}`);
   return parts.join(", ");
@@ -237,8 +245,9 @@ function describe(folder: RunFolder, config: Record<string, unknown>, metrics: P
 export function printBackfillReport(results: readonly BackfillResult[]): void {
   const lines = results.map((r) => `${r.status.padEnd(18)} ${terminalSafe(r.run_id)}${r.detail ? `: ${terminalSafe(r.detail)}` : ""}`);
   const count = (status: BackfillStatus) => results.filter((r) => r.status === status).length;
+  const noMetrics = results.filter((r) => r.no_metrics).length;
   lines.push(
-    `Backfill: total ${results.length}, backfilled ${count("backfilled") + count("completed")}, unchanged ${count("already-backfilled") + count("already-tracked")}, skipped ${count("skipped")}, ${count("would-send") ? `would send ${count("would-send")}, ` : ""}failed ${count("failed")}`,
+    `Backfill: total ${results.length}, backfilled ${count("backfilled") + count("completed")}${noMetrics ? ` (${noMetrics} finished, no metrics)` : ""}, unchanged ${count("already-backfilled") + count("already-tracked")}, skipped ${count("skipped")}, ${count("would-send") ? `would send ${count("would-send")}, ` : ""}failed ${count("failed")}`,
   );
   process.stdout.write(`${lines.join("\n")}\n`);
 }

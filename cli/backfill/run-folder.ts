@@ -8,7 +8,7 @@
  */
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, type Dirent } from "node:fs";
 import { join, sep } from "node:path";
-import { isValidSegment, OLD_LAYOUT_ROOT } from "../../functions/domain/index.js";
+import { OLD_LAYOUT_ROOT, segmentProblem } from "../../functions/domain/index.js";
 
 /** A file of the run folder, read once (everything sent is exactly what was checked). */
 export interface RunFile {
@@ -53,8 +53,11 @@ export function findNewLayoutRuns(root: string): { runIds: string[]; skipped: Sk
       const path = `${dataset.name}/${run.name}`;
       if (isSymlinkedFolder(join(root, dataset.name), run)) skipped.push({ path, reason: SYMLINKED_FOLDER });
       else if (!run.isDirectory()) continue;
-      else if (isValidSegment(dataset.name) && isValidSegment(run.name)) runIds.push(path);
-      else skipped.push({ path, reason: "not a valid run id (letters, digits, . _ - only)" });
+      else {
+        const problem = segmentProblem(dataset.name) ?? segmentProblem(run.name);
+        if (problem) skipped.push({ path, reason: `not a valid run id: ${problem}` });
+        else runIds.push(path);
+      }
     }
   }
   return { runIds, skipped };

@@ -61,8 +61,11 @@ async function migrate(flags: MigrateFlags): Promise<number> {
     if (!hasJournal) {
       return report({ mode, root, results: [], note: `no migration journal in ${root}: nothing to roll back` }, flags.json);
     }
-    const { results, archived } = await rollbackMigration(confined, { progress });
-    return report({ mode, root, results, note: archived ? `journal archived as ${archived}` : "some folders could not be restored: fix them and run --rollback again" }, flags.json);
+    const { results, complete } = await rollbackMigration(confined, { progress });
+    const note = complete
+      ? "the tree is as before the migration (folder times included); the journal is removed"
+      : "some folders could not be restored: fix them and run --rollback again";
+    return report({ mode, root, results, note }, flags.json);
   }
   const backfiller = flags.backfill ? await Backfiller.create(ApiClient.fromFlags(flags), root) : undefined;
   const results = await executeMigration(confined, { progress, onMoved: backfiller ? (runIds) => backfiller.run(runIds).then(() => undefined) : undefined });

@@ -2,9 +2,11 @@
  * --execute and --rollback. Moves go in batches: the batch's intents are written and fsynced once,
  * the folders are moved, then their "done" records are written and fsynced. An intent without its
  * "done" is finished (or undone) from the state on disk, so the guarantee holds for any crash point
- * while a 10,000-run migration costs a few dozen fsyncs instead of 20,000.
+ * while a 10,000-run migration costs a few dozen fsyncs instead of 20,000. Moving entries in or out
+ * of a folder changes its mtime, so each folder's times are journaled with the first intent that
+ * changes it, and a rollback sets them back: the tree is as it was, folder mtimes included.
  */
-import { lstatSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { lstatSync, lutimesSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { chmod, mkdir, rmdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { mapConcurrent } from "../concurrency.js";
@@ -15,6 +17,7 @@ import { Journal, type JournaledMove, type JournalRecord } from "./journal.js";
 import { acquireLock } from "./lock.js";
 import { finishMove, lexists, moveFolder, partialPathOf } from "./move-folder.js";
 import { planMigration, type PlanStatus } from "./plan.js";
+import { timesAt, timesOf, utimesArgs, type Times } from "./times.js";
 
 const BATCH_SIZE = 500;
 const PARALLEL_FS_CALLS = 8;
@@ -37,6 +40,8 @@ export interface ApplyOptions {
 const noProgress: Progress = { increment() {}, stop() {} };
 
 export async function executeMigration(root: ConfinedRoot, options: ApplyOptions = {}): Promise<FolderResult[]> {
+  // Taken before the lock file and the journal change the root's entries.
+  const rootTimes = timesAt(root.real);
   const release = acquireLock(root);
   let journal: Journal;
   try {
@@ -52,6 +57,11 @@ export async function executeMigration(root: ConfinedRoot, options: ApplyOptions
       throw new Error("a rollback was interrupted: run --rollback again to finish it before executing");
     }
     const results: FolderResult[] = [];
+    const timed = foldersWithTimes(journal.records);
+    if (!timed.has(ROOT)) {
+      journal.append([{ op: "times", ...rootTimes }]);
+      timed.add(ROOT);
+    }
 
     // 1. Finish what a killed run left half done.
     const resumed = open.filter((move) => move.state === "intent");
@@ -79,7 +89,9 @@ export async function executeMigration(root: ConfinedRoot, options: ApplyOptions
       const newDatasetDirs = [...new Set(batch.map((entry) => dirname(entry.to!)))].filter((dir) => !lexists(path(dir)));
       let id = journal.nextId();
       const intents = batch.map((entry) => ({ op: "intent" as const, id: id++, from: entry.from, to: entry.to! }));
-      journal.append([...newDatasetDirs.map((dir) => ({ op: "mkdir" as const, path: dir })), ...intents]);
+      for (const dir of newDatasetDirs) timed.add(dir);
+      const times = unjournaledTimes(root, batch.flatMap((entry) => [...ancestorsOf(entry.from), dirname(entry.to!)]), timed);
+      journal.append([...times, ...newDatasetDirs.map((dir) => ({ op: "mkdir" as const, path: dir })), ...intents]);
       journal.sync();
       await mapConcurrent(newDatasetDirs, PARALLEL_FS_CALLS, (dir) => mkdir(path(dir), { recursive: true }));
       const done: JournalRecord[] = [];
@@ -122,9 +134,9 @@ export async function executeMigration(root: ConfinedRoot, options: ApplyOptions
 async function removeEmptiedFolders(root: ConfinedRoot, movedFrom: string[], journal: Journal): Promise<void> {
   const levels = new Map<number, Set<string>>();
   for (const from of movedFrom) {
-    const segments = from.split("/");
-    for (let depth = segments.length - 1; depth > 1; depth--) {
-      const dir = segments.slice(0, depth).join("/");
+    for (const dir of ancestorsOf(from)) {
+      const depth = depthOf(dir);
+      if (depth < 2) continue;
       if (!levels.has(depth)) levels.set(depth, new Set());
       levels.get(depth)!.add(dir);
     }
@@ -143,28 +155,34 @@ async function removeEmptiedFolders(root: ConfinedRoot, movedFrom: string[], jou
 /**
  * Undoes the journal: the folders the moves emptied are recreated (with their modes), moved
  * folders go back in reverse order (interrupted moves are first finished, so each has one clean
- * side), and the dataset folders the migration created are removed when empty. Every part is
- * idempotent, so a killed rollback is finished by running it again. When everything is back, the
- * journal is archived.
+ * side), the dataset folders the migration created are removed when empty, and every journaled
+ * folder gets its times back, deepest first. Every part is idempotent, so a killed rollback is
+ * finished by running it again. When everything is back, the journal is removed (nothing is left
+ * to finish or undo) and, last, the root gets its own times back: removing the journal and the
+ * lock file are the root's last changes.
  */
-export async function rollbackMigration(root: ConfinedRoot, options: ApplyOptions = {}): Promise<{ results: FolderResult[]; archived?: string }> {
+export async function rollbackMigration(root: ConfinedRoot, options: ApplyOptions = {}): Promise<{ results: FolderResult[]; complete: boolean }> {
   const release = acquireLock(root);
   const path = (relative: string) => root.path(relative);
   const results: FolderResult[] = [];
+  let journal: Journal | undefined;
   try {
-    const journal = Journal.open(root);
+    journal = Journal.open(root);
+    // A migration resumed after an interrupted rollback journals some folders twice: each is handled once.
+    const removed = new Map<string, number>();
+    for (const record of journal.records) if (record.op === "rmdir" && !removed.has(record.path)) removed.set(record.path, record.mode);
     const removedByDepth = new Map<number, Array<{ path: string; mode: number }>>();
-    for (const record of journal.records) {
-      if (record.op !== "rmdir") continue;
-      const depth = record.path.split("/").length;
+    for (const [dir, mode] of removed) {
+      const depth = depthOf(dir);
       if (!removedByDepth.has(depth)) removedByDepth.set(depth, []);
-      removedByDepth.get(depth)!.push(record);
+      removedByDepth.get(depth)!.push({ path: dir, mode });
     }
     for (const depth of [...removedByDepth.keys()].sort((a, b) => a - b)) {
       await mapConcurrent(removedByDepth.get(depth)!, PARALLEL_FS_CALLS, async (dir) => {
         if (lexists(path(dir.path))) return;
         await mkdir(path(dir.path), { recursive: true });
         await chmod(path(dir.path), dir.mode);
+        step();
       });
     }
     const toUndo = [...journal.moves().values()].filter((m) => m.state === "intent" || m.state === "done" || m.state === "undo-intent").reverse();
@@ -175,13 +193,28 @@ export async function rollbackMigration(root: ConfinedRoot, options: ApplyOption
       progress.increment(batch.length);
     }
     progress.stop();
-    const created = journal.records.flatMap((r) => (r.op === "mkdir" ? [path(r.path)] : []));
+    const created = [...new Set(journal.records.flatMap((r) => (r.op === "mkdir" ? [path(r.path)] : [])))];
     await mapConcurrent(created, PARALLEL_FS_CALLS, async (dir) => {
-      if (isEmptyFolder(dir)) await rmdir(dir);
+      if (!isEmptyFolder(dir)) return;
+      await rmdir(dir);
+      step();
     });
-    if (results.some((r) => r.status === "failed")) return { results };
-    return { results, archived: journal.archive() };
+    if (results.some((r) => r.status === "failed")) return { results, complete: false };
+
+    const { folders, rootTimes } = journaledTimes(journal.records);
+    for (const [dir, times] of [...folders].sort(([a], [b]) => depthOf(b) - depthOf(a))) {
+      // Only a real folder: lutimes never follows a link put in its place.
+      if (!lstatSync(path(dir), { throwIfNoEntry: false })?.isDirectory()) continue;
+      lutimesSync(path(dir), ...utimesArgs(times));
+      step();
+    }
+    journal.remove();
+    journal = undefined;
+    release();
+    if (rootTimes) lutimesSync(root.real, ...utimesArgs(rootTimes));
+    return { results, complete: true };
   } finally {
+    journal?.close();
     release();
   }
 }
@@ -223,6 +256,52 @@ function undoBatch(batch: JournaledMove[], journal: Journal, path: (relative: st
   }
   journal.append(undone);
   journal.sync();
+}
+
+/** The key of the root among journaled folders (a times record without a path). */
+const ROOT = "";
+
+const depthOf = (relative: string) => relative.split("/").length;
+
+/** The folders above a root-relative path, nearest first, the root left out. */
+function ancestorsOf(relative: string): string[] {
+  const segments = relative.split("/");
+  return segments.slice(1).map((_, i) => segments.slice(0, segments.length - 1 - i).join("/"));
+}
+
+/** Folders whose times a rollback does not need to read from disk: journaled with times, or created by the migration. */
+function foldersWithTimes(records: readonly JournalRecord[]): Set<string> {
+  const folders = new Set<string>();
+  for (const record of records) {
+    if (record.op === "times") folders.add(record.path ?? ROOT);
+    else if (record.op === "mkdir") folders.add(record.path);
+  }
+  return folders;
+}
+
+/** Times records for the existing folders among `dirs` that are not in `timed` yet (then added to it). */
+function unjournaledTimes(root: ConfinedRoot, dirs: readonly string[], timed: Set<string>): JournalRecord[] {
+  const records: JournalRecord[] = [];
+  for (const dir of dirs) {
+    if (timed.has(dir)) continue;
+    timed.add(dir);
+    const stat = lstatSync(root.path(dir), { bigint: true, throwIfNoEntry: false });
+    if (stat?.isDirectory()) records.push({ op: "times", path: dir, ...timesOf(stat) });
+  }
+  return records;
+}
+
+/** The first journaled times of each folder (the ones from before the migration), and the root's. */
+function journaledTimes(records: readonly JournalRecord[]): { folders: Map<string, Times>; rootTimes?: Times } {
+  const folders = new Map<string, Times>();
+  let rootTimes: Times | undefined;
+  for (const record of records) {
+    if (record.op !== "times") continue;
+    const times = { atimeUs: record.atimeUs, mtimeUs: record.mtimeUs };
+    if (record.path === undefined) rootTimes ??= times;
+    else if (!folders.has(record.path)) folders.set(record.path, times);
+  }
+  return { folders, rootTimes };
 }
 
 /** A real folder (not a symlink to one) with nothing in it. */

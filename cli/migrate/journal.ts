@@ -2,13 +2,15 @@
  * The migration journal: append-only JSON lines under the root. An "intent" is written and fsynced
  * before a folder moves and "done" after, so a run killed at any point can be finished (--execute)
  * or undone (--rollback) by looking at which side of each open intent exists. Paths are relative
- * to the root, so the root may be given relative or absolute, or be moved.
+ * to the root, so the root may be given relative or absolute, or be moved. A completed rollback
+ * removes it: one journal per migration, never a history that grows with each cycle.
  */
-import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, truncateSync, writeSync } from "node:fs";
+import { closeSync, constants, fsyncSync, openSync, readFileSync, truncateSync, unlinkSync, writeSync } from "node:fs";
 import { terminalSafe } from "../output.js";
 import { lexicalProblem, type ConfinedRoot } from "./confine.js";
 import { step } from "./crash-hook.js";
 import { lexists } from "./move-folder.js";
+import type { Times } from "./times.js";
 
 export const JOURNAL_FILE = ".kdgat-migrate-journal.jsonl";
 
@@ -20,7 +22,12 @@ export type JournalRecord =
   /** A new-layout dataset folder the migration created (rollback removes it when empty). */
   | { op: "mkdir"; path: string }
   /** An old-layout folder emptied by the moves, written before it is removed (rollback recreates it). */
-  | { op: "rmdir"; path: string; mode: number };
+  | { op: "rmdir"; path: string; mode: number }
+  /**
+   * A folder's times before the migration first changed its entries (the root's when path is
+   * absent), written before that change; rollback sets them back once everything is in place.
+   */
+  | ({ op: "times"; path?: string } & Times);
 
 export interface JournaledMove {
   id: number;
@@ -89,12 +96,13 @@ export class Journal {
     closeSync(this.fd);
   }
 
-  /** After a complete rollback the journal is kept, renamed, so that a later --execute starts afresh. */
-  archive(): string {
+  /**
+   * After a complete rollback nothing is left to finish or undo: the journal goes, so the root is
+   * as it was, nothing piles up over migrate/rollback cycles, and a later run starts afresh.
+   */
+  remove(): void {
     this.close();
-    const archived = this.path.replace(/\.jsonl$/, `.rolled-back-${new Date().toISOString().replace(/[:.]/g, "-")}.jsonl`);
-    renameSync(this.path, archived);
-    return archived;
+    unlinkSync(this.path);
   }
 }
 
@@ -179,6 +187,9 @@ function recordProblem(record: unknown): string | undefined {
     case "rmdir":
       if (!Number.isSafeInteger(r.mode) || (r.mode as number) < 0 || (r.mode as number) > 0o7777) return "bad mode";
       return badPath("path");
+    case "times":
+      if (![r.atimeUs, r.mtimeUs].every((t) => Number.isSafeInteger(t) && (t as number) >= 0)) return "bad times";
+      return r.path === undefined ? undefined : badPath("path");
     default:
       return typeof r.op === "string" && MOVE_STATES.has(r.op) ? (badId ? "bad id" : undefined) : "unknown op";
   }
@@ -186,7 +197,7 @@ function recordProblem(record: unknown): string | undefined {
 
 function pathsOf(record: JournalRecord): string[] {
   if (record.op === "intent") return [record.from, record.to];
-  return "path" in record ? [record.path] : [];
+  return "path" in record && record.path !== undefined ? [record.path] : [];
 }
 
 function fsyncDirectory(path: string): void {

@@ -25,10 +25,10 @@ import {
   unlinkSync,
   utimesSync,
   writeSync,
-  type BigIntStats,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { step } from "./crash-hook.js";
+import { timesOf, utimesArgs } from "./times.js";
 
 export const PARTIAL_SUFFIX = ".kdgat-partial";
 
@@ -96,14 +96,14 @@ function copyTree(src: string, dst: string, rel: string, hashes: Map<string, str
     mkdirSync(dst);
     for (const name of readdirSync(src)) copyTree(join(src, name), join(dst, name), join(rel, name), hashes);
     chmodSync(dst, Number(stat.mode & 0o7777n));
-    utimesSync(dst, ...timesOf(stat));
+    utimesSync(dst, ...utimesArgs(timesOf(stat)));
   } else if (stat.isSymbolicLink()) {
     symlinkSync(readlinkSync(src), dst);
-    lutimesSync(dst, ...timesOf(stat));
+    lutimesSync(dst, ...utimesArgs(timesOf(stat)));
   } else if (stat.isFile()) {
     hashes.set(rel, copyFileContents(src, dst, Number(stat.size)));
     chmodSync(dst, Number(stat.mode & 0o7777n));
-    utimesSync(dst, ...timesOf(stat));
+    utimesSync(dst, ...utimesArgs(timesOf(stat)));
   } else {
     throw new Error(`${src} is neither a file, a folder nor a symlink: cannot move it across filesystems`);
   }
@@ -190,8 +190,3 @@ function removeTree(path: string): void {
 }
 
 const kindOf = (mode: number) => mode & 0o170000;
-
-/** atime and mtime in seconds, to the microsecond (what utimes can set). */
-function timesOf(stat: BigIntStats): [number, number] {
-  return [Number(stat.atimeNs / 1000n) / 1e6, Number(stat.mtimeNs / 1000n) / 1e6];
-}

@@ -2,8 +2,8 @@
  * The bodies POST /api/v1/runs/{dataset}/{name}/metrics accepts, turned into metric points:
  *   - JSON points: `{"step": 3, "metrics": {"val_loss": 0.2}, "timestamp"?: ms}` or a list of them;
  *   - Lightning's CSVLogger `metrics.csv` (`Content-Type: text/csv` or `?format=csv`): columns
- *     `epoch,step,<metric>...`, sparse; each non-empty metric cell is one point at that row's step
- *     (`epoch` and `step` are coordinates, not metrics);
+ *     `epoch,step,<metric>...`, sparse; each non-empty cell but `step` is one point at that row's
+ *     step, `epoch` included: Lightning's own MLFlowLogger logs `epoch` as a metric at each step;
  *   - an evaluation `metrics.json` (any other JSON object, or `?format=metrics.json`), flattened
  *     by the domain rule (`gat.core.f1` -> `gat_f1`), all at `?step=` (default 0).
  * Python's NaN/Infinity tokens are accepted everywhere. Timestamps must not depend on when the
@@ -28,8 +28,6 @@ export type UploadFormat = (typeof UPLOAD_FORMATS)[number];
 
 /** A metrics.csv cell is a metric name or a number: a longer one is refused as soon as it is read. */
 const MAX_CSV_CELL_LENGTH = 1024;
-/** CSV columns that locate a row rather than hold a metric. */
-const CSV_COORDINATES = new Set(["epoch", "step"]);
 
 interface Base {
   timestamp: number;
@@ -94,7 +92,7 @@ function csvPoints(text: string, base: Base): MetricPointInput[] {
   data.forEach((row, i) => {
     const line = i + 2;
     if (row.length !== header.length) throw invalidParameter(`metrics.csv line ${line} has ${row.length} cells; the header has ${header.length}.`);
-    const cells = header.map((key, column) => ({ key, text: row[column].trim() })).filter((c) => c.text !== "" && !CSV_COORDINATES.has(c.key));
+    const cells = header.map((key, column) => ({ key, text: row[column].trim() })).filter((c, column) => c.text !== "" && column !== stepColumn);
     if (cells.length === 0) return;
     const step = Number(row[stepColumn]);
     if (row[stepColumn].trim() === "" || !Number.isSafeInteger(step)) throw invalidParameter(`metrics.csv line ${line} has no integer step.`);

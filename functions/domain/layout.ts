@@ -1,5 +1,5 @@
 import { isStage, stageFromOldLayout } from "./stages.js";
-import { formatRunId, isValidSegment, parseRunId, type RunIdParts } from "./run-id.js";
+import { formatRunId, isValidSegment, parseRunId, segmentProblem, type RunIdParts } from "./run-id.js";
 
 /** The old layout: `automotive/{dataset}/{model_size}/{learning_type}/{model_arch}/{distillation}/{mode}`. */
 export const OLD_LAYOUT_ROOT = "automotive";
@@ -20,6 +20,8 @@ export function mapOldLayout(segments: readonly string[]): OldLayoutMapping {
     return { ok: false, reason: `expected ${OLD_LAYOUT_DEPTH} folder levels below ${OLD_LAYOUT_ROOT}/, found ${segments.length}` };
   }
   const [dataset, modelSize, learningType, modelArch, distillation, mode] = segments;
+  const datasetProblem = segmentProblem(dataset);
+  if (datasetProblem) return { ok: false, reason: `dataset folder ${datasetProblem}` };
   if (!Object.hasOwn(DISTILLATION_FOLDERS, distillation)) {
     return { ok: false, reason: `distillation folder '${distillation}' is neither 'distilled' nor 'no_distillation'` };
   }
@@ -30,7 +32,7 @@ export function mapOldLayout(segments: readonly string[]): OldLayoutMapping {
       reason: `'${learningType}/${modelArch}/${mode}' matches no stage (learning_type/model_arch/mode); an older layout that puts the size after the architecture is not mapped`,
     };
   }
-  if (!isValidSegment(dataset) || !isValidSegment(modelSize)) {
+  if (!isValidSegment(modelSize)) {
     return { ok: false, reason: `'${dataset}/${modelSize}' is not a valid dataset and model size` };
   }
   const parts: RunIdParts = {

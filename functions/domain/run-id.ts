@@ -20,6 +20,21 @@ export function isValidSegment(segment: string): boolean {
   return RUN_ID_SEGMENT.test(segment);
 }
 
+/** RUN_ID_SEGMENT in words, for messages. */
+export const RUN_ID_SEGMENT_RULE = "letters, digits, '.', '_' and '-' only, starting with a letter or digit, at most 128 characters";
+
+/**
+ * Why a folder name cannot be a run id segment, with a suggested name, or undefined when it can.
+ * Names are refused rather than mapped: the pipeline logs the dataset under the name it was given,
+ * so a silently mapped name would make a backfilled run and a live one two different runs.
+ */
+export function segmentProblem(segment: string): string | undefined {
+  if (isValidSegment(segment)) return undefined;
+  const suggestion = segment.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^[._-]+/, "").slice(0, 128);
+  const hint = isValidSegment(suggestion) ? `; rename it, e.g. to '${suggestion}'` : "";
+  return `'${segment}' is not a valid run id segment (${RUN_ID_SEGMENT_RULE}: a run id is part of every URL)${hint}`;
+}
+
 export function formatRunId(parts: RunIdParts): string {
   return `${parts.dataset}/${parts.modelSize}_${parts.stage}${parts.kd ? KD_SUFFIX : ""}`;
 }

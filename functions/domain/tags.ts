@@ -4,6 +4,17 @@ import { runIdFromPath } from "./layout.js";
 import { modelArchOf, parseRunId } from "./run-id.js";
 
 /**
+ * Set ("true") by backfill on an evaluation run whose folder has no metrics.json: it is FINISHED,
+ * but the evaluation's results were never written, so it is not a run with empty results.
+ */
+export const NO_METRICS_TAG = "kdgat.no_metrics";
+
+/** An evaluation run is the one stage whose results are its metrics.json. */
+export function expectsMetricsJson(runId: string): boolean {
+  return parseRunId(runId)?.stage === "evaluation";
+}
+
+/**
  * The tags the pipeline sets on a run, derived from its run id and config:
  * dataset, model_size, stage, use_kd, model_arch, teacher_run_id. A run id that does not parse
  * still yields what can be derived (its dataset, and whatever the config says).

@@ -2,15 +2,21 @@
  * Crash safety of `kdgat migrate`: the process is killed with a real SIGKILL after N steps (journal
  * writes and filesystem changes, via KDGAT_TEST_CRASH_AFTER), for every N until a run completes.
  * Resuming must then leave exactly the tree an uninterrupted --execute leaves, and --rollback (from
- * the crashed state, or after a crash of the rollback itself) exactly the original tree.
+ * the crashed state, or after a crash of the rollback itself at any of its steps: recreating
+ * folders, moving back, removing created folders, setting folder times back) exactly the original
+ * tree: contents, modes, symlinks, every mtime (folders' and the root's own included, to the
+ * microsecond) and nothing of migrate's left in the root.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { JOURNAL_FILE } from "../../cli/migrate/journal.js";
 import { ensureCliBuilt, runCli } from "./support/cli.js";
 import { manifest } from "./support/manifest.js";
 import { buildOldTree, type TreeOptions } from "./support/trees.js";
+
+const EXACT = { exact: true };
 
 const base = mkdtempSync(join(tmpdir(), "kdgat-crash-"));
 let treeCount = 0;
@@ -27,14 +33,23 @@ function freshTree(options: TreeOptions): string {
 const migrate = (root: string, mode: string, env: Record<string, string>, crashAfter?: number) =>
   runCli(["migrate", "--root", root, mode, "--json"], { env: { ...env, ...(crashAfter ? { KDGAT_TEST_CRASH_AFTER: String(crashAfter) } : {}) } });
 
+/** Where a killed rollback stopped: how many of the journaled moves were back in their old place. */
+function rollbackPhase(root: string): string {
+  const moves = readFileSync(join(root, JOURNAL_FILE), "utf8")
+    .split("\n")
+    .filter((line) => line.includes('"op":"intent"'))
+    .map((line) => JSON.parse(line) as { from: string; to: string });
+  const back = moves.filter((move) => existsSync(join(root, move.from)) && !existsSync(join(root, move.to))).length;
+  return back === 0 ? "before any move back" : back < moves.length ? "while moving back" : "after the moves";
+}
+
 function crashSuite(label: string, options: TreeOptions, env: Record<string, string>, every: number) {
   describe(label, () => {
-    let original: Record<string, string>;
     let migrated: Record<string, string>;
 
     beforeAll(async () => {
       const root = freshTree(options);
-      original = manifest(root);
+      const original = manifest(root);
       const done = await migrate(root, "--execute", env);
       expect(done.code).toBe(0);
       migrated = manifest(root);
@@ -45,6 +60,7 @@ function crashSuite(label: string, options: TreeOptions, env: Record<string, str
       let crashes = 0;
       for (let n = 1; ; n += every) {
         const root = freshTree(options);
+        const original = manifest(root, EXACT);
         const crashed = await migrate(root, "--execute", env, n);
         if (crashed.signal !== "SIGKILL") break;
         crashes++;
@@ -53,7 +69,7 @@ function crashSuite(label: string, options: TreeOptions, env: Record<string, str
         expect(manifest(root), `resumed after crash at step ${n}`).toEqual(migrated);
         const rolledBack = await migrate(root, "--rollback", env);
         expect(rolledBack.code, `rollback after crash at ${n}: ${rolledBack.stderr}`).toBe(0);
-        expect(manifest(root), `rolled back after crash at step ${n} and resume`).toEqual(original);
+        expect(manifest(root, EXACT), `rolled back after crash at step ${n} and resume`).toEqual(original);
         rmSync(join(root, ".."), { recursive: true, force: true });
       }
       expect(crashes).toBeGreaterThan(5);
@@ -63,12 +79,13 @@ function crashSuite(label: string, options: TreeOptions, env: Record<string, str
       let crashes = 0;
       for (let n = 1; ; n += every) {
         const root = freshTree(options);
+        const original = manifest(root, EXACT);
         const crashed = await migrate(root, "--execute", env, n);
         if (crashed.signal !== "SIGKILL") break;
         crashes++;
         const rolledBack = await migrate(root, "--rollback", env);
         expect(rolledBack.code, `rollback after crash at ${n}: ${rolledBack.stderr}`).toBe(0);
-        expect(manifest(root), `rolled back after crash at step ${n}`).toEqual(original);
+        expect(manifest(root, EXACT), `rolled back after crash at step ${n}`).toEqual(original);
         rmSync(join(root, ".."), { recursive: true, force: true });
       }
       expect(crashes).toBeGreaterThan(5);
@@ -76,20 +93,30 @@ function crashSuite(label: string, options: TreeOptions, env: Record<string, str
 
     it("rollback killed at step N: --rollback again restores the original", async () => {
       let crashes = 0;
+      const phases = new Set<string>();
       for (let n = 1; ; n += every) {
         const root = freshTree(options);
+        const original = manifest(root, EXACT);
         expect((await migrate(root, "--execute", env)).code).toBe(0);
         const crashed = await migrate(root, "--rollback", env, n);
         if (crashed.signal !== "SIGKILL") break;
         crashes++;
+        phases.add(rollbackPhase(root));
         const blocked = await migrate(root, "--execute", env);
         if (blocked.code !== 0) expect(blocked.stderr).toContain("run --rollback again");
         const rolledBack = await migrate(root, "--rollback", env);
         expect(rolledBack.code, `rollback after rollback crash at ${n}: ${rolledBack.stderr}`).toBe(0);
-        expect(manifest(root), `rolled back after rollback crash at step ${n}`).toEqual(original);
+        expect(manifest(root, EXACT), `rolled back after rollback crash at step ${n}`).toEqual(original);
+        // Finished: a further --rollback finds nothing to do and changes nothing.
+        const again = await migrate(root, "--rollback", env);
+        expect(again.code).toBe(0);
+        expect(JSON.parse(again.stdout).note).toContain("nothing to roll back");
+        expect(manifest(root, EXACT), `second rollback after rollback crash at step ${n}`).toEqual(original);
         rmSync(join(root, ".."), { recursive: true, force: true });
       }
       expect(crashes).toBeGreaterThan(5);
+      // Killed before, while and after folders were moved back (recreating folders, setting times back).
+      expect([...phases].sort()).toEqual(["after the moves", "before any move back", "while moving back"]);
     }, 600_000);
   });
 }

@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -59,6 +59,23 @@ describe("kdgat migrate --dry-run", () => {
     expect(plan.folders.find((f: { from: string }) => f.from === tree.unmappable[0])).toMatchObject({ to: null, status: "unmappable" });
   });
 
+  it("names what is wrong with a dataset folder that cannot be a run id, and suggests a name", async () => {
+    const root = tempRoot();
+    buildOldTree(root, { datasets: ["set_01"], stages: ["normal"] });
+    writeFileSync(join(root, "automotive", "README"), "");
+    const spaced = "automotive/can bus 2/teacher/supervised/gat/no_distillation/normal";
+    mkdirSync(join(root, spaced), { recursive: true });
+    writeFileSync(join(root, spaced, "slurm.out"), "spaces");
+    const result = await runCli(["migrate", "--root", root, "--dry-run"]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(
+      `failed     ${spaced}: could not compute new path: dataset folder 'can bus 2' is not a valid run id segment (letters, digits, '.', '_' and '-' only, starting with a letter or digit, at most 128 characters: a run id is part of every URL); rename it, e.g. to 'can_bus_2'\n`,
+    );
+    expect(result.stdout).not.toMatch(/can bus 2.*older layout/);
+    // The suggested name is one migrate maps.
+    expect(mapOldLayout(spaced.split("/").slice(1).map((s) => s.replace("can bus 2", "can_bus_2")))).toMatchObject({ ok: true, runId: "can_bus_2/teacher_normal" });
+  });
+
   it("reports two old folders mapping to one run id and leaves both", () => {
     const root = tempRoot();
     const mapping = mapOldLayout(["hcrl_sa", "teacher", "supervised", "gat", "no_distillation", "normal"]);
@@ -76,6 +93,7 @@ describe("kdgat migrate --execute and --rollback", () => {
     const root = tempRoot();
     const tree = buildOldTree(root, { awkward: true, sparseCheckpointBytes: 2 * GB });
     const before = manifest(root);
+    const exactBefore = manifest(root, { exact: true });
     const moves = expectedMoves(tree);
 
     const started = Date.now();
@@ -114,7 +132,7 @@ describe("kdgat migrate --execute and --rollback", () => {
     expect(rolledBack.stderr).not.toContain("kdgat:");
     expect(rolledBack.code).toBe(0);
     expect(rolledBack.stdout).toContain(`restored ${Object.keys(moves).length}`);
-    expect(manifest(root)).toEqual(before);
+    expect(manifest(root, { exact: true })).toEqual(exactBefore);
     expect(existsSync(join(root, "hcrl_sa"))).toBe(false);
   }, 120_000);
 
@@ -122,6 +140,7 @@ describe("kdgat migrate --execute and --rollback", () => {
     const root = tempRoot();
     const tree = buildOldTree(root, { datasets: ["set_03"], stages: ["curriculum", "evaluation"], sparseCheckpointBytes: 64 * 1024 * 1024 });
     const before = manifest(root);
+    const exactBefore = manifest(root, { exact: true });
     const moves = expectedMoves(tree);
     delete moves["automotive/set_04/student/supervised/gat/distilled/normal"];
     const env = { KDGAT_MIGRATE_FORCE_COPY: "1" };
@@ -140,8 +159,31 @@ describe("kdgat migrate --execute and --rollback", () => {
 
     const rolledBack = await runCli(["migrate", "--root", root, "--rollback"], { env });
     expect(rolledBack.code).toBe(0);
-    expect(manifest(root)).toEqual(before);
+    expect(manifest(root, { exact: true })).toEqual(exactBefore);
   });
+
+  it("migrate + rollback cycles leave nothing behind: the journal does not grow, each rollback restores the exact tree", async () => {
+    const root = tempRoot();
+    buildOldTree(root, { datasets: ["set_01", "set_02"], stages: ["normal", "evaluation"] });
+    const exactBefore = manifest(root, { exact: true });
+    const bookkeepingBytes = () =>
+      readdirSync(root)
+        .filter((name) => name.startsWith(".kdgat-migrate"))
+        .reduce((sum, name) => sum + lstatSync(join(root, name)).size, 0);
+    const sizes: number[] = [];
+    for (let cycle = 0; cycle < 4; cycle++) {
+      const executed = await runCli(["migrate", "--root", root, "--execute", "--json"]);
+      expect(executed.code, executed.stderr).toBe(0);
+      sizes.push(bookkeepingBytes());
+      const rolledBack = await runCli(["migrate", "--root", root, "--rollback", "--json"]);
+      expect(rolledBack.code, rolledBack.stderr).toBe(0);
+      expect(JSON.parse(rolledBack.stdout).note).toContain("journal is removed");
+      expect(manifest(root, { exact: true }), `after cycle ${cycle + 1}`).toEqual(exactBefore);
+    }
+    expect(sizes[0]).toBeGreaterThan(0);
+    // Journal entries hold paths and times (the same digits each cycle), never a growing history.
+    expect(new Set(sizes).size, `journal bytes per cycle: ${sizes.join(", ")}`).toBe(1);
+  }, 120_000);
 
   it("refuses to work while another live migration holds the root", async () => {
     const root = tempRoot();

@@ -45,6 +45,7 @@ describe("writes naming their attempt", () => {
       is_latest: 0,
       tags: { status: "failed", error_msg: "node lost" },
       points: [
+        { key: "epoch", step: 9, value: 0 },
         { key: "train_loss", step: 9, value: 0.9 },
         { key: "val_loss", step: 5, value: 0.4 },
       ],
@@ -57,7 +58,7 @@ describe("writes naming their attempt", () => {
     expect((await call("POST", `${RUN}/metrics`, { token: ADMIN, body: { step: 1, metrics: { val_loss: 0.7 } } })).status).toBe(200);
     expect((await call("POST", `${RUN}/end?run_id=${requeued}`, { token: ADMIN, body: { status: "FINISHED" } })).status).toBe(200);
     expect(await attemptState(requeued)).toMatchObject({ status: "FINISHED", is_latest: 1, points: [{ key: "val_loss", step: 1, value: 0.7 }] });
-    expect(await attemptState(old)).toMatchObject({ status: "FAILED", points: [{ key: "train_loss" }, { key: "val_loss", step: 5 }] });
+    expect(await attemptState(old)).toMatchObject({ status: "FAILED", points: [{ key: "epoch" }, { key: "train_loss" }, { key: "val_loss", step: 5 }] });
   });
 
   describe("refuse a run_id that is not an attempt of this run id, writing nothing", () => {

@@ -52,11 +52,17 @@ describe("/api/v1 curl writes", () => {
     const csv = "epoch,step,train_loss,val_loss,val_acc\n0,49,0.9,,\n0,99,0.7,,\n0,99,,0.8,0.5\n1,149,0.6,,\n1,199,,0.65,NaN\n";
     const logged = await call("POST", `${RUN}/metrics`, { token: ADMIN, body: csv, headers: { "Content-Type": "text/csv" } });
     expect(logged.status).toBe(200);
-    expect(await json(logged)).toMatchObject({ run_id: run.run_id, attempt: 1, points: 7 });
+    expect(await json(logged)).toMatchObject({ run_id: run.run_id, attempt: 1, points: 12 });
     const points = await env.DB.prepare("select key, step, value, is_nan, timestamp from metrics where run_uuid = ? order by key, step")
       .bind(run.run_id)
       .all<{ key: string; step: number; value: number; is_nan: number; timestamp: number }>();
     expect(points.results.map((p) => [p.key, p.step, p.is_nan ? "NaN" : p.value])).toEqual([
+      // One epoch point per row, at the row's step, as Lightning's MLFlowLogger logs it.
+      ["epoch", 49, 0],
+      ["epoch", 99, 0],
+      ["epoch", 99, 0],
+      ["epoch", 149, 1],
+      ["epoch", 199, 1],
       ["train_loss", 49, 0.9],
       ["train_loss", 99, 0.7],
       ["train_loss", 149, 0.6],
@@ -65,7 +71,7 @@ describe("/api/v1 curl writes", () => {
       ["val_loss", 99, 0.8],
       ["val_loss", 199, 0.65],
     ]);
-    // epoch and step are coordinates, not metrics; row i is stamped start_time + i.
+    // step is the coordinate, not a metric; row i is stamped start_time + i.
     expect(points.results.find((p) => p.key === "val_loss" && p.step === 199)!.timestamp).toBe(startTime + 4);
 
     const ended = await call("POST", `${RUN}/end`, { token: ADMIN, body: { status: "FINISHED" } });

@@ -7,26 +7,34 @@ import { join } from "node:path";
 const IGNORED = /^\.kdgat-migrate/;
 
 /**
- * path -> description. Folder mtimes are left out: moving anything in or out of a folder changes its
- * mtime, as any `mv` does; files and symlinks keep theirs (compared to the millisecond).
+ * path -> description. By default folder mtimes are left out (moving anything in or out of a folder
+ * changes its mtime, as any `mv` does) and so is migrate's bookkeeping; files and symlinks keep
+ * their mtimes (compared to the millisecond). `exact` compares the tree as a rollback must leave it:
+ * every mtime to the microsecond (what utimes can set), folders' and the root's own included, and
+ * every entry of the root, bookkeeping included (after a rollback there must be none).
  */
-export function manifest(root: string): Record<string, string> {
+export function manifest(root: string, options: { exact?: boolean } = {}): Record<string, string> {
   const out: Record<string, string> = {};
-  walk(root, "", out);
+  if (options.exact) out["."] = `dir ${describeTimes(lstatSync(root, { bigint: true }).mtimeNs, true)}`;
+  walk(root, "", out, options.exact ?? false);
   return out;
 }
 
-function walk(dir: string, rel: string, out: Record<string, string>): void {
+function describeTimes(mtimeNs: bigint, exact: boolean): string {
+  return exact ? `${mtimeNs / 1000n}us` : String(Math.round(Number(mtimeNs / 1000n) / 1000));
+}
+
+function walk(dir: string, rel: string, out: Record<string, string>, exact: boolean): void {
   for (const name of readdirSync(dir).sort()) {
-    if (rel === "" && IGNORED.test(name)) continue;
+    if (rel === "" && !exact && IGNORED.test(name)) continue;
     const path = join(dir, name);
     const key = rel ? `${rel}/${name}` : name;
-    const stat = lstatSync(path);
-    const mode = (stat.mode & 0o7777).toString(8);
-    const mtime = Math.round(stat.mtimeMs);
+    const stat = lstatSync(path, { bigint: true });
+    const mode = (Number(stat.mode) & 0o7777).toString(8);
+    const mtime = describeTimes(stat.mtimeNs, exact);
     if (stat.isDirectory()) {
-      out[key] = `dir ${mode}`;
-      walk(path, key, out);
+      out[key] = exact ? `dir ${mode} ${mtime}` : `dir ${mode}`;
+      walk(path, key, out, exact);
     } else if (stat.isSymbolicLink()) {
       out[key] = `link -> ${readlinkSync(path)} ${mtime}`;
     } else {
