@@ -3,7 +3,7 @@
  * arrive as a JSON number or a decimal string, metric values as numbers or "NaN"/"Infinity".
  */
 import { z } from "zod";
-import { parseWireValue } from "../store/metric-values";
+import { parseWireValue } from "../domain/metric-values";
 
 export const int64 = z
   .union([z.number(), z.string().regex(/^[+-]?\d+$/, "expected an integer")])

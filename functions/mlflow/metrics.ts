@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env";
-import { queryParams } from "../middleware/validate";
+import { queryParams } from "../http/validate";
 import { getMetricHistory } from "../store/runs";
 import { repeated, metricJson } from "./wire";
 

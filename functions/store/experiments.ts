@@ -3,12 +3,11 @@ import { eq, sql, type SQL } from "drizzle-orm";
 import { DEFAULT_EXPERIMENT_ID, experimentTags, experiments, nowMs, runs } from "../db/schema";
 import { excerpt } from "../domain/excerpt";
 import type { Db } from "../env";
-import { alreadyExists, invalidParameter, notFound } from "../middleware/errors";
-import { LIMITS } from "../middleware/limits";
+import { alreadyExists, invalidParameter, notFound } from "../errors";
+import { LIMITS } from "../domain/limits";
 import type { Clause, OrderKey } from "../search/filter";
 import { runAtomically, type Statement } from "./batch";
-import { validateKeyValue } from "./log-batch";
-import type { KeyValue } from "./runs";
+import { validateKeyValue, type KeyValue } from "./key-values";
 import { checkQuerySize, compare, type ViewType } from "./search";
 
 export type ExperimentRow = typeof experiments.$inferSelect;

@@ -5,14 +5,15 @@
  * uuids and numbers, and is idempotent: a run that already exists must hold exactly the same data.
  */
 import { and, asc, eq, gt, or, sql, type SQL } from "drizzle-orm";
-import type { ExportedExperiment, ExportedRun, MetricValue } from "../api/contract";
+import type { ExportedExperiment, ExportedRun } from "../domain/export-document";
+import type { MetricValue } from "../domain/metric-values";
 import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import { experiments, experimentTags, latestMetrics, metrics, params, runs, tags } from "../db/schema";
 import type { Db } from "../env";
-import { invalidParameter } from "../middleware/errors";
+import { invalidParameter } from "../errors";
 import { runAtomically } from "./batch";
 import { IDEMPOTENCY_TAG } from "./pipeline-runs";
-import { fromStoredValue, toStoredValue } from "./metric-values";
+import { fromStoredValue, toStoredValue } from "../domain/metric-values";
 import { identityColumns, type RunRow } from "./runs";
 
 export const EXPORT_RUNS_PER_PAGE = 100;

@@ -1,11 +1,10 @@
 import { sql, type SQL } from "drizzle-orm";
-import { excerpt } from "../domain/excerpt";
 import type { Db } from "../env";
-import { invalidParameter } from "../middleware/errors";
-import { LIMITS } from "../middleware/limits";
+import { invalidParameter } from "../errors";
+import { LIMITS } from "../domain/limits";
 import { runAtomically, type Statement } from "./batch";
-import { toStoredValue } from "./metric-values";
-import { dedupeLastWins, type KeyValue } from "./runs";
+import { toStoredValue } from "../domain/metric-values";
+import { paramAndTagStatements, validateKey, validateKeyValue, type KeyValue } from "./key-values";
 
 export interface MetricPointInput {
   key: string;
@@ -63,27 +62,6 @@ export function validateBatch(input: LogBatchInput): void {
   }
 }
 
-/** Keys: letters, digits, `_ - . space / :`, at most 250 characters, no `..` and no leading `/`. */
-export function validateKey(kind: string, key: string): void {
-  if (key.length === 0 || key.length > LIMITS.maxKeyLength) {
-    throw invalidParameter(`${capitalize(kind)} key '${excerpt(key)}' had length ${key.length}, which exceeded length limit of ${LIMITS.maxKeyLength}` + (key.length === 0 ? " or was empty" : ""));
-  }
-  if (!/^[\w\-. /:]+$/.test(key) || key.includes("..") || key.startsWith("/")) {
-    throw invalidParameter(
-      `Invalid ${kind} name: '${key}'. Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/), and may not contain '..' or start with '/'.`,
-    );
-  }
-}
-
-export function validateKeyValue(kind: string, item: KeyValue, maxValue: number): void {
-  validateKey(kind, item.key);
-  if (item.value.length > maxValue) {
-    throw invalidParameter(`${capitalize(kind)} value '${item.value.slice(0, 100)}...' had length ${item.value.length}, which exceeded length limit of ${maxValue}`);
-  }
-}
-
-const capitalize = (text: string) => text[0].toUpperCase() + text.slice(1);
-
 /** Params already logged with another value: MLflow refuses to change them. */
 export async function findChangedParams(db: Db, runUuid: string, paramList: KeyValue[]) {
   if (paramList.length === 0) return [];
@@ -98,31 +76,6 @@ export async function findChangedParams(db: Db, runUuid: string, paramList: KeyV
 
 function pythonListRepr(changes: Array<{ key: string; old_value: string; new_value: string }>): string {
   return `[${changes.map((c) => `{'key': '${c.key}', 'old_value': '${c.old_value}', 'new_value': '${c.new_value}'}`).join(", ")}]`;
-}
-
-/** Statements that insert params (new keys only) and upsert tags, each as one statement over a JSON array. */
-export function paramAndTagStatements(runUuid: string, paramList: KeyValue[], tagList: KeyValue[]): SQL[] {
-  const statements: SQL[] = [];
-  if (paramList.length) {
-    statements.push(
-      sql`insert into params (run_uuid, key, value)
-        select ${runUuid}, j.value ->> 0, j.value ->> 1 from json_each(${pairsJson(paramList)}) j where true
-        on conflict (run_uuid, key) do nothing`,
-    );
-  }
-  const lastTags = dedupeLastWins(tagList);
-  if (lastTags.length) {
-    statements.push(
-      sql`insert into tags (run_uuid, key, value)
-        select ${runUuid}, j.value ->> 0, j.value ->> 1 from json_each(${pairsJson(lastTags)}) j where true
-        on conflict (run_uuid, key) do update set value = excluded.value`,
-    );
-  }
-  return statements;
-}
-
-function pairsJson(items: KeyValue[]): string {
-  return JSON.stringify(items.map((item) => [item.key, item.value]));
 }
 
 type StoredPoint = [key: string, step: number, timestamp: number, value: number, isNan: 0 | 1];

@@ -5,12 +5,13 @@
 import { and, eq } from "drizzle-orm";
 import { experiments, latestMetrics, params, runs, tags, type RunStatus } from "../db/schema";
 import type { Db } from "../env";
-import { invalidParameter } from "../middleware/errors";
-import { LIMITS } from "../middleware/limits";
+import { invalidParameter } from "../errors";
+import { LIMITS } from "../domain/limits";
 import { runAtomically, type Statement } from "./batch";
 import { createExperiment } from "./experiments";
-import { metricStatements, paramAndTagStatements, runMetricWrites, validateKeyValue, type MetricPointInput } from "./log-batch";
-import { createRun, derivedRunUuid, getLatestAttempt, runInfoUpdate, type KeyValue, type RunRow } from "./runs";
+import { paramAndTagStatements, validateKeyValue, type KeyValue } from "./key-values";
+import { metricStatements, runMetricWrites, type MetricPointInput } from "./log-batch";
+import { createRun, derivedRunUuid, getLatestAttempt, runInfoUpdate, type RunRow } from "./runs";
 
 /** Tag holding the Idempotency-Key of the PUT that started an attempt. */
 export const IDEMPOTENCY_TAG = "kdgat.idempotency_key";

@@ -11,7 +11,7 @@ import { sql, type AnyColumn, type SQL } from "drizzle-orm";
 import { latestMetrics, params, runs, tags } from "../db/schema";
 import { excerpt } from "../domain/excerpt";
 import type { Db } from "../env";
-import { invalidParameter } from "../middleware/errors";
+import { invalidParameter } from "../errors";
 import type { Clause, Comparison, OrderKey, StringOp } from "../search/filter";
 import { runAtomically, rowCounts } from "./batch";
 import type { RunRow } from "./runs";

@@ -6,7 +6,7 @@ import type { AppEnv } from "../env";
 import { PUBLIC_POST_ROUTES } from "../mlflow/access";
 import { sha256Hex } from "../store/tokens";
 import { bearerToken, liveTokenName } from "./auth";
-import { ApiError } from "./errors";
+import { ApiError } from "../errors";
 
 /**
  * Hardening headers on every Worker response (hono's secure-headers defaults: nosniff,

@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { findActiveToken, sha256Hex, touchToken } from "../store/tokens";
-import { ApiError } from "./errors";
+import { ApiError } from "../errors";
 
 const CHALLENGE = { "WWW-Authenticate": 'Bearer realm="kdgat-tracker"' };
 

@@ -2,7 +2,7 @@ import type { HonoRequest, MiddlewareHandler } from "hono";
 import { validator } from "hono/validator";
 import type { z } from "zod";
 import { excerpt } from "../domain/excerpt";
-import { invalidParameter } from "./errors";
+import { invalidParameter } from "../errors";
 
 const API_DOCS_HINT = "See the API docs for more information about request parameters.";
 
