@@ -1,8 +1,10 @@
 /** Params and tags: their key and value rules and their writes. */
 import { sql, type SQL } from "drizzle-orm";
+import { params, tags } from "../db/schema";
 import { excerpt } from "../domain/excerpt";
 import { LIMITS } from "../domain/limits";
 import { invalidParameter } from "../errors";
+import { insertSelect, jsonFields } from "./sql";
 
 export interface KeyValue {
   key: string;
@@ -40,22 +42,23 @@ export function paramAndTagStatements(runUuid: string, paramList: KeyValue[], ta
   const statements: SQL[] = [];
   if (paramList.length) {
     statements.push(
-      sql`insert into params (run_uuid, key, value)
-        select ${runUuid}, j.value ->> 0, j.value ->> 1 from json_each(${pairsJson(paramList)}) j where true
-        on conflict (run_uuid, key) do nothing`,
+      insertSelect(params, { runUuid, ...jsonFields(KEY_VALUE) }, sql`from json_each(${pairsJson(paramList)}) j where true
+        on conflict (run_uuid, key) do nothing`),
     );
   }
   const lastTags = dedupeLastWins(tagList);
   if (lastTags.length) {
     statements.push(
-      sql`insert into tags (run_uuid, key, value)
-        select ${runUuid}, j.value ->> 0, j.value ->> 1 from json_each(${pairsJson(lastTags)}) j where true
-        on conflict (run_uuid, key) do update set value = excluded.value`,
+      insertSelect(tags, { runUuid, ...jsonFields(KEY_VALUE) }, sql`from json_each(${pairsJson(lastTags)}) j where true
+        on conflict (run_uuid, key) do update set value = excluded.value`),
     );
   }
   return statements;
 }
 
-function pairsJson(items: KeyValue[]): string {
+/** Params and tags travel as a JSON array of [key, value] pairs. */
+export const KEY_VALUE = ["key", "value"] as const;
+
+export function pairsJson(items: KeyValue[]): string {
   return JSON.stringify(items.map((item) => [item.key, item.value]));
 }

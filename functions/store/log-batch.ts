@@ -1,8 +1,9 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../env";
+import { latestMetrics, metrics as metricsTable } from "../db/schema";
 import { invalidParameter } from "../errors";
 import { LIMITS } from "../domain/limits";
-import { runAtomically, type Statement } from "./batch";
+import { insertSelect, jsonFields, runAtomically, type Statement } from "./sql";
 import { toStoredValue } from "../domain/metric-values";
 import { paramAndTagStatements, validateKey, validateKeyValue, type KeyValue } from "./key-values";
 
@@ -79,6 +80,8 @@ function pythonListRepr(changes: Array<{ key: string; old_value: string; new_val
 }
 
 type StoredPoint = [key: string, step: number, timestamp: number, value: number, isNan: 0 | 1];
+/** The columns of a StoredPoint, in its order. */
+const STORED_POINT = ["key", "step", "timestamp", "value", "isNan"] as const;
 
 /** Whether a is later than b in MLflow's (step, timestamp, value) order. */
 function isLater(a: StoredPoint, b: StoredPoint): boolean {
@@ -103,16 +106,13 @@ export function metricStatements(runUuid: string, metrics: MetricPointInput[]): 
     const current = latest.get(point[0]);
     if (!current || isLater(point, current)) latest.set(point[0], point);
   }
-  const columns = (json: string): SQL => sql`select j.value ->> 0 as key, j.value ->> 1 as step, j.value ->> 2 as timestamp,
-      j.value ->> 3 as value, j.value ->> 4 as is_nan from json_each(${json}) j`;
+  const fields = { runUuid, ...jsonFields(STORED_POINT) };
   return [
-    sql`insert or ignore into metrics (run_uuid, key, step, timestamp, value, is_nan)
-      select ${runUuid}, key, step, timestamp, value, is_nan from (${columns(JSON.stringify(points))})`,
-    sql`insert into latest_metrics (run_uuid, key, step, timestamp, value, is_nan)
-      select ${runUuid}, key, step, timestamp, value, is_nan from (${columns(JSON.stringify([...latest.values()]))}) where true
+    insertSelect(metricsTable, fields, sql`from json_each(${JSON.stringify(points)}) j`, "ignore"),
+    insertSelect(latestMetrics, fields, sql`from json_each(${JSON.stringify([...latest.values()])}) j where true
       on conflict (run_uuid, key) do update set
         step = excluded.step, timestamp = excluded.timestamp, value = excluded.value, is_nan = excluded.is_nan
-      where (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`,
+      where (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`),
   ];
 }
 

@@ -7,7 +7,7 @@ import { experiments, latestMetrics, params, runs, tags, type RunStatus } from "
 import type { Db } from "../env";
 import { invalidParameter } from "../errors";
 import { LIMITS } from "../domain/limits";
-import { runAtomically, type Statement } from "./batch";
+import { runAtomically, type Statement } from "./sql";
 import { createExperiment } from "./experiments";
 import { paramAndTagStatements, validateKeyValue, type KeyValue } from "./key-values";
 import { metricStatements, runMetricWrites, type MetricPointInput } from "./log-batch";

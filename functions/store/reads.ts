@@ -6,7 +6,7 @@ import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import { latestMetrics, runs, tags, type RunStatus } from "../db/schema";
 import type { Db } from "../env";
-import { rowFrom, runAtomically } from "./batch";
+import { rowFrom, runAtomically } from "./sql";
 import { fromStoredValue } from "../domain/metric-values";
 import type { RunRow } from "./runs";
 

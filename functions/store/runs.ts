@@ -5,7 +5,7 @@ import { experiments, latestMetrics, metrics, params, runs, tags, type RunStatus
 import type { Db } from "../env";
 import { invalidParameter, notFound } from "../errors";
 import { LIMITS } from "../domain/limits";
-import { runAtomically, type Statement } from "./batch";
+import { runAtomically, type Statement } from "./sql";
 import { dedupeLastWins, paramAndTagStatements, validateKeyValue, type KeyValue } from "./key-values";
 
 export type RunRow = typeof runs.$inferSelect;
