@@ -7,7 +7,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { excerpt } from "../domain/excerpt";
-import { DEFAULT_LEADERBOARD_METRIC, metricDirection } from "../domain/metrics";
+import { competitionRanks, DEFAULT_LEADERBOARD_METRIC, metricDirection } from "../domain/metrics";
 import { groupOf, parseGroup } from "../domain/run-id";
 import type { AppEnv } from "../env";
 import { invalidParameter } from "../errors";
@@ -63,11 +63,10 @@ rankingRoutes.get(
   },
 );
 
-/** Ranks entries sorted best first; equal values share a rank (1, 2, 2, 4). */
+/** Ranks entries sorted best first (the core's rule: equal values share a rank). */
 function rankEntries<T extends { value: number }>(sorted: T[]): Array<T & { rank: number }> {
-  const out: Array<T & { rank: number }> = [];
-  sorted.forEach((entry, i) => out.push({ ...entry, rank: i > 0 && entry.value === sorted[i - 1].value ? out[i - 1].rank : i + 1 }));
-  return out;
+  const ranks = competitionRanks(sorted.map((entry) => entry.value));
+  return sorted.map((entry, i) => ({ ...entry, rank: ranks[i] }));
 }
 
 const groupQuery = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]*(_kd)?$/, "expected a model size, optionally with '_kd' (e.g. teacher, student_kd)");

@@ -14,6 +14,7 @@ import { invalidParameter } from "../errors";
 import { insertSelect, jsonFields, runAtomically, type ColumnOf } from "./sql";
 import { IDEMPOTENCY_TAG } from "./pipeline-runs";
 import { fromStoredValue, toStoredValue } from "../domain/metric-values";
+import { comparePoints } from "../domain/metrics";
 import { identityColumns, type RunRow } from "./runs";
 
 export const EXPORT_RUNS_PER_PAGE = 100;
@@ -261,7 +262,7 @@ function latestPoints(points: PointRow[]): PointRow[] {
   for (const p of points) {
     const id = `${p[0]}\u0000${p[1]}`;
     const best = latest.get(id);
-    if (!best || p[2] > best[2] || (p[2] === best[2] && (p[3] > best[3] || (p[3] === best[3] && p[4] > best[4])))) latest.set(id, p);
+    if (!best || comparePoints({ step: p[2], timestamp: p[3], value: p[4] }, { step: best[2], timestamp: best[3], value: best[4] }) > 0) latest.set(id, p);
   }
   return [...latest.values()];
 }

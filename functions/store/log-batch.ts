@@ -5,6 +5,7 @@ import { invalidParameter } from "../errors";
 import { LIMITS } from "../domain/limits";
 import { insertSelect, jsonFields, runAtomically, type Statement } from "./sql";
 import { toStoredValue } from "../domain/metric-values";
+import { comparePoints } from "../domain/metrics";
 import { paramAndTagStatements, validateKey, validateKeyValue, type KeyValue } from "./key-values";
 
 export interface MetricPointInput {
@@ -83,10 +84,8 @@ type StoredPoint = [key: string, step: number, timestamp: number, value: number,
 /** The columns of a StoredPoint, in its order. */
 const STORED_POINT = ["key", "step", "timestamp", "value", "isNan"] as const;
 
-/** Whether a is later than b in MLflow's (step, timestamp, value) order. */
-function isLater(a: StoredPoint, b: StoredPoint): boolean {
-  return a[1] !== b[1] ? a[1] > b[1] : a[2] !== b[2] ? a[2] > b[2] : a[3] > b[3];
-}
+/** Whether a is later than b: the core's latest-point rule, on stored values. */
+const isLater = (a: StoredPoint, b: StoredPoint) => comparePoints({ step: a[1], timestamp: a[2], value: a[3] }, { step: b[1], timestamp: b[2], value: b[3] }) > 0;
 
 /**
  * Metric statements: every point in one INSERT OR IGNORE over a JSON array (the primary key makes a

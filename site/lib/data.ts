@@ -12,6 +12,8 @@ import {
   MODEL_SIZES,
   PIPELINE_EXPERIMENT,
   STAGE_NAMES,
+  comparePoints,
+  competitionRanks,
   groupOf,
   metricDirection,
   parseGroup,
@@ -276,10 +278,6 @@ function metricNumber(value: MetricValue): number {
   return value === "NaN" ? Number.NaN : value;
 }
 
-function comparePoints(a: Point, b: Point): number {
-  return a.step - b.step || a.timestamp - b.timestamp || (a.value > b.value ? 1 : a.value < b.value ? -1 : 0);
-}
-
 function unique<T>(items: T[]): T[] {
   return [...new Set(items)];
 }
@@ -365,8 +363,9 @@ export function rankRuns(runs: RunView[], key: string): RankedRun[] {
   const unscored = runs.filter((run) => !isScore(valueOf(run, key)));
   scored.sort((a, b) => sign * (valueOf(a, key)! - valueOf(b, key)!) || compareText(a.id, b.id));
   const values = scored.map((run) => valueOf(run, key)!);
+  const ranks = competitionRanks(values);
   return [
-    ...scored.map((run, i) => ({ rank: values.indexOf(values[i]) + 1, value: values[i], run })),
+    ...scored.map((run, i) => ({ rank: ranks[i], value: values[i], run })),
     ...unscored.map((run) => ({ rank: null, value: valueOf(run, key), run })),
   ];
 }
