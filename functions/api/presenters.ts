@@ -2,8 +2,8 @@
  * The /api/v1 response shapes (contract.ts) built from the store's rows: the store returns rows,
  * these turn them into what a v1 client reads.
  */
-import type { Db } from "../env";
 import { fromStoredValue } from "../domain/metric-values";
+import type { Db } from "../env";
 import { runTagsWithKeys, TEACHER_TAG } from "../store/reads";
 import { getMetricHistory, getRunData, type RunRow } from "../store/runs";
 import type { LatestMetric, MetricPoint, RunSummary } from "./contract";

@@ -15,8 +15,8 @@ import { queryParams } from "../http/validate";
 import { validateKey } from "../store/key-values";
 import { findExperimentId } from "../store/pipeline-runs";
 import { countLatestRuns, rankRuns, stageRunsWithMetric } from "../store/reads";
-import { summarize } from "./presenters";
 import type { CompareResponse, LeaderboardResponse, SummaryResponse } from "./contract";
+import { summarize } from "./presenters";
 import { experimentName, queryInt } from "./run-path";
 import { segmentQuery } from "./runs-reads";
 

@@ -8,13 +8,13 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { RUN_STATUSES } from "../db/schema";
+import { LIMITS } from "../domain/limits";
 import type { AppEnv } from "../env";
 import { optionalAdminToken, requireAdminToken } from "../http/auth";
-import { LIMITS } from "../domain/limits";
 import { capBody } from "../http/limits";
 import { jsonBody, queryParams } from "../http/validate";
-import { validateKey } from "../store/key-values";
 import { exportExperiments, exportRunsPage, importPage } from "../store/export";
+import { validateKey } from "../store/key-values";
 import type { ExportDocument } from "./contract";
 import { decodePageToken, encodePageToken } from "./page-token";
 

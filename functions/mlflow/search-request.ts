@@ -1,6 +1,6 @@
 /** Turns the search fields of a request into the parsed AST and page window the store takes. */
-import { invalidParameter } from "../errors";
 import { LIMITS } from "../domain/limits";
+import { invalidParameter } from "../errors";
 import { capLength } from "../http/limits";
 import { parseFilter, parseOrderBy, SearchSyntaxError, type Vocabulary } from "../search/filter";
 import { decodePageToken } from "../search/page-token";

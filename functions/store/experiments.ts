@@ -2,13 +2,13 @@
 import { eq, sql, type SQL } from "drizzle-orm";
 import { DEFAULT_EXPERIMENT_ID, experimentTags, experiments, nowMs, runs } from "../db/schema";
 import { excerpt } from "../domain/excerpt";
+import { LIMITS } from "../domain/limits";
 import type { Db } from "../env";
 import { alreadyExists, invalidParameter, notFound } from "../errors";
-import { LIMITS } from "../domain/limits";
 import type { Clause, OrderKey } from "../search/filter";
-import { insertSelect, jsonFields, runAtomically, type Statement } from "./sql";
 import { KEY_VALUE, pairsJson, validateKeyValue, type KeyValue } from "./key-values";
 import { checkQuerySize, compare, type ViewType } from "./search";
+import { insertSelect, jsonFields, runAtomically, type Statement } from "./sql";
 
 export type ExperimentRow = typeof experiments.$inferSelect;
 export interface ExperimentWithTags extends ExperimentRow {

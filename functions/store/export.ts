@@ -5,17 +5,17 @@
  * uuids and numbers, and is idempotent: a run that already exists must hold exactly the same data.
  */
 import { and, asc, eq, getTableColumns, gt, or, sql, type SQL, type Table } from "drizzle-orm";
-import type { ExportedExperiment, ExportedRun } from "../domain/export-document";
-import type { MetricValue } from "../domain/metric-values";
 import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import { experiments, experimentTags, latestMetrics, metrics, params, runs, tags } from "../db/schema";
-import type { Db } from "../env";
-import { invalidParameter } from "../errors";
-import { insertSelect, jsonFields, runAtomically, type ColumnOf } from "./sql";
-import { IDEMPOTENCY_TAG } from "./pipeline-runs";
+import type { ExportedExperiment, ExportedRun } from "../domain/export-document";
+import type { MetricValue } from "../domain/metric-values";
 import { fromStoredValue, toStoredValue } from "../domain/metric-values";
 import { comparePoints } from "../domain/metrics";
+import type { Db } from "../env";
+import { invalidParameter } from "../errors";
+import { IDEMPOTENCY_TAG } from "./pipeline-runs";
 import { identityColumns, type RunRow } from "./runs";
+import { insertSelect, jsonFields, runAtomically, type ColumnOf } from "./sql";
 
 export const EXPORT_RUNS_PER_PAGE = 100;
 /** A page holds runs up to this many points in total (a single larger run still gets its own page). */

@@ -1,12 +1,12 @@
 import { sql, type SQL } from "drizzle-orm";
-import type { Db } from "../env";
 import { latestMetrics, metrics as metricsTable } from "../db/schema";
-import { invalidParameter } from "../errors";
 import { LIMITS } from "../domain/limits";
-import { insertSelect, jsonFields, runAtomically, type Statement } from "./sql";
 import { toStoredValue } from "../domain/metric-values";
 import { comparePoints } from "../domain/metrics";
+import type { Db } from "../env";
+import { invalidParameter } from "../errors";
 import { paramAndTagStatements, validateKey, validateKeyValue, type KeyValue } from "./key-values";
+import { insertSelect, jsonFields, runAtomically, type Statement } from "./sql";
 
 export interface MetricPointInput {
   key: string;

@@ -5,10 +5,10 @@
 import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import { latestMetrics, runs, tags, type RunStatus } from "../db/schema";
-import type { Db } from "../env";
-import { rowFrom, runAtomically } from "./sql";
 import { fromStoredValue } from "../domain/metric-values";
+import type { Db } from "../env";
 import type { RunRow } from "./runs";
+import { rowFrom, runAtomically } from "./sql";
 
 export const TEACHER_TAG = "teacher_run_id";
 

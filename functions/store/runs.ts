@@ -1,12 +1,12 @@
 import { and, desc, eq, ne, sql } from "drizzle-orm";
-import { excerpt } from "../domain/excerpt";
-import { parseRunId } from "../domain/run-id";
 import { experiments, latestMetrics, metrics, params, runs, tags, type RunStatus } from "../db/schema";
+import { excerpt } from "../domain/excerpt";
+import { LIMITS } from "../domain/limits";
+import { parseRunId } from "../domain/run-id";
 import type { Db } from "../env";
 import { invalidParameter, notFound } from "../errors";
-import { LIMITS } from "../domain/limits";
-import { runAtomically, type Statement } from "./sql";
 import { dedupeLastWins, paramAndTagStatements, validateKeyValue, type KeyValue } from "./key-values";
+import { runAtomically, type Statement } from "./sql";
 
 export type RunRow = typeof runs.$inferSelect;
 

@@ -13,8 +13,8 @@ import { excerpt } from "../domain/excerpt";
 import type { Db } from "../env";
 import { invalidParameter } from "../errors";
 import type { Clause, Comparison, OrderKey, StringOp } from "../search/filter";
-import { runAtomically, rowCounts } from "./sql";
 import type { RunRow } from "./runs";
+import { runAtomically, rowCounts } from "./sql";
 
 export type ViewType = "ACTIVE_ONLY" | "DELETED_ONLY" | "ALL";
 
