@@ -16,7 +16,7 @@ import { fmt, latencySummary } from "./lib/stats.mjs";
 export const TARGET_MS = 50;
 const KB = 1024;
 const MB = 1024 * KB;
-/** The caps of functions/middleware/limits.ts (filter, order_by entry, page token, bodies). */
+/** The caps of functions/domain/limits.ts (filter, order_by entry, page token, bodies). */
 const CAPS = { filter: 32 * KB, orderBy: 1 * KB, pageToken: 1 * KB, body: 1 * MB, upload: 8 * MB };
 
 /** `unit` repeated to `length` characters, after `head` and before `tail`. */

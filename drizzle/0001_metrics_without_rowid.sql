@@ -1,4 +1,6 @@
--- Custom migration (drizzle-kit cannot declare WITHOUT ROWID tables).
+-- Custom migration (drizzle-kit cannot declare WITHOUT ROWID tables:
+-- https://github.com/drizzle-team/drizzle-orm/issues/408; its snapshot still shows a rowid table,
+-- and test/worker/schema.test.ts checks the migrated one).
 -- metrics is clustered on its primary key: one B-tree instead of a rowid table plus a primary-key
 -- index, so D1 writes one row per logged point instead of two. (latest_metrics stays a rowid table:
 -- its rowid keeps the order in which keys were first logged, which MLflow's responses follow.)

@@ -1,9 +1,10 @@
 import { Hono } from "hono";
 import type { AppEnv } from "./env";
 import { v1Api } from "./api";
-import { ApiError, handleError } from "./middleware/errors";
+import { ApiError } from "./errors";
+import { handleError } from "./http/errors";
 import { mlflowApi } from "./mlflow";
-import { publicRateLimit, readCors, securityHeaders, writeRateLimit } from "./middleware/security";
+import { publicRateLimit, readCors, securityHeaders, writeRateLimit } from "./http/security";
 import { openDb, zeroCost } from "./store/db";
 
 /** The MLflow version whose REST API this Worker speaks (the client checks /version). */

@@ -6,8 +6,10 @@
  * the same string). Infinities are stored clamped to +-1.7976931348623157e308, as MLflow does.
  * Times are integer milliseconds since the epoch.
  */
-export type MetricValue = number | "NaN";
-export type RunStatus = "RUNNING" | "SCHEDULED" | "FINISHED" | "FAILED" | "KILLED";
+import type { ExportDocument, ExportedExperiment, ExportedRun, RunStatus } from "../domain/export-document.js";
+import type { MetricValue } from "../domain/metric-values.js";
+
+export type { ExportDocument, ExportedExperiment, ExportedRun, MetricValue, RunStatus };
 
 /** One attempt of a run id (the latest one, in lists). */
 export interface RunSummary {
@@ -132,47 +134,4 @@ export interface TokenCreatedResponse {
 /** GET /api/v1/tokens (admin) */
 export interface TokenListResponse {
   tokens: Array<{ name: string; created_at: number; last_used_at: number | null; revoked_at: number | null }>;
-}
-
-/**
- * GET /api/v1/export (public, paged with `page_token`): everything but tokens.
- * POST /api/v1/import (admin) takes the same document and recreates it in an empty tracker.
- */
-export interface ExportDocument {
-  format: "kdgat-export";
-  version: 1;
-  exported_at: number;
-  experiments: ExportedExperiment[];
-  runs: ExportedRun[];
-  next_page_token?: string;
-}
-
-export interface ExportedExperiment {
-  experiment_id: string;
-  name: string;
-  artifact_location: string;
-  lifecycle_stage: "active" | "deleted";
-  creation_time: number;
-  last_update_time: number;
-  tags: Record<string, string>;
-}
-
-export interface ExportedRun {
-  mlflow_run_id: string;
-  experiment_id: string;
-  run_name: string;
-  user_id: string;
-  status: RunStatus;
-  start_time: number;
-  end_time: number | null;
-  artifact_uri: string;
-  lifecycle_stage: "active" | "deleted";
-  /** When the run was soft-deleted (lifecycle_stage "deleted"), else null. */
-  deleted_time: number | null;
-  /** 1 for the first attempt of run_name in its experiment, counting up (kept by import). */
-  attempt: number;
-  params: Record<string, string>;
-  tags: Record<string, string>;
-  /** Full history per key: [step, timestamp, value] in step order. */
-  metrics: Record<string, Array<[number, number, MetricValue]>>;
 }

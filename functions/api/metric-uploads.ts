@@ -14,11 +14,12 @@
 import * as z from "zod/mini";
 import { excerpt } from "../domain/excerpt";
 import { flattenMetrics } from "../domain/flatten";
+import { parseWireValue } from "../domain/metric-values";
 import { parsePythonJson } from "../domain/python-json";
-import { invalidParameter } from "../middleware/errors";
-import { parseWith } from "../middleware/validate";
-import { validateKey, type MetricPointInput } from "../store/log-batch";
-import { parseWireValue } from "../store/metric-values";
+import { invalidParameter } from "../errors";
+import { parseWith } from "../http/validate";
+import { validateKey } from "../store/key-values";
+import type { MetricPointInput } from "../store/log-batch";
 import { parseCsv } from "./csv";
 
 /** One request writes all its points in one transaction; beyond this it must be split. */

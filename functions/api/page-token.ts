@@ -1,6 +1,6 @@
 import type * as z from "zod/mini";
 import { excerpt } from "../domain/excerpt";
-import { invalidParameter } from "../middleware/errors";
+import { invalidParameter } from "../errors";
 
 /** Page tokens are opaque base64url JSON to clients; never trusted: decoded through a schema. */
 export function encodePageToken(position: unknown): string {

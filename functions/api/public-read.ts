@@ -9,7 +9,7 @@ const READ_METHODS = new Set(["GET", "HEAD"]);
 const entityTag = etag();
 
 /**
- * Reads are public (their CORS: readCors in middleware/security.ts): an ETag with 304 answers, and
+ * Reads are public (their CORS: readCors in http/security.ts): an ETag with 304 answers, and
  * `Cache-Control: public` unless a route set its own (tokens: no-store). Writes pass through untouched.
  */
 export const publicRead = createMiddleware<AppEnv>(async (c, next) => {

@@ -12,12 +12,13 @@ import { DEFAULT_LEADERBOARD_METRIC, metricDirection } from "../domain/metrics";
 import { competitionRanks } from "../domain/ranking";
 import { groupOf, parseGroup } from "../domain/run-id";
 import type { AppEnv } from "../env";
-import { invalidParameter } from "../middleware/errors";
-import { queryParams } from "../middleware/validate";
-import { validateKey } from "../store/log-batch";
+import { invalidParameter } from "../errors";
+import { queryParams } from "../http/validate";
+import { validateKey } from "../store/key-values";
 import { findExperimentId } from "../store/pipeline-runs";
-import { countLatestRuns, listMetricKeys, rankRuns, stageRunsWithMetric, summarize } from "../store/reads";
+import { countLatestRuns, listMetricKeys, rankRuns, stageRunsWithMetric } from "../store/reads";
 import type { CompareResponse, LeaderboardResponse, MetricKeysResponse, SummaryResponse } from "./contract";
+import { summarize } from "./presenters";
 import { experimentName, queryInt } from "./run-path";
 import { segmentQuery } from "./runs-reads";
 
@@ -65,7 +66,7 @@ rankingRoutes.get(
   },
 );
 
-/** Ranks entries sorted best first; equal values share a rank (1, 2, 2, 4). */
+/** Ranks entries sorted best first (the core's rule: equal values share a rank). */
 function rankEntries<T extends { value: number }>(sorted: T[]): Array<T & { rank: number }> {
   const ranks = competitionRanks(sorted.map((entry) => entry.value));
   return sorted.map((entry, i) => ({ ...entry, rank: ranks[i] }));

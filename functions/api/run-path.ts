@@ -1,8 +1,8 @@
 import * as z from "zod/mini";
 import { excerpt } from "../domain/excerpt";
 import { isValidSegment } from "../domain/run-id";
-import { invalidParameter, notFound } from "../middleware/errors";
-import { LIMITS } from "../middleware/limits";
+import { invalidParameter, notFound } from "../errors";
+import { LIMITS } from "../domain/limits";
 import type { Db } from "../env";
 import { PIPELINE_EXPERIMENT } from "../domain/stages";
 import { findExperimentId } from "../store/pipeline-runs";

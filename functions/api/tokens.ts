@@ -3,12 +3,13 @@ import { Hono } from "hono";
 import * as z from "zod/mini";
 import { excerpt } from "../domain/excerpt";
 import type { AppEnv } from "../env";
-import { requireAdminToken } from "../middleware/auth";
-import { capBody, LIMITS } from "../middleware/limits";
-import { jsonBody } from "../middleware/validate";
+import { requireAdminToken } from "../http/auth";
+import { LIMITS } from "../domain/limits";
+import { capBody } from "../http/limits";
+import { jsonBody } from "../http/validate";
 import type { TokenCreatedResponse, TokenListResponse } from "./contract";
 import { listTokens, mintToken, revokeToken } from "../store/tokens";
-import { invalidParameter } from "../middleware/errors";
+import { invalidParameter } from "../errors";
 
 export const tokenRoutes = new Hono<AppEnv>();
 

@@ -8,12 +8,13 @@
 import { Hono } from "hono";
 import * as z from "zod/mini";
 import { RUN_STATUSES } from "../db/schema";
+import { LIMITS } from "../domain/limits";
 import type { AppEnv } from "../env";
-import { optionalAdminToken, requireAdminToken } from "../middleware/auth";
-import { capBody, LIMITS } from "../middleware/limits";
-import { jsonBody, queryParams } from "../middleware/validate";
-import { validateKey } from "../store/log-batch";
+import { optionalAdminToken, requireAdminToken } from "../http/auth";
+import { capBody } from "../http/limits";
+import { jsonBody, queryParams } from "../http/validate";
 import { exportExperiments, exportRunsPage, importPage } from "../store/export";
+import { validateKey } from "../store/key-values";
 import type { ExportDocument } from "./contract";
 import { decodePageToken, encodePageToken } from "./page-token";
 

@@ -95,7 +95,10 @@ function metricColumns() {
 /**
  * Full metric history. The primary key is the whole point, so an exact duplicate is stored once
  * and a retried request writes nothing. NaN is stored as value 0 with is_nan 1 (SQLite turns a NaN
- * REAL into NULL), as MLflow's SQL store does.
+ * REAL into NULL), as MLflow's SQL store does. The table is WITHOUT ROWID, which drizzle cannot
+ * declare (https://github.com/drizzle-team/drizzle-orm/issues/408), so the custom migration
+ * drizzle/0001_metrics_without_rowid.sql recreates it so and drizzle-kit's snapshot still shows a
+ * rowid table; test/worker/schema.test.ts checks the migrated table.
  */
 export const metrics = sqliteTable("metrics", metricColumns(), (t) => [
   primaryKey({ columns: [t.runUuid, t.key, t.step, t.timestamp, t.value, t.isNan] }),

@@ -7,9 +7,17 @@ export interface PointOrder {
   value: number;
 }
 
-/** Whether point a is later than b in (step, timestamp, value) order: the latest point is the greatest one. */
+/**
+ * MLflow's order of a metric's points; the greatest, by (step, timestamp, value), is its latest.
+ * Negative, 0 or positive as a comes before, with or after b.
+ */
+export function comparePoints(a: PointOrder, b: PointOrder): number {
+  return a.step - b.step || a.timestamp - b.timestamp || (a.value > b.value ? 1 : a.value < b.value ? -1 : 0);
+}
+
+/** Whether point a is later than b: the latest point is the greatest one. */
 export function isLaterPoint(a: PointOrder, b: PointOrder): boolean {
-  return (a.step - b.step || a.timestamp - b.timestamp || a.value - b.value) > 0;
+  return comparePoints(a, b) > 0;
 }
 
 /**

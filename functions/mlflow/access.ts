@@ -4,8 +4,9 @@
  * is capped before it is read. GET routes are public.
  */
 import { every } from "hono/combine";
-import { requireWriteToken } from "../middleware/auth";
-import { capBody, LIMITS } from "../middleware/limits";
+import { LIMITS } from "../domain/limits";
+import { requireWriteToken } from "../http/auth";
+import { capBody } from "../http/limits";
 
 export const PUBLIC_POST_ROUTES: readonly string[] = ["/experiments/search", "/runs/search"];
 

@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../env";
-import { jsonBody, queryParams } from "../middleware/validate";
+import { jsonBody, queryParams } from "../http/validate";
 import { EXPERIMENT_SEARCH } from "../search/filter";
 import { nextPageToken } from "../search/page-token";
 import {

@@ -3,7 +3,7 @@
  * arrive as a JSON number or a decimal string, metric values as numbers or "NaN"/"Infinity".
  */
 import * as z from "zod/mini";
-import { parseWireValue } from "../store/metric-values";
+import { parseWireValue } from "../domain/metric-values";
 
 export const int64 = z.pipe(z.pipe(z.union([z.number(), z.string().check(z.regex(/^[+-]?\d+$/, "expected an integer"))]), z.transform(Number)), z.int());
 

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
-import { ApiError } from "../middleware/errors";
+import { ApiError } from "../errors";
 import { experimentsApi } from "./experiments";
 import { metricsApi } from "./metrics";
 import { runsApi } from "./runs";

@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../env";
-import { queryParams } from "../middleware/validate";
+import { queryParams } from "../http/validate";
 import { getMetricHistory } from "../store/runs";
 import { repeated, metricJson } from "./wire";
 

@@ -4,13 +4,14 @@ import * as z from "zod/mini";
 import { RUN_STATUSES } from "../db/schema";
 import { excerpt } from "../domain/excerpt";
 import type { AppEnv, Db } from "../env";
-import { invalidParameter } from "../middleware/errors";
-import { LIMITS } from "../middleware/limits";
-import { jsonBody, queryParams } from "../middleware/validate";
+import { invalidParameter } from "../errors";
+import { LIMITS } from "../domain/limits";
+import { jsonBody, queryParams } from "../http/validate";
 import { RUN_SEARCH } from "../search/filter";
 import { nextPageToken } from "../search/page-token";
 import { parseExperimentId } from "../store/experiments";
-import { findChangedParams, logBatch, paramAndTagStatements, validateKeyValue, type LogBatchInput } from "../store/log-batch";
+import { paramAndTagStatements, validateKeyValue, type KeyValue } from "../store/key-values";
+import { findChangedParams, logBatch, type LogBatchInput } from "../store/log-batch";
 import {
   createRun,
   deleteRunTag,
@@ -22,7 +23,6 @@ import {
   runInfoUpdate,
   setRunLifecycle,
   updateRunInfo,
-  type KeyValue,
 } from "../store/runs";
 import { searchRuns } from "../store/search";
 import { publicPost, writeAccess } from "./access";

@@ -1,6 +1,7 @@
 /** Turns the search fields of a request into the parsed AST and page window the store takes. */
-import { invalidParameter } from "../middleware/errors";
-import { capLength, LIMITS } from "../middleware/limits";
+import { LIMITS } from "../domain/limits";
+import { invalidParameter } from "../errors";
+import { capLength } from "../http/limits";
 import { parseFilter, parseOrderBy, SearchSyntaxError, type Vocabulary } from "../search/filter";
 import { decodePageToken } from "../search/page-token";
 

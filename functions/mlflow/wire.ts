@@ -3,8 +3,9 @@
  * metric objects with MLflow's key order. Ids become strings; empty repeated fields are omitted.
  */
 import type { ExperimentWithTags } from "../store/experiments";
-import { fromStoredValue } from "../store/metric-values";
-import type { KeyValue, RunRow } from "../store/runs";
+import { fromStoredValue } from "../domain/metric-values";
+import type { KeyValue } from "../store/key-values";
+import type { RunRow } from "../store/runs";
 import type { RunWithData } from "../store/search";
 
 /** `{ name: items }`, or nothing when there are no items (MLflow omits empty repeated fields). */

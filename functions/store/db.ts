@@ -1,7 +1,7 @@
 import { drizzle } from "drizzle-orm/d1";
 import * as schema from "../db/schema";
 import type { Db } from "../env";
-import { temporarilyUnavailable } from "../middleware/errors";
+import { temporarilyUnavailable } from "../errors";
 
 /** What one request cost D1, reported in the Server-Timing header: round trips and the rows D1 bills. */
 export interface D1Cost {

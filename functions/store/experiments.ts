@@ -2,14 +2,13 @@
 import { eq, sql, type SQL } from "drizzle-orm";
 import { DEFAULT_EXPERIMENT_ID, experimentTags, experiments, nowMs, runs } from "../db/schema";
 import { excerpt } from "../domain/excerpt";
+import { LIMITS } from "../domain/limits";
 import type { Db } from "../env";
-import { alreadyExists, invalidParameter, notFound } from "../middleware/errors";
-import { LIMITS } from "../middleware/limits";
+import { alreadyExists, invalidParameter, notFound } from "../errors";
 import type { Clause, OrderKey } from "../search/filter";
-import { runAtomically, type Statement } from "./batch";
-import { validateKeyValue } from "./log-batch";
-import type { KeyValue } from "./runs";
+import { KEY_VALUE, pairsJson, validateKeyValue, type KeyValue } from "./key-values";
 import { checkQuerySize, compare, type ViewType } from "./search";
+import { insertSelect, jsonFields, runAtomically, type Statement } from "./sql";
 
 export type ExperimentRow = typeof experiments.$inferSelect;
 export interface ExperimentWithTags extends ExperimentRow {
@@ -33,11 +32,9 @@ async function writeNamed(db: Db, name: string, statements: Statement[]): Promis
 
 function tagUpserts(experimentId: SQL | number, tagList: KeyValue[]): Statement[] {
   if (tagList.length === 0) return [];
-  const pairs = JSON.stringify(tagList.map((t) => [t.key, t.value]));
   return [
-    sql`insert into experiment_tags (experiment_id, key, value)
-      select ${experimentId}, j.value ->> 0, j.value ->> 1 from json_each(${pairs}) j where true
-      on conflict (experiment_id, key) do update set value = excluded.value`,
+    insertSelect(experimentTags, { experimentId, ...jsonFields(KEY_VALUE) }, sql`from json_each(${pairsJson(tagList)}) j where true
+      on conflict (experiment_id, key) do update set value = excluded.value`),
   ];
 }
 
@@ -46,8 +43,7 @@ export async function createExperiment(db: Db, name: string, tagList: KeyValue[]
   for (const tag of tagList) validateKeyValue("tag", tag, LIMITS.maxTagValueLength);
   const idOfName = sql`(select experiment_id from experiments where name = ${name})`;
   await writeNamed(db, name, [
-    sql`insert into experiments (name, artifact_location, lifecycle_stage, creation_time, last_update_time)
-      values (${name}, '', 'active', ${nowMs}, ${nowMs})`,
+    db.insert(experiments).values({ name, artifactLocation: "", lifecycleStage: "active", creationTime: nowMs, lastUpdateTime: nowMs }),
     db.update(experiments).set({ artifactLocation }).where(eq(experiments.name, name)),
     ...tagUpserts(idOfName, tagList),
   ]);

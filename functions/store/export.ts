@@ -4,16 +4,18 @@
  * stays far below the Worker's memory and time limits. Import recreates runs with their original
  * uuids and numbers, and is idempotent: a run that already exists must hold exactly the same data.
  */
-import { and, asc, eq, gt, or, sql, type SQL } from "drizzle-orm";
-import type { ExportedExperiment, ExportedRun, MetricValue } from "../api/contract";
+import { and, asc, eq, getTableColumns, gt, or, sql, type SQL, type Table } from "drizzle-orm";
 import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import { experiments, experimentTags, latestMetrics, metrics, params, runs, tags } from "../db/schema";
+import type { ExportedExperiment, ExportedRun } from "../domain/export-document";
+import type { MetricValue } from "../domain/metric-values";
+import { fromStoredValue, toStoredValue } from "../domain/metric-values";
+import { comparePoints } from "../domain/ranking";
 import type { Db } from "../env";
-import { invalidParameter } from "../middleware/errors";
-import { runAtomically } from "./batch";
+import { invalidParameter } from "../errors";
 import { IDEMPOTENCY_TAG } from "./pipeline-runs";
-import { fromStoredValue, toStoredValue } from "./metric-values";
 import { identityColumns, type RunRow } from "./runs";
+import { insertSelect, jsonFields, runAtomically, type ColumnOf } from "./sql";
 
 export const EXPORT_RUNS_PER_PAGE = 100;
 /** A page holds runs up to this many points in total (a single larger run still gets its own page). */
@@ -180,36 +182,56 @@ export async function importPage(db: Db, doc: { experiments: ExportedExperiment[
 
 function importStatements(newExperiments: ExportedExperiment[], newRuns: ExportedRun[]): SQL[] {
   const statements: SQL[] = [];
-  const bulk = (rows: unknown[][], insert: (json: string) => SQL) => {
-    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) statements.push(insert(JSON.stringify(rows.slice(i, i + ROWS_PER_STATEMENT))));
+  const chunks = (rows: unknown[][], statement: (json: string) => SQL) => {
+    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) statements.push(statement(JSON.stringify(rows.slice(i, i + ROWS_PER_STATEMENT))));
   };
-  const col = (i: number) => sql.raw(`j.value ->> ${i}`);
+  /** Rows of `table` given as arrays in `properties` order, a bulk INSERT ... SELECT per chunk. */
+  const bulk = <T extends Table>(table: T, properties: ReadonlyArray<ColumnOf<T>>, rows: unknown[][], conflict?: "ignore") =>
+    chunks(rows, (json) => insertSelect(table, jsonFields(properties), sql`from json_each(${json}) j`, conflict));
+  const inOrder = <P extends string>(properties: readonly P[], row: Record<P, unknown>) => properties.map((p) => row[p]);
+  const experimentColumns = Object.keys(getTableColumns(experiments)) as Array<ColumnOf<typeof experiments>>;
   bulk(
-    newExperiments.map((e) => [Number(e.experiment_id), e.name, e.artifact_location, e.lifecycle_stage, e.creation_time, e.last_update_time]),
-    (json) => sql`insert into experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
-      select ${col(0)}, ${col(1)}, ${col(2)}, ${col(3)}, ${col(4)}, ${col(5)} from json_each(${json}) j`,
+    experiments,
+    experimentColumns,
+    newExperiments.map((e) =>
+      inOrder(experimentColumns, {
+        experimentId: Number(e.experiment_id),
+        name: e.name,
+        artifactLocation: e.artifact_location,
+        lifecycleStage: e.lifecycle_stage,
+        creationTime: e.creation_time,
+        lastUpdateTime: e.last_update_time,
+      }),
+    ),
   );
+  bulk(experimentTags, ["experimentId", "key", "value"], newExperiments.flatMap((e) => Object.entries(e.tags).map(([k, v]) => [Number(e.experiment_id), k, v])));
+  // Every column of runs; the latest flag is set below, once all attempts of a name are in.
+  const runColumns = Object.keys(getTableColumns(runs)) as Array<ColumnOf<typeof runs>>;
   bulk(
-    newExperiments.flatMap((e) => Object.entries(e.tags).map(([k, v]) => [Number(e.experiment_id), k, v])),
-    (json) => sql`insert into experiment_tags (experiment_id, key, value) select ${col(0)}, ${col(1)}, ${col(2)} from json_each(${json}) j`,
-  );
-  bulk(
-    newRuns.map((r) => {
-      const identity = identityColumns(r.run_name);
-      return [
-        r.mlflow_run_id, Number(r.experiment_id), r.run_name, r.user_id, r.status, r.start_time, r.end_time, r.artifact_uri,
-        r.lifecycle_stage, r.deleted_time,
-        identity.dataset, identity.modelSize, identity.stage, identity.kd === null ? null : Number(identity.kd), r.attempt,
-      ];
-    }),
-    (json) => sql`insert into runs (run_uuid, experiment_id, name, user_id, status, start_time, end_time, artifact_uri,
-        lifecycle_stage, deleted_time, dataset, model_size, stage, kd, attempt, is_latest)
-      select ${sql.join(Array.from({ length: 15 }, (_, i) => col(i)), sql`, `)}, 0 from json_each(${json}) j`,
+    runs,
+    runColumns,
+    newRuns.map((r) =>
+      inOrder(runColumns, {
+        runUuid: r.mlflow_run_id,
+        experimentId: Number(r.experiment_id),
+        name: r.run_name,
+        userId: r.user_id,
+        status: r.status,
+        startTime: r.start_time,
+        endTime: r.end_time,
+        artifactUri: r.artifact_uri,
+        lifecycleStage: r.lifecycle_stage,
+        deletedTime: r.deleted_time,
+        ...identityColumns(r.run_name),
+        attempt: r.attempt,
+        isLatest: false,
+      }),
+    ),
   );
   const keyValues = (pick: (r: ExportedRun) => Record<string, string>) =>
     newRuns.flatMap((r) => Object.entries(pick(r)).map(([k, v]) => [r.mlflow_run_id, k, v]));
-  bulk(keyValues((r) => r.params), (json) => sql`insert into params (run_uuid, key, value) select ${col(0)}, ${col(1)}, ${col(2)} from json_each(${json}) j`);
-  bulk(keyValues((r) => r.tags), (json) => sql`insert into tags (run_uuid, key, value) select ${col(0)}, ${col(1)}, ${col(2)} from json_each(${json}) j`);
+  bulk(params, ["runUuid", "key", "value"], keyValues((r) => r.params));
+  bulk(tags, ["runUuid", "key", "value"], keyValues((r) => r.tags));
   const points = newRuns.flatMap((r) =>
     Object.entries(r.metrics).flatMap(([key, history]) =>
       history.map(([step, timestamp, value]): PointRow => {
@@ -218,22 +240,21 @@ function importStatements(newExperiments: ExportedExperiment[], newRuns: Exporte
       }),
     ),
   );
-  bulk(points, (json) => sql`insert or ignore into metrics (run_uuid, key, step, timestamp, value, is_nan)
-    select ${col(0)}, ${col(1)}, ${col(2)}, ${col(3)}, ${col(4)}, ${col(5)} from json_each(${json}) j`);
-  bulk(latestPoints(points), (json) => sql`insert into latest_metrics (run_uuid, key, step, timestamp, value, is_nan)
-    select ${col(0)}, ${col(1)}, ${col(2)}, ${col(3)}, ${col(4)}, ${col(5)} from json_each(${json}) j`);
+  bulk(metrics, POINT_ROW, points, "ignore");
+  bulk(latestMetrics, POINT_ROW, latestPoints(points));
   // The newest attempt of each imported name (by attempt, then start time) is its latest.
-  bulk([...new Map(newRuns.map((r) => [`${r.experiment_id}/${r.run_name}`, [Number(r.experiment_id), r.run_name]])).values()], (json) =>
+  chunks([...new Map(newRuns.map((r) => [`${r.experiment_id}/${r.run_name}`, [Number(r.experiment_id), r.run_name]])).values()], (json) =>
     sql`update runs set is_latest = (run_uuid = (
         select r2.run_uuid from runs r2 where r2.experiment_id = runs.experiment_id and r2.name = runs.name
         order by r2.attempt desc, r2.start_time desc, r2.run_uuid desc limit 1))
-      where (experiment_id, name) in (select ${col(0)}, ${col(1)} from json_each(${json}) j)`,
+      where (experiment_id, name) in (select j.value ->> 0, j.value ->> 1 from json_each(${json}) j)`,
   );
   return statements;
 }
 
 /** A metric point as imported: run uuid, key, step, timestamp, stored value, is_nan. */
 type PointRow = [string, string, number, number, number, number];
+const POINT_ROW = ["runUuid", "key", "step", "timestamp", "value", "isNan"] as const;
 
 /** The latest point per run and key, MLflow's greatest (step, timestamp, value), keys in first-logged order. */
 function latestPoints(points: PointRow[]): PointRow[] {
@@ -241,7 +262,7 @@ function latestPoints(points: PointRow[]): PointRow[] {
   for (const p of points) {
     const id = `${p[0]}\u0000${p[1]}`;
     const best = latest.get(id);
-    if (!best || p[2] > best[2] || (p[2] === best[2] && (p[3] > best[3] || (p[3] === best[3] && p[4] > best[4])))) latest.set(id, p);
+    if (!best || comparePoints({ step: p[2], timestamp: p[3], value: p[4] }, { step: best[2], timestamp: best[3], value: best[4] }) > 0) latest.set(id, p);
   }
   return [...latest.values()];
 }

@@ -1,12 +1,13 @@
 import { sql, type SQL } from "drizzle-orm";
+import { latestMetrics, metrics as metricsTable } from "../db/schema";
 import { excerpt } from "../domain/excerpt";
+import { LIMITS } from "../domain/limits";
+import { toStoredValue } from "../domain/metric-values";
 import { isLaterPoint, type PointOrder } from "../domain/ranking";
 import type { Db } from "../env";
-import { invalidParameter } from "../middleware/errors";
-import { LIMITS } from "../middleware/limits";
-import { runAtomically, type Statement } from "./batch";
-import { toStoredValue } from "./metric-values";
-import { dedupeLastWins, type KeyValue } from "./runs";
+import { invalidParameter } from "../errors";
+import { paramAndTagStatements, validateKey, validateKeyValue, type KeyValue } from "./key-values";
+import { insertSelect, jsonFields, runAtomically, type Statement } from "./sql";
 
 export interface MetricPointInput {
   key: string;
@@ -64,27 +65,6 @@ export function validateBatch(input: LogBatchInput): void {
   }
 }
 
-/** Keys: letters, digits, `_ - . space / :`, at most 250 characters, no `..` and no leading `/`. */
-export function validateKey(kind: string, key: string): void {
-  if (key.length === 0 || key.length > LIMITS.maxKeyLength) {
-    throw invalidParameter(`${capitalize(kind)} key '${excerpt(key)}' had length ${key.length}, which exceeded length limit of ${LIMITS.maxKeyLength}` + (key.length === 0 ? " or was empty" : ""));
-  }
-  if (!/^[\w\-. /:]+$/.test(key) || key.includes("..") || key.startsWith("/")) {
-    throw invalidParameter(
-      `Invalid ${kind} name: '${key}'. Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/), and may not contain '..' or start with '/'.`,
-    );
-  }
-}
-
-export function validateKeyValue(kind: string, item: KeyValue, maxValue: number): void {
-  validateKey(kind, item.key);
-  if (item.value.length > maxValue) {
-    throw invalidParameter(`${capitalize(kind)} value '${item.value.slice(0, 100)}...' had length ${item.value.length}, which exceeded length limit of ${maxValue}`);
-  }
-}
-
-const capitalize = (text: string) => text[0].toUpperCase() + text.slice(1);
-
 /** Params already logged with another value: MLflow refuses to change them. */
 export async function findChangedParams(db: Db, runUuid: string, paramList: KeyValue[]) {
   if (paramList.length === 0) return [];
@@ -101,32 +81,9 @@ function pythonListRepr(changes: Array<{ key: string; old_value: string; new_val
   return `[${changes.map((c) => `{'key': '${c.key}', 'old_value': '${c.old_value}', 'new_value': '${c.new_value}'}`).join(", ")}]`;
 }
 
-/** Statements that insert params (new keys only) and upsert tags, each as one statement over a JSON array. */
-export function paramAndTagStatements(runUuid: string, paramList: KeyValue[], tagList: KeyValue[]): SQL[] {
-  const statements: SQL[] = [];
-  if (paramList.length) {
-    statements.push(
-      sql`insert into params (run_uuid, key, value)
-        select ${runUuid}, j.value ->> 0, j.value ->> 1 from json_each(${pairsJson(paramList)}) j where true
-        on conflict (run_uuid, key) do nothing`,
-    );
-  }
-  const lastTags = dedupeLastWins(tagList);
-  if (lastTags.length) {
-    statements.push(
-      sql`insert into tags (run_uuid, key, value)
-        select ${runUuid}, j.value ->> 0, j.value ->> 1 from json_each(${pairsJson(lastTags)}) j where true
-        on conflict (run_uuid, key) do update set value = excluded.value`,
-    );
-  }
-  return statements;
-}
-
-function pairsJson(items: KeyValue[]): string {
-  return JSON.stringify(items.map((item) => [item.key, item.value]));
-}
-
 type StoredPoint = [key: string, step: number, timestamp: number, value: number, isNan: 0 | 1];
+/** The columns of a StoredPoint, in its order. */
+const STORED_POINT = ["key", "step", "timestamp", "value", "isNan"] as const;
 
 const pointOrder = (p: StoredPoint): PointOrder => ({ step: p[1], timestamp: p[2], value: p[3] });
 
@@ -148,16 +105,13 @@ export function metricStatements(runUuid: string, metrics: MetricPointInput[]): 
     const current = latest.get(point[0]);
     if (!current || isLaterPoint(pointOrder(point), pointOrder(current))) latest.set(point[0], point);
   }
-  const columns = (json: string): SQL => sql`select j.value ->> 0 as key, j.value ->> 1 as step, j.value ->> 2 as timestamp,
-      j.value ->> 3 as value, j.value ->> 4 as is_nan from json_each(${json}) j`;
+  const fields = { runUuid, ...jsonFields(STORED_POINT) };
   return [
-    sql`insert or ignore into metrics (run_uuid, key, step, timestamp, value, is_nan)
-      select ${runUuid}, key, step, timestamp, value, is_nan from (${columns(JSON.stringify(points))})`,
-    sql`insert into latest_metrics (run_uuid, key, step, timestamp, value, is_nan)
-      select ${runUuid}, key, step, timestamp, value, is_nan from (${columns(JSON.stringify([...latest.values()]))}) where true
+    insertSelect(metricsTable, fields, sql`from json_each(${JSON.stringify(points)}) j`, "ignore"),
+    insertSelect(latestMetrics, fields, sql`from json_each(${JSON.stringify([...latest.values()])}) j where true
       on conflict (run_uuid, key) do update set
         step = excluded.step, timestamp = excluded.timestamp, value = excluded.value, is_nan = excluded.is_nan
-      where (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`,
+      where (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`),
   ];
 }
 

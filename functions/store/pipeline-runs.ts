@@ -4,13 +4,14 @@
  */
 import { and, eq } from "drizzle-orm";
 import { experiments, latestMetrics, params, runs, tags, type RunStatus } from "../db/schema";
+import { LIMITS } from "../domain/limits";
 import type { Db } from "../env";
-import { invalidParameter } from "../middleware/errors";
-import { LIMITS } from "../middleware/limits";
-import { runAtomically, type Statement } from "./batch";
+import { invalidParameter } from "../errors";
 import { createExperiment } from "./experiments";
-import { metricStatements, paramAndTagStatements, runMetricWrites, validateKeyValue, type MetricPointInput } from "./log-batch";
-import { createRun, derivedRunUuid, getLatestAttempt, runInfoUpdate, type KeyValue, type RunRow } from "./runs";
+import { paramAndTagStatements, validateKeyValue, type KeyValue } from "./key-values";
+import { metricStatements, runMetricWrites, type MetricPointInput } from "./log-batch";
+import { createRun, derivedRunUuid, getLatestAttempt, runInfoUpdate, type RunRow } from "./runs";
+import { runAtomically, type Statement } from "./sql";
 
 /** Tag holding the Idempotency-Key of the PUT that started an attempt. */
 export const IDEMPOTENCY_TAG = "kdgat.idempotency_key";

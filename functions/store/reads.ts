@@ -3,16 +3,14 @@
  * of active runs; every query is bounded by an index and a LIMIT.
  */
 import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
-import type { LatestMetric, MetricPoint, RunSummary } from "../api/contract";
 import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import { latestMetrics, runs, tags, type RunStatus } from "../db/schema";
+import { fromStoredValue } from "../domain/metric-values";
 import type { Db } from "../env";
-import { rowFrom, runAtomically } from "./batch";
-import { fromStoredValue } from "./metric-values";
-import { getMetricHistory, getRunData, type RunRow } from "./runs";
+import type { RunRow } from "./runs";
+import { rowFrom, runAtomically } from "./sql";
 
-const TEACHER_TAG = "teacher_run_id";
-const ERROR_TAG = "error_msg";
+export const TEACHER_TAG = "teacher_run_id";
 
 export interface RunFilter {
   experimentId: number;
@@ -44,31 +42,10 @@ function latestRunsWhere(filter: RunFilter): SQL {
   )!;
 }
 
-/** RunSummary of each row (in order), with its teacher_run_id and error_msg tags fetched in one query. */
-export async function summarize(db: Db, rows: RunRow[], experiment: string): Promise<RunSummary[]> {
-  if (rows.length === 0) return [];
-  const tagRows = await db
-    .select()
-    .from(tags)
-    .where(and(uuidIn(tags.runUuid, rows.map((r) => r.runUuid)), inArray(tags.key, [TEACHER_TAG, ERROR_TAG])))
-    .all();
-  const tagValues = new Map(tagRows.map((t) => [`${t.runUuid}/${t.key}`, t.value]));
-  const tagOf = (uuid: string, key: string) => tagValues.get(`${uuid}/${key}`) ?? null;
-  return rows.map((r) => ({
-    run_id: r.name,
-    mlflow_run_id: r.runUuid,
-    experiment,
-    dataset: r.dataset,
-    model_size: r.modelSize,
-    stage: r.stage,
-    kd: r.kd,
-    status: r.status,
-    start_time: r.startTime,
-    end_time: r.endTime,
-    attempt: r.attempt,
-    teacher_run_id: tagOf(r.runUuid, TEACHER_TAG),
-    error_msg: tagOf(r.runUuid, ERROR_TAG),
-  }));
+/** The tags of these runs with these keys (one query). */
+export async function runTagsWithKeys(db: Db, runUuids: string[], keys: string[]) {
+  if (runUuids.length === 0) return [];
+  return db.select().from(tags).where(and(uuidIn(tags.runUuid, runUuids), inArray(tags.key, keys))).all();
 }
 
 /** One page of latest attempts, newest first; `next` is set when more may follow. */
@@ -95,18 +72,6 @@ export async function listAttempts(db: Db, experimentId: number, name: string): 
     .all();
 }
 
-/** Params, tags and latest metrics of one attempt, as the contract's records. */
-export async function runRecords(db: Db, runUuid: string) {
-  const data = await getRunData(db, runUuid);
-  const latest: Record<string, LatestMetric> = {};
-  for (const m of data.metrics) latest[m.key] = { value: fromStoredValue(m.value, m.isNan), step: m.step, timestamp: m.timestamp };
-  return {
-    params: Object.fromEntries(data.params.map((p) => [p.key, p.value])),
-    tags: Object.fromEntries(data.tags.map((t) => [t.key, t.value])),
-    metrics: latest,
-  };
-}
-
 /**
  * Run ids of the KD students taught by this run: latest attempts whose teacher_run_id tag names it.
  * Students are looked for in the teacher's dataset (the pipeline distils within a dataset), which
@@ -122,12 +87,6 @@ export async function listStudents(db: Db, experimentId: number, teacherRunId: s
     .orderBy(asc(runs.name))
     .all();
   return rows.map((r) => r.name);
-}
-
-/** Full history of one metric of one attempt, in step order. */
-export async function metricHistory(db: Db, runUuid: string, key: string): Promise<MetricPoint[]> {
-  const rows = await getMetricHistory(db, runUuid, key);
-  return rows.map((m) => ({ step: m.step, timestamp: m.timestamp, value: fromStoredValue(m.value, m.isNan) }));
 }
 
 export interface RankingQuery {

@@ -1,18 +1,14 @@
 import { and, desc, eq, ne, sql } from "drizzle-orm";
-import { excerpt } from "../domain/excerpt";
-import { parseRunId } from "../domain/run-id";
 import { experiments, latestMetrics, metrics, params, runs, tags, type RunStatus } from "../db/schema";
+import { excerpt } from "../domain/excerpt";
+import { LIMITS } from "../domain/limits";
+import { parseRunId } from "../domain/run-id";
 import type { Db } from "../env";
-import { invalidParameter, notFound } from "../middleware/errors";
-import { LIMITS } from "../middleware/limits";
-import { runAtomically, type Statement } from "./batch";
-import { paramAndTagStatements, validateKeyValue } from "./log-batch";
+import { invalidParameter, notFound } from "../errors";
+import { dedupeLastWins, paramAndTagStatements, validateKeyValue, type KeyValue } from "./key-values";
+import { runAtomically, type Statement } from "./sql";
 
 export type RunRow = typeof runs.$inferSelect;
-export interface KeyValue {
-  key: string;
-  value: string;
-}
 
 export const RUN_NAME_TAG = "mlflow.runName";
 
@@ -158,11 +154,6 @@ export async function getRunData(db: Db, runUuid: string) {
     db.select().from(latestMetrics).where(eq(latestMetrics.runUuid, runUuid)).orderBy(sql`rowid`),
   ]);
   return { params: paramRows, tags: tagRows, metrics: metricRows };
-}
-
-/** Keeps the last value given for each key. */
-export function dedupeLastWins(items: KeyValue[]): KeyValue[] {
-  return [...new Map(items.map((item) => [item.key, item])).values()];
 }
 
 export interface RunInfoChanges {

@@ -11,10 +11,10 @@ import { sql, type AnyColumn, type SQL } from "drizzle-orm";
 import { latestMetrics, params, runs, tags } from "../db/schema";
 import { excerpt } from "../domain/excerpt";
 import type { Db } from "../env";
-import { invalidParameter } from "../middleware/errors";
+import { invalidParameter } from "../errors";
 import type { Clause, Comparison, OrderKey, StringOp } from "../search/filter";
-import { runAtomically, rowCounts } from "./batch";
 import type { RunRow } from "./runs";
+import { runAtomically, rowCounts } from "./sql";
 
 export type ViewType = "ACTIVE_ONLY" | "DELETED_ONLY" | "ALL";
 

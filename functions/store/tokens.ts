@@ -1,7 +1,7 @@
 import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import { apiTokens } from "../db/schema";
 import type { Db } from "../env";
-import { alreadyExists, notFound } from "../middleware/errors";
+import { alreadyExists, notFound } from "../errors";
 
 /** last_used_at is refreshed at most this often, so a busy token does not cost a write per request. */
 const TOUCH_INTERVAL_MS = 60_000;

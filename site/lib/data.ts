@@ -12,6 +12,7 @@ import {
   MODEL_SIZES,
   PIPELINE_EXPERIMENT,
   STAGE_NAMES,
+  comparePoints,
   competitionRanks,
   groupOf,
   metricDirection,
@@ -275,10 +276,6 @@ function metricsOf(run: ExportedRun): Pick<RunView, "latest" | "histories"> {
 
 function metricNumber(value: MetricValue): number {
   return value === "NaN" ? Number.NaN : value;
-}
-
-function comparePoints(a: Point, b: Point): number {
-  return a.step - b.step || a.timestamp - b.timestamp || (a.value > b.value ? 1 : a.value < b.value ? -1 : 0);
 }
 
 function unique<T>(items: T[]): T[] {

@@ -7,10 +7,10 @@
 import { describe, expect, it } from "vitest";
 import { parseMetricUpload } from "../../functions/api/metric-uploads.js";
 import { parsePythonJson, parsePythonJsonWithSource } from "../../functions/domain/python-json.js";
-import { LIMITS } from "../../functions/middleware/limits.js";
+import { LIMITS } from "../../functions/domain/limits.js";
 import { EXPERIMENT_SEARCH, parseFilter, parseOrderBy, RUN_SEARCH } from "../../functions/search/filter.js";
 import { decodePageToken } from "../../functions/search/page-token.js";
-import { parseWireValue } from "../../functions/store/metric-values.js";
+import { parseWireValue } from "../../functions/domain/metric-values.js";
 
 /** Per parse of at most 1 MB; generous for a loaded 2-core machine, far below a quadratic parse. */
 const BUDGET_MS = 100;

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { keyValue, searchFields, viewType } from "../../functions/mlflow/fields.js";
-import { parseWith } from "../../functions/middleware/validate.js";
+import { parseWith } from "../../functions/http/validate.js";
 
 const HINT = "See the API docs for more information about request parameters.";
 

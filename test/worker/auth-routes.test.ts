@@ -8,8 +8,8 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import app from "../../functions/index";
-import { LIMITS } from "../../functions/middleware/limits";
-import { isReadRequest } from "../../functions/middleware/security";
+import { LIMITS } from "../../functions/domain/limits";
+import { isReadRequest } from "../../functions/http/security";
 import { sha256Hex } from "../../functions/store/tokens";
 import siteHeaders from "../../site/public/_headers?raw";
 import wranglerToml from "../../wrangler.toml?raw";

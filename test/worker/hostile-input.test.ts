@@ -7,7 +7,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { EXCERPT_LENGTH } from "../../functions/domain/excerpt";
-import { LIMITS } from "../../functions/middleware/limits";
+import { LIMITS } from "../../functions/domain/limits";
 import { post } from "./mlflow-helpers";
 import { ADMIN, call, json } from "./v1-helpers";
 

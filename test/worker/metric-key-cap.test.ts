@@ -1,7 +1,7 @@
 /** The cap on distinct metric keys per run, on every path that creates keys. */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { LIMITS } from "../../functions/middleware/limits";
+import { LIMITS } from "../../functions/domain/limits";
 import { post } from "./mlflow-helpers";
 import { ADMIN, call, json } from "./v1-helpers";
 

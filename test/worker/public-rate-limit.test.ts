@@ -1,12 +1,12 @@
 /**
- * The public read budget per client address (PUBLIC_RATE_LIMITER, functions/middleware/security.ts):
+ * The public read budget per client address (PUBLIC_RATE_LIMITER, functions/http/security.ts):
  * the real app with the tight test limiter (3 reads a minute, vitest.config.ts) swapped in.
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import app from "../../functions/index";
-import { clientKey, RATE_LIMIT_PERIOD_SECONDS } from "../../functions/middleware/security";
+import { clientKey, RATE_LIMIT_PERIOD_SECONDS } from "../../functions/http/security";
 import wranglerToml from "../../wrangler.toml?raw";
 import { ADMIN_TOKEN, dumpDatabase, mintToken, revokeToken } from "./support/hostile";
 

@@ -7,8 +7,8 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LIMITS } from "../../functions/middleware/limits";
-import { isReadRequest } from "../../functions/middleware/security";
+import { LIMITS } from "../../functions/domain/limits";
+import { isReadRequest } from "../../functions/http/security";
 import {
   ADMIN_TOKEN,
   type Answer,

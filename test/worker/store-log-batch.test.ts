@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { openDb, zeroCost } from "../../functions/store/db";
-import { rowCounts } from "../../functions/store/batch";
+import { rowCounts } from "../../functions/store/sql";
 import { logBatch } from "../../functions/store/log-batch";
 import { createRun, getRunData } from "../../functions/store/runs";
 

@@ -7,7 +7,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { beforeAll, describe, expect, it } from "vitest";
 import { PIPELINE_EXPERIMENT } from "../../functions/domain/index";
 import app from "../../functions/index";
-import { LIMITS } from "../../functions/middleware/limits";
+import { LIMITS } from "../../functions/domain/limits";
 import { openDb } from "../../functions/store/db";
 import { createRun } from "../../functions/store/runs";
 import { ensureExperiment } from "../../functions/store/pipeline-runs";

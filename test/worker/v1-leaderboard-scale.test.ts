@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { STAGE_NAMES } from "../../functions/domain/stages";
-import { runAtomically } from "../../functions/store/batch";
+import { runAtomically } from "../../functions/store/sql";
 import { openDb } from "../../functions/store/db";
 import { ensureExperiment } from "../../functions/store/pipeline-runs";
 import { rankingQuery, type RankingQuery } from "../../functions/store/reads";

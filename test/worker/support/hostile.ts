@@ -6,7 +6,7 @@ import { env, exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { expect } from "vitest";
 import app from "../../../functions/index";
-import { requireAdminToken } from "../../../functions/middleware/auth";
+import { requireAdminToken } from "../../../functions/http/auth";
 
 declare global {
   namespace Cloudflare {
@@ -69,7 +69,7 @@ export function expectClientError(answer: Answer, context: string): { error_code
   return body as { error_code: string; message: string };
 }
 
-/** The hardening headers every Worker answer carries (functions/middleware/security.ts). */
+/** The hardening headers every Worker answer carries (functions/http/security.ts). */
 export function expectSecurityHeaders(answer: Answer, context: string): void {
   expect(answer.headers.get("X-Content-Type-Options"), context).toBe("nosniff");
   expect(answer.headers.get("Referrer-Policy"), context).toBe("no-referrer");

@@ -3,7 +3,7 @@ import { validator } from "hono/validator";
 import { en } from "zod/locales";
 import * as z from "zod/mini";
 import { excerpt } from "../domain/excerpt";
-import { invalidParameter } from "./errors";
+import { invalidParameter } from "../errors";
 
 // zod/mini carries no messages of its own; the English ones are the wording quoted below. Imported by
 // name: `z.locales.en` would bundle all of zod's locales.

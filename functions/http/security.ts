@@ -3,10 +3,10 @@ import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "../env";
+import { ApiError } from "../errors";
 import { PUBLIC_POST_ROUTES } from "../mlflow/access";
 import { sha256Hex } from "../store/tokens";
 import { bearerToken, liveTokenName } from "./auth";
-import { ApiError } from "./errors";
 
 /**
  * Hardening headers on every Worker response (hono's secure-headers defaults: nosniff,

@@ -1,8 +1,8 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
+import { ApiError } from "../errors";
 import { findActiveToken, sha256Hex, touchToken } from "../store/tokens";
-import { ApiError } from "./errors";
 
 const CHALLENGE = { "WWW-Authenticate": 'Bearer realm="kdgat-tracker"' };
 

@@ -1,5 +1,7 @@
-import type { MetricValue } from "../api/contract";
-import { isDecimalLiteral } from "../domain/decimal";
+import { isDecimalLiteral } from "./decimal.js";
+
+/** A metric value on the wire and in the export: a JSON number, or "NaN" (JSON has none). */
+export type MetricValue = number | "NaN";
 
 /** MLflow's SQL store clamps infinities to the largest finite double. */
 export const MAX_DOUBLE = 1.7976931348623157e308;

@@ -1,0 +1,64 @@
+/** Params and tags: their key and value rules and their writes. */
+import { sql, type SQL } from "drizzle-orm";
+import { params, tags } from "../db/schema";
+import { excerpt } from "../domain/excerpt";
+import { LIMITS } from "../domain/limits";
+import { invalidParameter } from "../errors";
+import { insertSelect, jsonFields } from "./sql";
+
+export interface KeyValue {
+  key: string;
+  value: string;
+}
+
+/** Keys: letters, digits, `_ - . space / :`, at most 250 characters, no `..` and no leading `/`. */
+export function validateKey(kind: string, key: string): void {
+  if (key.length === 0 || key.length > LIMITS.maxKeyLength) {
+    throw invalidParameter(`${capitalize(kind)} key '${excerpt(key)}' had length ${key.length}, which exceeded length limit of ${LIMITS.maxKeyLength}` + (key.length === 0 ? " or was empty" : ""));
+  }
+  if (!/^[\w\-. /:]+$/.test(key) || key.includes("..") || key.startsWith("/")) {
+    throw invalidParameter(
+      `Invalid ${kind} name: '${key}'. Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/), and may not contain '..' or start with '/'.`,
+    );
+  }
+}
+
+export function validateKeyValue(kind: string, item: KeyValue, maxValue: number): void {
+  validateKey(kind, item.key);
+  if (item.value.length > maxValue) {
+    throw invalidParameter(`${capitalize(kind)} value '${item.value.slice(0, 100)}...' had length ${item.value.length}, which exceeded length limit of ${maxValue}`);
+  }
+}
+
+const capitalize = (text: string) => text[0].toUpperCase() + text.slice(1);
+
+/** Keeps the last value given for each key. */
+export function dedupeLastWins(items: KeyValue[]): KeyValue[] {
+  return [...new Map(items.map((item) => [item.key, item])).values()];
+}
+
+/** Statements that insert params (new keys only) and upsert tags, each as one statement over a JSON array. */
+export function paramAndTagStatements(runUuid: string, paramList: KeyValue[], tagList: KeyValue[]): SQL[] {
+  const statements: SQL[] = [];
+  if (paramList.length) {
+    statements.push(
+      insertSelect(params, { runUuid, ...jsonFields(KEY_VALUE) }, sql`from json_each(${pairsJson(paramList)}) j where true
+        on conflict (run_uuid, key) do nothing`),
+    );
+  }
+  const lastTags = dedupeLastWins(tagList);
+  if (lastTags.length) {
+    statements.push(
+      insertSelect(tags, { runUuid, ...jsonFields(KEY_VALUE) }, sql`from json_each(${pairsJson(lastTags)}) j where true
+        on conflict (run_uuid, key) do update set value = excluded.value`),
+    );
+  }
+  return statements;
+}
+
+/** Params and tags travel as a JSON array of [key, value] pairs. */
+export const KEY_VALUE = ["key", "value"] as const;
+
+export function pairsJson(items: KeyValue[]): string {
+  return JSON.stringify(items.map((item) => [item.key, item.value]));
+}
