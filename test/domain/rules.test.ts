@@ -180,7 +180,8 @@ describe("old layout folders", () => {
     expect(reason("a/b")).toBe("expected 6 folder levels below automotive/, found 2");
     expect(reason("d/teacher/supervised/gat/half/curriculum")).toBe("distillation folder 'half' is neither 'distilled' nor 'no_distillation'");
     expect(reason("d/teacher/supervised/gat/distilled/sideways")).toMatch(/^'supervised\/gat\/sideways' matches no stage/);
-    expect(reason("hcrl sa/teacher/supervised/gat/distilled/curriculum")).toBe("'hcrl sa/teacher' is not a valid dataset and model size");
+    // A dataset name that cannot be a run id is named, with what is allowed and a name to use instead.
+    expect(reason("hcrl sa/teacher/supervised/gat/distilled/curriculum")).toMatch(/^dataset folder 'hcrl sa' is not a valid run id segment \(letters, digits, .*rename it, e\.g\. to 'hcrl_sa'$/);
     expect(reason("hcrl_sa/.hidden/supervised/gat/distilled/curriculum")).toBe("'hcrl_sa/.hidden' is not a valid dataset and model size");
   });
 
