@@ -12,6 +12,7 @@ import { openDb } from "../../functions/store/db";
 import { createRun } from "../../functions/store/runs";
 import { ensureExperiment } from "../../functions/store/pipeline-runs";
 import { post } from "./mlflow-helpers";
+import { unknownLengthBody } from "./support/hostile";
 import { ADMIN, call, json, snapshot } from "./v1-helpers";
 
 const db = openDb(env.DB);
@@ -184,20 +185,10 @@ describe("body caps", () => {
       new Request("http://x/api/2.0/mlflow/runs/log-batch", {
         method: "POST",
         headers: { Authorization: `Bearer ${ADMIN}`, "Content-Type": "application/json", ...(!streamed && { "Content-Length": String(body.length) }) },
-        body: streamed ? unknownLength(body) : body,
+        body: streamed ? unknownLengthBody(body) : body,
       }),
     );
 
-  /** A body of no known length: the Worker can only count it as it streams in. */
-  const unknownLength = (text: string) => {
-    const bytes = new TextEncoder().encode(text);
-    return new ReadableStream<Uint8Array>({
-      start(controller) {
-        for (let at = 0; at < bytes.length; at += 64 * 1024) controller.enqueue(bytes.slice(at, at + 64 * 1024));
-        controller.close();
-      },
-    });
-  };
 
   for (const streamed of [false, true]) {
     const how = streamed ? "a streamed body" : "a declared Content-Length";

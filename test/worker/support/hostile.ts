@@ -58,6 +58,17 @@ export async function call(method: string, path: string, options: CallOptions = 
  */
 export const excerpt = (text: string, length = 300) => JSON.stringify(text.slice(0, length));
 
+/** A body of no known length (64 KiB chunks): the Worker can only count it as it streams in. */
+export function unknownLengthBody(text: string): ReadableStream<Uint8Array> {
+  const bytes = new TextEncoder().encode(text);
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (let at = 0; at < bytes.length; at += 64 * 1024) controller.enqueue(bytes.slice(at, at + 64 * 1024));
+      controller.close();
+    },
+  });
+}
+
 /** Asserts MLflow's error shape: a JSON body `{"error_code": string, "message": string}` with a 4xx status. */
 export function expectClientError(answer: Answer, context: string): { error_code: string; message: string } {
   const where = `${context}: ${answer.status} ${excerpt(answer.text)}`;
