@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
 import { excerpt } from "../domain/excerpt";
-import { isValidSegment } from "../domain/run-id";
+import { isValidSegment, RUN_UUID } from "../domain/run-id";
 import { invalidParameter, notFound } from "../errors";
 import { LIMITS } from "../domain/limits";
 import type { Db } from "../env";
@@ -14,7 +14,7 @@ export const experimentName = z._default(z.string().check(z.minLength(1), z.maxL
 export const queryInt = z.pipe(z.string().check(z.regex(/^\d{1,15}$/, "expected a non-negative integer")), z.transform(Number));
 
 /** The MLflow run id (uuid) of one attempt, which PUT answers as `run_id`. */
-export const attemptRunId = z.string().check(z.regex(/^[0-9a-f]{32}$/, "expected the run_id that PUT answered (32 lowercase hex characters)"));
+export const attemptRunId = z.string().check(z.regex(RUN_UUID, "expected the run_id that PUT answered (32 lowercase hex characters)"));
 
 /** The header that, like `?run_id=`, names the attempt a write is for. */
 export const RUN_ID_HEADER = "X-Run-Id";

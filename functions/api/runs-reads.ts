@@ -6,7 +6,7 @@
  */
 import { Hono, type Context } from "hono";
 import * as z from "zod/mini";
-import { RUN_ID_SEGMENT } from "../domain/run-id";
+import { RUN_ID_SEGMENT, RUN_UUID } from "../domain/run-id";
 import { RUN_STATUSES } from "../db/schema";
 import type { AppEnv, Db } from "../env";
 import { notFound } from "../errors";
@@ -40,7 +40,7 @@ const listQuery = z.strictObject({
   format: z._default(z.enum(["json", "csv"]), "json"),
 });
 
-const listCursor = z.tuple([z.int(), z.string().check(z.regex(/^[0-9a-f]{32}$/))]);
+const listCursor = z.tuple([z.int(), z.string().check(z.regex(RUN_UUID))]);
 
 async function runList(db: Db, query: z.output<typeof listQuery>): Promise<RunListResponse> {
   const after = query.page_token === undefined ? undefined : decodePageToken(query.page_token, listCursor);

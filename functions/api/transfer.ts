@@ -9,6 +9,7 @@ import { Hono } from "hono";
 import * as z from "zod/mini";
 import { RUN_STATUSES } from "../db/schema";
 import { LIMITS } from "../domain/limits";
+import { RUN_UUID } from "../domain/run-id";
 import type { AppEnv } from "../env";
 import { optionalAdminToken, requireAdminToken } from "../http/auth";
 import { capBody } from "../http/limits";
@@ -20,7 +21,7 @@ import { decodePageToken, encodePageToken } from "./page-token";
 
 export const transferRoutes = new Hono<AppEnv>();
 
-const runUuid = z.string().check(z.regex(/^[0-9a-f]{32}$/, "expected 32 lowercase hex characters"));
+const runUuid = z.string().check(z.regex(RUN_UUID, "expected 32 lowercase hex characters"));
 
 transferRoutes.get("/export", optionalAdminToken, queryParams(z.strictObject({ page_token: z.optional(z.string().check(z.maxLength(200))) })), async (c) => {
   const token = c.req.valid("query").page_token;

@@ -16,6 +16,9 @@ export const RUN_ID_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export const KD_SUFFIX = "_kd";
 
+/** An MLflow run id (the uuid of one attempt): 32 lowercase hex characters, as MLflow's uuid4().hex. */
+export const RUN_UUID = /^[0-9a-f]{32}$/;
+
 export function isValidSegment(segment: string): boolean {
   return RUN_ID_SEGMENT.test(segment);
 }
