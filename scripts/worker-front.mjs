@@ -81,6 +81,9 @@ export async function startWorkerFront({ hostname, port, logRequests }) {
     else req.pipe(forwarded);
   }
 
+  // Idle keep-alive connections stay open for a minute (Node's default is 5 s): a busy client that
+  // reuses one just as the server closes it gets "socket hang up" for a request it never sent.
+  server.keepAliveTimeout = 65_000;
   await new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, hostname, resolve);
