@@ -73,13 +73,20 @@ function hostileRequests({ experiment, runId, v1Run }) {
 }
 
 /** Issues the public read in a loop until stop() is called; returns each read's start, end and latency. */
+/** Connections reset under a client (who, during which hostile request, the error): counted, not fatal. */
+const resets = [];
+let inFlight = "warm-up";
+
 function readLoop(client) {
   const latencies = [];
   let running = true;
   const done = (async () => {
     while (running) {
       const start = performance.now();
-      const reply = await client.request({ method: "GET", path: "/api/v1/runs?experiment=hostile" });
+      const reply = await client.request({ method: "GET", path: "/api/v1/runs?experiment=hostile" }).catch((error) => {
+        resets.push({ who: "public read", during: inFlight, error: error.message });
+      });
+      if (!reply) continue;
       expectOk(reply, "GET /api/v1/runs");
       latencies.push({ start, end: performance.now(), ms: reply.ms });
     }
@@ -115,8 +122,13 @@ export async function runHostileCost({ reads = 200 } = {}) {
       const answers = [];
       for (const [endpoint, shape, request] of requests) {
         const start = performance.now();
-        const reply = await writer.request(request);
-        const message = reply.status >= 400 ? (jsonOf(reply, `${endpoint} ${shape}`).message ?? "") : "";
+        inFlight = `${endpoint} ${shape}`;
+        const reply = await writer.request(request).catch((error) => {
+          resets.push({ who: "hostile client", during: inFlight, error: error.message });
+        });
+        if (!reply) continue;
+        // 431: the request line is over the HTTP server's header limit (answered before the Worker runs).
+        const message = reply.status >= 400 && reply.status !== 431 ? (jsonOf(reply, `${endpoint} ${shape}`).message ?? "") : "";
         const bytes = Buffer.byteLength(typeof request.body === "string" ? request.body : JSON.stringify(request.body ?? "")) + request.path.length;
         answers.push({ endpoint, shape, bytes, status: reply.status, ms: reply.ms, messageLength: message.length, start, end: performance.now() });
       }
@@ -145,6 +157,7 @@ export async function runHostileCost({ reads = 200 } = {}) {
         read: { idle: idleSummary, underAttack: latencySummary(busy), worstDelayMs: Math.max(...busy) - idleSummary.p50 },
         endpoints,
         answers,
+        resets,
       };
       saveJson("hostile-cost", result);
       return result;
@@ -171,6 +184,8 @@ export function hostileCostMarkdown(result) {
     table(["endpoint", "hostile requests", "statuses", "slowest body", "slowest answer (ms)", "same-size junk (ms)", "slowest read meanwhile (ms)", "longest message (chars)"], rows),
     "",
     `Public read GET /api/v1/runs: idle p50 ${fmt(idle.p50)} ms, max ${fmt(idle.max)} ms; during the hostile requests p50 ${fmt(underAttack.p50)} ms, max ${fmt(underAttack.max)} ms (${underAttack.n} reads); worst delay beyond idle p50: ${fmt(worstDelayMs)} ms (target < ${result.targetMs} ms).`,
+    "",
+    `Connections reset under a client: ${result.resets.length}${result.resets.map((r) => `\n- ${r.who}, during ${r.during}: ${r.error}`).join("")}`,
     "",
     `Taken ${result.environment.at} on ${result.environment.cpus}, load average ${result.environment.loadavg}.`,
   ].join("\n");
