@@ -49,27 +49,25 @@ export const requireWriteToken = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
+/** Admits the request as the admin (tokenName "admin") or refuses it with `message`. */
+async function admitAdmin(c: Context<AppEnv>, message: string): Promise<void> {
+  const token = bearerToken(c.req.header("Authorization"));
+  if (!token || !(await isAdmin(token, c.env.ADMIN_TOKEN))) throw unauthenticated(message);
+  c.set("tokenName", "admin");
+}
+
 /**
- * Routes that answer the admin more (the full export): the admin token is remembered as tokenName
- * "admin", no token is an anonymous read, and any other token is refused rather than answered as
- * anonymous, so that a wrong admin token never passes for a right one.
+ * Routes that answer the admin more (the full export): no token is an anonymous read, and any other
+ * token is refused rather than answered as anonymous, so that a wrong admin token never passes for
+ * a right one.
  */
 export const optionalAdminToken = createMiddleware<AppEnv>(async (c, next) => {
-  const header = c.req.header("Authorization");
-  if (header !== undefined) {
-    const token = bearerToken(header);
-    if (!token || !(await isAdmin(token, c.env.ADMIN_TOKEN))) throw unauthenticated("The token is not the admin token; send none for the public export.");
-    c.set("tokenName", "admin");
-  }
+  if (c.req.header("Authorization") !== undefined) await admitAdmin(c, "The token is not the admin token; send none for the public export.");
   await next();
 });
 
 /** Token administration needs the admin token (the Worker secret ADMIN_TOKEN). */
 export const requireAdminToken = createMiddleware<AppEnv>(async (c, next) => {
-  const token = bearerToken(c.req.header("Authorization"));
-  if (!token || !(await isAdmin(token, c.env.ADMIN_TOKEN))) {
-    throw unauthenticated("This route needs the admin token.");
-  }
-  c.set("tokenName", "admin");
+  await admitAdmin(c, "This route needs the admin token.");
   await next();
 });
