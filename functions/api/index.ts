@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
-import { publicRead } from "./public-read";
+import { cacheReads } from "./public-read";
 import { rankingRoutes } from "./rankings";
 import { runReads } from "./runs-reads";
 import { runWrites } from "./runs-writes";
@@ -10,7 +10,7 @@ import { transferRoutes } from "./transfer";
 /** The /api/v1 API: curl writes from SLURM jobs, public reads, tokens, export/import. */
 export const v1Api = new Hono<AppEnv>();
 
-v1Api.use("*", publicRead);
+v1Api.use("*", cacheReads);
 v1Api.route("/", runWrites);
 v1Api.route("/", runReads);
 v1Api.route("/", rankingRoutes);

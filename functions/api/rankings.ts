@@ -13,6 +13,7 @@ import { competitionRanks } from "../domain/ranking";
 import { groupOf, parseGroup } from "../domain/run-id";
 import type { AppEnv } from "../env";
 import { invalidParameter } from "../errors";
+import { publicRead } from "../http/access";
 import { queryParams } from "../http/validate";
 import { validateKey } from "../store/key-values";
 import { findExperimentId } from "../store/pipeline-runs";
@@ -39,6 +40,7 @@ const metricQuery = z.pipe(
 
 rankingRoutes.get(
   "/leaderboard",
+  publicRead(),
   queryParams(
     z.strictObject({
       experiment: experimentName,
@@ -76,6 +78,7 @@ const groupQuery = z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9.-]*(_kd)?$/,
 
 rankingRoutes.get(
   "/compare",
+  publicRead(),
   queryParams(
     z.strictObject({
       experiment: experimentName,
@@ -113,7 +116,7 @@ rankingRoutes.get(
   },
 );
 
-rankingRoutes.get("/summary", queryParams(z.strictObject({ experiment: experimentName })), async (c) => {
+rankingRoutes.get("/summary", publicRead(), queryParams(z.strictObject({ experiment: experimentName })), async (c) => {
   const db = c.get("db");
   const q = c.req.valid("query");
   const experimentId = await findExperimentId(db, q.experiment);
@@ -131,6 +134,7 @@ rankingRoutes.get("/summary", queryParams(z.strictObject({ experiment: experimen
 
 rankingRoutes.get(
   "/metric-keys",
+  publicRead(),
   queryParams(z.strictObject({ limit: z._default(z.pipe(queryInt, z.number().check(z.minimum(1), z.maximum(MAX_METRIC_KEYS))), MAX_METRIC_KEYS) })),
   async (c) => {
     const { limit } = c.req.valid("query");

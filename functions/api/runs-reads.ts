@@ -10,6 +10,7 @@ import { RUN_ID_SEGMENT, RUN_UUID } from "../domain/run-id";
 import { RUN_STATUSES } from "../db/schema";
 import type { AppEnv, Db } from "../env";
 import { notFound } from "../errors";
+import { publicRead } from "../http/access";
 import { queryParams } from "../http/validate";
 import { validateKey } from "../store/key-values";
 import { findExperimentId } from "../store/pipeline-runs";
@@ -71,13 +72,13 @@ function csvResponse(c: Context<AppEnv>, list: RunListResponse): Response {
   return c.body(formatCsv(CSV_COLUMNS, list.runs.map((run) => CSV_COLUMNS.map((column) => run[column]))));
 }
 
-runReads.get("/runs", queryParams(listQuery), async (c) => {
+runReads.get("/runs", publicRead(), queryParams(listQuery), async (c) => {
   const query = c.req.valid("query");
   const list = await runList(c.get("db"), query);
   return query.format === "csv" ? csvResponse(c, list) : c.json(list);
 });
 
-runReads.get("/runs.csv", queryParams(z.omit(listQuery, { format: true })), async (c) => {
+runReads.get("/runs.csv", publicRead(), queryParams(z.omit(listQuery, { format: true })), async (c) => {
   return csvResponse(c, await runList(c.get("db"), { ...c.req.valid("query"), format: "csv" }));
 });
 
@@ -91,7 +92,7 @@ async function findAttempt(db: Db, experiment: string, runId: string, attempt: n
   return { run, attempts };
 }
 
-runReads.get("/runs/:dataset/:name", queryParams(attemptQuery), async (c) => {
+runReads.get("/runs/:dataset/:name", publicRead(), queryParams(attemptQuery), async (c) => {
   const db = c.get("db");
   const query = c.req.valid("query");
   const runId = pathRunId(c.req.param());
@@ -108,7 +109,7 @@ runReads.get("/runs/:dataset/:name", queryParams(attemptQuery), async (c) => {
   return c.json(body);
 });
 
-runReads.get("/runs/:dataset/:name/metrics/:key{.+}", queryParams(attemptQuery), async (c) => {
+runReads.get("/runs/:dataset/:name/metrics/:key{.+}", publicRead(), queryParams(attemptQuery), async (c) => {
   const db = c.get("db");
   const query = c.req.valid("query");
   const runId = pathRunId(c.req.param());

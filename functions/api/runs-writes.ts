@@ -13,10 +13,9 @@ import type { AppEnv } from "../env";
 import { deriveRunTags } from "../domain/tags";
 import { pythonStr } from "../domain/params";
 import { parsePythonJsonWithSource, SourceNumber, type PyJson } from "../domain/python-json";
-import { requireWriteToken } from "../http/auth";
 import { invalidParameter, notFound } from "../errors";
 import { LIMITS } from "../domain/limits";
-import { capBody } from "../http/limits";
+import { write } from "../http/access";
 import { bodyText, jsonBody, queryParams } from "../http/validate";
 import { appendMetricPoints, endAttempt, startAttempt } from "../store/pipeline-runs";
 import { assertActive, getAttemptIn, type RunRow } from "../store/runs";
@@ -45,8 +44,7 @@ const idempotencyKey = z.string().check(z.minLength(1), z.maxLength(LIMITS.maxKe
 
 runWrites.put(
   "/runs/:dataset/:name",
-  requireWriteToken,
-  capBody(LIMITS.maxBodyBytes),
+  write(),
   queryParams(z.strictObject({ experiment: experimentName, start_time: z.optional(queryInt) })),
   async (c) => {
     const runId = pathRunId(c.req.param());
@@ -90,8 +88,7 @@ function parseConfig(text: string): Record<string, PyJson> {
 
 runWrites.post(
   "/runs/:dataset/:name/metrics",
-  requireWriteToken,
-  capBody(LIMITS.maxUploadBytes),
+  write(LIMITS.maxUploadBytes),
   queryParams(
     z.strictObject({
       experiment: experimentName,
@@ -116,8 +113,7 @@ runWrites.post(
 
 runWrites.post(
   "/runs/:dataset/:name/end",
-  requireWriteToken,
-  capBody(LIMITS.maxBodyBytes),
+  write(),
   queryParams(z.strictObject({ experiment: experimentName, run_id: z.optional(attemptRunId) })),
   jsonBody(
     z.strictObject({

@@ -11,8 +11,7 @@ import { RUN_STATUSES } from "../db/schema";
 import { LIMITS } from "../domain/limits";
 import { RUN_UUID } from "../domain/run-id";
 import type { AppEnv } from "../env";
-import { optionalAdminToken, requireAdminToken } from "../http/auth";
-import { capBody } from "../http/limits";
+import { admin, publicRead } from "../http/access";
 import { jsonBody, queryParams } from "../http/validate";
 import { exportExperiments, exportRunsPage, importPage } from "../store/export";
 import { validateKey } from "../store/key-values";
@@ -23,7 +22,7 @@ export const transferRoutes = new Hono<AppEnv>();
 
 const runUuid = z.string().check(z.regex(RUN_UUID, "expected 32 lowercase hex characters"));
 
-transferRoutes.get("/export", optionalAdminToken, queryParams(z.strictObject({ page_token: z.optional(z.string().check(z.maxLength(200))) })), async (c) => {
+transferRoutes.get("/export", publicRead({ adminMayAskMore: true }), queryParams(z.strictObject({ page_token: z.optional(z.string().check(z.maxLength(200))) })), async (c) => {
   const token = c.req.valid("query").page_token;
   const after = token === undefined ? undefined : decodePageToken(token, runUuid);
   const db = c.get("db");
@@ -91,7 +90,7 @@ const importDocument = z.object({
   ),
 });
 
-transferRoutes.post("/import", requireAdminToken, capBody(LIMITS.maxUploadBytes), jsonBody(importDocument), async (c) => {
+transferRoutes.post("/import", admin(LIMITS.maxUploadBytes), jsonBody(importDocument), async (c) => {
   const imported = await importPage(c.get("db"), c.req.valid("json"));
   return c.json({ imported });
 });
