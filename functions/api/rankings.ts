@@ -9,7 +9,7 @@ import { Hono } from "hono";
 import * as z from "zod/mini";
 import { excerpt } from "../domain/excerpt";
 import { DEFAULT_LEADERBOARD_METRIC, metricDirection } from "../domain/metrics";
-import { competitionRanks } from "../domain/ranking";
+import { rankEntries } from "../domain/ranking";
 import { groupOf, parseGroup } from "../domain/run-id";
 import type { AppEnv } from "../env";
 import { invalidParameter } from "../errors";
@@ -36,11 +36,6 @@ const metricQuery = z.pipe(
   }),
 );
 
-/** Ranks entries sorted best first (the core's rule: equal values share a rank). */
-function rankEntries<T extends { value: number }>(sorted: T[]): Array<T & { rank: number }> {
-  const ranks = competitionRanks(sorted.map((entry) => entry.value));
-  return sorted.map((entry, i) => ({ ...entry, rank: ranks[i] }));
-}
 
 const groupQuery = z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9.-]*(_kd)?$/, "expected a model size, optionally with '_kd' (e.g. teacher, student_kd)"));
 
@@ -62,14 +57,15 @@ export const rankingRoutes = new Hono<AppEnv>()
       const q = c.req.valid("query");
       const direction = metricDirection(q.metric);
       const experimentId = await findExperimentId(db, q.experiment);
-      const ranked = experimentId === undefined ? [] : await rankRuns(db, { experimentId, metric: q.metric, direction, stage: q.stage, dataset: q.dataset, top: q.top });
+      const rows = experimentId === undefined ? [] : await rankRuns(db, { experimentId, metric: q.metric, direction, stage: q.stage, dataset: q.dataset, top: q.top });
+      const ranked = rankEntries(rows.map((r) => ({ runId: r.run.name, value: r.value, run: r.run })), direction);
       const summaries = await summarize(db, ranked.map((r) => r.run), q.experiment);
       const body: LeaderboardResponse = {
         metric: q.metric,
         direction,
         stage: q.stage,
         dataset: q.dataset ?? null,
-        entries: rankEntries(ranked.map((r, i) => ({ value: r.value, run: summaries[i] }))),
+        entries: ranked.map((r, i) => ({ rank: r.rank, value: r.value, run: summaries[i] })),
       };
       return c.json(body);
     },

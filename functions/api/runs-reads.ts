@@ -17,7 +17,7 @@ import { findExperimentId } from "../store/pipeline-runs";
 import { listAttempts, listLatestRuns, listStudents } from "../store/reads";
 import { metricHistory, runRecords, summarize } from "./presenters";
 import type { MetricHistoryResponse, RunDetailResponse, RunListResponse, RunSummary } from "./contract";
-import { formatCsv } from "./csv";
+import { formatCsv } from "../domain/csv";
 import { decodePageToken, encodePageToken } from "./page-token";
 import { experimentName, pathRunId, queryInt, requireExperimentId } from "./run-path";
 

@@ -14,11 +14,11 @@ import {
   STAGE_NAMES,
   comparePoints,
   mergeExportPages,
-  competitionRanks,
   groupOf,
   metricDirection,
   parseGroup,
   parseRunId,
+  rankEntries,
   type SortDirection,
 } from "../../functions/domain/index.js";
 
@@ -347,14 +347,13 @@ export interface RankedRun {
  * the API; runs without a finished value for it follow, unranked.
  */
 export function rankRuns(runs: RunView[], key: string): RankedRun[] {
-  const sign = metricDirection(key) === "asc" ? 1 : -1;
-  const scored = runs.filter((run) => isScore(valueOf(run, key)));
+  const scored = runs.flatMap((run) => {
+    const value = valueOf(run, key);
+    return isScore(value) ? [{ runId: run.id, value, run }] : [];
+  });
   const unscored = runs.filter((run) => !isScore(valueOf(run, key)));
-  scored.sort((a, b) => sign * (valueOf(a, key)! - valueOf(b, key)!) || compareText(a.id, b.id));
-  const values = scored.map((run) => valueOf(run, key)!);
-  const ranks = competitionRanks(values);
   return [
-    ...scored.map((run, i) => ({ rank: ranks[i], value: values[i], run })),
+    ...rankEntries(scored, metricDirection(key)).map(({ rank, value, run }) => ({ rank, value, run })),
     ...unscored.map((run) => ({ rank: null, value: valueOf(run, key), run })),
   ];
 }
