@@ -11,12 +11,11 @@ import { RUN_SEARCH } from "../search/filter";
 import { nextPageToken } from "../search/page-token";
 import { parseExperimentId } from "../store/experiments";
 import { paramAndTagStatements, validateKeyValue, type KeyValue } from "../store/key-values";
-import { findChangedParams, logBatch, type LogBatchInput } from "../store/log-batch";
+import { logBatch, type LogBatchInput } from "../store/log-batch";
 import {
   createRun,
   deleteRunTag,
   derivedRunUuid,
-  getActiveRun,
   getRun,
   getRunData,
   RUN_NAME_TAG,
@@ -62,7 +61,6 @@ function chooseRunName(runNameField: string | undefined, tags: KeyValue[]): stri
 
 /** Logs to an active run; a `mlflow.runName` tag renames the run too, in the same transaction. */
 async function logToRun(db: Db, runUuid: string, input: LogBatchInput) {
-  await getActiveRun(db, runUuid);
   const newName = input.tags?.findLast((t) => t.key === RUN_NAME_TAG)?.value;
   return logBatch(db, runUuid, input, newName === undefined ? [] : [runInfoUpdate(db, runUuid, { name: newName })]);
 }
@@ -124,14 +122,11 @@ export const runsApi = new Hono<AppEnv>()
     const db = c.get("db");
     const { run_id, ...param } = c.req.valid("json");
     validateKeyValue("param", param, LIMITS.maxParamValueLength);
-    await getActiveRun(db, run_id);
-    const [changed] = await findChangedParams(db, run_id, [param]);
-    if (changed) {
-      throw invalidParameter(
-        `Changing param values is not allowed. Param with key='${changed.key}' was already logged with value='${changed.old_value}' for run ID='${run_id}'. Attempted logging new value '${changed.new_value}'.`,
-      );
-    }
-    await logBatch(db, run_id, { params: [param] });
+    await logBatch(db, run_id, { params: [param] }, [], (runUuid, [changed]) =>
+      invalidParameter(
+        `Changing param values is not allowed. Param with key='${changed.key}' was already logged with value='${changed.old_value}' for run ID='${runUuid}'. Attempted logging new value '${changed.new_value}'.`,
+      ),
+    );
     return c.json({});
   })
   .post("/set-tag", writeAccess, jsonBody(z.extend(runRef, keyValue.shape)), async (c) => {

@@ -9,7 +9,7 @@ import type { Db } from "../env";
 import { invalidParameter } from "../errors";
 import { createExperiment } from "./experiments";
 import { paramAndTagStatements, validateKeyValue, type KeyValue } from "./key-values";
-import { metricStatements, runMetricWrites, type MetricPointInput } from "./log-batch";
+import { metricStatements, runGuarded, tooManyKeys, type MetricPointInput } from "./log-batch";
 import { createRun, derivedRunUuid, getLatestAttempt, runInfoUpdate, type RunRow } from "./runs";
 import { runAtomically, type Statement } from "./sql";
 
@@ -134,7 +134,11 @@ export async function appendMetricPoints(db: Db, runUuid: string, points: Metric
   for (let i = 0; i < points.length; i += POINTS_PER_STATEMENT) {
     statements.push(...metricStatements(runUuid, points.slice(i, i + POINTS_PER_STATEMENT)));
   }
-  return runMetricWrites(db, runUuid, points, statements);
+  const keys = [...new Set(points.map((p) => p.key))];
+  if (keys.length > LIMITS.maxMetricKeysPerRun) tooManyKeys(runUuid);
+  return runGuarded(db, { runUuid, keys }, statements, async (failure) => {
+    if (failure === "keys") tooManyKeys(runUuid);
+  });
 }
 
 export type EndStatus = Extract<RunStatus, "FINISHED" | "FAILED" | "KILLED">;
