@@ -31,8 +31,40 @@ export type UploadFormat = (typeof UPLOAD_FORMATS)[number];
 const MAX_CSV_CELL_LENGTH = 1024;
 
 interface Base {
-  timestamp: number;
+  /** When absent, points without a timestamp of their own get offsets from the attempt's start time (see MetricUpload). */
+  timestamp?: number;
   step: number;
+}
+
+export interface MetricUpload {
+  points: MetricPointInput[];
+  /**
+   * "start" when the base timestamp was not given and every point's timestamp is an offset from it
+   * (the writer adds the attempt's start time), "given" when every point's timestamp is final, and
+   * "mixed" when some are offsets and some not (parse again with the start time as the base).
+   */
+  timestamps: "start" | "given" | "mixed";
+}
+
+/** A point's timestamp: its own, else the base's plus an offset; counts which kind each point got. */
+class Timestamps {
+  own = 0;
+  fromBase = 0;
+  constructor(private readonly base: number | undefined) {}
+
+  at(own: number | undefined, offset = 0): number {
+    if (own !== undefined) {
+      this.own++;
+      return own;
+    }
+    this.fromBase++;
+    return (this.base ?? 0) + offset;
+  }
+
+  get kind(): MetricUpload["timestamps"] {
+    if (this.base !== undefined || this.fromBase === 0) return "given";
+    return this.own === 0 ? "start" : "mixed";
+  }
 }
 
 const pointEntry = z.strictObject({
@@ -42,9 +74,10 @@ const pointEntry = z.strictObject({
 });
 const pointEntries = z.union([pointEntry, z.array(pointEntry)]);
 
-export function parseMetricUpload(text: string, format: UploadFormat | undefined, contentType: string, base: Base): MetricPointInput[] {
+export function parseMetricUpload(text: string, format: UploadFormat | undefined, contentType: string, base: Base): MetricUpload {
   const chosen = format ?? (/^text\/csv\b/i.test(contentType) ? "csv" : undefined);
-  const points = chosen === "csv" ? csvPoints(text, base) : jsonPoints(text, chosen, base);
+  const timestamps = new Timestamps(base.timestamp);
+  const points = chosen === "csv" ? csvPoints(text, timestamps) : jsonPoints(text, chosen, base.step, timestamps);
   if (points.length === 0) throw invalidParameter("The upload holds no metric points.");
   if (points.length > MAX_POINTS_PER_UPLOAD) {
     throw invalidParameter(`An upload may hold at most ${MAX_POINTS_PER_UPLOAD} metric points; got ${points.length}. Split it into several requests.`);
@@ -53,10 +86,10 @@ export function parseMetricUpload(text: string, format: UploadFormat | undefined
   for (const p of points) {
     if (!Number.isSafeInteger(p.step)) throw invalidParameter(`Invalid step ${p.step} for metric '${p.key}'.`);
   }
-  return points;
+  return { points, timestamps: timestamps.kind };
 }
 
-function jsonPoints(text: string, format: "json" | "metrics.json" | undefined, base: Base): MetricPointInput[] {
+function jsonPoints(text: string, format: "json" | "metrics.json" | undefined, baseStep: number, timestamps: Timestamps): MetricPointInput[] {
   let body: unknown;
   try {
     body = parsePythonJson(text);
@@ -71,17 +104,17 @@ function jsonPoints(text: string, format: "json" | "metrics.json" | undefined, b
         key,
         value: metricValue(raw, key),
         step: entry.step ?? 0,
-        timestamp: entry.timestamp ?? base.timestamp,
+        timestamp: timestamps.at(entry.timestamp),
       })),
     );
   }
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw invalidParameter("A metrics.json body must be a JSON object.");
   }
-  return [...flattenMetrics(body)].map(([key, value]) => ({ key, value, step: base.step, timestamp: base.timestamp }));
+  return [...flattenMetrics(body)].map(([key, value]) => ({ key, value, step: baseStep, timestamp: timestamps.at(undefined) }));
 }
 
-function csvPoints(text: string, base: Base): MetricPointInput[] {
+function csvPoints(text: string, timestamps: Timestamps): MetricPointInput[] {
   const rows = parseCsv(text, MAX_CSV_CELL_LENGTH);
   if (!rows || rows.length === 0) {
     throw invalidParameter(`Malformed CSV in request body (an unclosed quote, a cell of over ${MAX_CSV_CELL_LENGTH} characters, or no rows).`);
@@ -97,7 +130,7 @@ function csvPoints(text: string, base: Base): MetricPointInput[] {
     if (cells.length === 0) return;
     const step = Number(row[stepColumn]);
     if (row[stepColumn].trim() === "" || !Number.isSafeInteger(step)) throw invalidParameter(`metrics.csv line ${line} has no integer step.`);
-    for (const cell of cells) points.push({ key: cell.key, value: metricValue(cell.text, cell.key, line), step, timestamp: base.timestamp + i });
+    for (const cell of cells) points.push({ key: cell.key, value: metricValue(cell.text, cell.key, line), step, timestamp: timestamps.at(undefined, i) });
   });
   return points;
 }

@@ -99,9 +99,10 @@ const pointOrder = (p: StoredPoint): PointOrder => ({ step: p[1], timestamp: p[2
  * repeated point a no-op), then one upsert of each key's latest point in this batch (picked here,
  * which is far cheaper in D1 rows read than a window query), moving forward only in (step,
  * timestamp, value) order. New keys are inserted in the order they first appear, the order MLflow
- * lists a run's metrics in.
+ * lists a run's metrics in. With `timestampBase` the points' timestamps are offsets from it (which
+ * changes no order among them).
  */
-export function metricStatements(runUuid: string | SQL, metrics: MetricPointInput[]): SQL[] {
+export function metricStatements(runUuid: string | SQL, metrics: MetricPointInput[], timestampBase?: SQL): SQL[] {
   if (metrics.length === 0) return [];
   const points: StoredPoint[] = metrics.map((m) => {
     const stored = toStoredValue(m.value);
@@ -112,7 +113,8 @@ export function metricStatements(runUuid: string | SQL, metrics: MetricPointInpu
     const current = latest.get(point[0]);
     if (!current || isLaterPoint(pointOrder(point), pointOrder(current))) latest.set(point[0], point);
   }
-  const fields = { runUuid, ...jsonFields(STORED_POINT) };
+  const stored = jsonFields(STORED_POINT);
+  const fields = { runUuid, ...stored, ...(timestampBase && { timestamp: sql`(${stored.timestamp}) + ${timestampBase}` }) };
   return [
     insertSelect(metricsTable, fields, sql`from json_each(${JSON.stringify(points)}) j`, "ignore"),
     insertSelect(latestMetrics, fields, sql`from json_each(${JSON.stringify([...latest.values()])}) j where true
