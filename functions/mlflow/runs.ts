@@ -32,6 +32,8 @@ import { repeated, runInfoJson, runJson } from "./wire";
 
 const runRef = z.object({ run_id: z.string() });
 const metricPoint = z.object({ key: z.string(), value: metricValue, timestamp: int64, step: z._default(int64, 0) });
+/** runs/log-batch's body (exported for bench/log-batch-cpu.ts). */
+export const logBatchRequest = z.extend(runRef, { metrics: z.optional(z.array(metricPoint)), params: z.optional(z.array(keyValue)), tags: z.optional(z.array(keyValue)) });
 const runName = z.string().check(z.maxLength(LIMITS.maxRunNameLength));
 
 const createRequest = z.object({
@@ -142,7 +144,7 @@ export const runsApi = new Hono<AppEnv>()
   .post(
     "/log-batch",
     writeAccess,
-    jsonBody(z.extend(runRef, { metrics: z.optional(z.array(metricPoint)), params: z.optional(z.array(keyValue)), tags: z.optional(z.array(keyValue)) })),
+    jsonBody(logBatchRequest),
     async (c) => {
       const { run_id, ...batch } = c.req.valid("json");
       await logToRun(c.get("db"), run_id, batch);

@@ -154,7 +154,7 @@ export interface WriteGuard {
  * outside triggers; an invalid JSON path is an error whose message quotes the path, which names the
  * check that failed.
  */
-function writeGuard({ runUuid, params = [], keys = [] }: WriteGuard): SQL {
+export function writeGuard({ runUuid, params = [], keys = [] }: WriteGuard): SQL {
   const run = is(runUuid, SQL) ? sql`(${runUuid})` : sql`${runUuid}`;
   const checks = [sql`when not exists (select 1 from runs where run_uuid = ${run} and lifecycle_stage = 'active') then ${GUARD_MARKERS.run}`];
   if (params.length) {
@@ -209,6 +209,16 @@ async function explainRunWrite(db: Db, runUuid: string, paramList: KeyValue[], f
   if (changed.length) throw changedError(runUuid, changed);
 }
 
+/** What a log-batch writes, built without D1: its guard and its statements (see logBatch). */
+export function logBatchWrite(runUuid: string, input: LogBatchInput, extra: Statement[] = []): { guard: WriteGuard; statements: Statement[] } {
+  const paramList = input.params ?? [];
+  const metrics = input.metrics ?? [];
+  return {
+    guard: { runUuid, params: paramList, keys: [...new Set(metrics.map((m) => m.key))] },
+    statements: [...paramAndTagStatements(runUuid, paramList, input.tags ?? []), ...metricStatements(runUuid, metrics), ...extra],
+  };
+}
+
 /**
  * Logs metrics, params and tags to an active run in one transaction and, when all is well, one D1
  * round trip: validated first, then the run, params and key checks in the write's own transaction
@@ -223,14 +233,12 @@ export async function logBatch(
   changedError: ChangedParamsError = batchParamsChanged,
 ): Promise<D1Result[]> {
   const paramList = input.params ?? [];
-  const metrics = input.metrics ?? [];
   try {
     validateBatch(input);
   } catch (error) {
     await getActiveRun(db, runUuid);
     throw error;
   }
-  const statements = [...paramAndTagStatements(runUuid, paramList, input.tags ?? []), ...metricStatements(runUuid, metrics), ...extra];
-  const guard = { runUuid, params: paramList, keys: [...new Set(metrics.map((m) => m.key))] };
+  const { guard, statements } = logBatchWrite(runUuid, input, extra);
   return runGuarded(db, guard, statements, (failure) => explainRunWrite(db, runUuid, paramList, failure, changedError));
 }
