@@ -1,4 +1,5 @@
 // The Worker's own work for one runs/log-batch request, without D1 and without HTTP: the same
+// (Worker code run in Node: type-checked with tsconfig.json, not tsconfig.node.json.)
 // functions the route runs, in its order (body text -> JSON, zod, MLflow's batch rules, the guarded
 // statements built and serialised to D1's SQL text and bound values, the answer's JSON). Bundled for
 // Node by bench/write-speed.mjs (esbuild), which times it.
