@@ -9,7 +9,7 @@
 import { Hono, type Context } from "hono";
 import * as z from "zod/mini";
 import { excerpt } from "../domain/excerpt";
-import type { AppEnv } from "../env";
+import type { AppEnv, Db } from "../env";
 import { deriveRunTags } from "../domain/tags";
 import { pythonStr } from "../domain/params";
 import { parsePythonJsonWithSource, SourceNumber, type PyJson } from "../domain/python-json";
@@ -18,8 +18,9 @@ import { LIMITS } from "../domain/limits";
 import { write } from "../http/access";
 import { bodyText, jsonBody, queryParams } from "../http/validate";
 import { appendMetricPoints, endAttempt, startAttempt } from "../store/pipeline-runs";
-import { assertActive, getAttemptIn, type RunRow } from "../store/runs";
+import { assertActive, getAttemptIn, type AttemptRef, type RunRow } from "../store/runs";
 import type { AttemptAnswer, EndResponse, MetricsUploadResponse } from "./contract";
+import type { MetricUpload } from "../domain/metric-sources/index";
 import { parseMetricUpload, UPLOAD_FORMATS } from "./metric-uploads";
 import { attemptRunId, experimentName, namedAttempt, pathRunId, queryInt, requireExperimentId, RUN_ID_HEADER } from "./run-path";
 
@@ -30,13 +31,17 @@ const attemptBody = (run: RunRow): AttemptAnswer => ({ run_id: run.runUuid, name
  * must be an attempt of this run id (superseded or not: a requeued job's old copy still logs to and
  * ends its own attempt), else the latest.
  */
-async function targetAttempt(c: Context<AppEnv>, runId: string, { experiment, run_id }: { experiment: string; run_id?: string }): Promise<RunRow> {
-  const runUuid = namedAttempt(run_id, c.req.header(RUN_ID_HEADER));
-  const run = await getAttemptIn(c.get("db"), experiment, runId, runUuid);
+function attemptRef(c: Context<AppEnv>, runId: string, { experiment, run_id }: { experiment: string; run_id?: string }): AttemptRef {
+  return { experiment, name: runId, runUuid: namedAttempt(run_id, c.req.header(RUN_ID_HEADER)) };
+}
+
+/** The attempt a ref names if it may be written to; else the error that says why not. */
+async function targetAttempt(db: Db, ref: AttemptRef): Promise<RunRow> {
+  const run = await getAttemptIn(db, ref);
   if (run) return assertActive(run);
-  await requireExperimentId(c.get("db"), experiment);
-  if (runUuid !== undefined) throw notFound(`No attempt with run_id ${runUuid} of ${runId} in experiment '${experiment}'.`);
-  throw notFound(`No run ${runId} in experiment '${experiment}'; start it with PUT first.`);
+  await requireExperimentId(db, ref.experiment);
+  if (ref.runUuid !== undefined) throw notFound(`No attempt with run_id ${ref.runUuid} of ${ref.name} in experiment '${ref.experiment}'.`);
+  throw notFound(`No run ${ref.name} in experiment '${ref.experiment}'; start it with PUT first.`);
 }
 
 const idempotencyKey = z.string().check(z.minLength(1), z.maxLength(LIMITS.maxKeyLength), z.regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces"));
@@ -98,15 +103,27 @@ export const runWrites = new Hono<AppEnv>()
       }),
     ),
     async (c) => {
+      const db = c.get("db");
       const runId = pathRunId(c.req.param());
       const query = c.req.valid("query");
-      const run = await targetAttempt(c, runId, query);
-      const points = parseMetricUpload(await bodyText(c.req), query.format, c.req.header("Content-Type") ?? "", {
-        timestamp: query.timestamp ?? run.startTime,
-        step: query.step ?? 0,
-      });
-      await appendMetricPoints(c.get("db"), run.runUuid, points);
-      return c.json({ ...attemptBody(run), points: points.length } satisfies MetricsUploadResponse);
+      const ref = attemptRef(c, runId, query);
+      const parse = (text: string, timestamp?: number) =>
+        parseMetricUpload(text, query.format, c.req.header("Content-Type") ?? "", { timestamp, step: query.step ?? 0 });
+      // Parsed before the attempt is known (so that the write is one D1 round trip), but a refused
+      // upload to a missing attempt is refused for the attempt, as when it was looked up first.
+      let text = "";
+      let upload: MetricUpload;
+      try {
+        text = await bodyText(c.req);
+        upload = parse(text, query.timestamp);
+      } catch (error) {
+        await targetAttempt(db, ref);
+        throw error;
+      }
+      // Points with and without their own timestamps: their order depends on the start time.
+      if (upload.timestamps === "mixed") upload = parse(text, (await targetAttempt(db, ref)).startTime);
+      const written = await appendMetricPoints(db, ref, upload.points, upload.timestamps === "start", () => targetAttempt(db, ref));
+      return c.json({ run_id: written.runUuid, name: runId, attempt: written.attempt, points: upload.points.length } satisfies MetricsUploadResponse);
     },
   )
   .post(
@@ -123,7 +140,7 @@ export const runWrites = new Hono<AppEnv>()
     async (c) => {
       const runId = pathRunId(c.req.param());
       const body = c.req.valid("json");
-      const run = await targetAttempt(c, runId, c.req.valid("query"));
+      const run = await targetAttempt(c.get("db"), attemptRef(c, runId, c.req.valid("query")));
       const ended = await endAttempt(c.get("db"), run, { status: body.status, endTime: body.end_time ?? Date.now(), error: body.error });
       return c.json({ ...attemptBody(ended), status: ended.status, end_time: ended.endTime } satisfies EndResponse);
     },

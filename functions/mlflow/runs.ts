@@ -12,12 +12,11 @@ import { RUN_SEARCH } from "../search/filter";
 import { nextPageToken } from "../search/page-token";
 import { parseExperimentId } from "../store/experiments";
 import { paramAndTagStatements, validateKeyValue, type KeyValue } from "../store/key-values";
-import { findChangedParams, logBatch, type LogBatchInput } from "../store/log-batch";
+import { logBatch, type LogBatchInput } from "../store/log-batch";
 import {
   createRun,
   deleteRunTag,
   derivedRunUuid,
-  getActiveRun,
   getRun,
   getRunData,
   RUN_NAME_TAG,
@@ -33,6 +32,8 @@ import { repeated, runInfoJson, runJson } from "./wire";
 
 const runRef = z.object({ run_id: z.string() });
 const metricPoint = z.object({ key: z.string(), value: metricValue, timestamp: int64, step: z._default(int64, 0) });
+/** runs/log-batch's body (exported for bench/log-batch-cpu.ts). */
+export const logBatchRequest = z.extend(runRef, { metrics: z.optional(z.array(metricPoint)), params: z.optional(z.array(keyValue)), tags: z.optional(z.array(keyValue)) });
 const runName = z.string().check(z.maxLength(LIMITS.maxRunNameLength));
 
 const createRequest = z.object({
@@ -62,7 +63,6 @@ function chooseRunName(runNameField: string | undefined, tags: KeyValue[]): stri
 
 /** Logs to an active run; a `mlflow.runName` tag renames the run too, in the same transaction. */
 async function logToRun(db: Db, runUuid: string, input: LogBatchInput) {
-  await getActiveRun(db, runUuid);
   const newName = input.tags?.findLast((t) => t.key === RUN_NAME_TAG)?.value;
   return logBatch(db, runUuid, input, newName === undefined ? [] : [runInfoUpdate(db, runUuid, { name: newName })]);
 }
@@ -124,14 +124,11 @@ export const runsApi = new Hono<AppEnv>()
     const db = c.get("db");
     const { run_id, ...param } = c.req.valid("json");
     validateKeyValue("param", param, LIMITS.maxParamValueLength);
-    await getActiveRun(db, run_id);
-    const [changed] = await findChangedParams(db, run_id, [param]);
-    if (changed) {
-      throw invalidParameter(
-        `Changing param values is not allowed. Param with key='${changed.key}' was already logged with value='${changed.old_value}' for run ID='${run_id}'. Attempted logging new value '${changed.new_value}'.`,
-      );
-    }
-    await logBatch(db, run_id, { params: [param] });
+    await logBatch(db, run_id, { params: [param] }, [], (runUuid, [changed]) =>
+      invalidParameter(
+        `Changing param values is not allowed. Param with key='${changed.key}' was already logged with value='${changed.old_value}' for run ID='${runUuid}'. Attempted logging new value '${changed.new_value}'.`,
+      ),
+    );
     return c.json({});
   })
   .post("/set-tag", write(), jsonBody(z.extend(runRef, keyValue.shape)), async (c) => {
@@ -147,7 +144,7 @@ export const runsApi = new Hono<AppEnv>()
   .post(
     "/log-batch",
     write(),
-    jsonBody(z.extend(runRef, { metrics: z.optional(z.array(metricPoint)), params: z.optional(z.array(keyValue)), tags: z.optional(z.array(keyValue)) })),
+    jsonBody(logBatchRequest),
     async (c) => {
       const { run_id, ...batch } = c.req.valid("json");
       await logToRun(c.get("db"), run_id, batch);

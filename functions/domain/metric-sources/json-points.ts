@@ -3,7 +3,7 @@
  * A point without its own timestamp gets the base one; without a step, step 0.
  */
 import { excerpt } from "../excerpt.js";
-import { pointValue, MetricSourceError, type MetricPoint, type PointBase } from "./point.js";
+import { pointValue, MetricSourceError, type MetricPoint, type PointClock } from "./point.js";
 
 const FIELDS = new Set(["step", "timestamp", "metrics"]);
 
@@ -27,18 +27,18 @@ function integerField(entry: Record<string, unknown>, field: string, name: strin
   return value;
 }
 
-function entryPoints(entry: unknown, path: string, base: PointBase): MetricPoint[] {
+function entryPoints(entry: unknown, path: string, clock: PointClock): MetricPoint[] {
   const name = (field: string) => (path ? `${path}.${field}` : field);
   if (!isObject(entry)) throw invalid(path || "body", entry, "an object");
   const unknown = Object.keys(entry).find((field) => !FIELDS.has(field));
   if (unknown !== undefined) throw new MetricSourceError(`Unrecognized field '${excerpt(name(unknown))}': a point has only step, timestamp and metrics.`);
   const step = integerField(entry, "step", name("step"), Number.MIN_SAFE_INTEGER) ?? 0;
-  const timestamp = integerField(entry, "timestamp", name("timestamp"), 0) ?? base.timestamp;
+  const own = integerField(entry, "timestamp", name("timestamp"), 0);
   if (entry.metrics === undefined) throw new MetricSourceError(`Missing value for required parameter '${name("metrics")}'.`);
   if (!isObject(entry.metrics)) throw invalid(name("metrics"), entry.metrics, "an object of metric values");
-  return Object.entries(entry.metrics).map(([key, raw]) => ({ key, value: pointValue(raw, key), step, timestamp }));
+  return Object.entries(entry.metrics).map(([key, raw]) => ({ key, value: pointValue(raw, key), step, timestamp: clock.at(own) }));
 }
 
-export function pointsFromJson(body: unknown, base: PointBase): MetricPoint[] {
-  return Array.isArray(body) ? body.flatMap((entry, i) => entryPoints(entry, String(i), base)) : entryPoints(body, "", base);
+export function pointsFromJson(body: unknown, clock: PointClock): MetricPoint[] {
+  return Array.isArray(body) ? body.flatMap((entry, i) => entryPoints(entry, String(i), clock)) : entryPoints(body, "", clock);
 }

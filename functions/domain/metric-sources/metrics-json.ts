@@ -3,9 +3,9 @@
  * `gat_f1`), every value one point at the base step and timestamp.
  */
 import { flattenMetrics } from "../flatten.js";
-import { MetricSourceError, type MetricPoint, type PointBase } from "./point.js";
+import { MetricSourceError, type MetricPoint, type PointClock } from "./point.js";
 
-export function pointsFromMetricsJson(body: unknown, base: PointBase): MetricPoint[] {
+export function pointsFromMetricsJson(body: unknown, clock: PointClock): MetricPoint[] {
   if (typeof body !== "object" || body === null || Array.isArray(body)) throw new MetricSourceError("A metrics.json body must be a JSON object.");
-  return [...flattenMetrics(body)].map(([key, value]) => ({ key, value, step: base.step, timestamp: base.timestamp }));
+  return [...flattenMetrics(body)].map(([key, value]) => ({ key, value, step: clock.base.step, timestamp: clock.at(undefined) }));
 }
