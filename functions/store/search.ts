@@ -173,14 +173,33 @@ interface Segment {
   valueOrder?: { ascending: boolean };
 }
 
+/** A `params.k = 'v'` or `tags.k = 'v'` clause: answered from its table's (key, value, run_uuid) index. */
+const isIndexedEquality = (clause: Clause) => (clause.entity === "param" || clause.entity === "tag") && clause.op === "=";
+
+/**
+ * The runs of the filter's first indexed equality: a (key, value) index range. A search with such a
+ * clause starts from these runs (joined by primary key) instead of checking every run of the
+ * experiment, and checks its other clauses per candidate; so put the most selective clause first.
+ * (An INTERSECT of every equality's range reads more: SQLite counts its temporary B-tree's rows too.)
+ */
+function indexedDriver(filter: Clause[]): { candidates: SQL; driver: Clause } | undefined {
+  const driver = filter.find(isIndexedEquality);
+  if (!driver) return undefined;
+  const table = sql.raw(driver.entity === "param" ? "params" : "tags");
+  return { candidates: sql`select run_uuid from ${table} where key = ${driver.key} and value = ${driver.value as string}`, driver };
+}
+
 function segments(search: RunSearch): Segment[] {
-  const where = [
+  const scope = [
     search.experimentIds.length === 1
       ? sql`r.experiment_id = ${search.experimentIds[0]}`
       : sql`r.experiment_id in (select value from json_each(${JSON.stringify(search.experimentIds)}))`,
     ...(search.viewType === "ALL" ? [] : [sql`r.lifecycle_stage = ${search.viewType === "ACTIVE_ONLY" ? "active" : "deleted"}`]),
-    ...search.filter.map(runClause),
   ];
+  const where = [...scope, ...search.filter.map(runClause)];
+  const driven = indexedDriver(search.filter);
+  // Started from the candidates, the driving clause holds already; the others are checked per run.
+  const candidateWhere = [...scope, ...search.filter.filter((clause) => clause !== driven?.driver).map(runClause)];
   const [first, ...rest] = search.orderBy;
   const byMetric = first?.entity === "metric";
   const later = (byMetric ? rest : search.orderBy).map((key, i) => orderTerms(key, i));
@@ -188,8 +207,10 @@ function segments(search: RunSearch): Segment[] {
   const sortsByStart = search.orderBy.some((k) => k.entity === "attribute" && k.key === "start_time");
   const tieBreak = [...(sortsByStart ? [] : [sql`r.start_time desc`]), sql`r.run_uuid asc`];
   const laterTerms = [...later.flatMap((t) => t.terms), ...tieBreak];
-  const allRuns = sql`runs r ${joins}`;
-  if (!byMetric) return [{ from: allRuns, where, orderBy: laterTerms }];
+  // CROSS JOIN keeps the candidates as the outer loop.
+  const allRuns = driven ? sql`(${driven.candidates}) c cross join runs r on r.run_uuid = c.run_uuid ${joins}` : sql`runs r ${joins}`;
+  const allWhere = driven ? candidateWhere : where;
+  if (!byMetric) return [{ from: allRuns, where: allWhere, orderBy: laterTerms }];
   // CROSS JOIN keeps latest_metrics as the outer loop, so SQLite walks (key, value) in index order.
   const ranked = sql`latest_metrics lm cross join runs r on r.run_uuid = lm.run_uuid ${joins}`;
   return [
@@ -203,7 +224,7 @@ function segments(search: RunSearch): Segment[] {
     { from: ranked, where: [sql`lm.key = ${first.key}`, sql`lm.value = 0`, sql`lm.is_nan = 1`, ...where], orderBy: laterTerms },
     {
       from: allRuns,
-      where: [sql`not exists (select 1 from latest_metrics m where m.run_uuid = r.run_uuid and m.key = ${first.key})`, ...where],
+      where: [sql`not exists (select 1 from latest_metrics m where m.run_uuid = r.run_uuid and m.key = ${first.key})`, ...allWhere],
       orderBy: laterTerms,
     },
   ];
