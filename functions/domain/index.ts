@@ -9,3 +9,4 @@ export * from "./metrics.js";
 export * from "./tags.js";
 export * from "./csv.js";
 export * from "./ranking.js";
+export * from "./sessions.js";

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
 import { secureHeaders } from "hono/secure-headers";
+import { BOOKMARK_HEADER } from "../domain/sessions";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 import { PUBLIC_POST_ROUTES } from "../mlflow/access";
@@ -39,8 +40,8 @@ const openCors = cors({
   origin: "*",
   allowMethods: ["GET", "HEAD", "POST"],
   // Never Authorization: a page on another origin may read what anyone may read, and nothing more.
-  allowHeaders: ["Content-Type"],
-  exposeHeaders: ["ETag", "X-Next-Page-Token"],
+  allowHeaders: ["Content-Type", BOOKMARK_HEADER],
+  exposeHeaders: ["ETag", "X-Next-Page-Token", BOOKMARK_HEADER],
   maxAge: 86400,
 });
 
