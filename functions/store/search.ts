@@ -331,8 +331,35 @@ export async function getRunsWithData(db: Db, ids: string[]): Promise<RunWithDat
   return ids.flatMap((id) => byRun.get(id) ?? []);
 }
 
-/** runs/search: one page of runs with their data, and the rows read by the ranking query. */
-export async function searchRuns(db: Db, search: RunSearch): Promise<{ runs: RunWithData[]; rowsRead: number }> {
-  const { ids, rowsRead } = await rankRunIds(db, search);
-  return { runs: await getRunsWithData(db, ids), rowsRead };
+/**
+ * What one runs/search answer holds at most, whatever max_results asks (MLflow allows 50,000): the
+ * ranking reads at most `maxRuns` ids, and their data is read `chunkRuns` runs at a time until the
+ * keys and values reach about `maxBytes`, so that an answer fits a Worker's 128 MB (bench/scale.mjs
+ * measures it). A short page still carries a next_page_token: MLflow's client follows it.
+ */
+export const SEARCH_PAGE = { maxRuns: 2500, chunkRuns: 500, maxBytes: 4 * 1024 * 1024 } as const;
+
+/** About how many bytes of an answer a run's data makes. */
+function dataBytes(run: RunWithData): number {
+  const keyValues = [...run.params, ...run.tags].reduce((sum, kv) => sum + kv.key.length + kv.value.length + 24, 0);
+  return 400 + keyValues + run.metrics.reduce((sum, m) => sum + m.key.length + 64, 0);
+}
+
+/**
+ * runs/search: one page of runs with their data, the rows read by the ranking query, and whether
+ * the page was cut short (by SEARCH_PAGE) or filled, so that more may follow.
+ */
+export async function searchRuns(db: Db, search: RunSearch): Promise<{ runs: RunWithData[]; rowsRead: number; more: boolean }> {
+  const limit = Math.min(search.maxResults, SEARCH_PAGE.maxRuns);
+  const { ids, rowsRead } = await rankRunIds(db, { ...search, maxResults: limit });
+  const page: RunWithData[] = [];
+  let bytes = 0;
+  for (let i = 0; i < ids.length && bytes < SEARCH_PAGE.maxBytes; i += SEARCH_PAGE.chunkRuns) {
+    for (const run of await getRunsWithData(db, ids.slice(i, i + SEARCH_PAGE.chunkRuns))) {
+      if (bytes >= SEARCH_PAGE.maxBytes) break;
+      page.push(run);
+      bytes += dataBytes(run);
+    }
+  }
+  return { runs: page, rowsRead, more: page.length > 0 && (page.length < ids.length || ids.length === limit) };
 }
