@@ -82,7 +82,9 @@ export interface MetricHistoryResponse {
   run_id: string;
   mlflow_run_id: string;
   key: string;
+  /** At most 25,000 points; `?page_token=<next_page_token>` gets the next ones. */
   points: MetricPoint[];
+  next_page_token?: string;
 }
 
 /** GET /api/v1/leaderboard?metric=&dataset=&stage=&top= */
