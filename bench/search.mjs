@@ -92,6 +92,8 @@ async function startMlflow(port) {
       process.kill(-child.pid, "SIGTERM");
     } catch {}
   };
+  // Stopped on Ctrl-C or a timeout too (withServer stops the Worker then, and exits).
+  for (const signal of ["SIGINT", "SIGTERM"]) process.prependOnceListener(signal, stop);
   const deadline = Date.now() + 120_000;
   const probe = createClient(`http://127.0.0.1:${port}`);
   try {
@@ -119,11 +121,14 @@ async function main() {
     await withServer({ label: "search" }, async (server) => {
       const ours = createClient(server.url, { token: ADMIN_TOKEN, maxSockets: 8 });
       try {
-        const [oursSeed, mlflowSeed] = [await seed(ours), await seed(mlflow)];
-        result.seedSeconds = { ours: oursSeed.seedSeconds, mlflow: mlflowSeed.seedSeconds };
-        // Interleaved per query would be fairer on a busy machine; sequential keeps each server warm.
+        // Each server is measured right after its own seeding, while no other request is in flight.
+        const oursSeed = await seed(ours);
+        console.log(`ours seeded in ${fmt(oursSeed.seedSeconds)} s`);
         result.ours = await measure(ours, oursSeed.experimentId);
+        const mlflowSeed = await seed(mlflow);
+        console.log(`MLflow seeded in ${fmt(mlflowSeed.seedSeconds)} s`);
         result.mlflow = await measure(mlflow, mlflowSeed.experimentId);
+        result.seedSeconds = { ours: oursSeed.seedSeconds, mlflow: mlflowSeed.seedSeconds };
       } finally {
         ours.close();
       }
