@@ -79,7 +79,7 @@ describe("the ranked copies on latest_metrics follow every write path", () => {
     // The experiment lookup, then 10 index entries and 10 runs: not the dataset's 30 runs.
     expect(rowsRead).toBeGreaterThan(0);
     expect(rowsRead).toBeLessThanOrEqual(25);
-  });
+  }, 60_000);
 
   it("the migration's backfill fills the copies of rows written before it", async () => {
     await finishedRun("rk_f/teacher_evaluation", 0.55);
