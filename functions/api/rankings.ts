@@ -58,7 +58,7 @@ export const rankingRoutes = new Hono<AppEnv>()
       const direction = metricDirection(q.metric);
       const experimentId = await findExperimentId(db, q.experiment);
       const rows = experimentId === undefined ? [] : await rankRuns(db, { experimentId, metric: q.metric, direction, stage: q.stage, dataset: q.dataset, top: q.top });
-      const ranked = rankEntries(rows.map((r) => ({ runId: r.run.name, value: r.value, run: r.run })), direction);
+      const ranked = rankEntries(rows.map((r) => ({ runId: r.run.name, value: r.value, run: r.run })), direction).slice(0, q.top);
       const summaries = await summarize(db, ranked.map((r) => r.run), q.experiment);
       const body: LeaderboardResponse = {
         metric: q.metric,
