@@ -8,6 +8,7 @@
 import { Hono } from "hono";
 import * as z from "zod/mini";
 import { RUN_STATUSES } from "../db/schema";
+import { exportedExperiment, exportedRun } from "../domain/export-document";
 import { LIMITS } from "../domain/limits";
 import { RUN_UUID } from "../domain/run-id";
 import type { AppEnv } from "../env";
@@ -34,8 +35,8 @@ transferRoutes.get("/export", optionalAdminToken, queryParams(z.strictObject({ p
     format: "kdgat-export",
     version: 1,
     exported_at: Date.now(),
-    experiments: await exportExperiments(db, scope),
-    runs: page.runs,
+    experiments: (await exportExperiments(db, scope)).map((e) => exportedExperiment(e.experiment, e.tags)),
+    runs: page.runs.map(exportedRun),
     ...(page.nextAfter && { next_page_token: encodePageToken(page.nextAfter) }),
   };
   return c.json(body);

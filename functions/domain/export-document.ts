@@ -3,7 +3,8 @@
  * and reads (GET /api/v1/export, POST /api/v1/import), the CLI stores and the site builds from.
  * It is a format of the data, not of one route, so it lives in the core with the other shared rules.
  */
-import type { MetricValue } from "./metric-values.js";
+import { fromStoredValue, type MetricValue } from "./metric-values.js";
+import { compareText } from "./ranking.js";
 
 export type RunStatus = "RUNNING" | "SCHEDULED" | "FINISHED" | "FAILED" | "KILLED";
 
@@ -48,4 +49,99 @@ export interface ExportedRun {
   tags: Record<string, string>;
   /** Full history per key: [step, timestamp, value] in step order. */
   metrics: Record<string, Array<[number, number, MetricValue]>>;
+}
+
+/** An experiment as the store reads it (drizzle's property names). */
+export interface ExperimentRecord {
+  experimentId: number;
+  name: string;
+  artifactLocation: string;
+  lifecycleStage: "active" | "deleted";
+  creationTime: number;
+  lastUpdateTime: number;
+}
+
+/** A run as the store reads it (drizzle's property names). */
+export interface RunRecord {
+  runUuid: string;
+  experimentId: number;
+  name: string;
+  userId: string;
+  status: RunStatus;
+  startTime: number;
+  endTime: number | null;
+  artifactUri: string;
+  lifecycleStage: "active" | "deleted";
+  deletedTime: number | null;
+  attempt: number;
+}
+
+export interface KeyValueRecord {
+  key: string;
+  value: string;
+}
+
+/** A stored metric point: NaN as is_nan (see metric-values.ts). */
+export interface PointRecord {
+  key: string;
+  step: number;
+  timestamp: number;
+  value: number;
+  isNan: boolean;
+}
+
+/** Everything an export holds of one run, as rows: its keys in first-logged order, its points in step order. */
+export interface RunRows {
+  run: RunRecord;
+  params: KeyValueRecord[];
+  tags: KeyValueRecord[];
+  keys: string[];
+  points: PointRecord[];
+}
+
+const record = (rows: KeyValueRecord[]) => Object.fromEntries(rows.map((r) => [r.key, r.value]));
+
+export function exportedExperiment(e: ExperimentRecord, tags: KeyValueRecord[]): ExportedExperiment {
+  return {
+    experiment_id: String(e.experimentId),
+    name: e.name,
+    artifact_location: e.artifactLocation,
+    lifecycle_stage: e.lifecycleStage,
+    creation_time: e.creationTime,
+    last_update_time: e.lastUpdateTime,
+    tags: record(tags),
+  };
+}
+
+export function exportedRun({ run: r, params, tags, keys, points }: RunRows): ExportedRun {
+  const history: ExportedRun["metrics"] = {};
+  for (const key of keys) history[key] = [];
+  for (const p of points) (history[p.key] ??= []).push([p.step, p.timestamp, fromStoredValue(p.value, p.isNan)]);
+  return {
+    mlflow_run_id: r.runUuid,
+    experiment_id: String(r.experimentId),
+    run_name: r.name,
+    user_id: r.userId,
+    status: r.status,
+    start_time: r.startTime,
+    end_time: r.endTime,
+    artifact_uri: r.artifactUri,
+    lifecycle_stage: r.lifecycleStage,
+    deleted_time: r.deletedTime,
+    attempt: r.attempt,
+    params: record(params),
+    tags: record(tags),
+    metrics: history,
+  };
+}
+
+/** Whether two exported runs hold the same data, whatever the order of their keys and points. */
+export function sameExportedRun(a: ExportedRun, b: ExportedRun): boolean {
+  return canonical(a) === canonical(b);
+}
+
+function canonical(run: ExportedRun): string {
+  const sorted = (entries: Record<string, unknown>) => Object.entries(entries).sort(([x], [y]) => compareText(x, y));
+  const history = sorted(run.metrics).map(([key, points]) => [key, (points as ExportedRun["metrics"][string]).map((p) => JSON.stringify(p)).sort()]);
+  return JSON.stringify({ ...run, params: sorted(run.params), tags: sorted(run.tags), metrics: history });
 }

@@ -31,6 +31,11 @@ export function competitionRanks(sortedValues: readonly number[]): number[] {
   return ranks;
 }
 
+/** Text in code-unit order, the same as SQLite's BINARY order for ASCII (run ids, metric keys). */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** What a leaderboard orders: a run (by its run id) and its value for the ranked metric, never NaN. */
 export interface RankCandidate {
   runId: string;
@@ -44,7 +49,7 @@ export interface RankCandidate {
  */
 export function compareRanked(direction: SortDirection): (a: RankCandidate, b: RankCandidate) => number {
   const sign = direction === "asc" ? 1 : -1;
-  return (a, b) => sign * (a.value - b.value) || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0);
+  return (a, b) => sign * (a.value - b.value) || compareText(a.runId, b.runId);
 }
 
 /** Entries in the leaderboard's order, each with its competition rank: the one ranking of the API and the site. */

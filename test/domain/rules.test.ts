@@ -23,6 +23,7 @@ import {
   pythonStr,
   type PyJson,
 } from "../../functions/domain/index.js";
+import { exportedRun, sameExportedRun, type RunRows } from "../../functions/domain/export-document.js";
 import { EXPERIMENT_SEARCH, parseFilter, parseOrderBy, RUN_SEARCH, SearchSyntaxError } from "../../functions/search/filter.js";
 
 const configValue = (json: string) => pythonStr(parsePythonJsonWithSource(json) as PyJson);
@@ -332,5 +333,45 @@ describe("order_by", () => {
   it("a direction is the word ASC or DESC, not a quoted one; duplicates are named", () => {
     expect(() => parseOrderBy(["metrics.a 'ASC'"], RUN_SEARCH)).toThrow("Invalid ordering key in order_by clause 'metrics.a 'ASC''.");
     expect(() => parseOrderBy(["metrics.a", "metric.a DESC"], RUN_SEARCH)).toThrow("`order_by` contains duplicate fields: ['metrics.a', 'metric.a DESC']");
+  });
+});
+
+describe("the export document", () => {
+  const rows = (points: Array<[string, number, number, number, boolean]>, tags: Array<[string, string]>): RunRows => ({
+    run: {
+      runUuid: "a".repeat(32),
+      experimentId: 3,
+      name: "set_01/teacher_normal",
+      userId: "",
+      status: "FINISHED",
+      startTime: 1,
+      endTime: 2,
+      artifactUri: "x",
+      lifecycleStage: "active",
+      deletedTime: null,
+      attempt: 1,
+    },
+    params: [{ key: "lr", value: "0.1" }],
+    tags: tags.map(([key, value]) => ({ key, value })),
+    keys: ["val_loss", "never_logged_twice"],
+    points: points.map(([key, step, timestamp, value, isNan]) => ({ key, step, timestamp, value, isNan })),
+  });
+
+  it("a run's rows become its document entry: keys in first-logged order, NaN as the string, ids as strings", () => {
+    const run = exportedRun(rows([["val_loss", 0, 5, 0.5, false], ["val_loss", 1, 6, 0, true], ["epoch", 0, 5, 0, false]], [["stage", "normal"]]));
+    expect(run).toMatchObject({ mlflow_run_id: "a".repeat(32), experiment_id: "3", run_name: "set_01/teacher_normal", params: { lr: "0.1" }, tags: { stage: "normal" } });
+    expect(Object.entries(run.metrics)).toEqual([
+      ["val_loss", [[0, 5, 0.5], [1, 6, "NaN"]]],
+      ["never_logged_twice", []],
+      ["epoch", [[0, 5, 0]]],
+    ]);
+  });
+
+  it("two runs are the same data whatever the order of their keys, tags and points, and not when a value differs", () => {
+    const a = exportedRun(rows([["x", 0, 1, 1, false], ["x", 1, 1, 2, false]], [["a", "1"], ["b", "2"]]));
+    const reordered = exportedRun({ ...rows([["x", 1, 1, 2, false], ["x", 0, 1, 1, false]], [["b", "2"], ["a", "1"]]), keys: ["never_logged_twice", "val_loss"] });
+    expect(sameExportedRun(a, reordered)).toBe(true);
+    expect(sameExportedRun(a, exportedRun(rows([["x", 0, 1, 1, false], ["x", 1, 1, 3, false]], [["a", "1"], ["b", "2"]])))).toBe(false);
+    expect(sameExportedRun(a, exportedRun(rows([["x", 0, 1, 1, false], ["x", 1, 1, 2, false]], [["a", "1"]])))).toBe(false);
   });
 });
