@@ -13,6 +13,7 @@ import {
   PIPELINE_EXPERIMENT,
   STAGE_NAMES,
   comparePoints,
+  compareText,
   groupOf,
   metricDirection,
   parseGroup,
@@ -280,10 +281,6 @@ function metricNumber(value: MetricValue): number {
 
 function unique<T>(items: T[]): T[] {
   return [...new Set(items)];
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Pipeline order first (autoencoder .. evaluation), then any new stage by name. */
