@@ -135,6 +135,35 @@ export function exportedRun({ run: r, params, tags, keys, points }: RunRows): Ex
   };
 }
 
+/** The experiment a document entry describes, as the store keeps it (the inverse of exportedExperiment, tags aside). */
+export function experimentRecord(e: ExportedExperiment): ExperimentRecord {
+  return {
+    experimentId: Number(e.experiment_id),
+    name: e.name,
+    artifactLocation: e.artifact_location,
+    lifecycleStage: e.lifecycle_stage,
+    creationTime: e.creation_time,
+    lastUpdateTime: e.last_update_time,
+  };
+}
+
+/** The run a document entry describes, as the store keeps it (the inverse of exportedRun, its data aside). */
+export function runRecord(r: ExportedRun): RunRecord {
+  return {
+    runUuid: r.mlflow_run_id,
+    experimentId: Number(r.experiment_id),
+    name: r.run_name,
+    userId: r.user_id,
+    status: r.status,
+    startTime: r.start_time,
+    endTime: r.end_time,
+    artifactUri: r.artifact_uri,
+    lifecycleStage: r.lifecycle_stage,
+    deletedTime: r.deleted_time,
+    attempt: r.attempt,
+  };
+}
+
 /** Whether two exported runs hold the same data, whatever the order of their keys and points. */
 export function sameExportedRun(a: ExportedRun, b: ExportedRun): boolean {
   return canonical(a) === canonical(b);

@@ -7,7 +7,7 @@
 import { and, asc, eq, getTableColumns, gt, or, sql, type SQL, type Table } from "drizzle-orm";
 import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import { experiments, experimentTags, latestMetrics, metrics, params, runs, tags } from "../db/schema";
-import { exportedRun, sameExportedRun, type ExportedExperiment, type ExportedRun, type RunRows } from "../domain/export-document";
+import { experimentRecord, exportedRun, runRecord, sameExportedRun, type ExportedExperiment, type ExportedRun, type RunRows } from "../domain/export-document";
 import { toStoredValue } from "../domain/metric-values";
 import { comparePoints } from "../domain/ranking";
 import type { Db } from "../env";
@@ -157,46 +157,15 @@ function importStatements(newExperiments: ExportedExperiment[], newRuns: Exporte
   /** Rows of `table` given as arrays in `properties` order, a bulk INSERT ... SELECT per chunk. */
   const bulk = <T extends Table>(table: T, properties: ReadonlyArray<ColumnOf<T>>, rows: unknown[][], conflict?: "ignore") =>
     chunks(rows, (json) => insertSelect(table, jsonFields(properties), sql`from json_each(${json}) j`, conflict));
-  const inOrder = <P extends string>(properties: readonly P[], row: Record<P, unknown>) => properties.map((p) => row[p]);
-  const experimentColumns = Object.keys(getTableColumns(experiments)) as Array<ColumnOf<typeof experiments>>;
-  bulk(
-    experiments,
-    experimentColumns,
-    newExperiments.map((e) =>
-      inOrder(experimentColumns, {
-        experimentId: Number(e.experiment_id),
-        name: e.name,
-        artifactLocation: e.artifact_location,
-        lifecycleStage: e.lifecycle_stage,
-        creationTime: e.creation_time,
-        lastUpdateTime: e.last_update_time,
-      }),
-    ),
-  );
+  /** Whole rows of `table`, every column given (in the table's column order). */
+  const bulkRows = <T extends Table>(table: T, rows: Array<Record<ColumnOf<T>, unknown>>) => {
+    const columns = Object.keys(getTableColumns(table)) as Array<ColumnOf<T>>;
+    bulk(table, columns, rows.map((row) => columns.map((column) => row[column])));
+  };
+  bulkRows(experiments, newExperiments.map(experimentRecord));
   bulk(experimentTags, ["experimentId", "key", "value"], newExperiments.flatMap((e) => Object.entries(e.tags).map(([k, v]) => [Number(e.experiment_id), k, v])));
-  // Every column of runs; the latest flag is set below, once all attempts of a name are in.
-  const runColumns = Object.keys(getTableColumns(runs)) as Array<ColumnOf<typeof runs>>;
-  bulk(
-    runs,
-    runColumns,
-    newRuns.map((r) =>
-      inOrder(runColumns, {
-        runUuid: r.mlflow_run_id,
-        experimentId: Number(r.experiment_id),
-        name: r.run_name,
-        userId: r.user_id,
-        status: r.status,
-        startTime: r.start_time,
-        endTime: r.end_time,
-        artifactUri: r.artifact_uri,
-        lifecycleStage: r.lifecycle_stage,
-        deletedTime: r.deleted_time,
-        ...identityColumns(r.run_name),
-        attempt: r.attempt,
-        isLatest: false,
-      }),
-    ),
-  );
+  // The latest flag is set below, once all attempts of a name are in.
+  bulkRows(runs, newRuns.map((r) => ({ ...runRecord(r), ...identityColumns(r.run_name), isLatest: false })));
   const keyValues = (pick: (r: ExportedRun) => Record<string, string>) =>
     newRuns.flatMap((r) => Object.entries(pick(r)).map(([k, v]) => [r.mlflow_run_id, k, v]));
   bulk(params, ["runUuid", "key", "value"], keyValues((r) => r.params));
