@@ -21,6 +21,22 @@ export function isLaterPoint(a: PointOrder, b: PointOrder): boolean {
   return comparePoints(a, b) > 0;
 }
 
+/** The latest of a metric's points (the first of equals). */
+export function latestPoint<T extends PointOrder>(points: readonly T[]): T {
+  return points.reduce((best, p) => (isLaterPoint(p, best) ? p : best));
+}
+
+/** The latest point of each key, keys in the order they are first seen. */
+export function latestByKey<T>(items: Iterable<T>, keyOf: (item: T) => string, orderOf: (item: T) => PointOrder): Map<string, T> {
+  const latest = new Map<string, T>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const best = latest.get(key);
+    if (best === undefined || isLaterPoint(orderOf(item), orderOf(best))) latest.set(key, item);
+  }
+  return latest;
+}
+
 /**
  * Competition ranks of values sorted best first: equal values share a rank and the next rank
  * skips past them (1, 2, 2, 2, 5).

@@ -9,7 +9,7 @@ import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import { experiments, experimentTags, latestMetrics, metrics, params, runs, tags } from "../db/schema";
 import { experimentRecord, exportedRun, runRecord, sameExportedRun, type ExportedExperiment, type ExportedRun, type RunRows } from "../domain/export-document";
 import { toStoredValue } from "../domain/metric-values";
-import { comparePoints } from "../domain/ranking";
+import { latestByKey } from "../domain/ranking";
 import type { Db } from "../env";
 import { invalidParameter } from "../errors";
 import { IDEMPOTENCY_TAG } from "./pipeline-runs";
@@ -194,13 +194,7 @@ function importStatements(newExperiments: ExportedExperiment[], newRuns: Exporte
 type PointRow = [string, string, number, number, number, number];
 const POINT_ROW = ["runUuid", "key", "step", "timestamp", "value", "isNan"] as const;
 
-/** The latest point per run and key, MLflow's greatest (step, timestamp, value), keys in first-logged order. */
+/** The latest point per run and key (the core's rule), keys in first-logged order. */
 function latestPoints(points: PointRow[]): PointRow[] {
-  const latest = new Map<string, PointRow>();
-  for (const p of points) {
-    const id = `${p[0]}\u0000${p[1]}`;
-    const best = latest.get(id);
-    if (!best || comparePoints({ step: p[2], timestamp: p[3], value: p[4] }, { step: best[2], timestamp: best[3], value: best[4] }) > 0) latest.set(id, p);
-  }
-  return [...latest.values()];
+  return [...latestByKey(points, (p) => `${p[0]}\u0000${p[1]}`, (p) => ({ step: p[2], timestamp: p[3], value: p[4] })).values()];
 }

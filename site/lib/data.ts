@@ -12,9 +12,9 @@ import {
   MODEL_SIZES,
   PIPELINE_EXPERIMENT,
   STAGE_NAMES,
-  comparePoints,
   compareText,
   groupOf,
+  latestPoint,
   metricDirection,
   parseGroup,
   parseRunId,
@@ -269,7 +269,7 @@ function metricsOf(run: ExportedRun): Pick<RunView, "latest" | "histories"> {
   for (const [key, history] of Object.entries(run.metrics)) {
     if (history.length === 0) continue;
     const points = history.map(([step, timestamp, value]) => ({ step, timestamp, value: metricNumber(value) }));
-    latest[key] = points.reduce((best, p) => (comparePoints(p, best) > 0 ? p : best));
+    latest[key] = latestPoint(points);
     if (points.length > 1) histories[key] = points;
   }
   return { latest, histories };

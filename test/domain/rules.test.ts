@@ -15,6 +15,8 @@ import {
   formatRunId,
   groupOf,
   isLaterPoint,
+  latestByKey,
+  latestPoint,
   metricDirection,
   parseGroup,
   parsePythonJson,
@@ -164,6 +166,21 @@ describe("the latest metric point", () => {
     expect(isLaterPoint(p(1, 99, 9), p(2, 1, 0))).toBe(false);
     expect(isLaterPoint(p(1, 11, 0), p(1, 10, 9))).toBe(true);
     expect(isLaterPoint(p(1, 10, 9), p(1, 11, 0))).toBe(false);
+  });
+
+  it("the latest of a history, and of each key in the order keys are first seen", () => {
+    expect(latestPoint([p(3, 1, 0.1), p(1, 9, 0.9), p(3, 1, 0.2), p(2, 5, 0.5)])).toEqual(p(3, 1, 0.2));
+    const points = [
+      { key: "b", ...p(1, 1, 1) },
+      { key: "a", ...p(5, 1, 1) },
+      { key: "b", ...p(2, 0, 0) },
+      { key: "a", ...p(4, 9, 9) },
+    ];
+    const latest = latestByKey(points, (point) => point.key, (point) => point);
+    expect([...latest]).toEqual([
+      ["b", { key: "b", ...p(2, 0, 0) }],
+      ["a", { key: "a", ...p(5, 1, 1) }],
+    ]);
   });
 });
 
