@@ -25,6 +25,7 @@ import {
   MetricSourceError,
   NO_METRICS_TAG,
   parsePythonJson,
+  PointClock,
   readLightningCsv,
   rowPoints,
   type LightningCsv,
@@ -235,7 +236,8 @@ export function csvUploadsOf(files: readonly RunFile[]): CsvUploads {
     try {
       csv = readLightningCsv(text);
       // Only the count matters here; the tracker gives the points their timestamps.
-      csv.rows.forEach((record, i) => sizes.push({ bytes: Buffer.byteLength(csvRow(record.cells)) + 2, points: rowPoints(csv, i, { timestamp: 0, step: 0 }).length }));
+      const clock = new PointClock({ step: 0 });
+      csv.rows.forEach((record, i) => sizes.push({ bytes: Buffer.byteLength(csvRow(record.cells)) + 2, points: rowPoints(csv, i, clock).length }));
     } catch (error) {
       if (error instanceof MetricSourceError) return { problem: `${file.name}: ${error.message}` };
       throw error;

@@ -7,7 +7,7 @@
 import { and, asc, eq, getTableColumns, gt, or, sql, type SQL, type Table } from "drizzle-orm";
 import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import { experiments, experimentTags, latestMetrics, metrics, params, runs, tags } from "../db/schema";
-import { experimentRecord, exportedRun, runRecord, sameExportedRun, type ExportedExperiment, type ExportedRun, type RunRows } from "../domain/export-document";
+import { experimentRecord, runEntry, runRecord, sameExportedRun, type ExportedExperiment, type ExportedRun, type RunRows } from "../domain/export-document";
 import { toStoredValue } from "../domain/metric-values";
 import { latestByKey } from "../domain/ranking";
 import type { Db } from "../env";
@@ -137,7 +137,7 @@ export async function importPage(db: Db, doc: { experiments: ExportedExperiment[
   const existingRuns = doc.runs.length
     ? await db.select().from(runs).where(inJson(runs.runUuid, doc.runs.map((r) => r.mlflow_run_id))).all()
     : [];
-  const stored = new Map((await exportRunRows(db, existingRuns, "backup")).map((rows) => [rows.run.runUuid, exportedRun(rows)]));
+  const stored = new Map((await exportRunRows(db, existingRuns, "backup")).map((rows) => [rows.run.runUuid, runEntry(rows)]));
   for (const r of doc.runs) {
     const current = stored.get(r.mlflow_run_id);
     if (current !== undefined && !sameExportedRun(current, r)) {

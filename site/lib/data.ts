@@ -5,7 +5,7 @@
  * functions/domain.
  */
 import { readFile } from "node:fs/promises";
-import type { ExportDocument, ExportedRun, MetricValue, RunStatus } from "../../functions/api/contract.js";
+import { exportDocument, type ExportDocument, type ExportedRun, type MetricValue, type RunStatus } from "../../functions/api/contract.js";
 import {
   DEFAULT_LEADERBOARD_METRIC,
   METRIC_PATH_SEPARATOR,
@@ -13,6 +13,7 @@ import {
   PIPELINE_EXPERIMENT,
   STAGE_NAMES,
   compareText,
+  mergeExportPages,
   groupOf,
   latestPoint,
   metricDirection,
@@ -107,24 +108,12 @@ function parseJson(text: string, source: string): unknown {
   }
 }
 
-/** Refuses anything that is not an ExportDocument, so a wrong URL never yields a half-empty site. */
+/** Refuses anything that is not an ExportDocument (the import route's schema), so a wrong URL never yields a half-empty site. */
 function checkExportPage(value: unknown, source: string): ExportDocument {
-  const doc = value as Partial<ExportDocument> | null;
-  if (!doc || doc.format !== "kdgat-export" || doc.version !== 1 || !Array.isArray(doc.runs) || !Array.isArray(doc.experiments)) {
-    throw new Error(`Site build: ${source} is not a kdgat-export version 1 document.`);
-  }
-  return doc as ExportDocument;
-}
-
-function mergeExportPages(pages: ExportDocument[]): ExportDocument {
-  const experiments = new Map(pages.flatMap((page) => page.experiments).map((e) => [e.experiment_id, e]));
-  return {
-    format: "kdgat-export",
-    version: 1,
-    exported_at: Math.max(...pages.map((page) => page.exported_at)),
-    experiments: [...experiments.values()],
-    runs: pages.flatMap((page) => page.runs),
-  };
+  const checked = exportDocument.safeParse(value);
+  if (checked.success) return checked.data;
+  const issue = checked.error.issues[0];
+  throw new Error(`Site build: ${source} is not a kdgat-export version 1 document (${issue.path.join(".") || "the document"}: ${issue.message}).`);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ import {
   pythonStr,
   type PyJson,
 } from "../../functions/domain/index.js";
-import { experimentRecord, exportedExperiment, exportedRun, runRecord, sameExportedRun, type RunRows } from "../../functions/domain/export-document.js";
+import { experimentEntry, experimentRecord, runEntry, runRecord, sameExportedRun, type RunRows } from "../../functions/domain/export-document.js";
 import { EXPERIMENT_SEARCH, parseFilter, parseOrderBy, RUN_SEARCH, SearchSyntaxError } from "../../functions/search/filter.js";
 
 const configValue = (json: string) => pythonStr(parsePythonJsonWithSource(json) as PyJson);
@@ -375,11 +375,11 @@ describe("the export document", () => {
   });
 
   it("a run's rows become its document entry: keys in first-logged order, NaN as the string, ids as strings", () => {
-    const run = exportedRun(rows([["val_loss", 0, 5, 0.5, false], ["val_loss", 1, 6, 0, true], ["epoch", 0, 5, 0, false]], [["stage", "normal"]]));
+    const run = runEntry(rows([["val_loss", 0, 5, 0.5, false], ["val_loss", 1, 6, 0, true], ["epoch", 0, 5, 0, false]], [["stage", "normal"]]));
     expect(run).toMatchObject({ mlflow_run_id: "a".repeat(32), experiment_id: "3", run_name: "set_01/teacher_normal", params: { lr: "0.1" }, tags: { stage: "normal" } });
     expect(runRecord(run)).toEqual(rows([], []).run);
     const experiment = { experimentId: 0, name: "Default", artifactLocation: "mlflow-artifacts:/0", lifecycleStage: "deleted" as const, creationTime: 1, lastUpdateTime: 2 };
-    expect(experimentRecord(exportedExperiment(experiment, [{ key: "k", value: "v" }]))).toEqual(experiment);
+    expect(experimentRecord(experimentEntry(experiment, [{ key: "k", value: "v" }]))).toEqual(experiment);
     expect(Object.entries(run.metrics)).toEqual([
       ["val_loss", [[0, 5, 0.5], [1, 6, "NaN"]]],
       ["never_logged_twice", []],
@@ -388,10 +388,10 @@ describe("the export document", () => {
   });
 
   it("two runs are the same data whatever the order of their keys, tags and points, and not when a value differs", () => {
-    const a = exportedRun(rows([["x", 0, 1, 1, false], ["x", 1, 1, 2, false]], [["a", "1"], ["b", "2"]]));
-    const reordered = exportedRun({ ...rows([["x", 1, 1, 2, false], ["x", 0, 1, 1, false]], [["b", "2"], ["a", "1"]]), keys: ["never_logged_twice", "val_loss"] });
+    const a = runEntry(rows([["x", 0, 1, 1, false], ["x", 1, 1, 2, false]], [["a", "1"], ["b", "2"]]));
+    const reordered = runEntry({ ...rows([["x", 1, 1, 2, false], ["x", 0, 1, 1, false]], [["b", "2"], ["a", "1"]]), keys: ["never_logged_twice", "val_loss"] });
     expect(sameExportedRun(a, reordered)).toBe(true);
-    expect(sameExportedRun(a, exportedRun(rows([["x", 0, 1, 1, false], ["x", 1, 1, 3, false]], [["a", "1"], ["b", "2"]])))).toBe(false);
-    expect(sameExportedRun(a, exportedRun(rows([["x", 0, 1, 1, false], ["x", 1, 1, 2, false]], [["a", "1"]])))).toBe(false);
+    expect(sameExportedRun(a, runEntry(rows([["x", 0, 1, 1, false], ["x", 1, 1, 3, false]], [["a", "1"], ["b", "2"]])))).toBe(false);
+    expect(sameExportedRun(a, runEntry(rows([["x", 0, 1, 1, false], ["x", 1, 1, 2, false]], [["a", "1"]])))).toBe(false);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { excerpt } from "../excerpt.js";
 import { isJsonObject } from "../python-json.js";
-import { metricValue, MetricSourceError, type MetricPoint, type PointBase } from "./point.js";
+import { pointValue, MetricSourceError, type MetricPoint, type PointClock } from "./point.js";
 
 const FIELDS = new Set(["step", "timestamp", "metrics"]);
 
@@ -26,18 +26,18 @@ function integerField(entry: Record<string, unknown>, field: string, name: strin
   return value;
 }
 
-function entryPoints(entry: unknown, path: string, base: PointBase): MetricPoint[] {
+function entryPoints(entry: unknown, path: string, clock: PointClock): MetricPoint[] {
   const name = (field: string) => (path ? `${path}.${field}` : field);
   if (!isJsonObject(entry)) throw invalid(path || "body", entry, "an object");
   const unknown = Object.keys(entry).find((field) => !FIELDS.has(field));
   if (unknown !== undefined) throw new MetricSourceError(`Unrecognized field '${excerpt(name(unknown))}': a point has only step, timestamp and metrics.`);
   const step = integerField(entry, "step", name("step"), Number.MIN_SAFE_INTEGER) ?? 0;
-  const timestamp = integerField(entry, "timestamp", name("timestamp"), 0) ?? base.timestamp;
+  const own = integerField(entry, "timestamp", name("timestamp"), 0);
   if (entry.metrics === undefined) throw new MetricSourceError(`Missing value for required parameter '${name("metrics")}'.`);
   if (!isJsonObject(entry.metrics)) throw invalid(name("metrics"), entry.metrics, "an object of metric values");
-  return Object.entries(entry.metrics).map(([key, raw]) => ({ key, value: metricValue(raw, key), step, timestamp }));
+  return Object.entries(entry.metrics).map(([key, raw]) => ({ key, value: pointValue(raw, key), step, timestamp: clock.at(own) }));
 }
 
-export function pointsFromJson(body: unknown, base: PointBase): MetricPoint[] {
-  return Array.isArray(body) ? body.flatMap((entry, i) => entryPoints(entry, String(i), base)) : entryPoints(body, "", base);
+export function pointsFromJson(body: unknown, clock: PointClock): MetricPoint[] {
+  return Array.isArray(body) ? body.flatMap((entry, i) => entryPoints(entry, String(i), clock)) : entryPoints(body, "", clock);
 }

@@ -6,7 +6,7 @@
  */
 import { parseCsv, type CsvRecord } from "../csv.js";
 import { LIMITS } from "../limits.js";
-import { metricValue, MetricSourceError, type MetricPoint, type PointBase } from "./point.js";
+import { pointValue, MetricSourceError, type MetricPoint, type PointClock } from "./point.js";
 
 export interface LightningCsv {
   header: string[];
@@ -27,7 +27,7 @@ export function readLightningCsv(text: string): LightningCsv {
 }
 
 /** The points of data row `index` (its timestamp: base + index). */
-export function rowPoints(csv: LightningCsv, index: number, base: PointBase): MetricPoint[] {
+export function rowPoints(csv: LightningCsv, index: number, clock: PointClock): MetricPoint[] {
   const { cells: row, line } = csv.rows[index];
   if (row.length !== csv.header.length) throw new MetricSourceError(`metrics.csv line ${line} has ${row.length} cells; the header has ${csv.header.length}.`);
   const cells = csv.header.map((key, column) => ({ key, text: row[column].trim() })).filter((c, column) => c.text !== "" && column !== csv.stepColumn);
@@ -35,10 +35,10 @@ export function rowPoints(csv: LightningCsv, index: number, base: PointBase): Me
   const stepText = row[csv.stepColumn].trim();
   const step = Number(stepText);
   if (stepText === "" || !Number.isSafeInteger(step)) throw new MetricSourceError(`metrics.csv line ${line} has no integer step.`);
-  return cells.map((cell) => ({ key: cell.key, value: metricValue(cell.text, cell.key, line), step, timestamp: base.timestamp + index }));
+  return cells.map((cell) => ({ key: cell.key, value: pointValue(cell.text, cell.key, line), step, timestamp: clock.at(undefined, index) }));
 }
 
-export function pointsFromLightningCsv(text: string, base: PointBase): MetricPoint[] {
+export function pointsFromLightningCsv(text: string, clock: PointClock): MetricPoint[] {
   const csv = readLightningCsv(text);
-  return csv.rows.flatMap((_, i) => rowPoints(csv, i, base));
+  return csv.rows.flatMap((_, i) => rowPoints(csv, i, clock));
 }

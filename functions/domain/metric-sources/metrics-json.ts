@@ -4,9 +4,9 @@
  */
 import { flattenMetrics } from "../flatten.js";
 import { isJsonObject } from "../python-json.js";
-import { MetricSourceError, type MetricPoint, type PointBase } from "./point.js";
+import { MetricSourceError, type MetricPoint, type PointClock } from "./point.js";
 
-export function pointsFromMetricsJson(body: unknown, base: PointBase): MetricPoint[] {
+export function pointsFromMetricsJson(body: unknown, clock: PointClock): MetricPoint[] {
   if (!isJsonObject(body)) throw new MetricSourceError("A metrics.json body must be a JSON object.");
-  return [...flattenMetrics(body)].map(([key, value]) => ({ key, value, step: base.step, timestamp: base.timestamp }));
+  return [...flattenMetrics(body)].map(([key, value]) => ({ key, value, step: clock.base.step, timestamp: clock.at(undefined) }));
 }
