@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
+import { BOOKMARK_HEADER } from "../functions/domain/index.js";
 import { UsageError } from "./errors.js";
 
 /** Where `npm start` serves the tracker. */
@@ -78,6 +79,9 @@ function retryDelays(): number[] {
 const REQUEST_TIMEOUT_MS = 60_000;
 
 export class ApiClient {
+  /** The newest D1 bookmark the tracker returned: sent back, so that this client reads its own writes from any replica. */
+  private bookmark?: string;
+
   constructor(
     readonly baseUrl: string,
     private readonly token?: string,
@@ -112,6 +116,7 @@ export class ApiClient {
   async request(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
     const headers: Record<string, string> = {};
     if (this.token && options.auth !== false) headers.Authorization = `Bearer ${this.token}`;
+    if (this.bookmark) headers[BOOKMARK_HEADER] = this.bookmark;
     let body: string | Uint8Array<ArrayBuffer> | undefined;
     if (typeof options.body === "string" || options.body instanceof Uint8Array) body = options.body as string | Uint8Array<ArrayBuffer>;
     else if (options.body !== undefined) body = JSON.stringify(options.body);
@@ -127,6 +132,9 @@ export class ApiClient {
           // Read the answer here: a connection that drops mid-answer is retried like one that drops
           // before it (every write is idempotent, so sending it again is safe).
           const answer = await response.arrayBuffer();
+          const bookmark = response.headers.get(BOOKMARK_HEADER);
+          // Bookmarks are fixed-width hex: the greater is the newer (answers to concurrent requests may arrive out of order).
+          if (bookmark && (this.bookmark === undefined || bookmark > this.bookmark)) this.bookmark = bookmark;
           return new Response(answer.byteLength > 0 ? answer : null, { status: response.status, headers: response.headers });
         }
       } catch (error) {

@@ -6,7 +6,7 @@ import { handleError } from "./http/errors";
 import { mlflowApi } from "./mlflow";
 import { preflight, publicRead } from "./http/access";
 import { securityHeaders } from "./http/security";
-import { openDb, zeroCost } from "./store/db";
+import { d1Session } from "./http/session";
 
 /** The MLflow version whose REST API this Worker speaks (the client checks /version). */
 const MLFLOW_VERSION = "2.17.2";
@@ -16,13 +16,7 @@ const app = new Hono<AppEnv>();
 app.use("*", securityHeaders);
 // A preflight for a read is answered here, before any cost; one for a write gets no CORS headers.
 app.use("*", preflight(app));
-app.use("*", async (c, next) => {
-  const cost = zeroCost();
-  c.set("db", openDb(c.env.DB, cost));
-  await next();
-  // What the request cost D1: the rows D1 bills and the round trips; the benchmarks read it.
-  c.res.headers.append("Server-Timing", `d1;desc="rows_read=${cost.rowsRead} rows_written=${cost.rowsWritten} calls=${cost.calls}"`);
-});
+app.use("*", d1Session(app));
 
 app.get("/health", publicRead(), (c) => c.text("OK"));
 app.get("/version", publicRead(), (c) => c.text(MLFLOW_VERSION));

@@ -47,8 +47,12 @@ export const SEED = {
 
 const T0 = 1_700_000_000_000;
 
-/** The seed SQL (a few statements; SQLite generates the rows). */
-export function seedSql() {
+/**
+ * The seed SQL (a few statements; SQLite generates the rows). With `paramsOnEveryRun` every run gets
+ * the 78 params (bench/scale.mjs: answers at production size); `longHistory` adds that many points
+ * of key `long_loss` to the run with the smallest uuid (the first run of the export).
+ */
+export function seedSql({ paramsOnEveryRun = false, longHistory = 0 } = {}) {
   const latestNames = SEED.names;
   const datasetCase = `case n % 40 ${SEED.realDatasets.map((d, i) => `when ${i} then '${d}'`).join(" ")} else printf('ds_%02d', n % 40) end`;
   const sizeCase = `case (n / 40) % 200 when 0 then 'teacher' when 1 then 'student' else printf('size%03d', (n / 40) % 200) end`;
@@ -88,19 +92,24 @@ ${SEED.tags.map(([key, value]) => `insert into tags (run_uuid, key, value) selec
 insert into params (run_uuid, key, value)
   with recursive k(i) as (select 0 union all select i + 1 from k where i < ${SEED.evaluationParams - 1})
   select run_uuid, printf('config_%02d', i), cast((rowid * 7 + i) % 1000 as text) from runs cross join k
-  where experiment_id = ${SEED.experimentId} and (stage = 'evaluation' or i < ${SEED.otherParams});
+  where experiment_id = ${SEED.experimentId} and (${paramsOnEveryRun ? 1 : 0} or stage = 'evaluation' or i < ${SEED.otherParams});
 ${metricInserts(SEED.evaluationMetrics, "= 'evaluation'")}
 ${metricInserts(SEED.trainingMetrics, "<> 'evaluation'")}
 insert into metrics (run_uuid, key, step, timestamp, value, is_nan) select run_uuid, key, step, timestamp, value, is_nan from latest_metrics;
+${longHistory > 0 ? `insert into metrics (run_uuid, key, step, timestamp, value, is_nan)
+  with recursive n(i) as (select 0 union all select i + 1 from n where i < ${longHistory - 1})
+  select (select min(run_uuid) from runs), 'long_loss', i, ${T0} + i, 1.0 / (i + 1), 0 from n;
+insert into latest_metrics (run_uuid, key, step, timestamp, value, is_nan)
+  select (select min(run_uuid) from runs), 'long_loss', ${longHistory - 1}, ${T0 + longHistory - 1}, 1.0 / ${longHistory}, 0;` : ""}
 `;
 }
 
 /** Migrates and seeds the local D1 under persistTo (run it before the server starts). Returns seconds taken. */
-export function seedLocalD1(persistTo) {
+export function seedLocalD1(persistTo, options = {}) {
   const started = performance.now();
   applyLocalMigrations(persistTo);
   const file = join(persistTo, "seed.sql");
-  writeFileSync(file, seedSql());
+  writeFileSync(file, seedSql(options));
   const result = spawnSync(
     join(ROOT, "node_modules", ".bin", "wrangler"),
     ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--file", file, "--yes"],

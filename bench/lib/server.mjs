@@ -86,6 +86,13 @@ function countReloads(logDir) {
  * @returns {Record<string, number>}
  */
 export function serverCpuSeconds(persistTo) {
+  const byName = {};
+  for (const p of serverProcesses(persistTo)) byName[p.comm] = (byName[p.comm] ?? 0) + p.cpu;
+  return byName;
+}
+
+/** The processes of the server whose local D1 is under persistTo: pid, command name, CPU seconds (Linux /proc). */
+export function serverProcesses(persistTo) {
   const stats = [];
   for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
     try {
@@ -103,9 +110,7 @@ export function serverCpuSeconds(persistTo) {
       return false;
     }
   });
-  const byName = {};
-  for (const p of stats) if (leader && p.pgid === leader.pgid) byName[p.comm] = (byName[p.comm] ?? 0) + p.cpu;
-  return byName;
+  return stats.filter((p) => leader && p.pgid === leader.pgid);
 }
 
 /** The difference of two serverCpuSeconds samples. */

@@ -82,7 +82,9 @@ export const metricHistoryResponse = z.object({
   run_id: z.string(),
   mlflow_run_id: z.string(),
   key: z.string(),
+  /** At most 25,000 points; `?page_token=<next_page_token>` gets the next ones. */
   points: z.array(metricPoint),
+  next_page_token: z.optional(z.string()),
 });
 export type MetricHistoryResponse = z.infer<typeof metricHistoryResponse>;
 

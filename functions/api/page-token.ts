@@ -1,4 +1,4 @@
-import type * as z from "zod/mini";
+import * as z from "zod/mini";
 import { excerpt } from "../domain/excerpt";
 import { invalidParameter } from "../errors";
 
@@ -16,3 +16,6 @@ export function decodePageToken<T extends z.ZodMiniType>(token: string, schema: 
   }
   throw invalidParameter(`Invalid page_token '${excerpt(token)}'.`);
 }
+
+/** A metric history page token's position: the last point sent (store/runs.ts HistoryCursor). */
+export const historyCursor = z.tuple([z.int(), z.int(), z.number(), z.union([z.literal(0), z.literal(1)])]);

@@ -5,7 +5,7 @@
 import { fromStoredValue } from "../domain/metric-values";
 import type { Db } from "../env";
 import { runTagsWithKeys, TEACHER_TAG } from "../store/reads";
-import { getMetricHistory, getRunData, type RunRow } from "../store/runs";
+import { getMetricHistory, getRunData, type HistoryCursor, type RunRow } from "../store/runs";
 import type { LatestMetric, MetricPoint, RunSummary } from "./contract";
 
 const ERROR_TAG = "error_msg";
@@ -45,8 +45,8 @@ export async function runRecords(db: Db, runUuid: string) {
   };
 }
 
-/** Full history of one metric of one attempt, in step order. */
-export async function metricHistory(db: Db, runUuid: string, key: string): Promise<MetricPoint[]> {
-  const rows = await getMetricHistory(db, runUuid, key);
-  return rows.map((m) => ({ step: m.step, timestamp: m.timestamp, value: fromStoredValue(m.value, m.isNan) }));
+/** One page of the history of one metric of one attempt, in step order, and where the next starts. */
+export async function metricHistory(db: Db, runUuid: string, key: string, after?: HistoryCursor): Promise<{ points: MetricPoint[]; next?: HistoryCursor }> {
+  const { points, next } = await getMetricHistory(db, runUuid, key, after);
+  return { points: points.map((m) => ({ step: m.step, timestamp: m.timestamp, value: fromStoredValue(m.value, m.isNan) })), next };
 }

@@ -18,7 +18,7 @@ import { listAttempts, listLatestRuns, listStudents } from "../store/reads";
 import { metricHistory, runRecords, summarize } from "./presenters";
 import type { MetricHistoryResponse, RunDetailResponse, RunListResponse, RunSummary } from "./contract";
 import { formatCsv } from "../domain/csv";
-import { decodePageToken, encodePageToken } from "./page-token";
+import { decodePageToken, encodePageToken, historyCursor } from "./page-token";
 import { experimentName, pathRunId, queryInt, requireExperimentId } from "./run-path";
 
 export const MAX_LIST_LIMIT = 1000;
@@ -105,13 +105,15 @@ export const runReads = new Hono<AppEnv>()
     };
     return c.json(body);
   })
-  .get("/runs/:dataset/:name/metrics/:key{.+}", publicRead(), queryParams(attemptQuery), async (c) => {
+  .get("/runs/:dataset/:name/metrics/:key{.+}", publicRead(), queryParams(z.extend(attemptQuery, { page_token: z.optional(z.string()) })), async (c) => {
     const db = c.get("db");
     const query = c.req.valid("query");
     const runId = pathRunId(c.req.param());
     const key = c.req.param("key");
     validateKey("metric", key);
+    const after = query.page_token === undefined ? undefined : decodePageToken(query.page_token, historyCursor);
     const { run } = await findAttempt(db, query.experiment, runId, query.attempt);
-    const body: MetricHistoryResponse = { run_id: runId, mlflow_run_id: run.runUuid, key, points: await metricHistory(db, run.runUuid, key) };
+    const { points, next } = await metricHistory(db, run.runUuid, key, after);
+    const body: MetricHistoryResponse = { run_id: runId, mlflow_run_id: run.runUuid, key, points, ...(next && { next_page_token: encodePageToken(next) }) };
     return c.json(body);
   });

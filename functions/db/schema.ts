@@ -4,7 +4,7 @@
  * KD-GAT columns on runs, derived once from the run name, that keep the public read paths cheap.
  */
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, sqliteView, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { RUN_STATUSES, type RunStatus } from "../domain/export-document";
 
 export const experiments = sqliteTable("experiments", {
@@ -64,7 +64,11 @@ export const runs = sqliteTable(
   ],
 );
 
-/** params and tags have MLflow's same shape: one value per run and key. */
+/**
+ * params and tags have MLflow's same shape: one value per run and key. The (key, value, run_uuid)
+ * index answers runs/search's `params.k = 'v'` and `tags.k = 'v'` filters from the matching runs
+ * alone (functions/store/search.ts).
+ */
 const runKeyValueTable = <Name extends string>(name: Name) =>
   sqliteTable(
     name,
@@ -75,7 +79,7 @@ const runKeyValueTable = <Name extends string>(name: Name) =>
       key: text("key").notNull(),
       value: text("value").notNull(),
     },
-    (t) => [primaryKey({ columns: [t.runUuid, t.key] })],
+    (t) => [primaryKey({ columns: [t.runUuid, t.key] }), index(`${name}_key_value_idx`).on(t.key, t.value, t.runUuid)],
   );
 
 export const params = runKeyValueTable("params");
@@ -105,11 +109,52 @@ export const metrics = sqliteTable("metrics", metricColumns(), (t) => [
   primaryKey({ columns: [t.runUuid, t.key, t.step, t.timestamp, t.value, t.isNan] }),
 ]);
 
-/** The latest point per run and key: greatest (step, timestamp, value), as MLflow defines it. */
-export const latestMetrics = sqliteTable("latest_metrics", metricColumns(), (t) => [
-  primaryKey({ columns: [t.runUuid, t.key] }),
-  index("latest_metrics_key_value_idx").on(t.key, t.value),
-]);
+/**
+ * The latest point per run and key: greatest (step, timestamp, value), as MLflow defines it.
+ * experiment_id, dataset, stage and ranked are copies of the run's, kept in step by the triggers of
+ * the custom migration drizzle/0002_ranked_latest_metrics.sql (on every insert here and every
+ * change of those columns of runs, whichever write path makes it), so that a leaderboard walks one
+ * index in rank order: the partial indexes hold ranked, non-NaN points only, which RUNNING runs'
+ * upserts never touch.
+ */
+/**
+ * The partial indexes' condition, written with literals (SQLite uses a partial index only for a
+ * query that repeats its terms so, not with bound values): the leaderboard query includes it.
+ */
+export const RANKED_POINT = sql`ranked = 1 and is_nan = 0`;
+export const latestMetrics = sqliteTable(
+  "latest_metrics",
+  {
+    ...metricColumns(),
+    experimentId: integer("experiment_id"),
+    dataset: text("dataset"),
+    stage: text("stage"),
+    ranked: integer("ranked", { mode: "boolean" }).notNull().default(false),
+  },
+  (t) => [
+    primaryKey({ columns: [t.runUuid, t.key] }),
+    index("latest_metrics_key_value_idx").on(t.key, t.value),
+    index("latest_metrics_ranked_stage_idx").on(t.key, t.experimentId, t.stage, t.value).where(RANKED_POINT),
+    index("latest_metrics_ranked_dataset_idx").on(t.key, t.experimentId, t.stage, t.dataset, t.value).where(RANKED_POINT),
+  ],
+);
+
+/**
+ * The one definition of a ranked run: the latest attempt of its name, FINISHED and active. The
+ * leaderboard ranks only these; the triggers of drizzle/0002_ranked_latest_metrics.sql read this
+ * view to copy a run's rank columns onto its latest_metrics rows.
+ */
+export const runRanks = sqliteView("run_ranks").as((qb) =>
+  qb
+    .select({
+      runUuid: runs.runUuid,
+      experimentId: runs.experimentId,
+      dataset: runs.dataset,
+      stage: runs.stage,
+      ranked: sql<boolean>`(${runs.isLatest} = 1 and ${runs.status} = 'FINISHED' and ${runs.lifecycleStage} = 'active')`.as("ranked"),
+    })
+    .from(runs),
+);
 
 /** Write tokens: only a SHA-256 hash is stored; the token itself is shown once, when minted. */
 export const apiTokens = sqliteTable(

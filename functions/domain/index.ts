@@ -12,3 +12,4 @@ export * from "./ranking.js";
 export * from "./export-document.js";
 export * from "./keys.js";
 export * from "./metric-sources/index.js";
+export * from "./sessions.js";

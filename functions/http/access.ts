@@ -60,8 +60,13 @@ export function preflight(app: Pick<Hono<AppEnv>, "router">): MiddlewareHandler<
   return async (c, next) => {
     if (c.req.method !== "OPTIONS") return next();
     const requested = (c.req.header("Access-Control-Request-Method") ?? "").toUpperCase();
-    // Hono answers HEAD with the GET route.
-    const [matches] = app.router.match(requested === "HEAD" ? "GET" : requested, c.req.path);
-    return matches.some(([[handler]]) => isRead(accessKind(handler))) ? readCors(c, next) : next();
+    return isPublicRead(app, requested, c.req.path) ? readCors(c, next) : next();
   };
+}
+
+/** Whether `method path` reaches a public read (publicRead or publicSearch), found by the app's own router. */
+export function isPublicRead(app: Pick<Hono<AppEnv>, "router">, method: string, path: string): boolean {
+  // Hono answers HEAD with the GET route.
+  const [matches] = app.router.match(method === "HEAD" ? "GET" : method, path);
+  return matches.some(([[handler]]) => isRead(accessKind(handler)));
 }

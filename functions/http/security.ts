@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
 import { secureHeaders } from "hono/secure-headers";
+import { BOOKMARK_HEADER } from "../domain/sessions";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 import { sha256Hex } from "../store/tokens";
@@ -32,8 +33,8 @@ const tooManyRequests = (message: string) =>
 export const readCors: MiddlewareHandler = cors({
   origin: "*",
   allowMethods: ["GET", "HEAD", "POST"],
-  allowHeaders: ["Content-Type"],
-  exposeHeaders: ["ETag", "X-Next-Page-Token"],
+  allowHeaders: ["Content-Type", BOOKMARK_HEADER],
+  exposeHeaders: ["ETag", "X-Next-Page-Token", BOOKMARK_HEADER],
   maxAge: 86400,
 });
 

@@ -9,7 +9,7 @@ import { LIMITS } from "../domain/limits";
 import { publicRead, publicSearch, write } from "../http/access";
 import { jsonBody, queryParams } from "../http/validate";
 import { RUN_SEARCH } from "../search/filter";
-import { nextPageToken } from "../search/page-token";
+import { encodePageToken } from "../search/page-token";
 import { parseExperimentId } from "../store/experiments";
 import { paramAndTagStatements, validateKeyValue, type KeyValue } from "../store/key-values";
 import { logBatch, type LogBatchInput } from "../store/log-batch";
@@ -111,8 +111,8 @@ export const runsApi = new Hono<AppEnv>()
     const body = c.req.valid("json");
     const query = parseSearchRequest(body, RUN_SEARCH);
     const experimentIds = (body.experiment_ids ?? []).flatMap((e) => parseExperimentId(e) ?? []);
-    const { runs } = await searchRuns(c.get("db"), { ...query, experimentIds, viewType: body.run_view_type });
-    const token = nextPageToken(query.offset, runs.length, query.maxResults);
+    const { runs, more } = await searchRuns(c.get("db"), { ...query, experimentIds, viewType: body.run_view_type });
+    const token = more ? encodePageToken(query.offset + runs.length) : undefined;
     return c.json({ ...repeated("runs", runs.map((run) => runJson(run))), ...(token && { next_page_token: token }) });
   })
   .post("/log-metric", write(), jsonBody(z.extend(runRef, metricPoint.shape)), async (c) => {

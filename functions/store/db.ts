@@ -12,9 +12,13 @@ export interface D1Cost {
 
 export const zeroCost = (): D1Cost => ({ calls: 0, rowsRead: 0, rowsWritten: 0 });
 
-/** A drizzle database over D1 whose every call is counted into `cost` and retried on D1's transient errors. */
-export function openDb(d1: D1Database, cost: D1Cost = zeroCost()): Db {
-  return drizzle(instrumentedD1(d1, cost), { schema });
+/**
+ * A drizzle database over D1 (or one D1 session: the store only prepares statements and sends
+ * batches, which a session does as the database does) whose every call is counted into `cost` and
+ * retried on D1's transient errors.
+ */
+export function openDb(d1: D1Database | D1DatabaseSession, cost: D1Cost = zeroCost()): Db {
+  return drizzle(instrumentedD1(d1 as D1Database, cost), { schema });
 }
 
 /**

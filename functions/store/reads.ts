@@ -4,7 +4,7 @@
  */
 import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
-import { latestMetrics, runs, tags, type RunStatus } from "../db/schema";
+import { latestMetrics, RANKED_POINT, runs, tags, type RunStatus } from "../db/schema";
 import { fromStoredValue } from "../domain/metric-values";
 import type { Db } from "../env";
 import type { RunRow } from "./runs";
@@ -100,23 +100,25 @@ export interface RankingQuery {
 
 /**
  * The leaderboard's ranking query, cheap however many runs there are, returning the ranked runs
- * with their values in one round trip. Without a dataset it walks the latest_metrics (key, value)
- * index in rank order and joins each entry to its run by primary key, stopping at `top` matches: it
- * reads about as many rows as it returns. With a dataset, the runs (is_latest, dataset, stage) index
- * yields that dataset's runs, each joined to its metric by primary key, then sorted. CROSS JOIN pins
- * the join order in SQLite. Ranked: latest attempts, FINISHED, active, of the stage (and dataset);
- * NaN values are left out.
+ * with their values in one round trip. It walks a partial index of ranked latest points in rank
+ * order, (key, experiment, stage[, dataset], value), and joins each entry to its run by primary
+ * key, stopping at `top`: it reads about two rows per entry returned. Which points are ranked
+ * (latest attempt, FINISHED, active) is the run_ranks view's rule, copied onto latest_metrics by
+ * migration 0002's triggers; NaN values are left out. CROSS JOIN pins the join order in SQLite.
  */
 export function rankingQuery(db: Db, q: RankingQuery) {
-  const fields = { run: runs, value: latestMetrics.value };
-  const joined = q.dataset === undefined ? db.select(fields).from(latestMetrics).crossJoin(runs) : db.select(fields).from(runs).crossJoin(latestMetrics);
-  return joined
+  return db
+    .select({ run: runs, value: latestMetrics.value })
+    .from(latestMetrics)
+    .crossJoin(runs)
     .where(
       and(
         eq(latestMetrics.key, q.metric),
-        eq(latestMetrics.isNan, false),
+        eq(latestMetrics.experimentId, q.experimentId),
+        eq(latestMetrics.stage, q.stage),
+        q.dataset !== undefined ? eq(latestMetrics.dataset, q.dataset) : undefined,
+        RANKED_POINT,
         eq(runs.runUuid, latestMetrics.runUuid),
-        latestRunsWhere({ experimentId: q.experimentId, stage: q.stage, status: "FINISHED", dataset: q.dataset }),
       ),
     )
     // The core's leaderboard order (compareRanked): value, then run id, so that the top are the same runs.

@@ -209,11 +209,36 @@ export async function deleteRunTag(db: Db, runUuid: string, key: string): Promis
   if (deleted.length === 0) throw notFound(`No tag with name: ${excerpt(key)} in run with id ${runUuid}`);
 }
 
-/** Every point of one metric of a run, by step then timestamp (empty for an unknown run or key). */
-export async function getMetricHistory(db: Db, runUuid: string, key: string) {
-  return db
+/**
+ * Points per page of a metric history: what MLflow's client asks for (GET_METRIC_HISTORY_MAX_RESULTS,
+ * 25,000) and follows next_page_token past, so that a 1,000,000-point history never has to fit
+ * one answer (bench/scale.mjs measures it).
+ */
+export const HISTORY_PAGE_POINTS = 25_000;
+
+/** The last point of a page, in history order: (step, timestamp, value, is_nan). */
+export type HistoryCursor = [step: number, timestamp: number, value: number, isNan: number];
+
+/**
+ * One page of the points of one metric of a run, by step, timestamp, value (empty for an unknown
+ * run or key): the points after `after`, at most `limit`, read in the metrics primary key's order;
+ * `next` is set when more follow.
+ */
+export async function getMetricHistory(db: Db, runUuid: string, key: string, after?: HistoryCursor, limit = HISTORY_PAGE_POINTS) {
+  const rows = await db
     .select({ key: metrics.key, value: metrics.value, isNan: metrics.isNan, timestamp: metrics.timestamp, step: metrics.step })
     .from(metrics)
-    .where(and(eq(metrics.runUuid, runUuid), eq(metrics.key, key)))
-    .orderBy(metrics.step, metrics.timestamp, metrics.value);
+    .where(
+      and(
+        eq(metrics.runUuid, runUuid),
+        eq(metrics.key, key),
+        after && sql`(${metrics.step}, ${metrics.timestamp}, ${metrics.value}, ${metrics.isNan}) > (${after[0]}, ${after[1]}, ${after[2]}, ${after[3]})`,
+      ),
+    )
+    .orderBy(metrics.step, metrics.timestamp, metrics.value, metrics.isNan)
+    .limit(limit + 1);
+  const points = rows.slice(0, limit);
+  const last = points.at(-1);
+  const next: HistoryCursor | undefined = rows.length > limit && last ? [last.step, last.timestamp, last.value, last.isNan ? 1 : 0] : undefined;
+  return { points, next };
 }

@@ -173,14 +173,33 @@ interface Segment {
   valueOrder?: { ascending: boolean };
 }
 
+/** A `params.k = 'v'` or `tags.k = 'v'` clause: answered from its table's (key, value, run_uuid) index. */
+const isIndexedEquality = (clause: Clause) => (clause.entity === "param" || clause.entity === "tag") && clause.op === "=";
+
+/**
+ * The runs of the filter's first indexed equality: a (key, value) index range. A search with such a
+ * clause starts from these runs (joined by primary key) instead of checking every run of the
+ * experiment, and checks its other clauses per candidate; so put the most selective clause first.
+ * (An INTERSECT of every equality's range reads more: SQLite counts its temporary B-tree's rows too.)
+ */
+function indexedDriver(filter: Clause[]): { candidates: SQL; driver: Clause } | undefined {
+  const driver = filter.find(isIndexedEquality);
+  if (!driver) return undefined;
+  const table = sql.raw(driver.entity === "param" ? "params" : "tags");
+  return { candidates: sql`select run_uuid from ${table} where key = ${driver.key} and value = ${driver.value as string}`, driver };
+}
+
 function segments(search: RunSearch): Segment[] {
-  const where = [
+  const scope = [
     search.experimentIds.length === 1
       ? sql`r.experiment_id = ${search.experimentIds[0]}`
       : sql`r.experiment_id in (select value from json_each(${JSON.stringify(search.experimentIds)}))`,
     ...(search.viewType === "ALL" ? [] : [sql`r.lifecycle_stage = ${search.viewType === "ACTIVE_ONLY" ? "active" : "deleted"}`]),
-    ...search.filter.map(runClause),
   ];
+  const where = [...scope, ...search.filter.map(runClause)];
+  const driven = indexedDriver(search.filter);
+  // Started from the candidates, the driving clause holds already; the others are checked per run.
+  const candidateWhere = [...scope, ...search.filter.filter((clause) => clause !== driven?.driver).map(runClause)];
   const [first, ...rest] = search.orderBy;
   const byMetric = first?.entity === "metric";
   const later = (byMetric ? rest : search.orderBy).map((key, i) => orderTerms(key, i));
@@ -188,8 +207,10 @@ function segments(search: RunSearch): Segment[] {
   const sortsByStart = search.orderBy.some((k) => k.entity === "attribute" && k.key === "start_time");
   const tieBreak = [...(sortsByStart ? [] : [sql`r.start_time desc`]), sql`r.run_uuid asc`];
   const laterTerms = [...later.flatMap((t) => t.terms), ...tieBreak];
-  const allRuns = sql`runs r ${joins}`;
-  if (!byMetric) return [{ from: allRuns, where, orderBy: laterTerms }];
+  // CROSS JOIN keeps the candidates as the outer loop.
+  const allRuns = driven ? sql`(${driven.candidates}) c cross join runs r on r.run_uuid = c.run_uuid ${joins}` : sql`runs r ${joins}`;
+  const allWhere = driven ? candidateWhere : where;
+  if (!byMetric) return [{ from: allRuns, where: allWhere, orderBy: laterTerms }];
   // CROSS JOIN keeps latest_metrics as the outer loop, so SQLite walks (key, value) in index order.
   const ranked = sql`latest_metrics lm cross join runs r on r.run_uuid = lm.run_uuid ${joins}`;
   return [
@@ -203,7 +224,7 @@ function segments(search: RunSearch): Segment[] {
     { from: ranked, where: [sql`lm.key = ${first.key}`, sql`lm.value = 0`, sql`lm.is_nan = 1`, ...where], orderBy: laterTerms },
     {
       from: allRuns,
-      where: [sql`not exists (select 1 from latest_metrics m where m.run_uuid = r.run_uuid and m.key = ${first.key})`, ...where],
+      where: [sql`not exists (select 1 from latest_metrics m where m.run_uuid = r.run_uuid and m.key = ${first.key})`, ...allWhere],
       orderBy: laterTerms,
     },
   ];
@@ -310,8 +331,35 @@ export async function getRunsWithData(db: Db, ids: string[]): Promise<RunWithDat
   return ids.flatMap((id) => byRun.get(id) ?? []);
 }
 
-/** runs/search: one page of runs with their data, and the rows read by the ranking query. */
-export async function searchRuns(db: Db, search: RunSearch): Promise<{ runs: RunWithData[]; rowsRead: number }> {
-  const { ids, rowsRead } = await rankRunIds(db, search);
-  return { runs: await getRunsWithData(db, ids), rowsRead };
+/**
+ * What one runs/search answer holds at most, whatever max_results asks (MLflow allows 50,000): the
+ * ranking reads at most `maxRuns` ids, and their data is read `chunkRuns` runs at a time until the
+ * keys and values reach about `maxBytes`, so that an answer fits a Worker's 128 MB (bench/scale.mjs
+ * measures it). A short page still carries a next_page_token: MLflow's client follows it.
+ */
+export const SEARCH_PAGE = { maxRuns: 2500, chunkRuns: 500, maxBytes: 4 * 1024 * 1024 } as const;
+
+/** About how many bytes of an answer a run's data makes. */
+function dataBytes(run: RunWithData): number {
+  const keyValues = [...run.params, ...run.tags].reduce((sum, kv) => sum + kv.key.length + kv.value.length + 24, 0);
+  return 400 + keyValues + run.metrics.reduce((sum, m) => sum + m.key.length + 64, 0);
+}
+
+/**
+ * runs/search: one page of runs with their data, the rows read by the ranking query, and whether
+ * the page was cut short (by SEARCH_PAGE) or filled, so that more may follow.
+ */
+export async function searchRuns(db: Db, search: RunSearch): Promise<{ runs: RunWithData[]; rowsRead: number; more: boolean }> {
+  const limit = Math.min(search.maxResults, SEARCH_PAGE.maxRuns);
+  const { ids, rowsRead } = await rankRunIds(db, { ...search, maxResults: limit });
+  const page: RunWithData[] = [];
+  let bytes = 0;
+  for (let i = 0; i < ids.length && bytes < SEARCH_PAGE.maxBytes; i += SEARCH_PAGE.chunkRuns) {
+    for (const run of await getRunsWithData(db, ids.slice(i, i + SEARCH_PAGE.chunkRuns))) {
+      if (bytes >= SEARCH_PAGE.maxBytes) break;
+      page.push(run);
+      bytes += dataBytes(run);
+    }
+  }
+  return { runs: page, rowsRead, more: page.length > 0 && (page.length < ids.length || ids.length === limit) };
 }

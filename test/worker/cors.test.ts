@@ -47,7 +47,7 @@ describe("CORS", () => {
       expect(answer.status, `${method} ${path}`).toBe(204);
       expect(answer.headers.get("Access-Control-Allow-Origin"), `${method} ${path}`).toBe("*");
       expect(answer.headers.get("Access-Control-Allow-Methods")?.split(","), `${method} ${path}`).toContain(method);
-      expect(allowedHeaders(answer), `${method} ${path}`).toEqual(["content-type"]);
+      expect(allowedHeaders(answer), `${method} ${path}`).toEqual(["content-type", "x-d1-bookmark"]);
       expect(answer.headers.get("Access-Control-Allow-Credentials"), `${method} ${path}`).toBeNull();
     }
   });

@@ -43,8 +43,11 @@ function observedD1(trips: Sent[][], failures = { left: 0, message: "" }): D1Dat
     sent.set(proxy, { sql, params, target });
     return proxy;
   };
-  return new Proxy(env.DB, {
+  // The Worker reads and writes through a D1 session (withSession), observed the same way.
+  const observed = <T extends D1Database | D1DatabaseSession>(database: T): T =>
+    new Proxy(database, {
     get(d1, property) {
+      if (property === "withSession") return (start: string) => observed((d1 as D1Database).withSession(start));
       if (property === "prepare") return (sql: string) => wrap(d1.prepare(sql), sql, []);
       if (property === "batch") {
         return (statements: D1PreparedStatement[]) => {
@@ -56,6 +59,7 @@ function observedD1(trips: Sent[][], failures = { left: 0, message: "" }): D1Dat
       return typeof value === "function" ? value.bind(d1) : value;
     },
   });
+  return observed(env.DB);
 }
 
 interface Observed {
