@@ -4,7 +4,8 @@ import { v1Api } from "./api";
 import { ApiError } from "./errors";
 import { handleError } from "./http/errors";
 import { mlflowApi } from "./mlflow";
-import { publicRateLimit, readCors, securityHeaders, writeRateLimit } from "./http/security";
+import { preflight, publicRead } from "./http/access";
+import { securityHeaders } from "./http/security";
 import { openDb, zeroCost } from "./store/db";
 
 /** The MLflow version whose REST API this Worker speaks (the client checks /version). */
@@ -14,7 +15,7 @@ const app = new Hono<AppEnv>();
 
 app.use("*", securityHeaders);
 // A preflight for a read is answered here, before any cost; one for a write gets no CORS headers.
-app.use("*", readCors);
+app.use("*", preflight(app));
 app.use("*", async (c, next) => {
   const cost = zeroCost();
   c.set("db", openDb(c.env.DB, cost));
@@ -22,11 +23,9 @@ app.use("*", async (c, next) => {
   // What the request cost D1: the rows D1 bills and the round trips; the benchmarks read it.
   c.res.headers.append("Server-Timing", `d1;desc="rows_read=${cost.rowsRead} rows_written=${cost.rowsWritten} calls=${cost.calls}"`);
 });
-app.use("*", publicRateLimit);
-app.use("*", writeRateLimit);
 
-app.get("/health", (c) => c.text("OK"));
-app.get("/version", (c) => c.text(MLFLOW_VERSION));
+app.get("/health", publicRead(), (c) => c.text("OK"));
+app.get("/version", publicRead(), (c) => c.text(MLFLOW_VERSION));
 app.route("/api/2.0/mlflow", mlflowApi);
 app.route("/ajax-api/2.0/mlflow", mlflowApi);
 app.route("/api/v1", v1Api);

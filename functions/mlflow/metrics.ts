@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../env";
+import { publicRead } from "../http/access";
 import { queryParams } from "../http/validate";
 import { getMetricHistory } from "../store/runs";
 import { repeated, metricJson } from "./wire";
@@ -13,7 +14,7 @@ const historyRequest = z.object({
   page_token: z.optional(z.string()),
 });
 
-export const metricsApi = new Hono<AppEnv>().get("/get-history", queryParams(historyRequest), async (c) => {
+export const metricsApi = new Hono<AppEnv>().get("/get-history", publicRead(), queryParams(historyRequest), async (c) => {
   const { run_id, metric_key } = c.req.valid("query");
   const points = await getMetricHistory(c.get("db"), run_id, metric_key);
   return c.json(repeated("metrics", points.map(metricJson)));

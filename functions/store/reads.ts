@@ -119,7 +119,8 @@ export function rankingQuery(db: Db, q: RankingQuery) {
         latestRunsWhere({ experimentId: q.experimentId, stage: q.stage, status: "FINISHED", dataset: q.dataset }),
       ),
     )
-    .orderBy(q.direction === "asc" ? asc(latestMetrics.value) : desc(latestMetrics.value))
+    // The core's leaderboard order (compareRanked): value, then run id, so that the top are the same runs.
+    .orderBy(q.direction === "asc" ? asc(latestMetrics.value) : desc(latestMetrics.value), asc(runs.name))
     .limit(q.top);
 }
 

@@ -9,7 +9,6 @@ import { env } from "cloudflare:workers";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import app from "../../functions/index";
 import { LIMITS } from "../../functions/domain/limits";
-import { isReadRequest } from "../../functions/http/security";
 import { sha256Hex, tokenCache } from "../../functions/store/tokens";
 import siteHeaders from "../../site/public/_headers?raw";
 import wranglerToml from "../../wrangler.toml?raw";
@@ -23,6 +22,7 @@ import {
   expectClientError,
   expectSecurityHeaders,
   isAdminRoute,
+  isReadRoute,
   mintToken,
   revokeToken,
   type Route,
@@ -30,8 +30,8 @@ import {
 
 const routes = appRoutes().map((route) => ({ ...route, url: concretePath(route.path) }));
 const adminRoutes = routes.filter(isAdminRoute);
-const writeRoutes = routes.filter((r) => !isAdminRoute(r) && !isReadRequest(r.method, r.url));
-const readRoutes = routes.filter((r) => !isAdminRoute(r) && isReadRequest(r.method, r.url));
+const writeRoutes = routes.filter((r) => !isAdminRoute(r) && !isReadRoute(r));
+const readRoutes = routes.filter((r) => !isAdminRoute(r) && isReadRoute(r));
 console.log(`auth: ${routes.length} routes enumerated (${writeRoutes.length} write, ${adminRoutes.length} admin, ${readRoutes.length} read)`);
 
 let writeToken = "";
