@@ -15,7 +15,7 @@ export const UPLOAD_FORMATS = METRIC_FORMATS;
 export function parseMetricUpload(text: string, format: MetricFormat | undefined, contentType: string, base: PointBase): MetricUpload {
   let upload: MetricUpload;
   try {
-    upload = readMetricPoints(text, format ?? (/^text\/csv/i.test(contentType) ? "csv" : undefined), base);
+    upload = readMetricPoints(text, format ?? (/^text\/csv\b/i.test(contentType) ? "csv" : undefined), base);
   } catch (error) {
     throw error instanceof MetricSourceError ? invalidParameter(error.message) : error;
   }
