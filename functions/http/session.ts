@@ -1,6 +1,7 @@
 /**
- * The D1 session of a request (D1's Sessions API, for read replicas). A read without a bookmark
- * may be served by any replica ("first-unconstrained"); a write starts at the primary
+ * The D1 session of a request (D1's Sessions API, for read replicas). An anonymous read without a
+ * bookmark may be served by any replica ("first-unconstrained"); a write, and a read that carries
+ * a token (a writer's own client, e.g. MLflow's, which sends no bookmarks), starts at the primary
  * ("first-primary"); a request with an X-D1-Bookmark header starts from that bookmark, so it sees
  * every write up to it. The session's latest bookmark goes back in the same header (also exposed to
  * CORS reads), and the request's D1 calls stay counted for Server-Timing.
@@ -13,17 +14,18 @@ import { invalidParameter } from "../errors";
 import { openDb, zeroCost } from "../store/db";
 import { isReadRequest } from "./security";
 
-export function sessionStart(method: string, path: string, bookmark: string | undefined): D1SessionBookmark | D1SessionConstraint {
+export function sessionStart(method: string, path: string, bookmark: string | undefined, withToken: boolean): D1SessionBookmark | D1SessionConstraint {
   if (bookmark !== undefined && bookmark !== "") {
     if (!BOOKMARK_SHAPE.test(bookmark)) throw invalidParameter(`${BOOKMARK_HEADER} must be a bookmark this tracker returned. Got '${excerpt(bookmark)}'.`);
     return bookmark;
   }
-  return isReadRequest(method, path) ? "first-unconstrained" : "first-primary";
+  return isReadRequest(method, path) && !withToken ? "first-unconstrained" : "first-primary";
 }
 
 export const d1Session = createMiddleware<AppEnv>(async (c, next) => {
   const cost = zeroCost();
-  const session = c.env.DB.withSession(sessionStart(c.req.method, c.req.path, c.req.header(BOOKMARK_HEADER)));
+  const start = sessionStart(c.req.method, c.req.path, c.req.header(BOOKMARK_HEADER), c.req.header("Authorization") !== undefined);
+  const session = c.env.DB.withSession(start);
   c.set("db", openDb(session, cost));
   try {
     await next();
