@@ -51,6 +51,10 @@ describe("D1 sessions and bookmarks", () => {
     // MLflow's searches are reads sent as POST.
     const search = await withSessionsRecorded("POST", "/api/2.0/mlflow/runs/search", { "Content-Type": "application/json" }, { experiment_ids: ["0"] });
     expect(search.starts).toEqual(["first-unconstrained"]);
+    // A read with a token is a writer's client (MLflow's sends no bookmarks): it reads the primary.
+    const own = await withSessionsRecorded("GET", "/api/2.0/mlflow/experiments/get?experiment_id=0", { Authorization: `Bearer ${ADMIN}` });
+    expect(own.response.status).toBe(200);
+    expect(own.starts).toEqual(["first-primary"]);
     const write = await withSessionsRecorded("POST", "/api/2.0/mlflow/experiments/create", { Authorization: `Bearer ${ADMIN}`, "Content-Type": "application/json" }, { name: "sess-b" });
     expect(write.response.status).toBe(200);
     expect(write.starts).toEqual(["first-primary"]);
