@@ -1,8 +1,9 @@
 /** `kdgat query`: runs (newest first, filtered), the leaderboard, group comparisons; tables, JSON or CSV. */
 import { Option, type Command } from "commander";
-import type { CompareResponse, LeaderboardResponse, MetricKeysResponse, RunListResponse, RunSummary, SummaryResponse } from "../../functions/api/contract.js";
+import type { CompareResponse, LeaderboardResponse, MetricKeysResponse, RunSummary, SummaryResponse } from "../../functions/api/contract.js";
 import { DEFAULT_LEADERBOARD_METRIC, STAGE_NAMES } from "../../functions/domain/index.js";
-import { ApiClient, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
+import { pages } from "../../functions/client/index.js";
+import { answer, ApiClient, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
 import { UsageError } from "../errors.js";
 import { columnFormat, formatDuration, formatTime, renderCsv, renderTable, terminalSafe, type Column } from "../output.js";
 import { unknownNameMessage } from "../suggest.js";
@@ -101,15 +102,12 @@ async function explainMiss(client: ApiClient, names: { stage?: string; metric?: 
 async function listRuns(client: ApiClient, flags: QueryFlags): Promise<void> {
   const status = flags.running ? "RUNNING" : flags.failed ? "FAILED" : undefined;
   const runs: RunSummary[] = [];
-  let pageToken: string | undefined;
-  do {
-    const page = await client.json<RunListResponse>("GET", "/api/v1/runs", {
-      query: { dataset: flags.dataset, stage: flags.stage, size: flags.size, kd: flags.kd, status, limit: 1000, page_token: pageToken },
-      auth: false,
-    });
+  const kd = flags.kd === undefined ? undefined : flags.kd ? "true" : "false";
+  const query = { dataset: flags.dataset, stage: flags.stage, size: flags.size, kd, status, limit: "1000" } as const;
+  for await (const page of pages((page_token) => answer(client.publicV1.runs.$get({ query: { ...query, page_token } })))) {
     runs.push(...page.runs);
-    pageToken = page.next_page_token;
-  } while (pageToken && (flags.limit === undefined || runs.length < flags.limit));
+    if (flags.limit !== undefined && runs.length >= flags.limit) break;
+  }
   runs.sort((a, b) => b.start_time - a.start_time || a.run_id.localeCompare(b.run_id));
   const shown = flags.limit === undefined ? runs : runs.slice(0, flags.limit);
   if (shown.length === 0) await explainMiss(client, { stage: flags.stage });

@@ -11,3 +11,4 @@ export * from "./csv.js";
 export * from "./ranking.js";
 export * from "./export-document.js";
 export * from "./keys.js";
+export * from "./retry.js";
