@@ -1,7 +1,7 @@
 /**
  * The CLI's connection to the tracker: base URL and tokens from flags, the environment or the local
  * server's defaults, over the shared HTTP client (functions/client: retries, the typed v1 client,
- * paging; bounded concurrency: concurrency.ts).
+ * paging; bounded concurrency: functions/domain/concurrency.ts).
  */
 import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";

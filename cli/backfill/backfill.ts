@@ -19,7 +19,7 @@ import type { RunDetailResponse, RunSummary } from "../../functions/api/contract
 import { expectsMetricsJson, flattenMetrics, NO_METRICS_TAG, parsePythonJson } from "../../functions/domain/index.js";
 import { pages } from "../../functions/client/index.js";
 import { answer, encodeRunId, TrackerError, type ApiClient } from "../api-client.js";
-import { mapConcurrent } from "../concurrency.js";
+import { mapConcurrent } from "../../functions/domain/concurrency.js";
 import { terminalSafe } from "../output.js";
 import { readRunFolder, SYMLINKED_FOLDER, type RunFile, type RunFolder } from "./run-folder.js";
 

@@ -12,3 +12,4 @@ export * from "./ranking.js";
 export * from "./export-document.js";
 export * from "./keys.js";
 export * from "./retry.js";
+export * from "./concurrency.js";
