@@ -72,5 +72,10 @@ function checkExportPage(value: unknown, source: string): ExportDocument {
   const checked = exportDocument.safeParse(value);
   if (checked.success) return checked.data;
   const issue = checked.error.issues[0];
-  throw new Error(`Site build: ${source} is not a kdgat-export version 1 document (${issue.path.join(".") || "the document"}: ${issue.message}).`);
+  throw new Error(`Site build: ${source} is not a kdgat-export version 1 document (${issue.path.join(".") || "the document"}: ${innermost(issue)}).`);
+}
+
+/** A bad record key's issue holds the key rule's own message one level down. */
+function innermost(issue: { message: string; issues?: ReadonlyArray<{ message: string }> }): string {
+  return issue.issues?.[0]?.message ?? issue.message;
 }
