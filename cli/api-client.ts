@@ -1,10 +1,13 @@
 /**
- * The one HTTP client of the CLI: base URL and tokens from flags, the environment or the local
- * server's defaults; retries with backoff on network errors and 5xx (bounded concurrency: concurrency.ts).
+ * The CLI's connection to the tracker: base URL and tokens from flags, the environment or the local
+ * server's defaults, over the shared HTTP client (functions/client: retries, the typed v1 client,
+ * paging; bounded concurrency: functions/domain/concurrency.ts).
  */
 import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { BOOKMARK_HEADER } from "../functions/domain/index.js";
+import { HTTP_BACKOFF } from "../functions/domain/retry.js";
+import { retryingFetch, v1Client, type RetryOptions, type V1Client } from "../functions/client/index.js";
 import { UsageError } from "./errors.js";
 
 /** Where `npm start` serves the tracker. */
@@ -65,28 +68,43 @@ export interface RequestOptions {
   auth?: boolean;
 }
 
-/**
- * Waits between retries: doubling, capped at 30 s, about a minute in all, so that a backfill rides
- * out a tracker restart or a short network outage. `KDGAT_RETRIES` sets how many (0 = none).
- */
-const BACKOFF_MS = [250, 500, 1_000, 2_000, 4_000, 8_000, 15_000, 30_000];
-
-function retryDelays(): number[] {
-  const wanted = process.env.KDGAT_RETRIES;
-  const count = wanted !== undefined && /^\d+$/.test(wanted) ? Number(wanted) : BACKOFF_MS.length;
-  return Array.from({ length: count }, (_, i) => BACKOFF_MS[Math.min(i, BACKOFF_MS.length - 1)]);
+/** The core's HTTP backoff (about a minute in all); `KDGAT_RETRIES` sets how many retries (0 = none). */
+export function retryOptions(env: NodeJS.ProcessEnv = process.env): RetryOptions {
+  const wanted = env.KDGAT_RETRIES;
+  return wanted !== undefined && /^\d+$/.test(wanted) ? { backoff: { ...HTTP_BACKOFF, retries: Number(wanted) } } : {};
 }
-const REQUEST_TIMEOUT_MS = 60_000;
 
 export class ApiClient {
+  private readonly fetch: typeof fetch;
+  /** The typed client of /api/v1 (Hono's hc over the same retrying fetch), sending the token. */
+  readonly v1: V1Client;
+  /** The same without the token, for public reads. */
+  readonly publicV1: V1Client;
   /** The newest D1 bookmark the tracker returned: sent back, so that this client reads its own writes from any replica. */
   private bookmark?: string;
 
   constructor(
     readonly baseUrl: string,
     private readonly token?: string,
-    private readonly retryDelaysMs: readonly number[] = retryDelays(),
-  ) {}
+    retry: RetryOptions = retryOptions(),
+  ) {
+    this.fetch = this.carryingBookmarks(retryingFetch(retry));
+    this.v1 = v1Client(baseUrl, { token, fetch: this.fetch });
+    this.publicV1 = v1Client(baseUrl, { fetch: this.fetch });
+  }
+
+  /** `fetch` sending the newest bookmark and keeping the newest one each answer brings (every request of this client, hc's too). */
+  private carryingBookmarks(fetch: typeof globalThis.fetch): typeof globalThis.fetch {
+    return async (input, init) => {
+      const headers = new Headers(init?.headers);
+      if (this.bookmark) headers.set(BOOKMARK_HEADER, this.bookmark);
+      const response = await fetch(input, { ...init, headers });
+      const bookmark = response.headers.get(BOOKMARK_HEADER);
+      // Bookmarks are fixed-width hex: the greater is the newer (answers to concurrent requests may arrive out of order).
+      if (bookmark && (this.bookmark === undefined || bookmark > this.bookmark)) this.bookmark = bookmark;
+      return response;
+    };
+  }
 
   static fromFlags(flags: ConnectionFlags): ApiClient {
     return new ApiClient(resolveApi(flags), resolveToken(flags));
@@ -112,42 +130,23 @@ export class ApiClient {
     return url.toString();
   }
 
-  /** Sends a request and reads its answer, retrying network errors and 5xx (and 429) with exponential backoff. */
+  /**
+   * Sends a request and reads its answer whole, through the shared retrying fetch (network errors,
+   * an answer cut short, 5xx and 429 are retried with backoff; every write is idempotent).
+   */
   async request(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
     const headers: Record<string, string> = {};
     if (this.token && options.auth !== false) headers.Authorization = `Bearer ${this.token}`;
-    if (this.bookmark) headers[BOOKMARK_HEADER] = this.bookmark;
     let body: string | Uint8Array<ArrayBuffer> | undefined;
     if (typeof options.body === "string" || options.body instanceof Uint8Array) body = options.body as string | Uint8Array<ArrayBuffer>;
     else if (options.body !== undefined) body = JSON.stringify(options.body);
     if (body !== undefined) headers["Content-Type"] = options.contentType ?? "application/json";
-    const url = this.url(path, options.query);
-    for (let attempt = 0; ; attempt++) {
-      const retryable = attempt < this.retryDelaysMs.length;
-      try {
-        const response = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-        if ((response.status >= 500 || response.status === 429) && retryable) {
-          await response.body?.cancel();
-        } else {
-          // Read the answer here: a connection that drops mid-answer is retried like one that drops
-          // before it (every write is idempotent, so sending it again is safe).
-          const answer = await response.arrayBuffer();
-          const bookmark = response.headers.get(BOOKMARK_HEADER);
-          // Bookmarks are fixed-width hex: the greater is the newer (answers to concurrent requests may arrive out of order).
-          if (bookmark && (this.bookmark === undefined || bookmark > this.bookmark)) this.bookmark = bookmark;
-          return new Response(answer.byteLength > 0 ? answer : null, { status: response.status, headers: response.headers });
-        }
-      } catch (error) {
-        if (!retryable) throw new Error(`cannot reach the tracker at ${this.baseUrl} (${(error as Error).message})`);
-      }
-      await sleep(this.retryDelaysMs[attempt] * (0.75 + Math.random() / 2));
-    }
+    return this.fetch(this.url(path, options.query), { method, headers, body });
   }
 
   /** A request whose 2xx answer is JSON; anything else throws a TrackerError. */
   async json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const response = await this.request(method, path, options);
-    return (await parseAnswer(response)) as T;
+    return (await parseAnswer(await this.request(method, path, options))) as T;
   }
 
   /** A JSON read that answers undefined on 404. */
@@ -161,7 +160,21 @@ export class ApiClient {
   }
 }
 
-async function parseAnswer(response: Response): Promise<unknown> {
+/** An answer of `request` or of the typed `v1` client (a Response at run time). */
+interface Answer<T> {
+  ok: boolean;
+  status: number;
+  text(): Promise<string>;
+  json(): Promise<T>;
+}
+
+/** The JSON of a 2xx answer of the typed client, typed by the route; anything else throws a TrackerError. */
+export async function answer<T>(pending: Promise<Answer<T>>): Promise<T> {
+  return (await parseAnswer(await pending)) as T;
+}
+
+/** The JSON of a 2xx answer; anything else throws a TrackerError. */
+async function parseAnswer(response: Pick<Answer<unknown>, "ok" | "status" | "text">): Promise<unknown> {
   const text = await response.text();
   if (!response.ok) {
     let code = "HTTP_ERROR";
@@ -181,5 +194,3 @@ async function parseAnswer(response: Response): Promise<unknown> {
 export function encodeRunId(runId: string): string {
   return runId.split("/").map(encodeURIComponent).join("/");
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -9,6 +9,7 @@ import { registerMigrate } from "./commands/migrate.js";
 import { registerQuery } from "./commands/query.js";
 import { registerToken } from "./commands/token.js";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from "./errors.js";
+import { UnreachableError } from "../functions/client/index.js";
 import { TrackerError } from "./api-client.js";
 import { terminalSafe } from "./output.js";
 
@@ -43,7 +44,12 @@ function exitCodeFor(error: unknown): number {
     process.stderr.write(`kdgat: ${terminalSafe(error.message)}\n`);
     return EXIT_USAGE;
   }
-  const message = error instanceof TrackerError ? `the tracker answered ${error.message}` : (error as Error).message;
+  const message =
+    error instanceof TrackerError
+      ? `the tracker answered ${error.message}`
+      : error instanceof UnreachableError
+        ? `cannot reach the tracker at ${error.url} (${error.reason})`
+        : (error as Error).message;
   process.stderr.write(`kdgat: ${terminalSafe(message)}\n`);
   return EXIT_FAILED;
 }

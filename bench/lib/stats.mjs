@@ -1,4 +1,5 @@
 // Percentiles and a bounded worker pool for the load loops.
+import { runConcurrent } from "../../dist/functions/domain/concurrency.js";
 
 /** Nearest-rank percentile of a list of numbers (p in 0..100); NaN for an empty list. */
 export function percentile(values, p) {
@@ -26,15 +27,11 @@ export const sum = (values) => values.reduce((a, b) => a + b, 0);
 /**
  * Runs task(i) for i in 0..count-1 with at most `concurrency` in flight; stops starting new tasks
  * after deadlineMs (the loop is bounded in count and in time). Resolves to the number started.
+ * The pool is the core's (functions/domain/concurrency.ts, built by `npm run build:cli`).
  */
-export async function pool(count, concurrency, task, { deadlineMs = Infinity } = {}) {
+export function pool(count, concurrency, task, { deadlineMs = Infinity } = {}) {
   const stopAt = performance.now() + deadlineMs;
-  let next = 0;
-  const worker = async () => {
-    while (next < count && performance.now() < stopAt) await task(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-  return next;
+  return runConcurrent(count, concurrency, task, () => performance.now() >= stopAt);
 }
 
 /** Rounds for display: integers above 100, else 3 significant digits. */

@@ -15,7 +15,7 @@
  * tags removed, everything sent, FINISHED (the attempt count does not change). A FAILED or KILLED
  * attempt without the tag was ended live, not by backfill, and is never turned into FINISHED.
  */
-import type { RunDetailResponse, RunListResponse, RunSummary } from "../../functions/api/contract.js";
+import type { RunDetailResponse, RunSummary } from "../../functions/api/contract.js";
 import {
   expectsMetricsJson,
   flattenMetrics,
@@ -31,8 +31,9 @@ import {
   type LightningCsv,
 } from "../../functions/domain/index.js";
 import { LIMITS } from "../../functions/domain/limits.js";
-import { encodeRunId, TrackerError, type ApiClient } from "../api-client.js";
-import { mapConcurrent } from "../concurrency.js";
+import { pages } from "../../functions/client/index.js";
+import { answer, encodeRunId, TrackerError, type ApiClient } from "../api-client.js";
+import { mapConcurrent } from "../../functions/domain/concurrency.js";
 import { terminalSafe } from "../output.js";
 import { readRunFolder, SYMLINKED_FOLDER, type RunFile, type RunFolder } from "./run-folder.js";
 
@@ -170,12 +171,9 @@ export class Backfiller {
 
 async function loadTrackedRuns(client: ApiClient): Promise<Map<string, RunSummary>> {
   const tracked = new Map<string, RunSummary>();
-  let pageToken: string | undefined;
-  do {
-    const page = await client.json<RunListResponse>("GET", "/api/v1/runs", { query: { limit: 1000, page_token: pageToken }, auth: false });
+  for await (const page of pages((page_token) => answer(client.publicV1.runs.$get({ query: { limit: "1000", page_token } })))) {
     for (const run of page.runs) tracked.set(run.run_id, run);
-    pageToken = page.next_page_token;
-  } while (pageToken);
+  }
   return tracked;
 }
 

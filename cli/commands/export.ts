@@ -7,7 +7,8 @@ import { renameSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { ExportDocument } from "../../functions/api/contract.js";
 import { mergeExportPages } from "../../functions/domain/index.js";
-import { ApiClient, withAdminTokenOption, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
+import { allPages } from "../../functions/client/index.js";
+import { answer, ApiClient, withAdminTokenOption, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
 import { terminalSafe } from "../output.js";
 
 interface ExportFlags extends ConnectionFlags {
@@ -35,11 +36,5 @@ export function registerExport(program: Command): void {
 }
 
 export async function exportAll(client: ApiClient): Promise<ExportDocument> {
-  const pages: ExportDocument[] = [];
-  for (let token: string | undefined; ; ) {
-    const page = await client.json<ExportDocument>("GET", "/api/v1/export", { query: { page_token: token } });
-    pages.push(page);
-    token = page.next_page_token;
-    if (!token) return mergeExportPages(pages);
-  }
+  return mergeExportPages(await allPages((page_token) => answer(client.v1.export.$get({ query: { page_token } }))));
 }

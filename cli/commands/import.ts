@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { ExportDocument } from "../../functions/api/contract.js";
-import { ApiClient, withAdminTokenOption, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
+import { answer, ApiClient, withAdminTokenOption, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
 import { UsageError } from "../errors.js";
 
 /** Serialized runs per page: keeps each request well under the API's upload limit. */
@@ -23,7 +23,7 @@ export function registerImport(program: Command): void {
     if (document.format !== "kdgat-export") throw new UsageError(`${file}: not a kdgat export (format '${document.format}')`);
     const pages = paginate(document);
     const client = ApiClient.forAdmin(flags);
-    for (const page of pages) await client.json("POST", "/api/v1/import", { body: page });
+    for (const page of pages) await answer(client.v1.import.$post({ json: page }));
     process.stderr.write(`imported ${document.experiments.length} experiment(s), ${document.runs.length} run(s) in ${pages.length} request(s)\n`);
   });
 }

@@ -1,8 +1,9 @@
 /** `kdgat query`: runs (newest first, filtered), the leaderboard, group comparisons; tables, JSON or CSV. */
 import { Option, type Command } from "commander";
-import type { CompareResponse, LeaderboardResponse, MetricKeysResponse, RunListResponse, RunSummary, SummaryResponse } from "../../functions/api/contract.js";
+import type { CompareResponse, LeaderboardResponse, RunSummary } from "../../functions/api/contract.js";
 import { DEFAULT_LEADERBOARD_METRIC, STAGE_NAMES } from "../../functions/domain/index.js";
-import { ApiClient, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
+import { pages } from "../../functions/client/index.js";
+import { answer, ApiClient, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
 import { UsageError } from "../errors.js";
 import { columnFormat, formatDuration, formatTime, renderCsv, renderTable, terminalSafe, type Column } from "../output.js";
 import { unknownNameMessage } from "../suggest.js";
@@ -87,12 +88,12 @@ function print<T>(format: Format, columns: { table: Column<T>[]; csv: Column<T>[
  */
 async function explainMiss(client: ApiClient, names: { stage?: string; metric?: string }): Promise<void> {
   if (names.stage !== undefined) {
-    const summary = await client.json<SummaryResponse>("GET", "/api/v1/summary", { auth: false });
+    const summary = await answer(client.publicV1.summary.$get({ query: {} }));
     const stages = [...new Set([...STAGE_NAMES, ...Object.keys(summary.by_stage)])];
     if (!stages.includes(names.stage)) throw new UsageError(unknownNameMessage("stage", names.stage, stages, `${client.baseUrl}/api/v1/summary`));
   }
   if (names.metric !== undefined) {
-    const { keys, truncated } = await client.json<MetricKeysResponse>("GET", "/api/v1/metric-keys", { auth: false });
+    const { keys, truncated } = await answer(client.publicV1["metric-keys"].$get({ query: {} }));
     // Past the listing's limit a name may exist unlisted: then the empty answer stands.
     if (!keys.includes(names.metric) && !truncated) throw new UsageError(unknownNameMessage("metric", names.metric, keys, `${client.baseUrl}/api/v1/metric-keys`));
   }
@@ -101,15 +102,12 @@ async function explainMiss(client: ApiClient, names: { stage?: string; metric?: 
 async function listRuns(client: ApiClient, flags: QueryFlags): Promise<void> {
   const status = flags.running ? "RUNNING" : flags.failed ? "FAILED" : undefined;
   const runs: RunSummary[] = [];
-  let pageToken: string | undefined;
-  do {
-    const page = await client.json<RunListResponse>("GET", "/api/v1/runs", {
-      query: { dataset: flags.dataset, stage: flags.stage, size: flags.size, kd: flags.kd, status, limit: 1000, page_token: pageToken },
-      auth: false,
-    });
+  const kd = flags.kd === undefined ? undefined : flags.kd ? "true" : "false";
+  const query = { dataset: flags.dataset, stage: flags.stage, size: flags.size, kd, status, limit: "1000" } as const;
+  for await (const page of pages((page_token) => answer(client.publicV1.runs.$get({ query: { ...query, page_token } })))) {
     runs.push(...page.runs);
-    pageToken = page.next_page_token;
-  } while (pageToken && (flags.limit === undefined || runs.length < flags.limit));
+    if (flags.limit !== undefined && runs.length >= flags.limit) break;
+  }
   runs.sort((a, b) => b.start_time - a.start_time || a.run_id.localeCompare(b.run_id));
   const shown = flags.limit === undefined ? runs : runs.slice(0, flags.limit);
   if (shown.length === 0) await explainMiss(client, { stage: flags.stage });
@@ -147,10 +145,8 @@ const RUN_CSV_COLUMNS: Column<RunSummary>[] = [
 ];
 
 async function leaderboard(client: ApiClient, flags: QueryFlags): Promise<void> {
-  const board = await client.json<LeaderboardResponse>("GET", "/api/v1/leaderboard", {
-    query: { metric: flags.metric, dataset: flags.dataset, stage: flags.stage, top: flags.top },
-    auth: false,
-  });
+  const top = flags.top === undefined ? undefined : String(flags.top);
+  const board = await answer(client.publicV1.leaderboard.$get({ query: { metric: flags.metric, dataset: flags.dataset, stage: flags.stage, top } }));
   if (board.entries.length === 0) await explainMiss(client, { stage: flags.stage, metric: flags.metric });
   type Entry = LeaderboardResponse["entries"][number];
   const value = columnFormat(board.entries.map((e) => e.value));
@@ -173,7 +169,7 @@ async function leaderboard(client: ApiClient, flags: QueryFlags): Promise<void> 
 }
 
 async function compare(client: ApiClient, flags: QueryFlags, a: string, b: string): Promise<void> {
-  const result = await client.json<CompareResponse>("GET", "/api/v1/compare", { query: { a, b, metric: flags.metric, stage: flags.stage }, auth: false });
+  const result = await answer(client.publicV1.compare.$get({ query: { a, b, metric: flags.metric, stage: flags.stage } }));
   const rows = flags.dataset ? result.datasets.filter((d) => d.dataset === flags.dataset) : result.datasets;
   if (rows.length === 0) await explainMiss(client, { stage: flags.stage, metric: flags.metric });
   type Row = CompareResponse["datasets"][number];

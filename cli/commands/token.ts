@@ -1,7 +1,6 @@
 /** `kdgat token create|list|revoke`: write tokens for jobs, with the admin token. */
 import type { Command } from "commander";
-import type { TokenCreatedResponse, TokenListResponse } from "../../functions/api/contract.js";
-import { ApiClient, withAdminTokenOption, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
+import { answer, ApiClient, withAdminTokenOption, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
 import { formatTime, renderTable, terminalSafe } from "../output.js";
 
 interface TokenFlags extends ConnectionFlags {
@@ -14,14 +13,14 @@ export function registerToken(program: Command): void {
 
   withOptions(token.command("create").description("mint a write token; it is shown once").argument("<name>", "a name for the token, e.g. slurm")).action(
     async (name: string, flags: TokenFlags) => {
-      const created = await ApiClient.forAdmin(flags).json<TokenCreatedResponse>("POST", "/api/v1/tokens", { body: { name } });
+      const created = await answer(ApiClient.forAdmin(flags).v1.tokens.$post({ json: { name } }));
       process.stdout.write(flags.json ? `${JSON.stringify(created)}\n` : `${created.token}\n`);
       if (!flags.json) process.stderr.write(`token '${terminalSafe(created.name)}' created; export KDGAT_TOKEN=<it> in your jobs (it is not shown again)\n`);
     },
   );
 
   withOptions(token.command("list").description("list tokens (names and dates, never the secrets)")).action(async (flags: TokenFlags) => {
-    const { tokens } = await ApiClient.forAdmin(flags).json<TokenListResponse>("GET", "/api/v1/tokens");
+    const { tokens } = await answer(ApiClient.forAdmin(flags).v1.tokens.$get());
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(tokens, null, 2)}\n`);
       return;
@@ -40,7 +39,7 @@ export function registerToken(program: Command): void {
 
   withOptions(token.command("revoke").description("revoke a token: jobs using it can no longer write").argument("<name>", "the token's name")).action(
     async (name: string, flags: TokenFlags) => {
-      await ApiClient.forAdmin(flags).json("DELETE", `/api/v1/tokens/${encodeURIComponent(name)}`);
+      await answer(ApiClient.forAdmin(flags).v1.tokens[":name"].$delete({ param: { name: encodeURIComponent(name) } }));
       process.stdout.write(flags.json ? `${JSON.stringify({ name, revoked: true })}\n` : `token '${terminalSafe(name)}' revoked\n`);
     },
   );

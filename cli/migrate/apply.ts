@@ -9,7 +9,7 @@
 import { lstatSync, lutimesSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { chmod, mkdir, rmdir } from "node:fs/promises";
 import { dirname } from "node:path";
-import { mapConcurrent } from "../concurrency.js";
+import { mapConcurrent } from "../../functions/domain/concurrency.js";
 import type { Progress } from "../progress.js";
 import { step } from "./crash-hook.js";
 import type { ConfinedRoot } from "./confine.js";

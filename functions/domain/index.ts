@@ -13,3 +13,5 @@ export * from "./export-document.js";
 export * from "./keys.js";
 export * from "./metric-sources/index.js";
 export * from "./sessions.js";
+export * from "./retry.js";
+export * from "./concurrency.js";

@@ -1,6 +1,7 @@
 import { drizzle } from "drizzle-orm/d1";
 import * as schema from "../db/schema";
 import type { Db } from "../env";
+import { backoffDelay, type Backoff } from "../domain/retry";
 import { temporarilyUnavailable } from "../errors";
 
 /** What one request cost D1, reported in the Server-Timing header: round trips and the rows D1 bills. */
@@ -47,11 +48,10 @@ export const D1_RETRY = { attempts: 4, baseDelayMs: 100 } as const;
 /** What a request that D1 could not serve tells the client to wait before repeating it. */
 export const D1_RETRY_AFTER_SECONDS = 2;
 
-/** The wait before attempt `attempt + 1`: doubling from the base, the upper half of it random (spreads retries apart). */
-export function backoffMs(attempt: number): number {
-  const ceiling = D1_RETRY.baseDelayMs * 2 ** (attempt - 1);
-  return ceiling / 2 + (Math.random() * ceiling) / 2;
-}
+const D1_BACKOFF: Backoff = { firstMs: D1_RETRY.baseDelayMs, maxMs: Number.POSITIVE_INFINITY, retries: D1_RETRY.attempts - 1 };
+
+/** The wait before attempt `attempt + 1`: the core's retry rule (doubling from the base, the upper half random). */
+export const backoffMs = (attempt: number): number => backoffDelay(D1_BACKOFF, attempt);
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -1,11 +1,9 @@
 /**
- * The site's one data source: loads an ExportDocument (from SITE_SNAPSHOT, a file written by
- * `kdgat export`, or from the read API at SITE_API_URL) once per build and derives the view models
- * every page renders. All KD-GAT knowledge (run ids, groups, metric keys, directions) comes from
- * functions/domain.
+ * The site's view models, derived from the ExportDocument that export-source.ts loads once per
+ * build (from SITE_SNAPSHOT, or the read API at SITE_API_URL). All KD-GAT knowledge (run ids,
+ * groups, metric keys, directions) comes from functions/domain.
  */
-import { readFile } from "node:fs/promises";
-import { exportDocument, type ExportDocument, type ExportedRun, type MetricValue, type RunStatus } from "../../functions/api/contract.js";
+import type { ExportDocument, ExportedRun, MetricValue, RunStatus } from "../../functions/api/contract.js";
 import {
   DEFAULT_LEADERBOARD_METRIC,
   METRIC_PATH_SEPARATOR,
@@ -13,7 +11,6 @@ import {
   PIPELINE_EXPERIMENT,
   STAGE_NAMES,
   compareText,
-  mergeExportPages,
   groupOf,
   latestPoint,
   metricDirection,
@@ -22,99 +19,10 @@ import {
   rankEntries,
   type SortDirection,
 } from "../../functions/domain/index.js";
+import { loadExport } from "./export-source.js";
 
-export const DEFAULT_API_URL = "http://127.0.0.1:8787";
 /** The experiment the site shows; the same default as the API's `?experiment=`. */
 export const SITE_EXPERIMENT = process.env.SITE_EXPERIMENT || PIPELINE_EXPERIMENT;
-/** Per request; a build never waits longer than this for one page of the export. */
-const REQUEST_TIMEOUT_MS = Number(process.env.SITE_FETCH_TIMEOUT_MS ?? 30_000);
-
-// ---------------------------------------------------------------------------------------------
-// Loading
-
-/** The whole export, from SITE_SNAPSHOT if set, else every page of SITE_API_URL's /api/v1/export. */
-export async function loadExport(env: NodeJS.ProcessEnv = process.env): Promise<ExportDocument> {
-  if (env.SITE_SNAPSHOT) return readSnapshot(env.SITE_SNAPSHOT);
-  return fetchExport(env.SITE_API_URL || DEFAULT_API_URL);
-}
-
-async function readSnapshot(path: string): Promise<ExportDocument> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    throw new Error(`Site build: cannot read SITE_SNAPSHOT=${path}: ${(error as Error).message}`);
-  }
-  const doc = checkExportPage(parseJson(text, `SITE_SNAPSHOT=${path}`), `SITE_SNAPSHOT=${path}`);
-  if (doc.next_page_token) {
-    throw new Error(`Site build: SITE_SNAPSHOT=${path} is one page of a paged export (it has next_page_token); write it with \`kdgat export > snapshot.json\`.`);
-  }
-  return doc;
-}
-
-async function fetchExport(apiUrl: string): Promise<ExportDocument> {
-  const pages: ExportDocument[] = [];
-  const seenTokens = new Set<string>();
-  let token: string | undefined;
-  do {
-    const url = new URL("/api/v1/export", apiUrl);
-    if (token) url.searchParams.set("page_token", token);
-    const page = checkExportPage(await fetchJson(url), url.href);
-    pages.push(page);
-    token = page.next_page_token;
-    if (token && seenTokens.has(token)) throw new Error(`Site build: ${url.href} returned a page token it already returned; the export would never end.`);
-    if (token) seenTokens.add(token);
-  } while (token);
-  return mergeExportPages(pages);
-}
-
-/** A dropped connection, a 5xx or an answer cut short is retried after these waits; a timeout or a 4xx is not. */
-const RETRY_DELAYS_MS = [250, 1_000, 3_000];
-const BUILD_HINT = "Start the tracker (`npm start`), point SITE_API_URL at it, or build from a snapshot with SITE_SNAPSHOT=snapshot.json.";
-
-async function fetchJson(url: URL): Promise<unknown> {
-  for (let attempt = 0; ; attempt++) {
-    const outcome = await fetchJsonOnce(url);
-    if (!("retry" in outcome)) return outcome.value;
-    if (attempt >= RETRY_DELAYS_MS.length) throw new Error(`${outcome.retry} ${BUILD_HINT}`);
-    await new Promise((resolveWait) => setTimeout(resolveWait, RETRY_DELAYS_MS[attempt]));
-  }
-}
-
-async function fetchJsonOnce(url: URL): Promise<{ value: unknown } | { retry: string }> {
-  let response: Response;
-  let text: string;
-  try {
-    response = await fetch(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS), headers: { Accept: "application/json" } });
-    text = await response.text();
-  } catch (error) {
-    if ((error as Error).name === "TimeoutError") throw new Error(`Site build: cannot fetch ${url.href}: no answer within ${REQUEST_TIMEOUT_MS} ms. ${BUILD_HINT}`);
-    return { retry: `Site build: cannot fetch ${url.href}: ${String((error as Error).cause ?? (error as Error).message)}.` };
-  }
-  if (response.status >= 500) return { retry: `Site build: ${url.href} answered HTTP ${response.status}: ${text.slice(0, 300)}.` };
-  if (!response.ok) throw new Error(`Site build: ${url.href} answered HTTP ${response.status}: ${text.slice(0, 300)}. ${BUILD_HINT}`);
-  try {
-    return { value: JSON.parse(text) };
-  } catch (error) {
-    return { retry: `Site build: ${url.href} is not JSON: ${(error as Error).message}.` };
-  }
-}
-
-function parseJson(text: string, source: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new Error(`Site build: ${source} is not JSON: ${(error as Error).message}`);
-  }
-}
-
-/** Refuses anything that is not an ExportDocument (the import route's schema), so a wrong URL never yields a half-empty site. */
-function checkExportPage(value: unknown, source: string): ExportDocument {
-  const checked = exportDocument.safeParse(value);
-  if (checked.success) return checked.data;
-  const issue = checked.error.issues[0];
-  throw new Error(`Site build: ${source} is not a kdgat-export version 1 document (${issue.path.join(".") || "the document"}: ${issue.message}).`);
-}
 
 // ---------------------------------------------------------------------------------------------
 // View models

@@ -35,6 +35,16 @@ const graph = new Map<string, string[]>(
   }),
 );
 
+/** The files a module imports with `import type` alone (erased: nothing of them runs). */
+function typeOnlyImports(file: string): Set<string> {
+  const source = ts.createSourceFile(file, readFileSync(join(root, file), "utf8"), ts.ScriptTarget.Latest);
+  return new Set(
+    source.statements
+      .filter((s): s is ts.ImportDeclaration => ts.isImportDeclaration(s) && s.importClause?.isTypeOnly === true)
+      .map((s) => resolveImport(file, (s.moduleSpecifier as ts.StringLiteral).text)),
+  );
+}
+
 const importsOf = (prefix: string) =>
   [...graph].filter(([file]) => file.startsWith(prefix)).flatMap(([file, targets]) => targets.map((target) => `${file} -> ${target}`));
 
@@ -92,11 +102,21 @@ describe("layers", () => {
     expect(forbidden).toEqual([]);
   });
 
-  it("the CLI and the site import from the worker only its core and its contract", () => {
+  it("the CLI and the site import from the worker only its core, its contract and the shared HTTP client", () => {
     const forbidden = [...importsOf("cli/"), ...importsOf("site/lib/")].filter((edge) => {
       const target = edge.split(" -> ")[1];
-      return target.startsWith("functions/") && !target.startsWith("functions/domain/") && target !== "functions/api/contract.ts";
+      return target.startsWith("functions/") && !/^functions\/(domain|client)\//.test(target) && target !== "functions/api/contract.ts";
     });
+    expect(forbidden).toEqual([]);
+  });
+
+  it("the shared HTTP client imports the core, the contract, hono/client, and the v1 app for its type only", () => {
+    const allowed = (target: string) => target.startsWith("functions/domain/") || target === "functions/api/contract.ts" || target === "hono/client";
+    const forbidden = importsOf("functions/client/").filter((edge) => {
+      const [file, target] = edge.split(" -> ");
+      return !allowed(target) && !(target === "functions/api/index.ts" && typeOnlyImports(file).has(target));
+    });
+    expect(graph.has("functions/client/index.ts")).toBe(true);
     expect(forbidden).toEqual([]);
   });
 

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LeaderboardResponse } from "../../functions/api/contract.js";
-import { buildSiteData, evaluationRuns, loadExport, rankRuns } from "../../site/lib/data.js";
+import { buildSiteData, evaluationRuns, rankRuns } from "../../site/lib/data.js";
+import { loadExport } from "../../site/lib/export-source.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 let server: TestServer;

@@ -1,0 +1,98 @@
+/**
+ * Where the site build gets its data (site/lib/export-source.ts): a snapshot file or every page of
+ * the API, through the shared client, each page checked with the export format's one schema (the
+ * one POST /api/v1/import validates with; test/worker/metric-key-cap.test.ts and v1-export.test.ts
+ * check the import side). No Chromium, no Worker: a real file and a real HTTP server.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ExportDocument, ExportedRun } from "../../functions/api/contract.js";
+import { loadExport } from "../../site/lib/export-source.js";
+
+const dir = mkdtempSync(join(tmpdir(), "kdgat-export-source-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const run = (uuid: string, overrides: Partial<Record<keyof ExportedRun, unknown>> = {}) => ({
+  mlflow_run_id: uuid.padStart(32, "0"),
+  experiment_id: "1",
+  run_name: "hcrl_sa/teacher_evaluation",
+  user_id: "slurm",
+  status: "FINISHED",
+  start_time: 1000,
+  end_time: 2000,
+  artifact_uri: "mlflow-artifacts:/1",
+  lifecycle_stage: "active",
+  deleted_time: null,
+  attempt: 1,
+  params: { lr: "0.001" },
+  tags: {},
+  metrics: { gat_f1: [[0, 1500, 0.9]] },
+  ...overrides,
+});
+const doc = (runs: unknown[], extra: object = {}) => ({
+  format: "kdgat-export",
+  version: 1,
+  exported_at: 5000,
+  experiments: [{ experiment_id: "1", name: "kd-gat-pipeline", artifact_location: "x", lifecycle_stage: "active", creation_time: 1, last_update_time: 1, tags: {} }],
+  runs,
+  ...extra,
+});
+const snapshot = (name: string, value: unknown) => {
+  const path = join(dir, name);
+  writeFileSync(path, JSON.stringify(value));
+  return { SITE_SNAPSHOT: path };
+};
+
+describe("the site's export source", () => {
+  it("loads a snapshot that the export format's schema accepts", async () => {
+    const loaded = await loadExport(snapshot("good.json", doc([run("a")])));
+    expect(loaded.runs.map((r) => r.mlflow_run_id)).toEqual(["a".padStart(32, "0")]);
+  });
+
+  it("refuses what the import route refuses, naming the field and the rule", async () => {
+    const cases: Array<[string, unknown, RegExp]> = [
+      ["bad-key.json", doc([run("b", { metrics: { "../f1": [[0, 1, 0.5]] } })]), /runs\.0\.metrics.*Invalid metric name: '\.\.\/f1'/],
+      ["no-deleted-time.json", doc([{ ...run("c"), deleted_time: undefined }]), /runs\.0\.deleted_time/],
+      ["bad-status.json", doc([run("d", { status: "DONE" })]), /runs\.0\.status/],
+      ["bad-uuid.json", doc([run("e", { mlflow_run_id: "not-a-uuid" })]), /runs\.0\.mlflow_run_id: expected 32 lowercase hex characters/],
+      ["not-export.json", { format: "other" }, /format/],
+    ];
+    for (const [name, value, reason] of cases) {
+      const error = (await loadExport(snapshot(name, value)).catch((e: unknown) => e)) as Error;
+      expect(error.message, name).toMatch(/^Site build: SITE_SNAPSHOT=.* is not a kdgat-export version 1 document/);
+      expect(error.message, name).toMatch(reason);
+    }
+  });
+
+  describe("from the API", () => {
+    let server: Server;
+    let url = "";
+    const answers: Array<[number, unknown]> = [];
+    beforeAll(async () => {
+      server = createServer((_req, res) => {
+        const [status, body] = answers.shift() ?? [500, {}];
+        res.writeHead(status, { "Content-Type": "application/json" });
+        res.end(JSON.stringify(body));
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    });
+    afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+    it("merges every page, retrying a 5xx on the way", async () => {
+      answers.push([200, doc([run("1")], { next_page_token: "p2" })], [503, {}], [200, doc([run("2")], { exported_at: 6000 })]);
+      const loaded: ExportDocument = await loadExport({ SITE_API_URL: url });
+      expect([loaded.runs.length, loaded.experiments.length, loaded.exported_at, loaded.next_page_token]).toEqual([2, 1, 6000, undefined]);
+    });
+
+    it("refuses a page the schema refuses, and a 4xx answer, with the URL", async () => {
+      answers.push([200, doc([run("3", { attempt: 0 })])]);
+      await expect(loadExport({ SITE_API_URL: url })).rejects.toThrow(/Site build: http:\/\/127\.0\.0\.1:\d+\/api\/v1\/export is not a kdgat-export version 1 document \(runs\.0\.attempt/);
+      answers.push([404, { error_code: "ENDPOINT_NOT_FOUND", message: "nope" }]);
+      await expect(loadExport({ SITE_API_URL: url })).rejects.toThrow(/Site build: http:\/\/127\.0\.0\.1:\d+\/api\/v1\/export answered HTTP 404/);
+    });
+  });
+});
