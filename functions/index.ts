@@ -4,7 +4,8 @@ import { v1Api } from "./api";
 import { ApiError } from "./errors";
 import { handleError } from "./http/errors";
 import { mlflowApi } from "./mlflow";
-import { publicRateLimit, readCors, securityHeaders, writeRateLimit } from "./http/security";
+import { preflight, publicRead } from "./http/access";
+import { securityHeaders } from "./http/security";
 import { d1Session } from "./http/session";
 
 /** The MLflow version whose REST API this Worker speaks (the client checks /version). */
@@ -14,13 +15,11 @@ const app = new Hono<AppEnv>();
 
 app.use("*", securityHeaders);
 // A preflight for a read is answered here, before any cost; one for a write gets no CORS headers.
-app.use("*", readCors);
-app.use("*", d1Session);
-app.use("*", publicRateLimit);
-app.use("*", writeRateLimit);
+app.use("*", preflight(app));
+app.use("*", d1Session(app));
 
-app.get("/health", (c) => c.text("OK"));
-app.get("/version", (c) => c.text(MLFLOW_VERSION));
+app.get("/health", publicRead(), (c) => c.text("OK"));
+app.get("/version", publicRead(), (c) => c.text(MLFLOW_VERSION));
 app.route("/api/2.0/mlflow", mlflowApi);
 app.route("/ajax-api/2.0/mlflow", mlflowApi);
 app.route("/api/v1", v1Api);

@@ -8,7 +8,7 @@
  * RUNNING was cut short (a crash, a kill) and is completed; a run id tracked with another start
  * time was logged live by the pipeline and is never shadowed by an older copy from disk.
  *
- * All or nothing: every file is read, and the JSON ones parsed, before the first write. A run with
+ * All or nothing: every file is read and parsed (metrics.csv by the tracker's own parser) before the first write. A run with
  * a malformed metrics.json or metrics.csv (found here, or refused by the tracker) is logged with its
  * config and ended FAILED with `<file>: <reason>` in error_msg and in the tag BACKFILL_ERROR_TAG.
  * Once the file is fixed, the next backfill completes that same attempt: back to RUNNING, the two
@@ -16,7 +16,20 @@
  * attempt without the tag was ended live, not by backfill, and is never turned into FINISHED.
  */
 import type { RunDetailResponse, RunListResponse, RunSummary } from "../../functions/api/contract.js";
-import { expectsMetricsJson, flattenMetrics, NO_METRICS_TAG, parsePythonJson } from "../../functions/domain/index.js";
+import {
+  expectsMetricsJson,
+  flattenMetrics,
+  csvRow,
+  formatCsv,
+  MetricSourceError,
+  NO_METRICS_TAG,
+  parsePythonJson,
+  PointClock,
+  readLightningCsv,
+  rowPoints,
+  type LightningCsv,
+} from "../../functions/domain/index.js";
+import { LIMITS } from "../../functions/domain/limits.js";
 import { encodeRunId, TrackerError, type ApiClient } from "../api-client.js";
 import { mapConcurrent } from "../concurrency.js";
 import { terminalSafe } from "../output.js";
@@ -87,8 +100,8 @@ export class Backfiller {
     const config = parseJsonObject(folder.config);
     if (config.problem !== undefined) return { run_id: runId, status: "failed", detail: withNotes(`${config.problem}: nothing sent`) };
     const metrics = folder.metricsJson && parseJsonObject(folder.metricsJson);
-    const csvUploads = splitCsvFiles(folder.metricsCsvs);
-    if (this.dryRun) return { run_id: runId, status: "would-send", detail: withNotes(describe(folder, config.value, metrics, csvUploads)) };
+    const csv = csvUploadsOf(folder.metricsCsvs);
+    if (this.dryRun) return { run_id: runId, status: "would-send", detail: withNotes(describe(folder, config.value, metrics, csv)) };
 
     const path = `/api/v1/runs/${encodeRunId(runId)}`;
     let attempt: { run_id: string };
@@ -102,7 +115,7 @@ export class Backfiller {
     // anything that stops this backfill leaves it RUNNING, which the next one completes.
     if (repair && attempt.run_id === existing?.mlflow_run_id) await this.client.json("POST", "/api/2.0/mlflow/runs/update", { body: { run_id: attempt.run_id, status: "RUNNING" } });
     // Metrics and the end name this attempt (?run_id=), so that none lands on one started meanwhile.
-    const failure = metrics?.problem ?? (await this.sendMetrics(path, attempt.run_id, folder, csvUploads));
+    const failure = metrics?.problem ?? csv.problem ?? (await this.sendMetrics(path, attempt.run_id, folder, csv.uploads!));
     if (failure) {
       await this.endFailed(path, attempt.run_id, failure, folder.endTime!);
       return { run_id: runId, status: "failed", detail: withNotes(`ended FAILED: ${failure}`) };
@@ -201,42 +214,64 @@ export interface CsvUpload {
   body: string;
   /** Index of the upload's first data row among all rows of the run's CSV files. */
   firstRow: number;
-  /** Line of the file that the upload's first data row is. */
+  /** Line of the file that the upload's first data row starts on. */
   firstLine: number;
 }
 
-/** The run's metrics.csv files as uploads of at most CSV_BYTES_PER_REQUEST, each with its header. */
-export function splitCsvFiles(files: readonly RunFile[]): CsvUpload[] {
+type CsvUploads = { uploads: CsvUpload[]; problem?: undefined } | { uploads?: undefined; problem: string };
+
+/**
+ * The run's metrics.csv files read as the tracker reads them (the core's Lightning source), so a
+ * malformed one is found before anything is sent, then cut at record boundaries into uploads of at
+ * most CSV_BYTES_PER_REQUEST and LIMITS.maxPointsPerUpload points, each with its header.
+ */
+export function csvUploadsOf(files: readonly RunFile[]): CsvUploads {
   const uploads: CsvUpload[] = [];
   let row = 0;
   for (const file of files) {
-    const [header, ...rows] = file.bytes.toString("utf8").split(/\r?\n/).filter((line) => line !== "");
-    let lines: string[] = [];
-    let bytes = 0;
-    let rowsOfFile = 0;
-    const flush = () => {
-      if (lines.length > 0) uploads.push({ file: file.name, body: `${[header, ...lines].join("\n")}\n`, firstRow: row - lines.length, firstLine: rowsOfFile - lines.length + 2 });
-      lines = [];
-      bytes = 0;
-    };
-    for (const line of rows) {
-      if (bytes + line.length > CSV_BYTES_PER_REQUEST) flush();
-      lines.push(line);
-      bytes += line.length + 1;
-      row++;
-      rowsOfFile++;
+    const text = file.bytes.toString("utf8");
+    if (text.trim() === "") continue;
+    let csv: LightningCsv;
+    const sizes: Array<{ bytes: number; points: number }> = [];
+    try {
+      csv = readLightningCsv(text);
+      // Only the count matters here; the tracker gives the points their timestamps.
+      const clock = new PointClock({ step: 0 });
+      csv.rows.forEach((record, i) => sizes.push({ bytes: Buffer.byteLength(csvRow(record.cells)) + 2, points: rowPoints(csv, i, clock).length }));
+    } catch (error) {
+      if (error instanceof MetricSourceError) return { problem: `${file.name}: ${error.message}` };
+      throw error;
     }
-    flush();
+    let first = 0;
+    let bytes = 0;
+    let points = 0;
+    const flush = (end: number) => {
+      if (end > first) {
+        const body = formatCsv(csv.header, csv.rows.slice(first, end).map((record) => record.cells));
+        uploads.push({ file: file.name, body, firstRow: row + first, firstLine: csv.rows[first].line });
+      }
+      first = end;
+      bytes = 0;
+      points = 0;
+    };
+    sizes.forEach((size, i) => {
+      if (bytes + size.bytes > CSV_BYTES_PER_REQUEST || points + size.points > LIMITS.maxPointsPerUpload) flush(i);
+      bytes += size.bytes;
+      points += size.points;
+    });
+    flush(csv.rows.length);
+    row += csv.rows.length;
   }
-  return uploads;
+  return { uploads };
 }
 
-function describe(folder: RunFolder, config: Record<string, unknown>, metrics: ParsedJson | undefined, csvUploads: CsvUpload[]): string {
+function describe(folder: RunFolder, config: Record<string, unknown>, metrics: ParsedJson | undefined, csv: CsvUploads): string {
   const parts = [`PUT config.json (${Object.keys(config).length} params, start ${new Date(folder.startTime!).toISOString()})`];
-  if (metrics?.problem !== undefined) return [...parts, `end FAILED: ${metrics.problem}`].join(", ");
+  const problem = metrics?.problem ?? csv.problem;
+  if (problem !== undefined) return [...parts, `end FAILED: ${problem}`].join(", ");
   if (metrics) parts.push(`metrics.json (${flattenMetrics(metrics.value).size} metrics)`);
   else if (expectsMetricsJson(folder.runId)) parts.push(`no metrics.json (tag ${NO_METRICS_TAG}=true)`);
-  if (folder.metricsCsvs.length > 0) parts.push(`${folder.metricsCsvs.length} metrics.csv in ${csvUploads.length} upload(s)`);
+  if (folder.metricsCsvs.length > 0) parts.push(`${folder.metricsCsvs.length} metrics.csv in ${csv.uploads!.length} upload(s)`);
   parts.push(`end FINISHED at ${new Date(folder.endTime!).toISOString()}`);
   return parts.join(", ");
 }

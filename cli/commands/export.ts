@@ -6,6 +6,7 @@
 import { renameSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { ExportDocument } from "../../functions/api/contract.js";
+import { mergeExportPages } from "../../functions/domain/index.js";
 import { ApiClient, withAdminTokenOption, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
 import { terminalSafe } from "../output.js";
 
@@ -34,14 +35,11 @@ export function registerExport(program: Command): void {
 }
 
 export async function exportAll(client: ApiClient): Promise<ExportDocument> {
-  const first = await client.json<ExportDocument>("GET", "/api/v1/export");
-  const experiments = new Map(first.experiments.map((e) => [e.experiment_id, e]));
-  const runs = [...first.runs];
-  for (let token = first.next_page_token; token; ) {
+  const pages: ExportDocument[] = [];
+  for (let token: string | undefined; ; ) {
     const page = await client.json<ExportDocument>("GET", "/api/v1/export", { query: { page_token: token } });
-    for (const experiment of page.experiments) experiments.set(experiment.experiment_id, experiment);
-    runs.push(...page.runs);
+    pages.push(page);
     token = page.next_page_token;
+    if (!token) return mergeExportPages(pages);
   }
-  return { format: first.format, version: first.version, exported_at: first.exported_at, experiments: [...experiments.values()], runs };
 }

@@ -1,18 +1,22 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
-import { publicRead } from "./public-read";
+import { cacheReads } from "./public-read";
 import { rankingRoutes } from "./rankings";
 import { runReads } from "./runs-reads";
 import { runWrites } from "./runs-writes";
 import { tokenRoutes } from "./tokens";
 import { transferRoutes } from "./transfer";
 
-/** The /api/v1 API: curl writes from SLURM jobs, public reads, tokens, export/import. */
-export const v1Api = new Hono<AppEnv>();
+/**
+ * The /api/v1 API: curl writes from SLURM jobs, public reads, tokens, export/import. Chained, so
+ * that its type is the whole route table: `hc<V1Api>(url)` (functions/client) is a typed client.
+ */
+export const v1Api = new Hono<AppEnv>()
+  .use("*", cacheReads)
+  .route("/", runWrites)
+  .route("/", runReads)
+  .route("/", rankingRoutes)
+  .route("/", tokenRoutes)
+  .route("/", transferRoutes);
 
-v1Api.use("*", publicRead);
-v1Api.route("/", runWrites);
-v1Api.route("/", runReads);
-v1Api.route("/", rankingRoutes);
-v1Api.route("/", tokenRoutes);
-v1Api.route("/", transferRoutes);
+export type V1Api = typeof v1Api;

@@ -1,111 +1,24 @@
 /**
- * The bodies POST /api/v1/runs/{dataset}/{name}/metrics accepts, turned into metric points:
- *   - JSON points: `{"step": 3, "metrics": {"val_loss": 0.2}, "timestamp"?: ms}` or a list of them;
- *   - Lightning's CSVLogger `metrics.csv` (`Content-Type: text/csv` or `?format=csv`): columns
- *     `epoch,step,<metric>...`, sparse; each non-empty cell but `step` is one point at that row's
- *     step, `epoch` included: Lightning's own MLFlowLogger logs `epoch` as a metric at each step;
- *   - an evaluation `metrics.json` (any other JSON object, or `?format=metrics.json`), flattened
- *     by the domain rule (`gat.core.f1` -> `gat_f1`), all at `?step=` (default 0).
- * Python's NaN/Infinity tokens are accepted everywhere. Timestamps must not depend on when the
- * request arrives, or a retried upload would store every point twice: a point without its own
- * timestamp gets the base timestamp (`?timestamp=`, else the attempt's start time), and CSV row i
- * gets base + i, which also keeps the rows in order.
+ * The bodies POST /api/v1/runs/{dataset}/{name}/metrics accepts, read by the core's metric sources
+ * (functions/domain/metric-sources/): JSON points, Lightning's `metrics.csv` (`Content-Type:
+ * text/csv` or `?format=csv`) and an evaluation `metrics.json` (any other JSON object, or
+ * `?format=metrics.json`). Timestamps must not depend on when the request arrives, or a retried
+ * upload would store every point twice: the base timestamp is `?timestamp=`, else the attempt's
+ * start time (added by the store in the same write).
  */
-import * as z from "zod/mini";
-import { excerpt } from "../domain/excerpt";
-import { flattenMetrics } from "../domain/flatten";
-import { parseWireValue } from "../domain/metric-values";
-import { parsePythonJson } from "../domain/python-json";
+import { METRIC_FORMATS, MetricSourceError, readMetricPoints, type MetricFormat, type MetricUpload, type PointBase } from "../domain/metric-sources/index";
 import { invalidParameter } from "../errors";
-import { parseWith } from "../http/validate";
 import { validateKey } from "../store/key-values";
-import type { MetricPointInput } from "../store/log-batch";
-import { parseCsv } from "./csv";
 
-/** One request writes all its points in one transaction; beyond this it must be split. */
-export const MAX_POINTS_PER_UPLOAD = 100_000;
-export const UPLOAD_FORMATS = ["json", "csv", "metrics.json"] as const;
-export type UploadFormat = (typeof UPLOAD_FORMATS)[number];
+export const UPLOAD_FORMATS = METRIC_FORMATS;
 
-/** A metrics.csv cell is a metric name or a number: a longer one is refused as soon as it is read. */
-const MAX_CSV_CELL_LENGTH = 1024;
-
-interface Base {
-  timestamp: number;
-  step: number;
-}
-
-const pointEntry = z.strictObject({
-  step: z.optional(z.int()),
-  timestamp: z.optional(z.int().check(z.nonnegative())),
-  metrics: z.record(z.string(), z.unknown()),
-});
-const pointEntries = z.union([pointEntry, z.array(pointEntry)]);
-
-export function parseMetricUpload(text: string, format: UploadFormat | undefined, contentType: string, base: Base): MetricPointInput[] {
-  const chosen = format ?? (/^text\/csv\b/i.test(contentType) ? "csv" : undefined);
-  const points = chosen === "csv" ? csvPoints(text, base) : jsonPoints(text, chosen, base);
-  if (points.length === 0) throw invalidParameter("The upload holds no metric points.");
-  if (points.length > MAX_POINTS_PER_UPLOAD) {
-    throw invalidParameter(`An upload may hold at most ${MAX_POINTS_PER_UPLOAD} metric points; got ${points.length}. Split it into several requests.`);
-  }
-  for (const key of new Set(points.map((p) => p.key))) validateKey("metric", key);
-  for (const p of points) {
-    if (!Number.isSafeInteger(p.step)) throw invalidParameter(`Invalid step ${p.step} for metric '${p.key}'.`);
-  }
-  return points;
-}
-
-function jsonPoints(text: string, format: "json" | "metrics.json" | undefined, base: Base): MetricPointInput[] {
-  let body: unknown;
+export function parseMetricUpload(text: string, format: MetricFormat | undefined, contentType: string, base: PointBase): MetricUpload {
+  let upload: MetricUpload;
   try {
-    body = parsePythonJson(text);
-  } catch {
-    throw invalidParameter("Malformed JSON in request body.");
+    upload = readMetricPoints(text, format ?? (/^text\/csv\b/i.test(contentType) ? "csv" : undefined), base);
+  } catch (error) {
+    throw error instanceof MetricSourceError ? invalidParameter(error.message) : error;
   }
-  const isPoints = Array.isArray(body) || (typeof body === "object" && body !== null && "metrics" in body);
-  if (format === "json" || (format === undefined && isPoints)) {
-    const parsed = parseWith(pointEntries, body);
-    return (Array.isArray(parsed) ? parsed : [parsed]).flatMap((entry) =>
-      Object.entries(entry.metrics).map(([key, raw]) => ({
-        key,
-        value: metricValue(raw, key),
-        step: entry.step ?? 0,
-        timestamp: entry.timestamp ?? base.timestamp,
-      })),
-    );
-  }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw invalidParameter("A metrics.json body must be a JSON object.");
-  }
-  return [...flattenMetrics(body)].map(([key, value]) => ({ key, value, step: base.step, timestamp: base.timestamp }));
-}
-
-function csvPoints(text: string, base: Base): MetricPointInput[] {
-  const rows = parseCsv(text, MAX_CSV_CELL_LENGTH);
-  if (!rows || rows.length === 0) {
-    throw invalidParameter(`Malformed CSV in request body (an unclosed quote, a cell of over ${MAX_CSV_CELL_LENGTH} characters, or no rows).`);
-  }
-  const [header, ...data] = rows;
-  const stepColumn = header.indexOf("step");
-  if (stepColumn < 0) throw invalidParameter("A metrics.csv needs a 'step' column (Lightning's CSVLogger writes epoch,step,<metric>...).");
-  const points: MetricPointInput[] = [];
-  data.forEach((row, i) => {
-    const line = i + 2;
-    if (row.length !== header.length) throw invalidParameter(`metrics.csv line ${line} has ${row.length} cells; the header has ${header.length}.`);
-    const cells = header.map((key, column) => ({ key, text: row[column].trim() })).filter((c, column) => c.text !== "" && column !== stepColumn);
-    if (cells.length === 0) return;
-    const step = Number(row[stepColumn]);
-    if (row[stepColumn].trim() === "" || !Number.isSafeInteger(step)) throw invalidParameter(`metrics.csv line ${line} has no integer step.`);
-    for (const cell of cells) points.push({ key: cell.key, value: metricValue(cell.text, cell.key, line), step, timestamp: base.timestamp + i });
-  });
-  return points;
-}
-
-function metricValue(raw: unknown, key: string, line?: number): number {
-  const value = parseWireValue(raw);
-  if (value === undefined) {
-    throw invalidParameter(`Invalid value ${excerpt(JSON.stringify(raw) ?? String(raw))} for metric '${key}'${line ? ` on line ${line}` : ""}: not a number.`);
-  }
-  return value;
+  for (const key of new Set(upload.points.map((p) => p.key))) validateKey("metric", key);
+  return upload;
 }

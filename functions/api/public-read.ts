@@ -9,10 +9,10 @@ const READ_METHODS = new Set(["GET", "HEAD"]);
 const entityTag = etag();
 
 /**
- * Reads are public (their CORS: readCors in http/security.ts): an ETag with 304 answers, and
+ * Reads are public (their access: publicRead in http/access.ts): an ETag with 304 answers, and
  * `Cache-Control: public` unless a route set its own (tokens: no-store). Writes pass through untouched.
  */
-export const publicRead = createMiddleware<AppEnv>(async (c, next) => {
+export const cacheReads = createMiddleware<AppEnv>(async (c, next) => {
   if (!READ_METHODS.has(c.req.method)) return next();
   await entityTag(c, async () => {
     await next();

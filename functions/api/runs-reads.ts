@@ -10,17 +10,16 @@ import { RUN_ID_SEGMENT, RUN_UUID } from "../domain/run-id";
 import { RUN_STATUSES } from "../db/schema";
 import type { AppEnv, Db } from "../env";
 import { notFound } from "../errors";
+import { publicRead } from "../http/access";
 import { queryParams } from "../http/validate";
 import { validateKey } from "../store/key-values";
 import { findExperimentId } from "../store/pipeline-runs";
 import { listAttempts, listLatestRuns, listStudents } from "../store/reads";
 import { metricHistory, runRecords, summarize } from "./presenters";
 import type { MetricHistoryResponse, RunDetailResponse, RunListResponse, RunSummary } from "./contract";
-import { formatCsv } from "./csv";
+import { formatCsv } from "../domain/csv";
 import { decodePageToken, encodePageToken, historyCursor } from "./page-token";
 import { experimentName, pathRunId, queryInt, requireExperimentId } from "./run-path";
-
-export const runReads = new Hono<AppEnv>();
 
 export const MAX_LIST_LIMIT = 1000;
 export const DEFAULT_LIST_LIMIT = 100;
@@ -64,22 +63,12 @@ const CSV_COLUMNS = [
 ] as const satisfies ReadonlyArray<keyof RunSummary>;
 
 /** The list as CSV; the next page's token travels in the X-Next-Page-Token header. */
-function csvResponse(c: Context<AppEnv>, list: RunListResponse): Response {
+function csvResponse(c: Context<AppEnv>, list: RunListResponse) {
   if (list.next_page_token) c.header("X-Next-Page-Token", list.next_page_token);
-  c.header("Content-Type", "text/csv; charset=utf-8");
   c.header("Content-Disposition", 'attachment; filename="runs.csv"');
-  return c.body(formatCsv(CSV_COLUMNS, list.runs.map((run) => CSV_COLUMNS.map((column) => run[column]))));
+  // A text answer to a typed client (hc), sent as CSV.
+  return c.text(formatCsv(CSV_COLUMNS, list.runs.map((run) => CSV_COLUMNS.map((column) => run[column]))), 200, { "Content-Type": "text/csv; charset=utf-8" });
 }
-
-runReads.get("/runs", queryParams(listQuery), async (c) => {
-  const query = c.req.valid("query");
-  const list = await runList(c.get("db"), query);
-  return query.format === "csv" ? csvResponse(c, list) : c.json(list);
-});
-
-runReads.get("/runs.csv", queryParams(z.omit(listQuery, { format: true })), async (c) => {
-  return csvResponse(c, await runList(c.get("db"), { ...c.req.valid("query"), format: "csv" }));
-});
 
 const attemptQuery = z.strictObject({ experiment: experimentName, attempt: z.optional(queryInt) });
 
@@ -91,32 +80,40 @@ async function findAttempt(db: Db, experiment: string, runId: string, attempt: n
   return { run, attempts };
 }
 
-runReads.get("/runs/:dataset/:name", queryParams(attemptQuery), async (c) => {
-  const db = c.get("db");
-  const query = c.req.valid("query");
-  const runId = pathRunId(c.req.param());
-  const { run, attempts } = await findAttempt(db, query.experiment, runId, query.attempt);
-  const [summary] = await summarize(db, [run], query.experiment);
-  const records = await runRecords(db, run.runUuid);
-  const body: RunDetailResponse = {
-    run: summary,
-    ...records,
-    metric_keys: Object.keys(records.metrics),
-    attempts: attempts.map((a) => ({ mlflow_run_id: a.runUuid, attempt: a.attempt, status: a.status, start_time: a.startTime, end_time: a.endTime })),
-    students: await listStudents(db, run.experimentId, runId),
-  };
-  return c.json(body);
-});
-
-runReads.get("/runs/:dataset/:name/metrics/:key{.+}", queryParams(z.extend(attemptQuery, { page_token: z.optional(z.string()) })), async (c) => {
-  const db = c.get("db");
-  const query = c.req.valid("query");
-  const runId = pathRunId(c.req.param());
-  const key = c.req.param("key");
-  validateKey("metric", key);
-  const after = query.page_token === undefined ? undefined : decodePageToken(query.page_token, historyCursor);
-  const { run } = await findAttempt(db, query.experiment, runId, query.attempt);
-  const { points, next } = await metricHistory(db, run.runUuid, key, after);
-  const body: MetricHistoryResponse = { run_id: runId, mlflow_run_id: run.runUuid, key, points, ...(next && { next_page_token: encodePageToken(next) }) };
-  return c.json(body);
-});
+export const runReads = new Hono<AppEnv>()
+  .get("/runs", publicRead(), queryParams(listQuery), async (c) => {
+    const query = c.req.valid("query");
+    const list = await runList(c.get("db"), query);
+    return query.format === "csv" ? csvResponse(c, list) : c.json(list);
+  })
+  .get("/runs.csv", publicRead(), queryParams(z.omit(listQuery, { format: true })), async (c) => {
+    return csvResponse(c, await runList(c.get("db"), { ...c.req.valid("query"), format: "csv" }));
+  })
+  .get("/runs/:dataset/:name", publicRead(), queryParams(attemptQuery), async (c) => {
+    const db = c.get("db");
+    const query = c.req.valid("query");
+    const runId = pathRunId(c.req.param());
+    const { run, attempts } = await findAttempt(db, query.experiment, runId, query.attempt);
+    const [summary] = await summarize(db, [run], query.experiment);
+    const records = await runRecords(db, run.runUuid);
+    const body: RunDetailResponse = {
+      run: summary,
+      ...records,
+      metric_keys: Object.keys(records.metrics),
+      attempts: attempts.map((a) => ({ mlflow_run_id: a.runUuid, attempt: a.attempt, status: a.status, start_time: a.startTime, end_time: a.endTime })),
+      students: await listStudents(db, run.experimentId, runId),
+    };
+    return c.json(body);
+  })
+  .get("/runs/:dataset/:name/metrics/:key{.+}", publicRead(), queryParams(z.extend(attemptQuery, { page_token: z.optional(z.string()) })), async (c) => {
+    const db = c.get("db");
+    const query = c.req.valid("query");
+    const runId = pathRunId(c.req.param());
+    const key = c.req.param("key");
+    validateKey("metric", key);
+    const after = query.page_token === undefined ? undefined : decodePageToken(query.page_token, historyCursor);
+    const { run } = await findAttempt(db, query.experiment, runId, query.attempt);
+    const { points, next } = await metricHistory(db, run.runUuid, key, after);
+    const body: MetricHistoryResponse = { run_id: runId, mlflow_run_id: run.runUuid, key, points, ...(next && { next_page_token: encodePageToken(next) }) };
+    return c.json(body);
+  });

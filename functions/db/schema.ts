@@ -5,6 +5,7 @@
  */
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, sqliteView, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { RUN_STATUSES, type RunStatus } from "../domain/export-document";
 
 export const experiments = sqliteTable("experiments", {
   experimentId: integer("experiment_id").primaryKey({ autoIncrement: true }),
@@ -27,8 +28,8 @@ export const experimentTags = sqliteTable(
   (t) => [primaryKey({ columns: [t.experimentId, t.key] })],
 );
 
-export const RUN_STATUSES = ["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
+// The statuses are the core's (the export document's); re-exported for the store and routes.
+export { RUN_STATUSES, type RunStatus };
 
 export const runs = sqliteTable(
   "runs",

@@ -2,50 +2,89 @@
  * The export document: the tracker's backup and public dump, a file format that the Worker writes
  * and reads (GET /api/v1/export, POST /api/v1/import), the CLI stores and the site builds from.
  * It is a format of the data, not of one route, so it lives in the core with the other shared rules.
+ * `exportDocument` is its one definition: the import route and the site validate with it, and its
+ * types are inferred from it.
  */
-import type { MetricValue } from "./metric-values.js";
+import * as z from "zod/mini";
+import { keyProblem } from "./keys.js";
+import { LIMITS } from "./limits.js";
+import { RUN_UUID } from "./run-id.js";
 
-export type RunStatus = "RUNNING" | "SCHEDULED" | "FINISHED" | "FAILED" | "KILLED";
+export const RUN_STATUSES = ["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** A param, tag or metric key, checked by the core's key rule. */
+const key = (kind: string) =>
+  z.string().check(
+    z.superRefine((value, ctx) => {
+      const problem = keyProblem(kind, value);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+    }),
+  );
+/** Integer milliseconds since the epoch. */
+const millis = z.int().check(z.nonnegative());
+const lifecycle = z.enum(["active", "deleted"]);
+const experimentId = z.string().check(z.regex(/^\d{1,15}$/, "expected a decimal experiment id"));
+/** A JSON number, or "NaN" (JSON has none). */
+export const metricValue = z.union([z.number(), z.literal("NaN")]);
+
+export const exportedExperiment = z.object({
+  experiment_id: experimentId,
+  name: z.string().check(z.minLength(1), z.maxLength(LIMITS.maxRunNameLength)),
+  artifact_location: z.string().check(z.maxLength(2000)),
+  lifecycle_stage: lifecycle,
+  creation_time: millis,
+  last_update_time: millis,
+  tags: z.record(key("tag"), z.string().check(z.maxLength(LIMITS.maxTagValueLength))),
+});
+
+export const exportedRun = z.object({
+  mlflow_run_id: z.string().check(z.regex(RUN_UUID, "expected 32 lowercase hex characters")),
+  experiment_id: experimentId,
+  run_name: z.string().check(z.maxLength(LIMITS.maxRunNameLength)),
+  user_id: z.string().check(z.maxLength(LIMITS.maxRunNameLength)),
+  status: z.enum(RUN_STATUSES),
+  start_time: millis,
+  end_time: z.nullable(millis),
+  artifact_uri: z.string().check(z.maxLength(2000)),
+  lifecycle_stage: lifecycle,
+  /** When the run was soft-deleted (lifecycle_stage "deleted"), else null. */
+  deleted_time: z.nullable(millis),
+  /** 1 for the first attempt of run_name in its experiment, counting up (kept by import). */
+  attempt: z.int().check(z.minimum(1)),
+  params: z.record(key("param"), z.string().check(z.maxLength(LIMITS.maxParamValueLength))),
+  tags: z.record(key("tag"), z.string().check(z.maxLength(LIMITS.maxTagValueLength))),
+  /** Full history per key: [step, timestamp, value] in step order. */
+  metrics: z
+    .record(key("metric"), z.array(z.tuple([z.int(), millis, metricValue])))
+    .check(z.refine((history) => Object.keys(history).length <= LIMITS.maxMetricKeysPerRun, `a run can hold at most ${LIMITS.maxMetricKeysPerRun} distinct metric keys`)),
+});
 
 /**
  * GET /api/v1/export (public, paged with `page_token`): everything but tokens.
  * POST /api/v1/import (admin) takes the same document and recreates it in an empty tracker.
  */
-export interface ExportDocument {
-  format: "kdgat-export";
-  version: 1;
-  exported_at: number;
-  experiments: ExportedExperiment[];
-  runs: ExportedRun[];
-  next_page_token?: string;
-}
+export const exportDocument = z.object({
+  format: z.literal("kdgat-export"),
+  version: z.literal(1),
+  exported_at: millis,
+  experiments: z.array(exportedExperiment),
+  runs: z.array(exportedRun),
+  next_page_token: z.optional(z.string()),
+});
 
-export interface ExportedExperiment {
-  experiment_id: string;
-  name: string;
-  artifact_location: string;
-  lifecycle_stage: "active" | "deleted";
-  creation_time: number;
-  last_update_time: number;
-  tags: Record<string, string>;
-}
+export type ExportDocument = z.infer<typeof exportDocument>;
+export type ExportedExperiment = z.infer<typeof exportedExperiment>;
+export type ExportedRun = z.infer<typeof exportedRun>;
 
-export interface ExportedRun {
-  mlflow_run_id: string;
-  experiment_id: string;
-  run_name: string;
-  user_id: string;
-  status: RunStatus;
-  start_time: number;
-  end_time: number | null;
-  artifact_uri: string;
-  lifecycle_stage: "active" | "deleted";
-  /** When the run was soft-deleted (lifecycle_stage "deleted"), else null. */
-  deleted_time: number | null;
-  /** 1 for the first attempt of run_name in its experiment, counting up (kept by import). */
-  attempt: number;
-  params: Record<string, string>;
-  tags: Record<string, string>;
-  /** Full history per key: [step, timestamp, value] in step order. */
-  metrics: Record<string, Array<[number, number, MetricValue]>>;
+/** The pages of a paged export as one document: every page's runs, each experiment once (the last page's copy). */
+export function mergeExportPages(pages: readonly ExportDocument[]): ExportDocument {
+  const experiments = new Map(pages.flatMap((page) => page.experiments).map((e) => [e.experiment_id, e]));
+  return {
+    format: "kdgat-export",
+    version: 1,
+    exported_at: Math.max(...pages.map((page) => page.exported_at)),
+    experiments: [...experiments.values()],
+    runs: pages.flatMap((page) => page.runs),
+  };
 }

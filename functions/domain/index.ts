@@ -9,4 +9,7 @@ export * from "./metrics.js";
 export * from "./tags.js";
 export * from "./csv.js";
 export * from "./ranking.js";
+export * from "./export-document.js";
+export * from "./keys.js";
+export * from "./metric-sources/index.js";
 export * from "./sessions.js";

@@ -3,6 +3,10 @@ export const LIMITS = {
   maxBodyBytes: 1024 * 1024,
   /** /api/v1 uploads (metrics.csv of a long run, a nested metrics.json). */
   maxUploadBytes: 8 * 1024 * 1024,
+  /** Metric points of one /api/v1 upload: all are written in one transaction; beyond it, split it. */
+  maxPointsPerUpload: 100_000,
+  /** A metrics.csv cell is a metric name or a number: a longer one is refused as soon as it is read. */
+  maxCsvCellLength: 1024,
   maxBatchMetrics: 1000,
   maxBatchParams: 100,
   maxBatchTags: 100,

@@ -1,4 +1,5 @@
 /** The ordering rules a leaderboard and a run's latest metric rely on, shared by the worker and the site. */
+import type { SortDirection } from "./metrics.js";
 
 /** A metric point's place in MLflow's (step, timestamp, value) order. */
 export interface PointOrder {
@@ -28,4 +29,27 @@ export function competitionRanks(sortedValues: readonly number[]): number[] {
   const ranks: number[] = [];
   sortedValues.forEach((value, i) => ranks.push(value === sortedValues[i - 1] ? ranks[i - 1] : i + 1));
   return ranks;
+}
+
+/** What a leaderboard orders: a run (by its run id) and its value for the ranked metric, never NaN. */
+export interface RankCandidate {
+  runId: string;
+  value: number;
+}
+
+/**
+ * The leaderboard's order: the better value first in the metric's direction; equal values by run
+ * id, ascending. (Run ids are ASCII, so this is also SQLite's BINARY order, in which the store's
+ * ranking query picks the same top entries.)
+ */
+export function compareRanked(direction: SortDirection): (a: RankCandidate, b: RankCandidate) => number {
+  const sign = direction === "asc" ? 1 : -1;
+  return (a, b) => sign * (a.value - b.value) || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0);
+}
+
+/** Entries in the leaderboard's order, each with its competition rank: the one ranking of the API and the site. */
+export function rankEntries<T extends RankCandidate>(entries: readonly T[], direction: SortDirection): Array<T & { rank: number }> {
+  const sorted = [...entries].sort(compareRanked(direction));
+  const ranks = competitionRanks(sorted.map((entry) => entry.value));
+  return sorted.map((entry, i) => ({ ...entry, rank: ranks[i] }));
 }

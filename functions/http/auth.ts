@@ -2,7 +2,8 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
-import { findActiveToken, sha256Hex, touchToken } from "../store/tokens";
+import { openDb } from "../store/db";
+import { cachedActiveToken, sha256Hex, touchToken } from "../store/tokens";
 
 const CHALLENGE = { "WWW-Authenticate": 'Bearer realm="kdgat-tracker"' };
 
@@ -29,14 +30,16 @@ async function isAdmin(token: string, adminToken: string | undefined): Promise<b
 
 /**
  * The name of a live token ("admin" for the admin token), or undefined for a wrong or revoked one.
- * An API token costs one D1 lookup by its hash, and its last use is recorded after the answer.
+ * An API token is looked up by its hash in D1 only when this isolate has not confirmed it live within
+ * the last tokenCache.ttlMs (30 s: a revoked token may work that long in another isolate). Its last
+ * use is recorded after the answer, off the request's D1 count (its own counter).
  */
 export async function liveTokenName(c: Context<AppEnv>, token: string): Promise<string | undefined> {
   if (await isAdmin(token, c.env.ADMIN_TOKEN)) return "admin";
-  const row = await findActiveToken(c.get("db"), await sha256Hex(token));
-  if (!row) return undefined;
-  c.executionCtx.waitUntil(touchToken(c.get("db"), row.name, row.lastUsedAt));
-  return row.name;
+  const live = await cachedActiveToken(c.get("db"), await sha256Hex(token));
+  if (!live) return undefined;
+  c.executionCtx.waitUntil(touchToken(openDb(c.env.DB), live));
+  return live.name;
 }
 
 /** Writes need a live API token (or the admin token). */

@@ -72,6 +72,10 @@ export const jsonBody = <T extends z.ZodMiniType>(
     await next();
   };
 
-/** Validates query-string parameters (repeated keys become arrays). */
+/** Validates query-string parameters (repeated keys become arrays); typed by the schema's input, so a typed client may leave out defaults. */
 export const queryParams = <T extends z.ZodMiniType>(schema: T) =>
-  validator("query", (value) => parseWith(schema, value) as z.output<T>);
+  validator("query", (value) => parseWith(schema, value) as z.output<T>) as MiddlewareHandler<
+    any,
+    string,
+    { in: { query: z.input<T> }; out: { query: z.output<T> } }
+  >;

@@ -8,6 +8,7 @@ import { Hono } from "hono";
 import * as z from "zod/mini";
 import { decodePageToken, encodePageToken, historyCursor } from "../api/page-token";
 import type { AppEnv } from "../env";
+import { publicRead } from "../http/access";
 import { queryParams } from "../http/validate";
 import { getMetricHistory } from "../store/runs";
 import { repeated, metricJson } from "./wire";
@@ -19,7 +20,7 @@ const historyRequest = z.object({
   page_token: z.optional(z.string()),
 });
 
-export const metricsApi = new Hono<AppEnv>().get("/get-history", queryParams(historyRequest), async (c) => {
+export const metricsApi = new Hono<AppEnv>().get("/get-history", publicRead(), queryParams(historyRequest), async (c) => {
   const { run_id, metric_key, page_token } = c.req.valid("query");
   const after = page_token ? decodePageToken(page_token, historyCursor) : undefined;
   const { points, next } = await getMetricHistory(c.get("db"), run_id, metric_key, after);

@@ -6,17 +6,17 @@ import { excerpt } from "../domain/excerpt";
 import type { AppEnv, Db } from "../env";
 import { invalidParameter } from "../errors";
 import { LIMITS } from "../domain/limits";
+import { publicRead, publicSearch, write } from "../http/access";
 import { jsonBody, queryParams } from "../http/validate";
 import { RUN_SEARCH } from "../search/filter";
 import { encodePageToken } from "../search/page-token";
 import { parseExperimentId } from "../store/experiments";
 import { paramAndTagStatements, validateKeyValue, type KeyValue } from "../store/key-values";
-import { findChangedParams, logBatch, type LogBatchInput } from "../store/log-batch";
+import { logBatch, type LogBatchInput } from "../store/log-batch";
 import {
   createRun,
   deleteRunTag,
   derivedRunUuid,
-  getActiveRun,
   getRun,
   getRunData,
   RUN_NAME_TAG,
@@ -25,7 +25,6 @@ import {
   updateRunInfo,
 } from "../store/runs";
 import { searchRuns } from "../store/search";
-import { publicPost, writeAccess } from "./access";
 import { id, int64, keyValue, metricValue, repeatedString, searchFields, VIEW_TYPES } from "./fields";
 import { generateRunName } from "./run-names";
 import { parseSearchRequest } from "./search-request";
@@ -33,6 +32,8 @@ import { repeated, runInfoJson, runJson } from "./wire";
 
 const runRef = z.object({ run_id: z.string() });
 const metricPoint = z.object({ key: z.string(), value: metricValue, timestamp: int64, step: z._default(int64, 0) });
+/** runs/log-batch's body (exported for bench/log-batch-cpu.ts). */
+export const logBatchRequest = z.extend(runRef, { metrics: z.optional(z.array(metricPoint)), params: z.optional(z.array(keyValue)), tags: z.optional(z.array(keyValue)) });
 const runName = z.string().check(z.maxLength(LIMITS.maxRunNameLength));
 
 const createRequest = z.object({
@@ -62,7 +63,6 @@ function chooseRunName(runNameField: string | undefined, tags: KeyValue[]): stri
 
 /** Logs to an active run; a `mlflow.runName` tag renames the run too, in the same transaction. */
 async function logToRun(db: Db, runUuid: string, input: LogBatchInput) {
-  await getActiveRun(db, runUuid);
   const newName = input.tags?.findLast((t) => t.key === RUN_NAME_TAG)?.value;
   return logBatch(db, runUuid, input, newName === undefined ? [] : [runInfoUpdate(db, runUuid, { name: newName })]);
 }
@@ -73,7 +73,7 @@ async function runWithData(db: Db, runUuid: string) {
 }
 
 export const runsApi = new Hono<AppEnv>()
-  .post("/create", writeAccess, jsonBody(createRequest), async (c) => {
+  .post("/create", write(), jsonBody(createRequest), async (c) => {
     const db = c.get("db");
     const body = c.req.valid("json");
     const tags = body.tags ?? [];
@@ -89,25 +89,25 @@ export const runsApi = new Hono<AppEnv>()
     const run = await createRun(db, { experimentId, name, userId: body.user_id, startTime: body.start_time ?? Date.now(), tags, runUuid });
     return c.json({ run: runJson(await runWithData(db, run.runUuid), { withInputs: false }) });
   })
-  .get("/get", queryParams(runRef), async (c) => {
+  .get("/get", publicRead(), queryParams(runRef), async (c) => {
     return c.json({ run: runJson(await runWithData(c.get("db"), c.req.valid("query").run_id)) });
   })
-  .post("/update", writeAccess, jsonBody(z.extend(runRef, { status: z.optional(z.enum(RUN_STATUSES)), end_time: z.optional(int64), run_name: z.optional(runName) })), async (c) => {
+  .post("/update", write(), jsonBody(z.extend(runRef, { status: z.optional(z.enum(RUN_STATUSES)), end_time: z.optional(int64), run_name: z.optional(runName) })), async (c) => {
     const body = c.req.valid("json");
     const name = body.run_name || undefined;
     const renameTag = name === undefined ? [] : paramAndTagStatements(body.run_id, [], [{ key: RUN_NAME_TAG, value: name }]);
     const run = await updateRunInfo(c.get("db"), body.run_id, { status: body.status, endTime: body.end_time, name }, renameTag);
     return c.json({ run_info: runInfoJson(run) });
   })
-  .post("/delete", writeAccess, jsonBody(runRef), async (c) => {
+  .post("/delete", write(), jsonBody(runRef), async (c) => {
     await setRunLifecycle(c.get("db"), c.req.valid("json").run_id, "deleted");
     return c.json({});
   })
-  .post("/restore", writeAccess, jsonBody(runRef), async (c) => {
+  .post("/restore", write(), jsonBody(runRef), async (c) => {
     await setRunLifecycle(c.get("db"), c.req.valid("json").run_id, "active");
     return c.json({});
   })
-  .post("/search", publicPost, jsonBody(searchRequest), async (c) => {
+  .post("/search", publicSearch(), jsonBody(searchRequest), async (c) => {
     const body = c.req.valid("json");
     const query = parseSearchRequest(body, RUN_SEARCH);
     const experimentIds = (body.experiment_ids ?? []).flatMap((e) => parseExperimentId(e) ?? []);
@@ -115,39 +115,36 @@ export const runsApi = new Hono<AppEnv>()
     const token = more ? encodePageToken(query.offset + runs.length) : undefined;
     return c.json({ ...repeated("runs", runs.map((run) => runJson(run))), ...(token && { next_page_token: token }) });
   })
-  .post("/log-metric", writeAccess, jsonBody(z.extend(runRef, metricPoint.shape)), async (c) => {
+  .post("/log-metric", write(), jsonBody(z.extend(runRef, metricPoint.shape)), async (c) => {
     const { run_id, ...point } = c.req.valid("json");
     await logToRun(c.get("db"), run_id, { metrics: [point] });
     return c.json({});
   })
-  .post("/log-parameter", writeAccess, jsonBody(z.extend(runRef, keyValue.shape)), async (c) => {
+  .post("/log-parameter", write(), jsonBody(z.extend(runRef, keyValue.shape)), async (c) => {
     const db = c.get("db");
     const { run_id, ...param } = c.req.valid("json");
     validateKeyValue("param", param, LIMITS.maxParamValueLength);
-    await getActiveRun(db, run_id);
-    const [changed] = await findChangedParams(db, run_id, [param]);
-    if (changed) {
-      throw invalidParameter(
-        `Changing param values is not allowed. Param with key='${changed.key}' was already logged with value='${changed.old_value}' for run ID='${run_id}'. Attempted logging new value '${changed.new_value}'.`,
-      );
-    }
-    await logBatch(db, run_id, { params: [param] });
+    await logBatch(db, run_id, { params: [param] }, [], (runUuid, [changed]) =>
+      invalidParameter(
+        `Changing param values is not allowed. Param with key='${changed.key}' was already logged with value='${changed.old_value}' for run ID='${runUuid}'. Attempted logging new value '${changed.new_value}'.`,
+      ),
+    );
     return c.json({});
   })
-  .post("/set-tag", writeAccess, jsonBody(z.extend(runRef, keyValue.shape)), async (c) => {
+  .post("/set-tag", write(), jsonBody(z.extend(runRef, keyValue.shape)), async (c) => {
     const { run_id, ...tag } = c.req.valid("json");
     await logToRun(c.get("db"), run_id, { tags: [tag] });
     return c.json({});
   })
-  .post("/delete-tag", writeAccess, jsonBody(z.extend(runRef, { key: z.string() })), async (c) => {
+  .post("/delete-tag", write(), jsonBody(z.extend(runRef, { key: z.string() })), async (c) => {
     const body = c.req.valid("json");
     await deleteRunTag(c.get("db"), body.run_id, body.key);
     return c.json({});
   })
   .post(
     "/log-batch",
-    writeAccess,
-    jsonBody(z.extend(runRef, { metrics: z.optional(z.array(metricPoint)), params: z.optional(z.array(keyValue)), tags: z.optional(z.array(keyValue)) })),
+    write(),
+    jsonBody(logBatchRequest),
     async (c) => {
       const { run_id, ...batch } = c.req.valid("json");
       await logToRun(c.get("db"), run_id, batch);

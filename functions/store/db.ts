@@ -88,7 +88,10 @@ export async function withD1Retry<T>(call: () => Promise<T>, wait: (ms: number) 
  * D1's raw() and first() drop the meta, so they are sent as all() and reshaped: raw() rows are the
  * values of all()'s objects in column order (a result with two columns of the same name would lose
  * one, as drizzle's own batch() does; the store's joins select distinct names). Statements stay
- * real D1 statements for batch(): the proxies are mapped back to their targets.
+ * real D1 statements for batch(): the proxies are mapped back to their targets. The store's
+ * transactions call this batch() with raw D1 statements (sql.ts runAtomically), not drizzle's
+ * db.batch(), which cannot take `sql` statements with bound values:
+ * https://github.com/drizzle-team/drizzle-orm/issues/2277.
  */
 function instrumentedD1(d1: D1Database, cost: D1Cost): D1Database {
   const targets = new WeakMap<object, D1PreparedStatement>();

@@ -1,7 +1,7 @@
 /** Params and tags: their key and value rules and their writes. */
 import { sql, type SQL } from "drizzle-orm";
 import { params, tags } from "../db/schema";
-import { excerpt } from "../domain/excerpt";
+import { capitalize, keyProblem } from "../domain/keys";
 import { LIMITS } from "../domain/limits";
 import { invalidParameter } from "../errors";
 import { insertSelect, jsonFields } from "./sql";
@@ -11,16 +11,10 @@ export interface KeyValue {
   value: string;
 }
 
-/** Keys: letters, digits, `_ - . space / :`, at most 250 characters, no `..` and no leading `/`. */
+/** Refuses a bad key (the core's rule, keyProblem) with 400 INVALID_PARAMETER_VALUE. */
 export function validateKey(kind: string, key: string): void {
-  if (key.length === 0 || key.length > LIMITS.maxKeyLength) {
-    throw invalidParameter(`${capitalize(kind)} key '${excerpt(key)}' had length ${key.length}, which exceeded length limit of ${LIMITS.maxKeyLength}` + (key.length === 0 ? " or was empty" : ""));
-  }
-  if (!/^[\w\-. /:]+$/.test(key) || key.includes("..") || key.startsWith("/")) {
-    throw invalidParameter(
-      `Invalid ${kind} name: '${key}'. Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/), and may not contain '..' or start with '/'.`,
-    );
-  }
+  const problem = keyProblem(kind, key);
+  if (problem !== undefined) throw invalidParameter(problem);
 }
 
 export function validateKeyValue(kind: string, item: KeyValue, maxValue: number): void {
@@ -29,8 +23,6 @@ export function validateKeyValue(kind: string, item: KeyValue, maxValue: number)
     throw invalidParameter(`${capitalize(kind)} value '${item.value.slice(0, 100)}...' had length ${item.value.length}, which exceeded length limit of ${maxValue}`);
   }
 }
-
-const capitalize = (text: string) => text[0].toUpperCase() + text.slice(1);
 
 /** Keeps the last value given for each key. */
 export function dedupeLastWins(items: KeyValue[]): KeyValue[] {

@@ -1,4 +1,4 @@
-import { sql, type SQL } from "drizzle-orm";
+import { is, SQL, sql } from "drizzle-orm";
 import { latestMetrics, metrics as metricsTable } from "../db/schema";
 import { excerpt } from "../domain/excerpt";
 import { LIMITS } from "../domain/limits";
@@ -6,7 +6,8 @@ import { toStoredValue } from "../domain/metric-values";
 import { isLaterPoint, type PointOrder } from "../domain/ranking";
 import type { Db } from "../env";
 import { invalidParameter } from "../errors";
-import { paramAndTagStatements, validateKey, validateKeyValue, type KeyValue } from "./key-values";
+import { pairsJson, paramAndTagStatements, validateKey, validateKeyValue, type KeyValue } from "./key-values";
+import { getActiveRun } from "./runs";
 import { insertSelect, jsonFields, runAtomically, type Statement } from "./sql";
 
 export interface MetricPointInput {
@@ -65,8 +66,14 @@ export function validateBatch(input: LogBatchInput): void {
   }
 }
 
+export interface ParamChange {
+  key: string;
+  old_value: string;
+  new_value: string;
+}
+
 /** Params already logged with another value: MLflow refuses to change them. */
-export async function findChangedParams(db: Db, runUuid: string, paramList: KeyValue[]) {
+export async function findChangedParams(db: Db, runUuid: string, paramList: KeyValue[]): Promise<ParamChange[]> {
   if (paramList.length === 0) return [];
   const existing = await db.all<{ key: string; value: string }>(
     sql`select key, value from params where run_uuid = ${runUuid} and key in (select value from json_each(${JSON.stringify(paramList.map((p) => p.key))}))`,
@@ -77,7 +84,7 @@ export async function findChangedParams(db: Db, runUuid: string, paramList: KeyV
     .map((p) => ({ key: p.key, old_value: old.get(p.key)!, new_value: p.value }));
 }
 
-function pythonListRepr(changes: Array<{ key: string; old_value: string; new_value: string }>): string {
+function pythonListRepr(changes: ParamChange[]): string {
   return `[${changes.map((c) => `{'key': '${c.key}', 'old_value': '${c.old_value}', 'new_value': '${c.new_value}'}`).join(", ")}]`;
 }
 
@@ -92,9 +99,10 @@ const pointOrder = (p: StoredPoint): PointOrder => ({ step: p[1], timestamp: p[2
  * repeated point a no-op), then one upsert of each key's latest point in this batch (picked here,
  * which is far cheaper in D1 rows read than a window query), moving forward only in (step,
  * timestamp, value) order. New keys are inserted in the order they first appear, the order MLflow
- * lists a run's metrics in.
+ * lists a run's metrics in. With `timestampBase` the points' timestamps are offsets from it (which
+ * changes no order among them).
  */
-export function metricStatements(runUuid: string, metrics: MetricPointInput[]): SQL[] {
+export function metricStatements(runUuid: string | SQL, metrics: MetricPointInput[], timestampBase?: SQL): SQL[] {
   if (metrics.length === 0) return [];
   const points: StoredPoint[] = metrics.map((m) => {
     const stored = toStoredValue(m.value);
@@ -105,7 +113,8 @@ export function metricStatements(runUuid: string, metrics: MetricPointInput[]): 
     const current = latest.get(point[0]);
     if (!current || isLaterPoint(pointOrder(point), pointOrder(current))) latest.set(point[0], point);
   }
-  const fields = { runUuid, ...jsonFields(STORED_POINT) };
+  const stored = jsonFields(STORED_POINT);
+  const fields = { runUuid, ...stored, ...(timestampBase && { timestamp: sql`(${stored.timestamp}) + ${timestampBase}` }) };
   return [
     insertSelect(metricsTable, fields, sql`from json_each(${JSON.stringify(points)}) j`, "ignore"),
     insertSelect(latestMetrics, fields, sql`from json_each(${JSON.stringify([...latest.values()])}) j where true
@@ -115,65 +124,121 @@ export function metricStatements(runUuid: string, metrics: MetricPointInput[]): 
   ];
 }
 
-/** Names the key-cap guard's failure in D1's error message. */
-const KEY_CAP_MARKER = "kdgat: metric key cap";
+/** Why a guarded write was refused: what the guard statement (writeGuard) found, named in D1's error message. */
+export type GuardFailure = "run" | "params" | "keys";
+const GUARD_MARKERS: Record<GuardFailure, string> = { run: "kdgat: run", params: "kdgat: params", keys: "kdgat: metric key cap" };
 /** SQLite's error for the guard's path (older SQLite words it "JSON path error near"), not just any error quoting the query. */
-const KEY_CAP_FAILURE = new RegExp(`(?:bad JSON path: |JSON path error near )'${KEY_CAP_MARKER}'`);
+const GUARD_FAILURE = /(?:bad JSON path: |JSON path error near )'kdgat: (run|params|metric key cap)'/;
 
-function tooManyKeys(runUuid: string): never {
+export function tooManyKeys(runUuid: string): never {
   throw invalidParameter(
     `A run can hold at most ${LIMITS.maxMetricKeysPerRun} distinct metric keys; this request would take run '${runUuid}' past that, so none of it was written.`,
   );
 }
 
+/** What a write to a run checks in its own transaction before anything of it lands. */
+export interface WriteGuard {
+  /** The run written to: its uuid, or a scalar subquery that selects it. */
+  runUuid: string | SQL;
+  /** Params the write logs: none may already hold another value. */
+  params?: KeyValue[];
+  /** Metric keys the write logs: the run may not pass LIMITS.maxMetricKeysPerRun distinct keys. */
+  keys?: string[];
+}
+
 /**
- * A statement that fails, and with it the whole batch it leads, when these keys would take the run
- * past LIMITS.maxMetricKeysPerRun. It counts the run's keys only when the batch brings a key the run
- * lacks (CASE stops at the first false), so logging known keys reads one index entry per key. SQLite
- * has no RAISE outside triggers; an invalid JSON path is an error whose message quotes the path.
+ * A statement that fails, and with it the whole batch it leads, when the run is missing or not
+ * active, when a param would change, or when these keys would take the run past
+ * LIMITS.maxMetricKeysPerRun (counted only when the batch brings a key the run lacks: CASE stops at
+ * the first true branch, so logging known keys reads one index entry per key). SQLite has no RAISE
+ * outside triggers; an invalid JSON path is an error whose message quotes the path, which names the
+ * check that failed.
  */
-function metricKeyCapGuard(runUuid: string, keys: string[]): SQL {
+export function writeGuard({ runUuid, params = [], keys = [] }: WriteGuard): SQL {
+  const run = is(runUuid, SQL) ? sql`(${runUuid})` : sql`${runUuid}`;
+  const checks = [sql`when not exists (select 1 from runs where run_uuid = ${run} and lifecycle_stage = 'active') then ${GUARD_MARKERS.run}`];
+  if (params.length) {
+    checks.push(sql`when exists (select 1 from json_each(${pairsJson(params)}) j join params p on p.run_uuid = ${run} and p.key = j.value ->> 0
+      where p.value <> j.value ->> 1) then ${GUARD_MARKERS.params}`);
+  }
+  if (keys.length) {
+    checks.push(sql`when n > 0 and n + (select count(*) from latest_metrics where run_uuid = ${run}) > ${LIMITS.maxMetricKeysPerRun} then ${GUARD_MARKERS.keys}`);
+  }
   return sql`with fresh (n) as (
       select count(*) from json_each(${JSON.stringify(keys)}) j
-      where not exists (select 1 from latest_metrics m where m.run_uuid = ${runUuid} and m.key = j.value))
-    select json_extract('{}', case
-      when n > 0 and n + (select count(*) from latest_metrics where run_uuid = ${runUuid}) > ${LIMITS.maxMetricKeysPerRun}
-      then ${KEY_CAP_MARKER} else '$' end) from fresh`;
+      where not exists (select 1 from latest_metrics m where m.run_uuid = ${run} and m.key = j.value))
+    select json_extract('{}', case ${sql.join(checks, sql` `)} else '$' end) from fresh`;
 }
 
 /**
- * Runs writes that log these metric points to a run as one transaction, refused whole (and nothing
- * written) when the points would take the run past LIMITS.maxMetricKeysPerRun distinct keys. The
- * guard runs in the same transaction, so concurrent writes cannot pass it together.
+ * Runs a write to a run as one D1 round trip: the guard, then the statements, in one transaction,
+ * so concurrent writes cannot pass the checks together and a refused write leaves nothing. Only when
+ * the guard refuses does `explain` run (more queries, to pick the error): it throws the error for
+ * that failure, or returns when it finds nothing wrong any more (a concurrent change), and the
+ * write is tried once more.
  */
-export async function runMetricWrites(db: Db, runUuid: string, metrics: MetricPointInput[], statements: Statement[]): Promise<D1Result[]> {
-  const keys = [...new Set(metrics.map((m) => m.key))];
-  if (keys.length > LIMITS.maxMetricKeysPerRun) tooManyKeys(runUuid);
+export async function runGuarded(
+  db: Db,
+  guard: WriteGuard,
+  statements: Statement[],
+  explain: (failure: GuardFailure) => Promise<void>,
+): Promise<D1Result[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runAtomically(db, [writeGuard(guard), ...statements]);
+    } catch (error) {
+      const marker = error instanceof Error ? GUARD_FAILURE.exec(`${error.message} ${String(error.cause)}`)?.[1] : undefined;
+      const failure = (Object.keys(GUARD_MARKERS) as GuardFailure[]).find((f) => GUARD_MARKERS[f] === `kdgat: ${marker}`);
+      if (!failure || attempt > 1) throw error;
+      await explain(failure);
+    }
+  }
+}
+
+/** The error for params already logged with other values: log-batch's wording, or a route's own. */
+export type ChangedParamsError = (runUuid: string, changes: ParamChange[]) => Error;
+
+const batchParamsChanged: ChangedParamsError = (runUuid, changes) =>
+  invalidParameter(`Changing param values is not allowed. Params were already logged='${pythonListRepr(changes)}' for run ID='${runUuid}'.`);
+
+/** Explains a refused write to the run with this uuid, in the order MLflow checks: the run, then params, then keys. */
+async function explainRunWrite(db: Db, runUuid: string, paramList: KeyValue[], failure: GuardFailure, changedError: ChangedParamsError) {
+  if (failure === "keys") tooManyKeys(runUuid);
+  await getActiveRun(db, runUuid);
+  const changed = await findChangedParams(db, runUuid, paramList);
+  if (changed.length) throw changedError(runUuid, changed);
+}
+
+/** What a log-batch writes, built without D1: its guard and its statements (see logBatch). */
+export function logBatchWrite(runUuid: string, input: LogBatchInput, extra: Statement[] = []): { guard: WriteGuard; statements: Statement[] } {
+  const paramList = input.params ?? [];
+  const metrics = input.metrics ?? [];
+  return {
+    guard: { runUuid, params: paramList, keys: [...new Set(metrics.map((m) => m.key))] },
+    statements: [...paramAndTagStatements(runUuid, paramList, input.tags ?? []), ...metricStatements(runUuid, metrics), ...extra],
+  };
+}
+
+/**
+ * Logs metrics, params and tags to an active run in one transaction and, when all is well, one D1
+ * round trip: validated first, then the run, params and key checks in the write's own transaction
+ * (writeGuard). A request that is refused costs more round trips, to give the error MLflow gives:
+ * an invalid batch to a missing or deleted run is refused for the run.
+ */
+export async function logBatch(
+  db: Db,
+  runUuid: string,
+  input: LogBatchInput,
+  extra: Statement[] = [],
+  changedError: ChangedParamsError = batchParamsChanged,
+): Promise<D1Result[]> {
+  const paramList = input.params ?? [];
   try {
-    return await runAtomically(db, keys.length ? [metricKeyCapGuard(runUuid, keys), ...statements] : statements);
+    validateBatch(input);
   } catch (error) {
-    if (error instanceof Error && KEY_CAP_FAILURE.test(`${error.message} ${String(error.cause)}`)) tooManyKeys(runUuid);
+    await getActiveRun(db, runUuid);
     throw error;
   }
-}
-
-/**
- * Logs metrics, params and tags to an active run in one transaction: validated first, params
- * checked for changes, then all of it or nothing.
- */
-export async function logBatch(db: Db, runUuid: string, input: LogBatchInput, extra: Statement[] = []): Promise<D1Result[]> {
-  validateBatch(input);
-  const paramList = input.params ?? [];
-  const changed = await findChangedParams(db, runUuid, paramList);
-  if (changed.length) {
-    throw invalidParameter(
-      `Changing param values is not allowed. Params were already logged='${pythonListRepr(changed)}' for run ID='${runUuid}'.`,
-    );
-  }
-  const metrics = input.metrics ?? [];
-  return runMetricWrites(db, runUuid, metrics, [
-    ...paramAndTagStatements(runUuid, paramList, input.tags ?? []),
-    ...metricStatements(runUuid, metrics),
-    ...extra,
-  ]);
+  const { guard, statements } = logBatchWrite(runUuid, input, extra);
+  return runGuarded(db, guard, statements, (failure) => explainRunWrite(db, runUuid, paramList, failure, changedError));
 }

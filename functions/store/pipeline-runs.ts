@@ -2,15 +2,15 @@
  * Writes of the /api/v1 curl API: experiments created on demand, attempts started from a
  * config.json (with retry detection), bulk metric uploads and run ends.
  */
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { experiments, latestMetrics, params, runs, tags, type RunStatus } from "../db/schema";
 import { LIMITS } from "../domain/limits";
 import type { Db } from "../env";
 import { invalidParameter } from "../errors";
 import { createExperiment } from "./experiments";
 import { paramAndTagStatements, validateKeyValue, type KeyValue } from "./key-values";
-import { metricStatements, runMetricWrites, type MetricPointInput } from "./log-batch";
-import { createRun, derivedRunUuid, getLatestAttempt, runInfoUpdate, type RunRow } from "./runs";
+import { metricStatements, runGuarded, tooManyKeys, type MetricPointInput } from "./log-batch";
+import { attemptUuidQuery, createRun, derivedRunUuid, getLatestAttempt, runInfoUpdate, type AttemptRef, type RunRow } from "./runs";
 import { runAtomically, type Statement } from "./sql";
 
 /** Tag holding the Idempotency-Key of the PUT that started an attempt. */
@@ -128,13 +128,36 @@ async function hasParams(db: Db, runUuid: string, expected: KeyValue[]): Promise
   return stored.length === wanted.size && stored.every((p) => wanted.get(p.key) === p.value);
 }
 
-/** Appends metric points in one transaction, however many: chunked statements in one batch. */
-export async function appendMetricPoints(db: Db, runUuid: string, points: MetricPointInput[]): Promise<D1Result[]> {
+/**
+ * Appends metric points to the attempt `ref` names, in one transaction and, when all is well, one D1
+ * round trip, however many points: chunked statements in one batch, led by the guard (the attempt
+ * exists and is active, the key cap) and ending with a read of the attempt's uuid and number. With
+ * `fromStart`, the points' timestamps are offsets from the attempt's start time, added in SQL.
+ * `explain` finds the attempt, throwing the error to answer when there is none or it is not active;
+ * it runs only when the guard refuses.
+ */
+export async function appendMetricPoints(
+  db: Db,
+  ref: AttemptRef,
+  points: MetricPointInput[],
+  fromStart: boolean,
+  explain: () => Promise<RunRow>,
+): Promise<{ runUuid: string; attempt: number }> {
+  const keys = [...new Set(points.map((p) => p.key))];
+  if (keys.length > LIMITS.maxMetricKeysPerRun) tooManyKeys((await explain()).runUuid);
+  const runUuid = attemptUuidQuery(db, ref);
+  const startTime = fromStart ? sql`(select ${runs.startTime} from ${runs} where ${runs.runUuid} = ${runUuid})` : undefined;
   const statements: Statement[] = [];
   for (let i = 0; i < points.length; i += POINTS_PER_STATEMENT) {
-    statements.push(...metricStatements(runUuid, points.slice(i, i + POINTS_PER_STATEMENT)));
+    statements.push(...metricStatements(runUuid, points.slice(i, i + POINTS_PER_STATEMENT), startTime));
   }
-  return runMetricWrites(db, runUuid, points, statements);
+  statements.push(db.select({ runUuid: runs.runUuid, attempt: runs.attempt }).from(runs).where(eq(runs.runUuid, runUuid)));
+  const results = await runGuarded(db, { runUuid, keys }, statements, async (failure) => {
+    const run = await explain();
+    if (failure === "keys") tooManyKeys(run.runUuid);
+  });
+  const target = results.at(-1)!.results[0] as { run_uuid: string; attempt: number };
+  return { runUuid: target.run_uuid, attempt: target.attempt };
 }
 
 export type EndStatus = Extract<RunStatus, "FINISHED" | "FAILED" | "KILLED">;

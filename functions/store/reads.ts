@@ -102,12 +102,13 @@ export interface RankingQuery {
  * The leaderboard's ranking query, cheap however many runs there are, returning the ranked runs
  * with their values in one round trip. It walks a partial index of ranked latest points in rank
  * order, (key, experiment, stage[, dataset], value), and joins each entry to its run by primary
- * key, stopping at `top`: it reads about two rows per entry returned. Which points are ranked
+ * key, stopping at `limit`: it reads about two rows per entry returned. `tiedWith` asks instead for
+ * every entry with that value (see rankRuns). Which points are ranked
  * (latest attempt, FINISHED, active) is the run_ranks view's rule, copied onto latest_metrics by
  * migration 0002's triggers; NaN values are left out. CROSS JOIN pins the join order in SQLite.
  */
-export function rankingQuery(db: Db, q: RankingQuery) {
-  return db
+export function rankingQuery(db: Db, q: RankingQuery, { limit = q.top, tiedWith }: { limit?: number; tiedWith?: number } = {}) {
+  const query = db
     .select({ run: runs, value: latestMetrics.value })
     .from(latestMetrics)
     .crossJoin(runs)
@@ -118,20 +119,31 @@ export function rankingQuery(db: Db, q: RankingQuery) {
         eq(latestMetrics.stage, q.stage),
         q.dataset !== undefined ? eq(latestMetrics.dataset, q.dataset) : undefined,
         RANKED_POINT,
+        tiedWith !== undefined ? eq(latestMetrics.value, tiedWith) : undefined,
         eq(runs.runUuid, latestMetrics.runUuid),
       ),
     )
-    .orderBy(q.direction === "asc" ? asc(latestMetrics.value) : desc(latestMetrics.value))
-    .limit(q.top);
+    .orderBy(q.direction === "asc" ? asc(latestMetrics.value) : desc(latestMetrics.value));
+  return tiedWith !== undefined ? query : query.limit(limit);
 }
 
 /**
- * Ranked runs with their values, best first. Run through runAtomically (not drizzle's .all(), which
+ * Ranked runs with their values, best first by value: the top `top`, plus every run tied with the
+ * last of them (order and cut them with the core's rankEntries). Run through runAtomically (not drizzle's .all(), which
  * reads D1 in array mode without row counters) so that the request's Server-Timing counts its rows.
  */
 export async function rankRuns(db: Db, q: RankingQuery): Promise<Array<{ run: RunRow; value: number }>> {
-  const [result] = await runAtomically(db, [rankingQuery(db, q)]);
-  return (result.results as Array<Record<string, unknown>>).map((row) => ({ run: rowFrom(runs, row), value: row.value as number }));
+  const ranked = async (statement: ReturnType<typeof rankingQuery>) => {
+    const [result] = await runAtomically(db, [statement]);
+    return (result.results as Array<Record<string, unknown>>).map((row) => ({ run: rowFrom(runs, row), value: row.value as number }));
+  };
+  const rows = await ranked(rankingQuery(db, q, { limit: q.top + 1 }));
+  // The index orders by value alone; the core's order breaks ties by run id (rankEntries). When the
+  // cut falls inside a group of equal values, the whole group is read (a second, rare query), so
+  // that the caller's top entries are the same runs that order would pick from all of them.
+  const last = rows[q.top - 1];
+  if (rows.length <= q.top || rows[q.top].value !== last.value) return rows.slice(0, q.top);
+  return [...rows.filter((row) => row.value !== last.value), ...(await ranked(rankingQuery(db, q, { tiedWith: last.value })))];
 }
 
 /**

@@ -1,4 +1,4 @@
-import { and, desc, eq, ne, sql } from "drizzle-orm";
+import { and, desc, eq, ne, sql, type SQL } from "drizzle-orm";
 import { experiments, latestMetrics, metrics, params, runs, tags, type RunStatus } from "../db/schema";
 import { excerpt } from "../domain/excerpt";
 import { LIMITS } from "../domain/limits";
@@ -130,20 +130,28 @@ export async function getLatestAttempt(db: Db, experimentId: number, name: strin
     .get();
 }
 
-/**
- * An attempt of a run name in an experiment given by name, in one query: the one with this uuid
- * (latest or not), or without a uuid the latest.
- */
-export async function getAttemptIn(db: Db, experimentName: string, name: string, runUuid?: string): Promise<RunRow | undefined> {
-  const row = await db
-    .select({ run: runs })
+/** Names one attempt of a run name in an experiment given by name: the one with this uuid (latest or not), or without a uuid the latest. */
+export interface AttemptRef {
+  experiment: string;
+  name: string;
+  runUuid?: string;
+}
+
+/** The uuid of the attempt a ref names, as a scalar subquery (one index walk, the newest first); also for statements that write to it. */
+export function attemptUuidQuery(db: Db, ref: AttemptRef): SQL {
+  const query = db
+    .select({ runUuid: runs.runUuid })
     .from(runs)
     .innerJoin(experiments, eq(experiments.experimentId, runs.experimentId))
-    .where(and(eq(experiments.name, experimentName), eq(runs.name, name), runUuid === undefined ? undefined : eq(runs.runUuid, runUuid)))
+    .where(and(eq(experiments.name, ref.experiment), eq(runs.name, ref.name), ref.runUuid === undefined ? undefined : eq(runs.runUuid, ref.runUuid)))
     .orderBy(desc(runs.isLatest), desc(runs.attempt))
-    .limit(1)
-    .get();
-  return row?.run;
+    .limit(1);
+  return sql`(${query})`;
+}
+
+/** An attempt of a run name in an experiment given by name, in one query (see AttemptRef). */
+export async function getAttemptIn(db: Db, ref: AttemptRef): Promise<RunRow | undefined> {
+  return db.select().from(runs).where(eq(runs.runUuid, attemptUuidQuery(db, ref))).get();
 }
 
 /** Params, tags and latest metrics of one run, in insertion order like MLflow. */

@@ -7,8 +7,13 @@ export type Statement = SQL | { toSQL(): { sql: string; params: unknown[] } };
 
 const dialect = new SQLiteAsyncDialect();
 
+/** A statement's SQL text and bound values, as D1 gets them. */
+export function toQuery(statement: Statement): { sql: string; params: unknown[] } {
+  return is(statement, SQL) ? dialect.sqlToQuery(statement) : statement.toSQL();
+}
+
 function toD1(db: Db, statement: Statement): D1PreparedStatement {
-  const query = is(statement, SQL) ? dialect.sqlToQuery(statement) : statement.toSQL();
+  const query = toQuery(statement);
   return db.$client.prepare(query.sql).bind(...query.params);
 }
 

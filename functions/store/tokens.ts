@@ -19,10 +19,49 @@ export async function findActiveToken(db: Db, tokenHash: string) {
     .get();
 }
 
-export async function touchToken(db: Db, name: string, lastUsedAt: number | null): Promise<void> {
+interface CachedToken {
+  name: string;
+  lastUsedAt: number | null;
+  /** When D1 last confirmed the token live. */
+  checkedAt: number;
+}
+
+/**
+ * Live tokens this isolate has seen, by hash: a write with a known token costs no D1 call. The
+ * bound: a token revoked elsewhere (another isolate, the CLI) still works here for at most `ttlMs`
+ * after D1 last confirmed it (a revocation through this isolate takes effect at once). Only live
+ * tokens are kept (a wrong token always asks D1), at most `maxEntries`, the oldest dropped first.
+ * `ttlMs` may be lowered by tests.
+ */
+export const tokenCache = {
+  ttlMs: 30_000,
+  maxEntries: 1_000,
+  entries: new Map<string, CachedToken>(),
+};
+
+/** The live token with this hash, from the isolate's cache while it is younger than tokenCache.ttlMs, else from D1. */
+export async function cachedActiveToken(db: Db, tokenHash: string): Promise<CachedToken | undefined> {
   const now = Date.now();
-  if (lastUsedAt !== null && now - lastUsedAt < TOUCH_INTERVAL_MS) return;
-  await db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.name, name));
+  const cached = tokenCache.entries.get(tokenHash);
+  if (cached && now - cached.checkedAt < tokenCache.ttlMs) return cached;
+  tokenCache.entries.delete(tokenHash);
+  const row = await findActiveToken(db, tokenHash);
+  if (!row) return undefined;
+  const entry = { name: row.name, lastUsedAt: Math.max(row.lastUsedAt ?? 0, cached?.lastUsedAt ?? 0) || null, checkedAt: now };
+  if (tokenCache.entries.size >= tokenCache.maxEntries) tokenCache.entries.delete(tokenCache.entries.keys().next().value!);
+  tokenCache.entries.set(tokenHash, entry);
+  return entry;
+}
+
+/**
+ * Records a token's last use, at most once per TOUCH_INTERVAL_MS per isolate (the cached entry
+ * remembers the last touch), so a busy token does not cost a write per request.
+ */
+export async function touchToken(db: Db, token: CachedToken): Promise<void> {
+  const now = Date.now();
+  if (token.lastUsedAt !== null && now - token.lastUsedAt < TOUCH_INTERVAL_MS) return;
+  token.lastUsedAt = now;
+  await db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.name, token.name));
 }
 
 /** 32 random bytes, base64url, with a prefix that makes a leaked token easy to recognise. */
@@ -66,6 +105,7 @@ export async function revokeToken(db: Db, name: string): Promise<void> {
     .update(apiTokens)
     .set({ revokedAt: sql`coalesce(${apiTokens.revokedAt}, ${Date.now()})` })
     .where(eq(apiTokens.name, name))
-    .returning({ name: apiTokens.name });
+    .returning({ name: apiTokens.name, tokenHash: apiTokens.tokenHash });
   if (rows.length === 0) throw notFound(`No token named '${name}'.`);
+  for (const row of rows) tokenCache.entries.delete(row.tokenHash);
 }

@@ -5,7 +5,7 @@
  * functions/domain.
  */
 import { readFile } from "node:fs/promises";
-import type { ExportDocument, ExportedRun, MetricValue, RunStatus } from "../../functions/api/contract.js";
+import { exportDocument, type ExportDocument, type ExportedRun, type MetricValue, type RunStatus } from "../../functions/api/contract.js";
 import {
   DEFAULT_LEADERBOARD_METRIC,
   METRIC_PATH_SEPARATOR,
@@ -13,11 +13,12 @@ import {
   PIPELINE_EXPERIMENT,
   STAGE_NAMES,
   comparePoints,
-  competitionRanks,
+  mergeExportPages,
   groupOf,
   metricDirection,
   parseGroup,
   parseRunId,
+  rankEntries,
   type SortDirection,
 } from "../../functions/domain/index.js";
 
@@ -106,24 +107,12 @@ function parseJson(text: string, source: string): unknown {
   }
 }
 
-/** Refuses anything that is not an ExportDocument, so a wrong URL never yields a half-empty site. */
+/** Refuses anything that is not an ExportDocument (the import route's schema), so a wrong URL never yields a half-empty site. */
 function checkExportPage(value: unknown, source: string): ExportDocument {
-  const doc = value as Partial<ExportDocument> | null;
-  if (!doc || doc.format !== "kdgat-export" || doc.version !== 1 || !Array.isArray(doc.runs) || !Array.isArray(doc.experiments)) {
-    throw new Error(`Site build: ${source} is not a kdgat-export version 1 document.`);
-  }
-  return doc as ExportDocument;
-}
-
-function mergeExportPages(pages: ExportDocument[]): ExportDocument {
-  const experiments = new Map(pages.flatMap((page) => page.experiments).map((e) => [e.experiment_id, e]));
-  return {
-    format: "kdgat-export",
-    version: 1,
-    exported_at: Math.max(...pages.map((page) => page.exported_at)),
-    experiments: [...experiments.values()],
-    runs: pages.flatMap((page) => page.runs),
-  };
+  const checked = exportDocument.safeParse(value);
+  if (checked.success) return checked.data;
+  const issue = checked.error.issues[0];
+  throw new Error(`Site build: ${source} is not a kdgat-export version 1 document (${issue.path.join(".") || "the document"}: ${issue.message}).`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -358,14 +347,13 @@ export interface RankedRun {
  * the API; runs without a finished value for it follow, unranked.
  */
 export function rankRuns(runs: RunView[], key: string): RankedRun[] {
-  const sign = metricDirection(key) === "asc" ? 1 : -1;
-  const scored = runs.filter((run) => isScore(valueOf(run, key)));
+  const scored = runs.flatMap((run) => {
+    const value = valueOf(run, key);
+    return isScore(value) ? [{ runId: run.id, value, run }] : [];
+  });
   const unscored = runs.filter((run) => !isScore(valueOf(run, key)));
-  scored.sort((a, b) => sign * (valueOf(a, key)! - valueOf(b, key)!) || compareText(a.id, b.id));
-  const values = scored.map((run) => valueOf(run, key)!);
-  const ranks = competitionRanks(values);
   return [
-    ...scored.map((run, i) => ({ rank: ranks[i], value: values[i], run })),
+    ...rankEntries(scored, metricDirection(key)).map(({ rank, value, run }) => ({ rank, value, run })),
     ...unscored.map((run) => ({ rank: null, value: valueOf(run, key), run })),
   ];
 }

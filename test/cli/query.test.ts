@@ -5,7 +5,7 @@
  * meaning (and `--help` says so).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseCsv } from "../../functions/api/csv.js";
+import { parseCsv } from "../../functions/domain/csv.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { ensureCliBuilt, runCli } from "./support/cli.js";
 
@@ -72,7 +72,7 @@ const ok = async (args: string[], extraEnv: Record<string, string> = {}) => {
   expect(result.code, result.stderr).toBe(0);
   return result.stdout;
 };
-const csvRows = (text: string) => parseCsv(text)!;
+const csvRows = (text: string) => parseCsv(text)!.map((record) => record.cells);
 const decimalsOf = (cell: string) => cell.split(".")[1]?.length ?? 0;
 
 describe("kdgat query --csv", () => {

@@ -7,6 +7,7 @@ import {
   DEFAULT_LEADERBOARD_METRIC,
   PIPELINE_EXPERIMENT,
   competitionRanks,
+  rankEntries,
   deriveRunTags,
   mapOldLayout,
   runIdFromPath,
@@ -124,6 +125,27 @@ describe("rankings", () => {
     expect(competitionRanks([3, 2, 1])).toEqual([1, 2, 3]);
     expect(competitionRanks([5, 5, 4, 4])).toEqual([1, 1, 3, 3]);
     expect(competitionRanks([])).toEqual([]);
+  });
+
+  it("the better value first in the metric's direction; tied runs by run id", () => {
+    const entries = [
+      { runId: "b/x_evaluation", value: 0.5 },
+      { runId: "a/x_evaluation", value: 0.5 },
+      { runId: "c/x_evaluation", value: 0.7 },
+      { runId: "a/y_evaluation", value: 0.1 },
+    ];
+    expect(rankEntries(entries, "desc").map((e) => [e.rank, e.runId])).toEqual([
+      [1, "c/x_evaluation"],
+      [2, "a/x_evaluation"],
+      [2, "b/x_evaluation"],
+      [4, "a/y_evaluation"],
+    ]);
+    expect(rankEntries(entries, "asc").map((e) => [e.rank, e.runId])).toEqual([
+      [1, "a/y_evaluation"],
+      [2, "a/x_evaluation"],
+      [2, "b/x_evaluation"],
+      [4, "c/x_evaluation"],
+    ]);
   });
 });
 

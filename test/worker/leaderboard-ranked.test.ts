@@ -81,6 +81,18 @@ describe("the ranked copies on latest_metrics follow every write path", () => {
     expect(rowsRead).toBeLessThanOrEqual(25);
   }, 60_000);
 
+  it("a tie across the top-10 cut keeps the runs first by run id, all sharing the rank", async () => {
+    // Started in reverse order, so that neither insertion order nor uuids give the run-id order.
+    for (let i = 11; i >= 0; i--) await finishedRun(`rk_t/s${String(i).padStart(2, "0")}_evaluation`, i === 11 ? 0.9 : 0.5);
+    const { entries } = await leaderboard("rk_t");
+    expect(entries).toEqual([
+      ["rk_t/s11_evaluation", 0.9, 1],
+      ...Array.from({ length: 9 }, (_, i) => [`rk_t/s${String(i).padStart(2, "0")}_evaluation`, 0.5, 1]),
+    ]);
+    const ranks = (await json(await call("GET", "/api/v1/leaderboard?metric=gat_f1&dataset=rk_t"))).entries.map((e: any) => e.rank);
+    expect(ranks).toEqual([1, ...Array(9).fill(2)]);
+  }, 60_000);
+
   it("the migration's backfill fills the copies of rows written before it", async () => {
     await finishedRun("rk_f/teacher_evaluation", 0.55);
     await env.DB.prepare("update latest_metrics set experiment_id = null, dataset = null, stage = null, ranked = 0").run();

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { PUBLIC_POST_ROUTES } from "../../functions/mlflow/access";
+import { accessKind } from "../../functions/http/access";
 import { mlflowApi } from "../../functions/mlflow";
 import { call, get, post } from "./mlflow-helpers";
 
@@ -9,9 +9,12 @@ const newRun = async (body: object = {}) => (await post("runs/create", { experim
 
 describe("MLflow API access", () => {
   const postRoutes = [...new Set(mlflowApi.routes.filter((r) => r.method === "POST").map((r) => r.path))];
+  /** The reads sent as POST: the routes that carry the publicSearch access helper. */
+  const PUBLIC_POST_ROUTES = [...new Set(mlflowApi.routes.filter((r) => r.method === "POST" && accessKind(r.handler) === "publicSearch").map((r) => r.path))];
 
   it("every POST route but the searches needs a write token; reads need none", async () => {
     expect(postRoutes.length).toBe(16);
+    expect(PUBLIC_POST_ROUTES).toEqual(["/experiments/search", "/runs/search"]);
     expect(PUBLIC_POST_ROUTES.every((path) => postRoutes.includes(path))).toBe(true);
     for (const path of postRoutes.filter((p) => !PUBLIC_POST_ROUTES.includes(p))) {
       for (const token of [null, "wrong-token-0123456789abcdef"]) {

@@ -8,7 +8,6 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LIMITS } from "../../functions/domain/limits";
-import { isReadRequest } from "../../functions/http/security";
 import {
   ADMIN_TOKEN,
   type Answer,
@@ -16,6 +15,7 @@ import {
   bareNonFiniteToken,
   call,
   concretePath,
+  isReadRoute,
   dumpDatabase,
   excerpt,
   expectClientError,
@@ -443,10 +443,10 @@ describe("request bodies are capped before they are parsed", () => {
   /** A body that would be a valid request but for its size: the cap, not the parser, must refuse it. */
   const oversized = (cap: number) => `{"run_id": "${runId}", "params": []}${" ".repeat(cap)}`;
   const capOf = (path: string) => (path.endsWith("/metrics") || path.endsWith("/import") ? LIMITS.maxUploadBytes : LIMITS.maxBodyBytes);
-  // DELETE routes take no body, so there is nothing to cap; /ajax-api serves the same routes as /api.
+  // GET and DELETE routes take no body, so there is nothing to cap; /ajax-api serves the same routes as /api.
   const bodyRoutes = appRoutes()
-    .map((route) => ({ method: route.method, path: concretePath(route.path) }))
-    .filter((route) => !isReadRequest(route.method, route.path) && route.method !== "DELETE" && !route.path.startsWith("/ajax-api/"));
+    .filter((route) => !isReadRoute(route) && route.method !== "GET" && route.method !== "DELETE" && !route.path.startsWith("/ajax-api/"))
+    .map((route) => ({ method: route.method, path: concretePath(route.path) }));
 
   // An honest Content-Length over the cap is refused from the header alone; these are the sly ways.
   const senders: Record<string, (body: string) => { body: BodyInit; headers: Record<string, string> }> = {

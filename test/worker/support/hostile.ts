@@ -6,7 +6,7 @@ import { env, exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { expect } from "vitest";
 import app from "../../../functions/index";
-import { requireAdminToken } from "../../../functions/http/auth";
+import { accessKind, type AccessKind } from "../../../functions/http/access";
 
 declare global {
   namespace Cloudflare {
@@ -146,15 +146,15 @@ const PATH_PARAM_VALUES: Record<string, string> = {
   metric: "val_loss",
 };
 
-/** Whether the app guards a route with requireAdminToken (on the route itself or through a use() pattern). */
-export function isAdminRoute(route: Route): boolean {
-  return app.routes.some(
-    (guard) =>
-      guard.handler === requireAdminToken &&
-      (guard.method === "ALL" || guard.method === route.method) &&
-      (guard.path === route.path || (guard.path.endsWith("/*") && route.path.startsWith(guard.path.slice(0, -1)))),
-  );
+/** The access kinds (http/access.ts) a route carries, as registered on the route itself. */
+export function accessKinds(route: Route): AccessKind[] {
+  return app.routes.filter((r) => r.method === route.method && r.path === route.path).flatMap((r) => accessKind(r.handler) ?? []);
 }
+
+export const isAdminRoute = (route: Route): boolean => accessKinds(route).includes("admin");
+
+/** A public read: a GET, or a search sent as POST. */
+export const isReadRoute = (route: Route): boolean => accessKinds(route).some((kind) => kind === "publicRead" || kind === "publicSearch");
 
 export function concretePath(path: string): string {
   return path.replace(/:(\w+)(\{[^}]*\})?\??/g, (_, name: string) => PATH_PARAM_VALUES[name] ?? "x");

@@ -1,0 +1,270 @@
+// Writes side by side with MLflow 2.17.2's own server, in the same run, on this machine:
+//   - where a local request's time goes: GET /health (the floor) on both servers;
+//   - a single runs/log-metric, one at a time: p50 against MLflow's p50 (target: at most half);
+//   - runs/log-batch, 1000-point batches at concurrency 8: points/s against MLflow's (target >= 5x)
+//     and against the physical limit, raw SQLite inserting the same points into the same
+//     WITHOUT ROWID table in 1000-point transactions (/usr/bin/python3's sqlite3; target >= half);
+//   - D1 round trips per write (Server-Timing calls=);
+//   - the Worker's CPU per 1000-point log-batch without D1 (bench/lib/log-batch-cpu.ts run in Node:
+//     the route's own functions; target <= 10 ms).
+// `node bench/write-speed.mjs [--samples 300] [--batches 200] [--mlflow-port 9251]` writes
+// bench/results/write-speed.json and the "Writes side by side with MLflow" block of bench/README.md.
+// MLflow runs from ../shared/mlflow-client/serve.sh (skipped, and said so, when it is absent).
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { build } from "esbuild";
+import { createMlflowRun, experimentId, logBatchBody, mintToken, MLFLOW, T0 } from "./lib/api.mjs";
+import { createClient, expectOk } from "./lib/http.mjs";
+import { BENCH_DIR, environmentNote, saveJson, table, writeReadmeBlock } from "./lib/report.mjs";
+import { cpuDelta, serverCpuSeconds, withServer } from "./lib/server.mjs";
+import { fmt, latencySummary, percentile, pool } from "./lib/stats.mjs";
+
+const MLFLOW_SERVE = join(BENCH_DIR, "..", "..", "..", "shared", "mlflow-client", "serve.sh");
+const SHARED_SERVE = "/work/shared/mlflow-client/serve.sh";
+const POINTS_PER_BATCH = 1000;
+const PHASE_DEADLINE_MS = 180_000;
+export const TARGETS = { logMetricP50Ratio: 0.5, logBatchVsMlflow: 5, logBatchVsSqlite: 0.5, cpuMsPerBatch: 10 };
+
+/** Starts MLflow's own server on 127.0.0.1:port; resolves to {url, stop}, or undefined when serve.sh is absent. */
+async function startMlflow(port) {
+  const serve = [MLFLOW_SERVE, SHARED_SERVE].find((path) => existsSync(path));
+  if (!serve) return undefined;
+  const child = spawn("sh", [serve, String(port)], { detached: true, stdio: ["ignore", "ignore", "pipe"] });
+  let output = "";
+  child.stderr.on("data", (chunk) => (output = (output + chunk).slice(-5_000)));
+  const stop = () => {
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {}
+  };
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`MLflow's server exited:\n${output}`);
+    try {
+      if ((await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) })).ok) return { url, stop, pid: child.pid };
+    } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  stop();
+  throw new Error(`MLflow's server did not answer on ${url}:\n${output}`);
+}
+
+/** CPU seconds of a process group (MLflow's gunicorn and its workers), from /proc. */
+function groupCpuSeconds(pgid) {
+  let total = 0;
+  for (const pid of spawnSync("pgrep", ["-g", String(pgid)], { encoding: "utf8" }).stdout.split("\n").filter(Boolean)) {
+    try {
+      const stat = spawnSync("cat", [`/proc/${pid}/stat`], { encoding: "utf8" }).stdout;
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      total += (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {}
+  }
+  return total;
+}
+
+/** `count` requests one at a time; latencies, the last status, and the D1 round trips each reported. */
+async function sequential(client, count, next) {
+  const replies = [];
+  for (let i = 0; i < count; i++) replies.push(expectOk(await client.request(next(i)), "sequential request"));
+  return replies;
+}
+
+/** `count` requests with `concurrency` in flight; the wall time and latencies. */
+async function concurrent(client, count, concurrency, next) {
+  const replies = [];
+  const started = performance.now();
+  await pool(count, concurrency, async (i) => replies.push(expectOk(await client.request(next(i)), "concurrent request")), { deadlineMs: PHASE_DEADLINE_MS });
+  return { seconds: (performance.now() - started) / 1000, replies };
+}
+
+/** The Worker's pure work per 1000-point log-batch, in Node: median and mean ms over `iterations`. */
+export async function workerCpu(iterations = 300) {
+  const dir = mkdtempSync(join(tmpdir(), "kdgat-bench-cpu-"));
+  try {
+    const outfile = join(dir, "log-batch-cpu.mjs");
+    await build({ entryPoints: [join(BENCH_DIR, "lib", "log-batch-cpu.ts")], bundle: true, platform: "node", format: "esm", outfile, logLevel: "error" });
+    const { logBatchPureWork } = await import(pathToFileURL(outfile).href);
+    const bodies = Array.from({ length: 50 }, (_, i) => logBatchBody("0123456789abcdef0123456789abcdef", POINTS_PER_BATCH, i * 250));
+    for (let i = 0; i < 200; i++) logBatchPureWork(bodies[i % bodies.length]); // warm-up: JIT
+    // CPU time, not wall time: on a shared machine the process is often scheduled out mid-batch.
+    const times = [];
+    for (let i = 0; i < iterations; i++) {
+      const before = process.cpuUsage();
+      logBatchPureWork(bodies[i % bodies.length]);
+      const used = process.cpuUsage(before);
+      times.push((used.user + used.system) / 1000);
+    }
+    return { iterations, p50Ms: percentile(times, 50), p95Ms: percentile(times, 95), cpuMsPerBatch: times.reduce((a, b) => a + b, 0) / iterations, bodyBytes: bodies[0].length };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Raw SQLite here: the same points into the same WITHOUT ROWID table, 1000-point transactions, a
+ * file on disk in WAL mode with synchronous=NORMAL, as the local D1 keeps its file (a -wal beside
+ * it; with SQLite's defaults, journal_mode=delete and synchronous=FULL, every commit waits for
+ * fsync on this disk and the limit is ~23,000 points/s).
+ */
+export function rawSqlite(points = 200_000) {
+  const script = `
+import sqlite3, sys, tempfile, time, os
+n, per = int(sys.argv[1]), int(sys.argv[2])
+d = tempfile.mkdtemp()
+db = sqlite3.connect(os.path.join(d, "m.db"), isolation_level=None)
+db.execute("PRAGMA journal_mode=WAL")
+db.execute("PRAGMA synchronous=NORMAL")
+db.execute("""CREATE TABLE metrics (run_uuid text NOT NULL, key text NOT NULL, step integer NOT NULL,
+  timestamp integer NOT NULL, value real NOT NULL, is_nan integer DEFAULT false NOT NULL,
+  PRIMARY KEY(run_uuid, key, step, timestamp, value, is_nan)) WITHOUT ROWID""")
+keys = ["train_loss", "val_loss", "train_acc", "val_acc"]
+rows = [("0123456789abcdef0123456789abcdef", keys[j % 4], j // 4, ${T0} + (j // 4) * 1000, round(1 / (1 + j // 4) + (j % 4) * 0.01, 6), 0) for j in range(n)]
+started = time.perf_counter()
+for i in range(0, n, per):
+    db.execute("BEGIN")
+    db.executemany("INSERT OR IGNORE INTO metrics VALUES (?, ?, ?, ?, ?, ?)", rows[i:i + per])
+    db.execute("COMMIT")
+seconds = time.perf_counter() - started
+mode = db.execute("PRAGMA journal_mode").fetchone()[0]
+sync = db.execute("PRAGMA synchronous").fetchone()[0]
+print(n / seconds, mode, sync, sqlite3.sqlite_version)
+`;
+  const result = spawnSync("/usr/bin/python3", ["-c", script, String(points), String(POINTS_PER_BATCH)], { encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`raw SQLite: ${result.stderr}`);
+  const [pointsPerSecond, journalMode, synchronous, version] = result.stdout.trim().split(" ");
+  return { points, pointsPerSecond: Number(pointsPerSecond), journalMode, synchronous: Number(synchronous), version };
+}
+
+/** One server's figures: /health, single log-metric, log-batch at concurrency 8 (runs created first). */
+async function measureServer(label, url, { token, samples, batches, cpu }) {
+  const client = createClient(url, { token, maxSockets: 8 });
+  try {
+    const experiment = await experimentId(client, `bench-writes-${label}`);
+    const runs = await Promise.all(Array.from({ length: 9 }, (_, i) => createMlflowRun(client, experiment, `writes-${label}-${i}`)));
+    const [single, ...batchRuns] = runs;
+    for (let i = 0; i < 20; i++) await client.request({ method: "GET", path: "/health" });
+    const health = await sequential(client, samples, () => ({ method: "GET", path: "/health" }));
+    let step = 0;
+    const logMetric = () => ({ method: "POST", path: `${MLFLOW}/runs/log-metric`, body: { run_id: single, key: "val_loss", value: 1 / (step + 1), timestamp: T0 + step, step: step++ } });
+    await sequential(client, 20, logMetric); // warm-up
+    const cpuBefore = cpu();
+    const metric = await sequential(client, samples, logMetric);
+    const metricCpu = cpu(cpuBefore);
+    const bodies = Array.from({ length: batches + 16 }, (_, i) =>
+      logBatchBody(batchRuns[i % batchRuns.length], POINTS_PER_BATCH, Math.floor(i / batchRuns.length) * (POINTS_PER_BATCH / 4)),
+    );
+    await concurrent(client, 16, 8, (i) => ({ method: "POST", path: `${MLFLOW}/runs/log-batch`, body: bodies[i] })); // warm-up
+    const batchCpuBefore = cpu();
+    const batch = await concurrent(client, batches, 8, (i) => ({ method: "POST", path: `${MLFLOW}/runs/log-batch`, body: bodies[16 + i] }));
+    const batchCpu = cpu(batchCpuBefore);
+    const calls = (replies) => [...new Set(replies.map((r) => r.calls).filter(Number.isFinite))];
+    return {
+      health: latencySummary(health.map((r) => r.ms)),
+      logMetric: { ...latencySummary(metric.map((r) => r.ms)), d1Calls: calls(metric), serverCpuMs: metricCpu / samples },
+      logBatch: {
+        batches: batch.replies.length,
+        seconds: batch.seconds,
+        pointsPerSecond: (batch.replies.length * POINTS_PER_BATCH) / batch.seconds,
+        latency: latencySummary(batch.replies.map((r) => r.ms)),
+        d1Calls: calls(batch.replies),
+        serverCpuMs: batchCpu / batch.replies.length,
+      },
+    };
+  } finally {
+    client.close();
+  }
+}
+
+export async function runWriteSpeed({ samples = 300, batches = 200, mlflowPort = 9251 } = {}) {
+  const environment = environmentNote();
+  const cpu = await workerCpu();
+  const sqlite = rawSqlite();
+  const mlflow = await startMlflow(mlflowPort);
+  try {
+    return await withServer({ label: "writes" }, async (server) => {
+      const token = await mintToken(server.url);
+      const ourCpu = (before) => {
+        const now = serverCpuSeconds(server.persistTo);
+        if (before === undefined) return now;
+        return Object.values(cpuDelta(before, now)).reduce((a, b) => a + b, 0) * 1000;
+      };
+      const mlflowCpu = (before) => (before === undefined ? groupCpuSeconds(mlflow.pid) : (groupCpuSeconds(mlflow.pid) - before) * 1000);
+      const ours = await measureServer("kdgat", server.url, { token, samples, batches, cpu: ourCpu });
+      const theirs = mlflow ? await measureServer("mlflow", mlflow.url, { token, samples, batches, cpu: mlflowCpu }) : undefined;
+      const result = { environment, samples, batches, pointsPerBatch: POINTS_PER_BATCH, ours, mlflow: theirs, sqlite, workerCpu: cpu };
+      saveJson("write-speed", result);
+      writeReadmeBlock("write-speed", "Writes side by side with MLflow", writeSpeedMarkdown(result));
+      return result;
+    });
+  } finally {
+    mlflow?.stop();
+  }
+}
+
+const pass = (ok) => (ok ? "met" : "**not met**");
+
+export function writeSpeedMarkdown({ environment, samples, batches, ours, mlflow, sqlite, workerCpu: cpu }) {
+  const o = ours;
+  const m = mlflow;
+  const ratio = (a, b) => (m ? `${fmt(a / b)}x` : "-");
+  const lines = [
+    `Measured ${environment.at} (Node ${environment.node}, ${environment.cpus}; load average before: ${environment.loadavg}; busiest processes: ${environment.topProcesses}). ` +
+      `kdgat through \`npm start\`'s local serving (scripts/serve-worker.mjs + worker-front.mjs) with a minted write token; MLflow 2.17.2 from \`serve.sh\` (SQLite, 2 gunicorn workers), measured right after, in the same run.`,
+    "",
+    table(
+      ["figure", "kdgat", "MLflow 2.17.2", "ratio", "target"],
+      [
+        [`GET /health p50 / p95 ms (${samples} sequential)`, `${fmt(o.health.p50)} / ${fmt(o.health.p95)}`, m ? `${fmt(m.health.p50)} / ${fmt(m.health.p95)}` : "-", ratio(o.health.p50, m?.health.p50), "-"],
+        [
+          `runs/log-metric p50 / p95 ms (${samples} sequential)`,
+          `${fmt(o.logMetric.p50)} / ${fmt(o.logMetric.p95)}`,
+          m ? `${fmt(m.logMetric.p50)} / ${fmt(m.logMetric.p95)}` : "-",
+          ratio(o.logMetric.p50, m?.logMetric.p50),
+          `<= ${TARGETS.logMetricP50Ratio}x: ${m ? pass(o.logMetric.p50 <= TARGETS.logMetricP50Ratio * m.logMetric.p50) : "-"}`,
+        ],
+        [
+          "runs/log-metric server CPU ms / request",
+          fmt(o.logMetric.serverCpuMs),
+          m ? fmt(m.logMetric.serverCpuMs) : "-",
+          ratio(o.logMetric.serverCpuMs, m?.logMetric.serverCpuMs),
+          "-",
+        ],
+        [
+          `runs/log-batch ${POINTS_PER_BATCH}-point batches at concurrency 8, points/s (${batches} batches)`,
+          fmt(o.logBatch.pointsPerSecond),
+          m ? fmt(m.logBatch.pointsPerSecond) : "-",
+          ratio(o.logBatch.pointsPerSecond, m?.logBatch.pointsPerSecond),
+          `>= ${TARGETS.logBatchVsMlflow}x: ${m ? pass(o.logBatch.pointsPerSecond >= TARGETS.logBatchVsMlflow * m.logBatch.pointsPerSecond) : "-"}`,
+        ],
+        [
+          "runs/log-batch p50 / p95 ms at concurrency 8",
+          `${fmt(o.logBatch.latency.p50)} / ${fmt(o.logBatch.latency.p95)}`,
+          m ? `${fmt(m.logBatch.latency.p50)} / ${fmt(m.logBatch.latency.p95)}` : "-",
+          "-",
+          "-",
+        ],
+        ["runs/log-batch server CPU ms / batch", fmt(o.logBatch.serverCpuMs), m ? fmt(m.logBatch.serverCpuMs) : "-", ratio(o.logBatch.serverCpuMs, m?.logBatch.serverCpuMs), "-"],
+        ["D1 round trips per log-metric / log-batch (Server-Timing calls=)", `${o.logMetric.d1Calls.join(",")} / ${o.logBatch.d1Calls.join(",")}`, "-", "-", "1"],
+      ],
+    ),
+    "",
+    `Physical limit: raw SQLite ${sqlite.version} (/usr/bin/python3, journal_mode=${sqlite.journalMode}, synchronous=${sqlite.synchronous}) inserting the same ${fmt(sqlite.points)} points into the same WITHOUT ROWID table in ${POINTS_PER_BATCH}-point transactions: ` +
+      `**${fmt(sqlite.pointsPerSecond)} points/s**; kdgat's log-batch at concurrency 8 reached ${fmt((100 * o.logBatch.pointsPerSecond) / sqlite.pointsPerSecond)}% of it ` +
+      `(target >= ${100 * TARGETS.logBatchVsSqlite}%: ${pass(o.logBatch.pointsPerSecond >= TARGETS.logBatchVsSqlite * sqlite.pointsPerSecond)}).`,
+    "",
+    `Worker CPU per ${POINTS_PER_BATCH}-point log-batch without D1 (bench/lib/log-batch-cpu.ts in Node ${environment.node}: body text -> JSON, zod, MLflow's batch rules, the guarded statements built and serialised, the answer; ${cpu.iterations} batches of ${fmt(cpu.bodyBytes / 1024)} KB after 200 warm-up): ` +
+      `CPU time per batch p50 **${fmt(cpu.p50Ms)} ms**, p95 ${fmt(cpu.p95Ms)} ms, mean ${fmt(cpu.cpuMsPerBatch)} ms (target <= ${TARGETS.cpuMsPerBatch} ms: ${pass(cpu.p95Ms <= TARGETS.cpuMsPerBatch)}).`,
+  ];
+  return lines.join("\n");
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({ options: { samples: { type: "string", default: "300" }, batches: { type: "string", default: "200" }, "mlflow-port": { type: "string", default: "9251" } } });
+  const result = await runWriteSpeed({ samples: Number(values.samples), batches: Number(values.batches), mlflowPort: Number(values["mlflow-port"]) });
+  console.log(writeSpeedMarkdown(result));
+}
