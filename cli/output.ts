@@ -2,7 +2,7 @@
  * Tables for people (aligned, fitted to the terminal) and CSV for scripts; terminalSafe for every
  * value people see (CSV and JSON stay exact: they are for scripts).
  */
-import { csvCell } from "../functions/domain/csv.js";
+import { csvRow } from "../functions/domain/csv.js";
 
 /**
  * What a terminal acts on instead of showing: C0 and C1 controls (ESC and CSI start the sequences
@@ -96,7 +96,7 @@ function fitWidths<T>(shown: ReadonlyArray<Laid<T>>, maxWidth: number): number[]
 }
 
 export function renderCsv<T>(columns: readonly Column<T>[], rows: readonly T[]): string {
-  return [columns.map((c) => csvCell(c.header)), ...rows.map((row) => columns.map((c) => csvCell(c.value(row))))].map((r) => r.join(",")).join("\n");
+  return [columns.map((c) => c.header), ...rows.map((row) => columns.map((c) => c.value(row)))].map(csvRow).join("\n");
 }
 
 /** `$COLUMNS` when set (scripts, tests), else the terminal's width; unlimited when not a terminal. */

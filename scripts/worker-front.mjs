@@ -9,11 +9,12 @@
 //   mid-request" and never executed; a GET or HEAD is queued for a retry instead, and when it had a
 //   body (a client that declared one and hung up), rebuilding it throws "Cannot reconstruct a Request
 //   with a used body" inside the next request's handling, which answers 500.
-// Here each request gets its own connection to the Worker, closed with it; a body the Worker refused
+// Here a request with a large, chunked or unfinished body gets its own connection to the Worker,
+// closed with it (small ones share kept-alive connections, which stay usable: POOLED_BODY_BYTES); a body the Worker refused
 // before it arrived is dropped for a second after the answer, then the client's connection closes; a
 // client that hangs up cuts only its own request. Bodiless GET and HEAD requests cut by a reload are
 // sent again to the new build, as wrangler intends.
-import { createServer, request as httpRequest } from "node:http";
+import { Agent, createServer, request as httpRequest } from "node:http";
 import { Socket } from "node:net";
 
 /** Request headers that belong to one hop (the front answers `Expect: 100-continue` itself). */
@@ -21,6 +22,13 @@ const HOP_REQUEST_HEADERS = ["connection", "keep-alive", "proxy-connection", "te
 const HOP_RESPONSE_HEADERS = new Set(["connection", "keep-alive", "transfer-encoding"]);
 /** How long the rest of a refused body is still read and dropped (workerd allows 1 s, too). */
 const REFUSED_BODY_GRACE_MS = 1_000;
+/**
+ * Requests with no body or a declared body up to this size go over kept-alive connections to the
+ * Worker (saving a TCP connection per request on both sides): workerd reads and drops up to 1 MiB
+ * of a body it refused and keeps such a connection usable. Larger, chunked or unfinished bodies get
+ * a connection of their own, closed with the request, as above.
+ */
+const POOLED_BODY_BYTES = 256 * 1024;
 
 /**
  * Listens on hostname:port; resolves to {controller} once listening. controller is the proxy controller
@@ -49,14 +57,21 @@ export async function startWorkerFront({ hostname, port, logRequests }) {
     if (res.closed) return; // the client left while the Worker was reloading
     const headers = { ...req.headers, ...target.headers, "mf-original-url": `http://${req.headers.host ?? `${hostname}:${port}`}${req.url}` };
     for (const name of HOP_REQUEST_HEADERS) delete headers[name];
+    const pooled = isSmall(req);
     const forwarded = httpRequest({
       method: req.method,
       path: req.url,
       headers,
-      // noDelay: the head and the body's first bytes go at once (Nagle's algorithm held them back and cut throughput).
-      createConnection: () => new WorkerConnection().connect({ port: Number(target.url.port), host: target.url.hostname, noDelay: true }),
+      ...(pooled
+        ? { agent: target.agent, host: target.url.hostname, port: Number(target.url.port) }
+        : {
+            // noDelay: the head and the body's first bytes go at once (Nagle's algorithm held them back and cut throughput).
+            createConnection: () => new WorkerConnection().connect({ port: Number(target.url.port), host: target.url.hostname, noDelay: true }),
+          }),
     });
+    let answered = false;
     forwarded.on("response", (answer) => {
+      answer.once("end", () => (answered = true));
       const answerHeaders = [];
       for (let i = 0; i < answer.rawHeaders.length; i += 2) {
         if (!HOP_RESPONSE_HEADERS.has(answer.rawHeaders[i].toLowerCase())) answerHeaders.push(answer.rawHeaders[i], answer.rawHeaders[i + 1]);
@@ -72,8 +87,11 @@ export async function startWorkerFront({ hostname, port, logRequests }) {
       res.writeHead(503, { "Content-Type": "application/json", "Retry-After": "1" });
       res.end(JSON.stringify({ error_code: "TEMPORARILY_UNAVAILABLE", message: "The local Worker dropped the request (it may be reloading). Retry." }));
     });
-    // Whichever way the exchange ends (answered, or the client gone), its connection to the Worker goes.
-    res.once("close", () => forwarded.destroy());
+    // Whichever way the exchange ends (answered, or the client gone), its connection to the Worker
+    // goes, but for a pooled one whose request and answer both completed: that one is reused.
+    res.once("close", () => {
+      if (!(pooled && answered && req.complete)) forwarded.destroy();
+    });
     res.once("finish", () => {
       if (!req.complete) discardRefusedBody(req);
     });
@@ -89,6 +107,8 @@ export async function startWorkerFront({ hostname, port, logRequests }) {
     server.listen(port, hostname, resolve);
   });
 
+  /** The newest build's target, also while the next one is loading (its agent's connections are closed after a reload). */
+  let latest;
   const pause = () => (upstream = undefined);
   const controller = {
     onConfigUpdate: pause,
@@ -96,11 +116,19 @@ export async function startWorkerFront({ hostname, port, logRequests }) {
     onReloadStart: pause,
     onReloadComplete({ proxyData }) {
       const { protocol, hostname: workerHost, port: workerPort } = proxyData.userWorkerUrl;
-      upstream = { url: new URL(`${protocol}//${workerHost}:${workerPort}`), headers: proxyData.headers ?? {} };
+      // The previous build's kept-alive connections go once what still uses them is done.
+      const previous = latest;
+      if (previous) setTimeout(() => previous.agent.destroy(), 10_000).unref();
+      latest = upstream = {
+        url: new URL(`${protocol}//${workerHost}:${workerPort}`),
+        headers: proxyData.headers ?? {},
+        agent: new Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16, noDelay: true }),
+      };
       for (const resolve of waiting) resolve(upstream);
       waiting = [];
     },
     async teardown() {
+      latest?.agent.destroy();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     },
@@ -132,6 +160,12 @@ function discardRefusedBody(req) {
   const close = setTimeout(() => req.socket.destroy(), REFUSED_BODY_GRACE_MS);
   req.once("end", () => clearTimeout(close));
   req.resume();
+}
+
+/** A request without a body or with a declared body of at most POOLED_BODY_BYTES (see there). */
+function isSmall(req) {
+  if (req.headers["transfer-encoding"]) return false;
+  return Number(req.headers["content-length"] ?? 0) <= POOLED_BODY_BYTES;
 }
 
 /** A request without a body, which can be sent again. */

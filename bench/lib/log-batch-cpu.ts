@@ -5,7 +5,8 @@
 // Node by bench/write-speed.mjs (esbuild), which times it.
 import { parseJsonText, parseWith } from "../../functions/http/validate";
 import { logBatchRequest } from "../../functions/mlflow/runs";
-import { logBatchWrite, validateBatch, writeGuard } from "../../functions/store/log-batch";
+import { writeGuard } from "../../functions/store/guard";
+import { logBatchWrite, validateBatch } from "../../functions/store/log-batch";
 import { toQuery } from "../../functions/store/sql";
 
 /** Runs the pure part of one log-batch request on `body`; returns the bytes of SQL and values it would send to D1. */

@@ -21,6 +21,7 @@ import {
   flattenMetrics,
   csvRow,
   formatCsv,
+  isJsonObject,
   MetricSourceError,
   NO_METRICS_TAG,
   parsePythonJson,
@@ -204,8 +205,7 @@ function parseJsonObject(file: RunFile): ParsedJson {
   } catch (error) {
     return { problem: `${file.name}: malformed JSON (${(error as Error).message})` };
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return { problem: `${file.name}: not a JSON object` };
-  return { value: value as Record<string, unknown> };
+  return isJsonObject(value) ? { value } : { problem: `${file.name}: not a JSON object` };
 }
 
 export interface CsvUpload {

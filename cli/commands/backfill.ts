@@ -1,12 +1,11 @@
 /** `kdgat backfill`: every new-layout run folder becomes a finished run in the tracker. */
-import { existsSync, statSync } from "node:fs";
-import { resolve } from "node:path";
 import type { Command } from "commander";
 import { ApiClient, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
 import { Backfiller, printBackfillReport, type BackfillResult } from "../backfill/backfill.js";
 import { findNewLayoutRuns } from "../backfill/run-folder.js";
-import { EXIT_FAILED, EXIT_OK, UsageError } from "../errors.js";
+import { EXIT_FAILED, EXIT_OK } from "../errors.js";
 import { startProgress } from "../progress.js";
+import { resolveRoot, withRootOption } from "./root-option.js";
 
 interface BackfillFlags extends ConnectionFlags {
   root: string;
@@ -15,10 +14,7 @@ interface BackfillFlags extends ConnectionFlags {
 }
 
 export function registerBackfill(program: Command): void {
-  const command = program
-    .command("backfill")
-    .description("log every {dataset}/{name}/ run folder under --root in the tracker (config, metrics, times); safe to re-run")
-    .requiredOption("--root <dir>", "the experimentruns folder (absolute or relative)")
+  const command = withRootOption(program.command("backfill").description("log every {dataset}/{name}/ run folder under --root in the tracker (config, metrics, times); safe to re-run"))
     .option("--dry-run", "show what would be sent; send nothing")
     .option("--json", "print the report as JSON");
   withConnectionOptions(command).action(async (flags: BackfillFlags) => {
@@ -27,8 +23,7 @@ export function registerBackfill(program: Command): void {
 }
 
 async function backfill(flags: BackfillFlags): Promise<number> {
-  const root = resolve(flags.root);
-  if (!existsSync(root) || !statSync(root).isDirectory()) throw new UsageError(`--root ${flags.root}: no such folder`);
+  const root = resolveRoot(flags.root);
   const { runIds, skipped } = findNewLayoutRuns(root);
   const backfiller = await Backfiller.create(ApiClient.fromFlags(flags), root, { dryRun: flags.dryRun });
   const progress = flags.json ? undefined : startProgress("backfilling", runIds.length);

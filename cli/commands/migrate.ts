@@ -1,6 +1,4 @@
 /** `kdgat migrate`: old 8-level layout -> new 2-level layout, with dry run, crash-safe execute and rollback. */
-import { existsSync, statSync } from "node:fs";
-import { resolve } from "node:path";
 import type { Command } from "commander";
 import { OLD_LAYOUT_ROOT } from "../../functions/domain/index.js";
 import { ApiClient, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
@@ -9,6 +7,7 @@ import { Backfiller, printBackfillReport, type BackfillResult } from "../backfil
 import { EXIT_FAILED, EXIT_OK, UsageError } from "../errors.js";
 import { terminalSafe } from "../output.js";
 import { startProgress } from "../progress.js";
+import { resolveRoot, withRootOption } from "./root-option.js";
 import { executeMigration, rollbackMigration, type FolderResult } from "../migrate/apply.js";
 import { ConfinedRoot } from "../migrate/confine.js";
 import { foldMoves, Journal } from "../migrate/journal.js";
@@ -24,10 +23,7 @@ interface MigrateFlags extends ConnectionFlags {
 }
 
 export function registerMigrate(program: Command): void {
-  const command = program
-    .command("migrate")
-    .description("move experimentruns/ from the old automotive/... layout to {dataset}/{run name}/")
-    .requiredOption("--root <dir>", "the experimentruns folder (absolute or relative)")
+  const command = withRootOption(program.command("migrate").description("move experimentruns/ from the old automotive/... layout to {dataset}/{run name}/"))
     .option("--dry-run", "list what would move, conflicts and unmappable folders; change nothing")
     .option("--execute", "move the folders (journaled: re-run after a crash to finish)")
     .option("--rollback", "put every moved folder back where it was")
@@ -42,8 +38,7 @@ async function migrate(flags: MigrateFlags): Promise<number> {
   const modes = [flags.dryRun, flags.execute, flags.rollback].filter(Boolean).length;
   if (modes !== 1) throw new UsageError("choose exactly one of --dry-run, --execute, --rollback");
   if (flags.backfill && !flags.execute) throw new UsageError("--backfill goes with --execute");
-  const root = resolve(flags.root);
-  if (!existsSync(root) || !statSync(root).isDirectory()) throw new UsageError(`--root ${flags.root}: no such folder`);
+  const root = resolveRoot(flags.root);
   const confined = new ConfinedRoot(root);
   const hasJournal = Journal.exists(confined);
   if (!flags.rollback && !lexists(confined.path(OLD_LAYOUT_ROOT)) && !hasJournal) {

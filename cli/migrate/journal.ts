@@ -6,10 +6,10 @@
  * removes it: one journal per migration, never a history that grows with each cycle.
  */
 import { closeSync, constants, fsyncSync, openSync, readFileSync, truncateSync, unlinkSync, writeSync } from "node:fs";
-import { terminalSafe } from "../output.js";
 import { lexicalProblem, type ConfinedRoot } from "./confine.js";
 import { step } from "./crash-hook.js";
 import { lexists } from "./move-folder.js";
+import { excerpt } from "../../functions/domain/excerpt.js";
 import type { Times } from "./times.js";
 
 export const JOURNAL_FILE = ".kdgat-migrate-journal.jsonl";
@@ -137,7 +137,6 @@ function readJournal(path: string): string | undefined {
 }
 
 const MOVE_STATES: ReadonlySet<string> = new Set<MoveState>(["done", "failed", "undo-intent", "undone"]);
-const EXCERPT_CHARS = 120;
 
 /**
  * Every line checked before any is acted on: a record of a known shape whose paths are confined to
@@ -147,10 +146,8 @@ function parseRecords(path: string, text: string, root: ConfinedRoot): JournalRe
   const records: JournalRecord[] = [];
   text.split("\n").forEach((line, index) => {
     if (line.trim() === "") return;
-    const refuse = (problem: string) => {
-      const excerpt = line.length > EXCERPT_CHARS ? `${line.slice(0, EXCERPT_CHARS)}…` : line;
-      return new Error(terminalSafe(`the migration journal ${path}, line ${index + 1}: ${problem}; refused, nothing was changed: ${excerpt}`));
-    };
+    // The message quotes the line raw; the output layer makes it terminal-safe where it is printed.
+    const refuse = (problem: string) => new Error(`the migration journal ${path}, line ${index + 1}: ${problem}; refused, nothing was changed: ${excerpt(line)}`);
     let record: unknown;
     try {
       record = JSON.parse(line);

@@ -23,7 +23,7 @@ export const RUN_ID_HEADER = "X-Run-Id";
 export function namedAttempt(fromQuery: string | undefined, fromHeader: string | undefined): string | undefined {
   if (fromHeader === undefined) return fromQuery;
   if (!attemptRunId.safeParse(fromHeader).success) {
-    throw invalidParameter(`Invalid ${RUN_ID_HEADER} '${fromHeader.slice(0, 100)}': expected the run_id that PUT answered (32 lowercase hex characters).`);
+    throw invalidParameter(`Invalid ${RUN_ID_HEADER} '${excerpt(fromHeader)}': expected the run_id PUT answered (32 lowercase hex).`);
   }
   if (fromQuery !== undefined && fromQuery !== fromHeader) throw invalidParameter(`?run_id=${fromQuery} and ${RUN_ID_HEADER}: ${fromHeader} name different attempts.`);
   return fromHeader;

@@ -8,7 +8,7 @@
 import { Hono } from "hono";
 import * as z from "zod/mini";
 import { LIMITS } from "../domain/limits";
-import { exportDocument } from "../domain/export-document";
+import { experimentEntry, exportDocument, runEntry } from "../domain/export-document";
 import { RUN_UUID } from "../domain/run-id";
 import type { AppEnv } from "../env";
 import { admin, publicRead } from "../http/access";
@@ -34,8 +34,8 @@ export const transferRoutes = new Hono<AppEnv>()
       format: "kdgat-export",
       version: 1,
       exported_at: Date.now(),
-      experiments: await exportExperiments(db, scope),
-      runs: page.runs,
+      experiments: (await exportExperiments(db, scope)).map((e) => experimentEntry(e.experiment, e.tags)),
+      runs: page.runs.map(runEntry),
       ...(page.nextAfter && { next_page_token: encodePageToken(page.nextAfter) }),
     };
     return c.json(body);

@@ -8,6 +8,8 @@
 import * as z from "zod/mini";
 import { keyProblem } from "./keys.js";
 import { LIMITS } from "./limits.js";
+import { fromStoredValue } from "./metric-values.js";
+import { compareText } from "./ranking.js";
 import { RUN_UUID } from "./run-id.js";
 
 export const RUN_STATUSES = ["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"] as const;
@@ -87,4 +89,130 @@ export function mergeExportPages(pages: readonly ExportDocument[]): ExportDocume
     experiments: [...experiments.values()],
     runs: pages.flatMap((page) => page.runs),
   };
+}
+
+/** An experiment as the store reads it (drizzle's property names). */
+export interface ExperimentRecord {
+  experimentId: number;
+  name: string;
+  artifactLocation: string;
+  lifecycleStage: "active" | "deleted";
+  creationTime: number;
+  lastUpdateTime: number;
+}
+
+/** A run as the store reads it (drizzle's property names). */
+export interface RunRecord {
+  runUuid: string;
+  experimentId: number;
+  name: string;
+  userId: string;
+  status: RunStatus;
+  startTime: number;
+  endTime: number | null;
+  artifactUri: string;
+  lifecycleStage: "active" | "deleted";
+  deletedTime: number | null;
+  attempt: number;
+}
+
+export interface KeyValueRecord {
+  key: string;
+  value: string;
+}
+
+/** A stored metric point: NaN as is_nan (see metric-values.ts). */
+export interface PointRecord {
+  key: string;
+  step: number;
+  timestamp: number;
+  value: number;
+  isNan: boolean;
+}
+
+/** Everything an export holds of one run, as rows: its keys in first-logged order, its points in step order. */
+export interface RunRows {
+  run: RunRecord;
+  params: KeyValueRecord[];
+  tags: KeyValueRecord[];
+  keys: string[];
+  points: PointRecord[];
+}
+
+const record = (rows: KeyValueRecord[]) => Object.fromEntries(rows.map((r) => [r.key, r.value]));
+
+/** The document entry of an experiment. */
+export function experimentEntry(e: ExperimentRecord, tags: KeyValueRecord[]): ExportedExperiment {
+  return {
+    experiment_id: String(e.experimentId),
+    name: e.name,
+    artifact_location: e.artifactLocation,
+    lifecycle_stage: e.lifecycleStage,
+    creation_time: e.creationTime,
+    last_update_time: e.lastUpdateTime,
+    tags: record(tags),
+  };
+}
+
+/** The document entry of a run. */
+export function runEntry({ run: r, params, tags, keys, points }: RunRows): ExportedRun {
+  const history: ExportedRun["metrics"] = {};
+  for (const key of keys) history[key] = [];
+  for (const p of points) (history[p.key] ??= []).push([p.step, p.timestamp, fromStoredValue(p.value, p.isNan)]);
+  return {
+    mlflow_run_id: r.runUuid,
+    experiment_id: String(r.experimentId),
+    run_name: r.name,
+    user_id: r.userId,
+    status: r.status,
+    start_time: r.startTime,
+    end_time: r.endTime,
+    artifact_uri: r.artifactUri,
+    lifecycle_stage: r.lifecycleStage,
+    deleted_time: r.deletedTime,
+    attempt: r.attempt,
+    params: record(params),
+    tags: record(tags),
+    metrics: history,
+  };
+}
+
+/** The experiment a document entry describes, as the store keeps it (the inverse of experimentEntry, tags aside). */
+export function experimentRecord(e: ExportedExperiment): ExperimentRecord {
+  return {
+    experimentId: Number(e.experiment_id),
+    name: e.name,
+    artifactLocation: e.artifact_location,
+    lifecycleStage: e.lifecycle_stage,
+    creationTime: e.creation_time,
+    lastUpdateTime: e.last_update_time,
+  };
+}
+
+/** The run a document entry describes, as the store keeps it (the inverse of runEntry, its data aside). */
+export function runRecord(r: ExportedRun): RunRecord {
+  return {
+    runUuid: r.mlflow_run_id,
+    experimentId: Number(r.experiment_id),
+    name: r.run_name,
+    userId: r.user_id,
+    status: r.status,
+    startTime: r.start_time,
+    endTime: r.end_time,
+    artifactUri: r.artifact_uri,
+    lifecycleStage: r.lifecycle_stage,
+    deletedTime: r.deleted_time,
+    attempt: r.attempt,
+  };
+}
+
+/** Whether two exported runs hold the same data, whatever the order of their keys and points. */
+export function sameExportedRun(a: ExportedRun, b: ExportedRun): boolean {
+  return canonical(a) === canonical(b);
+}
+
+function canonical(run: ExportedRun): string {
+  const sorted = (entries: Record<string, unknown>) => Object.entries(entries).sort(([x], [y]) => compareText(x, y));
+  const history = sorted(run.metrics).map(([key, points]) => [key, (points as ExportedRun["metrics"][string]).map((p) => JSON.stringify(p)).sort()]);
+  return JSON.stringify({ ...run, params: sorted(run.params), tags: sorted(run.tags), metrics: history });
 }

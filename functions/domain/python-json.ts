@@ -118,6 +118,11 @@ function quoteBareTokens(text: string) {
   return { quoted: chunks.join(""), restore, literals };
 }
 
+/** Whether a parsed JSON value is an object (not null, not a list): a config.json or metrics.json. */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
 /** Like JSON.parse, but also accepts Python's NaN/Infinity tokens. Numbers are plain numbers. */
 export function parsePythonJson(text: string): unknown {
   const { quoted, restore } = quoteBareTokens(text);

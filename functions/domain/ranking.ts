@@ -21,6 +21,22 @@ export function isLaterPoint(a: PointOrder, b: PointOrder): boolean {
   return comparePoints(a, b) > 0;
 }
 
+/** The latest of a metric's points (the first of equals). */
+export function latestPoint<T extends PointOrder>(points: readonly T[]): T {
+  return points.reduce((best, p) => (isLaterPoint(p, best) ? p : best));
+}
+
+/** The latest point of each key, keys in the order they are first seen. */
+export function latestByKey<T>(items: Iterable<T>, keyOf: (item: T) => string, orderOf: (item: T) => PointOrder): Map<string, T> {
+  const latest = new Map<string, T>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const best = latest.get(key);
+    if (best === undefined || isLaterPoint(orderOf(item), orderOf(best))) latest.set(key, item);
+  }
+  return latest;
+}
+
 /**
  * Competition ranks of values sorted best first: equal values share a rank and the next rank
  * skips past them (1, 2, 2, 2, 5).
@@ -29,6 +45,11 @@ export function competitionRanks(sortedValues: readonly number[]): number[] {
   const ranks: number[] = [];
   sortedValues.forEach((value, i) => ranks.push(value === sortedValues[i - 1] ? ranks[i - 1] : i + 1));
   return ranks;
+}
+
+/** Text in code-unit order, the same as SQLite's BINARY order for ASCII (run ids, metric keys). */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** What a leaderboard orders: a run (by its run id) and its value for the ranked metric, never NaN. */
@@ -44,7 +65,7 @@ export interface RankCandidate {
  */
 export function compareRanked(direction: SortDirection): (a: RankCandidate, b: RankCandidate) => number {
   const sign = direction === "asc" ? 1 : -1;
-  return (a, b) => sign * (a.value - b.value) || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0);
+  return (a, b) => sign * (a.value - b.value) || compareText(a.runId, b.runId);
 }
 
 /** Entries in the leaderboard's order, each with its competition rank: the one ranking of the API and the site. */

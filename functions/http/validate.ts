@@ -45,6 +45,8 @@ export async function bodyText(req: HonoRequest): Promise<string> {
 
 /** A UTF-16 surrogate not in a pair: not text, and D1 would store it as U+FFFD, changing the value. */
 const LONE_SURROGATE = /\p{Cs}/u;
+/** What any surrogate in a parsed JSON text comes from: an escape `\uD800`-`\uDFFF`, or the character itself. */
+const MAYBE_SURROGATE = /\\u[dD][89a-fA-F]|\p{Cs}/u;
 
 /** Parses a JSON body whatever its Content-Type (curl -d sends form encoding), then validates it. */
 export function parseJsonText(text: string): unknown {
@@ -52,10 +54,14 @@ export function parseJsonText(text: string): unknown {
   let wellFormed = true;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text, (key, value: unknown) => {
-      if (LONE_SURROGATE.test(key) || (typeof value === "string" && LONE_SURROGATE.test(value))) wellFormed = false;
-      return value;
-    });
+    // Every key and value is checked for lone surrogates only when the text may hold a surrogate at
+    // all (one linear scan): the check costs 3-4 times the parse of a 1000-point batch.
+    parsed = !MAYBE_SURROGATE.test(text)
+      ? JSON.parse(text)
+      : JSON.parse(text, (key, value: unknown) => {
+          if (LONE_SURROGATE.test(key) || (typeof value === "string" && LONE_SURROGATE.test(value))) wellFormed = false;
+          return value;
+        });
   } catch {
     throw invalidParameter("Malformed JSON in request body.");
   }

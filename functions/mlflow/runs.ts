@@ -14,7 +14,7 @@ import { parseExperimentId } from "../store/experiments";
 import { paramAndTagStatements, validateKeyValue, type KeyValue } from "../store/key-values";
 import { logBatch, type LogBatchInput } from "../store/log-batch";
 import {
-  createRun,
+  createRunWithData,
   deleteRunTag,
   derivedRunUuid,
   getRun,
@@ -86,8 +86,8 @@ export const runsApi = new Hono<AppEnv>()
       body.start_time !== undefined && (body.run_name || tags.some((t) => t.key === RUN_NAME_TAG))
         ? await derivedRunUuid(experimentId, name, body.start_time, body.user_id ?? "")
         : undefined;
-    const run = await createRun(db, { experimentId, name, userId: body.user_id, startTime: body.start_time ?? Date.now(), tags, runUuid });
-    return c.json({ run: runJson(await runWithData(db, run.runUuid), { withInputs: false }) });
+    const run = await createRunWithData(db, { experimentId, name, userId: body.user_id, startTime: body.start_time ?? Date.now(), tags, runUuid });
+    return c.json({ run: runJson(run, { withInputs: false }) });
   })
   .get("/get", publicRead(), queryParams(runRef), async (c) => {
     return c.json({ run: runJson(await runWithData(c.get("db"), c.req.valid("query").run_id)) });

@@ -7,13 +7,14 @@
 import { and, asc, eq, getTableColumns, gt, or, sql, type SQL, type Table } from "drizzle-orm";
 import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import { experiments, experimentTags, latestMetrics, metrics, params, runs, tags } from "../db/schema";
-import type { ExportedExperiment, ExportedRun } from "../domain/export-document";
-import type { MetricValue } from "../domain/metric-values";
-import { fromStoredValue, toStoredValue } from "../domain/metric-values";
-import { comparePoints } from "../domain/ranking";
+import { experimentRecord, runEntry, runRecord, sameExportedRun, type ExportedExperiment, type ExportedRun, type RunRows } from "../domain/export-document";
+import { toStoredValue } from "../domain/metric-values";
+import { latestByKey } from "../domain/ranking";
 import type { Db } from "../env";
 import { invalidParameter } from "../errors";
 import { IDEMPOTENCY_TAG } from "./pipeline-runs";
+import type { ExperimentRow } from "./experiments";
+import type { KeyValue } from "./key-values";
 import { identityColumns, type RunRow } from "./runs";
 import { insertSelect, jsonFields, runAtomically, type ColumnOf } from "./sql";
 
@@ -35,7 +36,8 @@ const PRIVATE_TAGS = new Set([IDEMPOTENCY_TAG]);
 const inJson = (column: AnySQLiteColumn, values: Array<string | number>) =>
   sql`${column} in (select value from json_each(${JSON.stringify(values)}))`;
 
-export async function exportExperiments(db: Db, scope: ExportScope): Promise<ExportedExperiment[]> {
+/** The experiments with their tags, in id order. */
+export async function exportExperiments(db: Db, scope: ExportScope): Promise<Array<{ experiment: ExperimentRow; tags: KeyValue[] }>> {
   const [rows, tagRows] = await db.batch([
     db
       .select()
@@ -44,19 +46,11 @@ export async function exportExperiments(db: Db, scope: ExportScope): Promise<Exp
       .orderBy(asc(experiments.experimentId)),
     db.select().from(experimentTags).orderBy(sql`rowid`),
   ]);
-  return rows.map((e) => ({
-    experiment_id: String(e.experimentId),
-    name: e.name,
-    artifact_location: e.artifactLocation,
-    lifecycle_stage: e.lifecycleStage,
-    creation_time: e.creationTime,
-    last_update_time: e.lastUpdateTime,
-    tags: Object.fromEntries(tagRows.filter((t) => t.experimentId === e.experimentId).map((t) => [t.key, t.value])),
-  }));
+  return rows.map((experiment) => ({ experiment, tags: tagRows.filter((t) => t.experimentId === experiment.experimentId) }));
 }
 
 /** One page of runs after the given uuid; `nextAfter` is set when more follow. */
-export async function exportRunsPage(db: Db, scope: ExportScope, afterUuid?: string): Promise<{ runs: ExportedRun[]; nextAfter?: string }> {
+export async function exportRunsPage(db: Db, scope: ExportScope, afterUuid?: string): Promise<{ runs: RunRows[]; nextAfter?: string }> {
   const visible =
     scope === "public"
       ? and(
@@ -87,11 +81,11 @@ export async function exportRunsPage(db: Db, scope: ExportScope, afterUuid?: str
     taken++;
   }
   const page = candidates.slice(0, taken);
-  return { runs: await exportRuns(db, page, scope), nextAfter: taken < candidates.length ? page.at(-1)!.runUuid : undefined };
+  return { runs: await exportRunRows(db, page, scope), nextAfter: taken < candidates.length ? page.at(-1)!.runUuid : undefined };
 }
 
 /** These runs with params, tags and full metric histories, in the given order. */
-export async function exportRuns(db: Db, rows: RunRow[], scope: ExportScope): Promise<ExportedRun[]> {
+export async function exportRunRows(db: Db, rows: RunRow[], scope: ExportScope): Promise<RunRows[]> {
   if (rows.length === 0) return [];
   const uuids = rows.map((r) => r.runUuid);
   const [paramRows, tagRows, keyRows, pointRows] = await db.batch([
@@ -105,38 +99,13 @@ export async function exportRuns(db: Db, rows: RunRow[], scope: ExportScope): Pr
       .where(inJson(metrics.runUuid, uuids))
       .orderBy(asc(metrics.runUuid), asc(metrics.key), asc(metrics.step), asc(metrics.timestamp), asc(metrics.value)),
   ]);
-  return rows.map((r) => {
-    const history: Record<string, Array<[number, number, MetricValue]>> = {};
-    for (const k of keyRows) if (k.runUuid === r.runUuid) history[k.key] = [];
-    for (const m of pointRows) {
-      if (m.runUuid === r.runUuid) (history[m.key] ??= []).push([m.step, m.timestamp, fromStoredValue(m.value, m.isNan)]);
-    }
-    return {
-      mlflow_run_id: r.runUuid,
-      experiment_id: String(r.experimentId),
-      run_name: r.name,
-      user_id: r.userId,
-      status: r.status,
-      start_time: r.startTime,
-      end_time: r.endTime,
-      artifact_uri: r.artifactUri,
-      lifecycle_stage: r.lifecycleStage,
-      deleted_time: r.deletedTime,
-      attempt: r.attempt,
-      params: Object.fromEntries(paramRows.filter((p) => p.runUuid === r.runUuid).map((p) => [p.key, p.value])),
-      tags: Object.fromEntries(
-        tagRows.filter((t) => t.runUuid === r.runUuid && (scope === "backup" || !PRIVATE_TAGS.has(t.key))).map((t) => [t.key, t.value]),
-      ),
-      metrics: history,
-    };
-  });
-}
-
-/** A run's content independent of key and point order, for comparing an import with what is stored. */
-function canonical(run: ExportedRun): string {
-  const sorted = (record: Record<string, unknown>) => Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const history = sorted(run.metrics).map(([key, points]) => [key, [...(points as ExportedRun["metrics"][string])].map((p) => JSON.stringify(p)).sort()]);
-  return JSON.stringify({ ...run, params: sorted(run.params), tags: sorted(run.tags), metrics: history });
+  return rows.map((run) => ({
+    run,
+    params: paramRows.filter((p) => p.runUuid === run.runUuid),
+    tags: tagRows.filter((t) => t.runUuid === run.runUuid && (scope === "backup" || !PRIVATE_TAGS.has(t.key))),
+    keys: keyRows.filter((k) => k.runUuid === run.runUuid).map((k) => k.key),
+    points: pointRows.filter((m) => m.runUuid === run.runUuid),
+  }));
 }
 
 /**
@@ -168,10 +137,10 @@ export async function importPage(db: Db, doc: { experiments: ExportedExperiment[
   const existingRuns = doc.runs.length
     ? await db.select().from(runs).where(inJson(runs.runUuid, doc.runs.map((r) => r.mlflow_run_id))).all()
     : [];
-  const stored = new Map((await exportRuns(db, existingRuns, "backup")).map((r) => [r.mlflow_run_id, canonical(r)]));
+  const stored = new Map((await exportRunRows(db, existingRuns, "backup")).map((rows) => [rows.run.runUuid, runEntry(rows)]));
   for (const r of doc.runs) {
     const current = stored.get(r.mlflow_run_id);
-    if (current !== undefined && current !== canonical(r)) {
+    if (current !== undefined && !sameExportedRun(current, r)) {
       throw invalidParameter(`Run ${r.mlflow_run_id} already exists in this tracker with different data; nothing was imported.`);
     }
   }
@@ -188,46 +157,15 @@ function importStatements(newExperiments: ExportedExperiment[], newRuns: Exporte
   /** Rows of `table` given as arrays in `properties` order, a bulk INSERT ... SELECT per chunk. */
   const bulk = <T extends Table>(table: T, properties: ReadonlyArray<ColumnOf<T>>, rows: unknown[][], conflict?: "ignore") =>
     chunks(rows, (json) => insertSelect(table, jsonFields(properties), sql`from json_each(${json}) j`, conflict));
-  const inOrder = <P extends string>(properties: readonly P[], row: Record<P, unknown>) => properties.map((p) => row[p]);
-  const experimentColumns = Object.keys(getTableColumns(experiments)) as Array<ColumnOf<typeof experiments>>;
-  bulk(
-    experiments,
-    experimentColumns,
-    newExperiments.map((e) =>
-      inOrder(experimentColumns, {
-        experimentId: Number(e.experiment_id),
-        name: e.name,
-        artifactLocation: e.artifact_location,
-        lifecycleStage: e.lifecycle_stage,
-        creationTime: e.creation_time,
-        lastUpdateTime: e.last_update_time,
-      }),
-    ),
-  );
+  /** Whole rows of `table`, every column given (in the table's column order). */
+  const bulkRows = <T extends Table>(table: T, rows: Array<Record<ColumnOf<T>, unknown>>) => {
+    const columns = Object.keys(getTableColumns(table)) as Array<ColumnOf<T>>;
+    bulk(table, columns, rows.map((row) => columns.map((column) => row[column])));
+  };
+  bulkRows(experiments, newExperiments.map(experimentRecord));
   bulk(experimentTags, ["experimentId", "key", "value"], newExperiments.flatMap((e) => Object.entries(e.tags).map(([k, v]) => [Number(e.experiment_id), k, v])));
-  // Every column of runs; the latest flag is set below, once all attempts of a name are in.
-  const runColumns = Object.keys(getTableColumns(runs)) as Array<ColumnOf<typeof runs>>;
-  bulk(
-    runs,
-    runColumns,
-    newRuns.map((r) =>
-      inOrder(runColumns, {
-        runUuid: r.mlflow_run_id,
-        experimentId: Number(r.experiment_id),
-        name: r.run_name,
-        userId: r.user_id,
-        status: r.status,
-        startTime: r.start_time,
-        endTime: r.end_time,
-        artifactUri: r.artifact_uri,
-        lifecycleStage: r.lifecycle_stage,
-        deletedTime: r.deleted_time,
-        ...identityColumns(r.run_name),
-        attempt: r.attempt,
-        isLatest: false,
-      }),
-    ),
-  );
+  // The latest flag is set below, once all attempts of a name are in.
+  bulkRows(runs, newRuns.map((r) => ({ ...runRecord(r), ...identityColumns(r.run_name), isLatest: false })));
   const keyValues = (pick: (r: ExportedRun) => Record<string, string>) =>
     newRuns.flatMap((r) => Object.entries(pick(r)).map(([k, v]) => [r.mlflow_run_id, k, v]));
   bulk(params, ["runUuid", "key", "value"], keyValues((r) => r.params));
@@ -256,13 +194,7 @@ function importStatements(newExperiments: ExportedExperiment[], newRuns: Exporte
 type PointRow = [string, string, number, number, number, number];
 const POINT_ROW = ["runUuid", "key", "step", "timestamp", "value", "isNan"] as const;
 
-/** The latest point per run and key, MLflow's greatest (step, timestamp, value), keys in first-logged order. */
+/** The latest point per run and key (the core's rule), keys in first-logged order. */
 function latestPoints(points: PointRow[]): PointRow[] {
-  const latest = new Map<string, PointRow>();
-  for (const p of points) {
-    const id = `${p[0]}\u0000${p[1]}`;
-    const best = latest.get(id);
-    if (!best || comparePoints({ step: p[2], timestamp: p[3], value: p[4] }, { step: best[2], timestamp: best[3], value: best[4] }) > 0) latest.set(id, p);
-  }
-  return [...latest.values()];
+  return [...latestByKey(points, (p) => `${p[0]}\u0000${p[1]}`, (p) => ({ step: p[2], timestamp: p[3], value: p[4] })).values()];
 }

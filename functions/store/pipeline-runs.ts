@@ -9,7 +9,8 @@ import type { Db } from "../env";
 import { invalidParameter } from "../errors";
 import { createExperiment } from "./experiments";
 import { paramAndTagStatements, validateKeyValue, type KeyValue } from "./key-values";
-import { metricStatements, runGuarded, tooManyKeys, type MetricPointInput } from "./log-batch";
+import { runGuarded } from "./guard";
+import { metricStatements, tooManyKeys, type MetricPointInput } from "./log-batch";
 import { attemptUuidQuery, createRun, derivedRunUuid, getLatestAttempt, runInfoUpdate, type AttemptRef, type RunRow } from "./runs";
 import { runAtomically, type Statement } from "./sql";
 

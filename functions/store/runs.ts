@@ -6,7 +6,8 @@ import { parseRunId } from "../domain/run-id";
 import type { Db } from "../env";
 import { invalidParameter, notFound } from "../errors";
 import { dedupeLastWins, paramAndTagStatements, validateKeyValue, type KeyValue } from "./key-values";
-import { runAtomically, type Statement } from "./sql";
+import { runGuarded } from "./guard";
+import { rowFrom, runAtomically, type Statement } from "./sql";
 
 export type RunRow = typeof runs.$inferSelect;
 
@@ -57,6 +58,22 @@ export interface NewRun {
  * and params, and the latest-attempt flag moved from the previous attempt to this one.
  */
 export async function createRun(db: Db, input: NewRun): Promise<RunRow> {
+  return (await insertRun(db, input)).run;
+}
+
+/**
+ * createRun, answered with the run's data as getRunData would read it, in two D1 round trips: a
+ * new run's data is what was just written (its tags in the order they were inserted, which is the
+ * order they are read in; no params, no metrics); only a concurrent copy's run is read back.
+ */
+export async function createRunWithData(db: Db, input: Omit<NewRun, "params">) {
+  const { run, tags: written } = await insertRun(db, input);
+  if (written) return { info: run, params: [], tags: written, metrics: [] };
+  return { info: run, ...(await getRunData(db, run.runUuid)) };
+}
+
+/** Inserts a run (see createRun); `tags` are the tags written, in order, when this call created it. */
+async function insertRun(db: Db, input: NewRun): Promise<{ run: RunRow; tags?: KeyValue[] }> {
   const experiment = await db
     .select({ artifactLocation: experiments.artifactLocation, lifecycleStage: experiments.lifecycleStage })
     .from(experiments)
@@ -97,7 +114,7 @@ export async function createRun(db: Db, input: NewRun): Promise<RunRow> {
   ]);
   // The inserted row is known but for its attempt number; a concurrent copy's row must be read.
   const attempt = (inserted.results[0] as { attempt?: number } | undefined)?.attempt;
-  return attempt === undefined ? getRun(db, runUuid) : { ...row, attempt };
+  return attempt === undefined ? { run: await getRun(db, runUuid) } : { run: { ...row, attempt }, tags: runTags };
 }
 
 /** A run by its MLflow uuid; RESOURCE_DOES_NOT_EXIST (MLflow's wording) when there is none. */
@@ -182,12 +199,15 @@ export function runInfoUpdate(db: Db, runUuid: string, changes: RunInfoChanges) 
     .where(eq(runs.runUuid, runUuid));
 }
 
-/** Applies run info changes, with any extra statements (e.g. tags), in one transaction. */
+/**
+ * Applies run info changes, with any extra statements (e.g. tags), to an active run in one
+ * transaction that also reads the run back: one D1 round trip unless the run is missing or deleted.
+ */
 export async function updateRunInfo(db: Db, runUuid: string, changes: RunInfoChanges, extra: Statement[] = []): Promise<RunRow> {
-  await getActiveRun(db, runUuid);
   const hasChanges = changes.status !== undefined || changes.endTime !== undefined || changes.name !== undefined;
-  await runAtomically(db, [...(hasChanges ? [runInfoUpdate(db, runUuid, changes)] : []), ...extra]);
-  return getRun(db, runUuid);
+  const statements = [...(hasChanges ? [runInfoUpdate(db, runUuid, changes)] : []), ...extra, db.select().from(runs).where(eq(runs.runUuid, runUuid))];
+  const results = await runGuarded(db, { runUuid }, statements, async () => void (await getActiveRun(db, runUuid)));
+  return rowFrom(runs, results.at(-1)!.results[0] as Record<string, unknown>);
 }
 
 /** Soft delete (lifecycle "deleted", with the time) or restore of one run. */

@@ -12,9 +12,10 @@ import {
   MODEL_SIZES,
   PIPELINE_EXPERIMENT,
   STAGE_NAMES,
-  comparePoints,
+  compareText,
   mergeExportPages,
   groupOf,
+  latestPoint,
   metricDirection,
   parseGroup,
   parseRunId,
@@ -257,7 +258,7 @@ function metricsOf(run: ExportedRun): Pick<RunView, "latest" | "histories"> {
   for (const [key, history] of Object.entries(run.metrics)) {
     if (history.length === 0) continue;
     const points = history.map(([step, timestamp, value]) => ({ step, timestamp, value: metricNumber(value) }));
-    latest[key] = points.reduce((best, p) => (comparePoints(p, best) > 0 ? p : best));
+    latest[key] = latestPoint(points);
     if (points.length > 1) histories[key] = points;
   }
   return { latest, histories };
@@ -269,10 +270,6 @@ function metricNumber(value: MetricValue): number {
 
 function unique<T>(items: T[]): T[] {
   return [...new Set(items)];
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Pipeline order first (autoencoder .. evaluation), then any new stage by name. */

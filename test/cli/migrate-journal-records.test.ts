@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfinedRoot } from "../../cli/migrate/confine.js";
 import { foldMoves, Journal, JOURNAL_FILE, type JournalRecord } from "../../cli/migrate/journal.js";
+import { EXCERPT_LENGTH, excerpt } from "../../functions/domain/excerpt.js";
 
 const base = mkdtempSync(join(tmpdir(), "kdgat-journal-"));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
@@ -91,7 +92,7 @@ describe("the journal", () => {
       return message;
     };
     const expectRefused = (bad: string, problem: string) =>
-      expect(refusal(bad).endsWith(`, line 3: ${problem}; refused, nothing was changed: ${bad.length > 120 ? `${bad.slice(0, 120)}…` : bad}`), bad).toBe(true);
+      expect(refusal(bad).endsWith(`, line 3: ${problem}; refused, nothing was changed: ${excerpt(bad)}`), bad).toBe(true);
     expectRefused("{not json", "not a JSON record");
     expectRefused("5", "not a record");
     expectRefused("null", "not a record");
@@ -106,13 +107,14 @@ describe("the journal", () => {
     expectRefused('{"op":"mkdir","path":""}', "'path' is not a path confined to the root (empty)");
     for (const mode of ["-1", "4096", "1.5", '"755"']) expectRefused(`{"op":"rmdir","path":"a","mode":${mode}}`, "bad mode");
     expectRefused('{"op":"rmdir","path":"a/./b","mode":493}', "'path' is not a path confined to the root (has an empty or '.' segment)");
-    const long = `{"op":"intent","id":2,"from":"${"x/".repeat(80)}..","to":"b"}`;
+    const long = `{"op":"intent","id":2,"from":"${"x/".repeat(120)}..","to":"b"}`;
     expectRefused(long, "'from' is not a path confined to the root (has a '..' segment)");
     expect(refusal(long)).toContain(JOURNAL_FILE);
-    const exactly120 = `{"op":"mkdir","path":"/${"a".repeat(120 - 25)}"}`;
-    expect(exactly120).toHaveLength(120);
-    expectRefused(exactly120, "'path' is not a path confined to the root (absolute)");
-    expect(refusal(exactly120)).not.toContain("…");
+    expect(refusal(long)).toContain(`... (${long.length} characters)`);
+    const exactlyExcerpt = `{"op":"mkdir","path":"/${"a".repeat(EXCERPT_LENGTH - 25)}"}`;
+    expect(exactlyExcerpt).toHaveLength(EXCERPT_LENGTH);
+    expectRefused(exactlyExcerpt, "'path' is not a path confined to the root (absolute)");
+    expect(refusal(exactlyExcerpt)).not.toContain("characters)");
   });
 
   it("accepts every mode from 0 to 0o7777, and skips blank lines", () => {

@@ -15,6 +15,8 @@ import {
   formatRunId,
   groupOf,
   isLaterPoint,
+  latestByKey,
+  latestPoint,
   metricDirection,
   parseGroup,
   parsePythonJson,
@@ -23,6 +25,7 @@ import {
   pythonStr,
   type PyJson,
 } from "../../functions/domain/index.js";
+import { experimentEntry, experimentRecord, runEntry, runRecord, sameExportedRun, type RunRows } from "../../functions/domain/export-document.js";
 import { EXPERIMENT_SEARCH, parseFilter, parseOrderBy, RUN_SEARCH, SearchSyntaxError } from "../../functions/search/filter.js";
 
 const configValue = (json: string) => pythonStr(parsePythonJsonWithSource(json) as PyJson);
@@ -163,6 +166,21 @@ describe("the latest metric point", () => {
     expect(isLaterPoint(p(1, 99, 9), p(2, 1, 0))).toBe(false);
     expect(isLaterPoint(p(1, 11, 0), p(1, 10, 9))).toBe(true);
     expect(isLaterPoint(p(1, 10, 9), p(1, 11, 0))).toBe(false);
+  });
+
+  it("the latest of a history, and of each key in the order keys are first seen", () => {
+    expect(latestPoint([p(3, 1, 0.1), p(1, 9, 0.9), p(3, 1, 0.2), p(2, 5, 0.5)])).toEqual(p(3, 1, 0.2));
+    const points = [
+      { key: "b", ...p(1, 1, 1) },
+      { key: "a", ...p(5, 1, 1) },
+      { key: "b", ...p(2, 0, 0) },
+      { key: "a", ...p(4, 9, 9) },
+    ];
+    const latest = latestByKey(points, (point) => point.key, (point) => point);
+    expect([...latest]).toEqual([
+      ["b", { key: "b", ...p(2, 0, 0) }],
+      ["a", { key: "a", ...p(5, 1, 1) }],
+    ]);
   });
 });
 
@@ -332,5 +350,48 @@ describe("order_by", () => {
   it("a direction is the word ASC or DESC, not a quoted one; duplicates are named", () => {
     expect(() => parseOrderBy(["metrics.a 'ASC'"], RUN_SEARCH)).toThrow("Invalid ordering key in order_by clause 'metrics.a 'ASC''.");
     expect(() => parseOrderBy(["metrics.a", "metric.a DESC"], RUN_SEARCH)).toThrow("`order_by` contains duplicate fields: ['metrics.a', 'metric.a DESC']");
+  });
+});
+
+describe("the export document", () => {
+  const rows = (points: Array<[string, number, number, number, boolean]>, tags: Array<[string, string]>): RunRows => ({
+    run: {
+      runUuid: "a".repeat(32),
+      experimentId: 3,
+      name: "set_01/teacher_normal",
+      userId: "",
+      status: "FINISHED",
+      startTime: 1,
+      endTime: 2,
+      artifactUri: "x",
+      lifecycleStage: "active",
+      deletedTime: null,
+      attempt: 1,
+    },
+    params: [{ key: "lr", value: "0.1" }],
+    tags: tags.map(([key, value]) => ({ key, value })),
+    keys: ["val_loss", "never_logged_twice"],
+    points: points.map(([key, step, timestamp, value, isNan]) => ({ key, step, timestamp, value, isNan })),
+  });
+
+  it("a run's rows become its document entry: keys in first-logged order, NaN as the string, ids as strings", () => {
+    const run = runEntry(rows([["val_loss", 0, 5, 0.5, false], ["val_loss", 1, 6, 0, true], ["epoch", 0, 5, 0, false]], [["stage", "normal"]]));
+    expect(run).toMatchObject({ mlflow_run_id: "a".repeat(32), experiment_id: "3", run_name: "set_01/teacher_normal", params: { lr: "0.1" }, tags: { stage: "normal" } });
+    expect(runRecord(run)).toEqual(rows([], []).run);
+    const experiment = { experimentId: 0, name: "Default", artifactLocation: "mlflow-artifacts:/0", lifecycleStage: "deleted" as const, creationTime: 1, lastUpdateTime: 2 };
+    expect(experimentRecord(experimentEntry(experiment, [{ key: "k", value: "v" }]))).toEqual(experiment);
+    expect(Object.entries(run.metrics)).toEqual([
+      ["val_loss", [[0, 5, 0.5], [1, 6, "NaN"]]],
+      ["never_logged_twice", []],
+      ["epoch", [[0, 5, 0]]],
+    ]);
+  });
+
+  it("two runs are the same data whatever the order of their keys, tags and points, and not when a value differs", () => {
+    const a = runEntry(rows([["x", 0, 1, 1, false], ["x", 1, 1, 2, false]], [["a", "1"], ["b", "2"]]));
+    const reordered = runEntry({ ...rows([["x", 1, 1, 2, false], ["x", 0, 1, 1, false]], [["b", "2"], ["a", "1"]]), keys: ["never_logged_twice", "val_loss"] });
+    expect(sameExportedRun(a, reordered)).toBe(true);
+    expect(sameExportedRun(a, runEntry(rows([["x", 0, 1, 1, false], ["x", 1, 1, 3, false]], [["a", "1"], ["b", "2"]])))).toBe(false);
+    expect(sameExportedRun(a, runEntry(rows([["x", 0, 1, 1, false], ["x", 1, 1, 2, false]], [["a", "1"]])))).toBe(false);
   });
 });

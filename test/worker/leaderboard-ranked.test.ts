@@ -82,8 +82,8 @@ describe("the ranked copies on latest_metrics follow every write path", () => {
   }, 60_000);
 
   it("a tie across the top-10 cut keeps the runs first by run id, all sharing the rank", async () => {
-    // Started in reverse order, so that neither insertion order nor uuids give the run-id order.
-    for (let i = 11; i >= 0; i--) await finishedRun(`rk_t/s${String(i).padStart(2, "0")}_evaluation`, i === 11 ? 0.9 : 0.5);
+    // Started in an order that neither insertion order nor time-ordered uuids turn into the run-id order.
+    for (const i of [3, 10, 0, 7, 11, 5, 1, 9, 2, 8, 4, 6]) await finishedRun(`rk_t/s${String(i).padStart(2, "0")}_evaluation`, i === 11 ? 0.9 : 0.5);
     const { entries } = await leaderboard("rk_t");
     expect(entries).toEqual([
       ["rk_t/s11_evaluation", 0.9, 1],

@@ -1,6 +1,7 @@
 /**
  * D1 round trips per write (Server-Timing `calls=`), with a minted API token as a SLURM job uses
- * it: one for every log write on the happy path, at most two for starts and ends; and the token
+ * it: one for every log write on the happy path, at most two for MLflow's runs/create and
+ * runs/update and for /api/v1 ends; and the token
  * cache's bound on how long a token revoked elsewhere still works.
  */
 import { env } from "cloudflare:workers";
@@ -74,6 +75,22 @@ describe("D1 round trips per write, token known to the isolate", () => {
       expect(calls(answer), `${contentType} ${query}`).toBe(1);
       expect((await json(answer)).attempt).toBe(1);
     }
+  });
+
+  it("at most two for MLflow runs/create and runs/update, answered as a read back would", async () => {
+    const created = await call("POST", `${MLFLOW}/runs/create`, {
+      token,
+      body: { experiment_id: "0", run_name: "set_02/teacher_fusion", start_time: 9, tags: [{ key: "b", value: "2" }, { key: "a", value: "1" }, { key: "b", value: "3" }] },
+    });
+    expect(created.status).toBe(200);
+    expect(calls(created), "runs/create").toBeLessThanOrEqual(2);
+    const { run } = await json(created);
+    const readBack = await call("GET", `${MLFLOW}/runs/get?run_id=${run.info.run_id}`);
+    expect({ ...run, inputs: {} }).toEqual((await json(readBack)).run);
+    const updated = await call("POST", `${MLFLOW}/runs/update`, { token, body: { run_id: run.info.run_id, status: "FINISHED", end_time: 10 } });
+    expect(updated.status).toBe(200);
+    expect(calls(updated), "runs/update").toBeLessThanOrEqual(2);
+    expect((await json(updated)).run_info).toEqual((await json(await call("GET", `${MLFLOW}/runs/get?run_id=${run.info.run_id}`))).run.info);
   });
 
   it("at most two for ends (POST end)", async () => {

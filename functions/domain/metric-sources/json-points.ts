@@ -3,15 +3,14 @@
  * A point without its own timestamp gets the base one; without a step, step 0.
  */
 import { excerpt } from "../excerpt.js";
+import { isJsonObject } from "../python-json.js";
 import { pointValue, MetricSourceError, type MetricPoint, type PointClock } from "./point.js";
 
 const FIELDS = new Set(["step", "timestamp", "metrics"]);
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
-
 /** Whether a JSON body is points (a list, or an object with `metrics`) rather than a metrics.json. */
 export function isPointsBody(body: unknown): boolean {
-  return Array.isArray(body) || (isObject(body) && "metrics" in body);
+  return Array.isArray(body) || (isJsonObject(body) && "metrics" in body);
 }
 
 function invalid(name: string, value: unknown, expected: string): MetricSourceError {
@@ -29,13 +28,13 @@ function integerField(entry: Record<string, unknown>, field: string, name: strin
 
 function entryPoints(entry: unknown, path: string, clock: PointClock): MetricPoint[] {
   const name = (field: string) => (path ? `${path}.${field}` : field);
-  if (!isObject(entry)) throw invalid(path || "body", entry, "an object");
+  if (!isJsonObject(entry)) throw invalid(path || "body", entry, "an object");
   const unknown = Object.keys(entry).find((field) => !FIELDS.has(field));
   if (unknown !== undefined) throw new MetricSourceError(`Unrecognized field '${excerpt(name(unknown))}': a point has only step, timestamp and metrics.`);
   const step = integerField(entry, "step", name("step"), Number.MIN_SAFE_INTEGER) ?? 0;
   const own = integerField(entry, "timestamp", name("timestamp"), 0);
   if (entry.metrics === undefined) throw new MetricSourceError(`Missing value for required parameter '${name("metrics")}'.`);
-  if (!isObject(entry.metrics)) throw invalid(name("metrics"), entry.metrics, "an object of metric values");
+  if (!isJsonObject(entry.metrics)) throw invalid(name("metrics"), entry.metrics, "an object of metric values");
   return Object.entries(entry.metrics).map(([key, raw]) => ({ key, value: pointValue(raw, key), step, timestamp: clock.at(own) }));
 }
 

@@ -3,9 +3,10 @@
  * `gat_f1`), every value one point at the base step and timestamp.
  */
 import { flattenMetrics } from "../flatten.js";
+import { isJsonObject } from "../python-json.js";
 import { MetricSourceError, type MetricPoint, type PointClock } from "./point.js";
 
 export function pointsFromMetricsJson(body: unknown, clock: PointClock): MetricPoint[] {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new MetricSourceError("A metrics.json body must be a JSON object.");
+  if (!isJsonObject(body)) throw new MetricSourceError("A metrics.json body must be a JSON object.");
   return [...flattenMetrics(body)].map(([key, value]) => ({ key, value, step: clock.base.step, timestamp: clock.at(undefined) }));
 }
