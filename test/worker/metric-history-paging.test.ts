@@ -21,7 +21,7 @@ beforeAll(async () => {
      select ?, 'loss', i, 1, case when i = 9 then 0 else 1.0 / (i + 1) end, i = 9 from n
      union all select ?, 'loss', 7, 2, 0.5, 0`,
   ).bind(runUuid, runUuid).run();
-});
+}, 60_000);
 
 async function followPages(first: string, next: (token: string) => string, pick: (body: any) => any[]) {
   const pages: Array<{ points: any[]; rowsRead: number }> = [];

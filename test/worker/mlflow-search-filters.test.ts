@@ -42,7 +42,7 @@ beforeAll(async () => {
        select printf('%032x', j.value), printf('m%d', k.i), 0, 0, (j.value * 7919 + k.i) % 3001 / 3001.0, 0 from json_each(?) j cross join k`,
     ).bind(ids),
   ]);
-});
+}, 60_000);
 
 const search = (filter: string, order: string[] = [], maxResults = 1000) =>
   rankRunIds(db, {

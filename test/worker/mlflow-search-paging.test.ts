@@ -32,7 +32,7 @@ beforeAll(async () => {
     ).bind(bigExperiment),
   ]);
   (globalThis as any).bigExperiment = bigExperiment;
-});
+}, 60_000);
 
 /** Follows next_page_token as MLflow's client does; returns every page's size and the run names. */
 async function allPages(experimentId: string, maxResults: number) {
