@@ -4,6 +4,7 @@ import { v1Api } from "./api";
 import { ApiError } from "./errors";
 import { handleError } from "./http/errors";
 import { mlflowApi } from "./mlflow";
+import { artifactsApi } from "./mlflow/artifacts";
 import { publicRateLimit, readCors, securityHeaders, writeRateLimit } from "./http/security";
 import { openDb, zeroCost } from "./store/db";
 
@@ -29,6 +30,8 @@ app.get("/health", (c) => c.text("OK"));
 app.get("/version", (c) => c.text(MLFLOW_VERSION));
 app.route("/api/2.0/mlflow", mlflowApi);
 app.route("/ajax-api/2.0/mlflow", mlflowApi);
+app.route("/api/2.0/mlflow-artifacts", artifactsApi);
+app.route("/ajax-api/2.0/mlflow-artifacts", artifactsApi);
 app.route("/api/v1", v1Api);
 
 app.notFound((c) => {

@@ -4,7 +4,9 @@
  * is capped before it is read. GET routes are public.
  */
 import { every } from "hono/combine";
+import { createMiddleware } from "hono/factory";
 import { LIMITS } from "../domain/limits";
+import type { AppEnv } from "../env";
 import { requireWriteToken } from "../http/auth";
 import { capBody } from "../http/limits";
 
@@ -12,3 +14,13 @@ export const PUBLIC_POST_ROUTES: readonly string[] = ["/experiments/search", "/r
 
 export const writeAccess = every(requireWriteToken, capBody(LIMITS.maxBodyBytes));
 export const publicPost = capBody(LIMITS.maxBodyBytes);
+
+/**
+ * Artifacts: writes (PUT, DELETE, mpu/*) need a write token; PUT bodies are streamed, not held to
+ * the JSON cap (see ARTIFACT_LIMITS.maxPutBytes). Downloads and listings are public unless the
+ * variable ARTIFACTS_PUBLIC is "false", then they need a token too.
+ */
+export const artifactWrite = requireWriteToken;
+export const artifactRead = createMiddleware<AppEnv>(async (c, next) =>
+  (c.env.ARTIFACTS_PUBLIC as string) === "false" ? requireWriteToken(c, next) : next(),
+);

@@ -1,6 +1,7 @@
 import { and, desc, eq, ne, sql } from "drizzle-orm";
 import { experiments, latestMetrics, metrics, params, runs, tags, type RunStatus } from "../db/schema";
 import { excerpt } from "../domain/excerpt";
+import { toHex } from "../domain/hex";
 import { LIMITS } from "../domain/limits";
 import { parseRunId } from "../domain/run-id";
 import type { Db } from "../env";
@@ -22,7 +23,7 @@ export function newRunUuid(): string {
  */
 export async function derivedRunUuid(...identity: Array<string | number>): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(identity)));
-  return [...new Uint8Array(digest).slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(new Uint8Array(digest).slice(0, 16));
 }
 
 /** The KD-GAT columns of a run, parsed from its name (all null when it is not a KD-GAT run id). */
