@@ -18,6 +18,13 @@ def clean(value):
 def run_dict(run):
     """A run as MLflow's entities give it, tags and params sorted."""
     d = run.to_dictionary()
+    d["inputs"] = [
+        {
+            "dataset": {k: getattr(i.dataset, k) for k in ("name", "digest", "source_type", "source", "schema", "profile")},
+            "tags": {t.key: t.value for t in i.tags},
+        }
+        for i in (run.inputs.dataset_inputs if run.inputs else [])
+    ]
     return clean(d)
 
 
