@@ -135,3 +135,17 @@ export interface TokenCreatedResponse {
 export interface TokenListResponse {
   tokens: Array<{ name: string; created_at: number; last_used_at: number | null; revoked_at: number | null }>;
 }
+
+/** One stored artifact of a run: path relative to its artifact root, bytes, hex SHA-256. */
+export interface ArtifactFile {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+/** GET /api/v1/artifacts/{mlflow_run_id}: every stored artifact of the run, by path. */
+export interface ArtifactListResponse {
+  run_id: string;
+  artifact_uri: string;
+  files: ArtifactFile[];
+}

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
+import { artifactRoutes } from "./artifacts";
 import { publicRead } from "./public-read";
 import { rankingRoutes } from "./rankings";
 import { runReads } from "./runs-reads";
@@ -16,3 +17,4 @@ v1Api.route("/", runReads);
 v1Api.route("/", rankingRoutes);
 v1Api.route("/", tokenRoutes);
 v1Api.route("/", transferRoutes);
+v1Api.route("/", artifactRoutes);
