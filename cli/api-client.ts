@@ -55,10 +55,18 @@ export class TrackerError extends Error {
   }
 }
 
+/** A body streamed from a file (artifacts): opened again for every attempt, sent with its length. */
+export interface StreamBody {
+  open(): ReadableStream<Uint8Array>;
+  length: number;
+}
+
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
-  /** A string or bytes are sent as they are; anything else as JSON. */
+  /** A string or bytes are sent as they are, a StreamBody streamed; anything else as JSON. */
   body?: unknown;
+  /** Hand back the answer unread, for the caller to stream (downloads). */
+  unread?: boolean;
   contentType?: string;
   /** Send the token (writes) or not (public reads). Default: when there is one. */
   auth?: boolean;
@@ -113,16 +121,26 @@ export class ApiClient {
     const headers: Record<string, string> = {};
     if (this.token && options.auth !== false) headers.Authorization = `Bearer ${this.token}`;
     let body: string | Uint8Array<ArrayBuffer> | undefined;
-    if (typeof options.body === "string" || options.body instanceof Uint8Array) body = options.body as string | Uint8Array<ArrayBuffer>;
+    const stream = isStreamBody(options.body) ? options.body : undefined;
+    if (stream) {
+      headers["Content-Type"] = options.contentType ?? "application/octet-stream";
+      headers["Content-Length"] = String(stream.length);
+    } else if (typeof options.body === "string" || options.body instanceof Uint8Array) body = options.body as string | Uint8Array<ArrayBuffer>;
     else if (options.body !== undefined) body = JSON.stringify(options.body);
     if (body !== undefined) headers["Content-Type"] = options.contentType ?? "application/json";
     const url = this.url(path, options.query);
     for (let attempt = 0; ; attempt++) {
       const retryable = attempt < this.retryDelaysMs.length;
       try {
-        const response = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+        // A streamed body is sent with no timeout on the whole (a checkpoint takes what it takes).
+        const init = stream
+          ? ({ method, headers, body: stream.open(), duplex: "half" } as RequestInit)
+          : { method, headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) };
+        const response = await fetch(url, init);
         if ((response.status >= 500 || response.status === 429) && retryable) {
           await response.body?.cancel();
+        } else if (options.unread && response.ok) {
+          return response;
         } else {
           // Read the answer here: a connection that drops mid-answer is retried like one that drops
           // before it (every write is idempotent, so sending it again is safe).
@@ -153,7 +171,7 @@ export class ApiClient {
   }
 }
 
-async function parseAnswer(response: Response): Promise<unknown> {
+export async function parseAnswer(response: Response): Promise<unknown> {
   const text = await response.text();
   if (!response.ok) {
     let code = "HTTP_ERROR";
@@ -168,6 +186,10 @@ async function parseAnswer(response: Response): Promise<unknown> {
     throw new TrackerError(response.status, code, message);
   }
   return text === "" ? undefined : JSON.parse(text);
+}
+
+function isStreamBody(body: unknown): body is StreamBody {
+  return typeof body === "object" && body !== null && typeof (body as StreamBody).open === "function";
 }
 
 export function encodeRunId(runId: string): string {

@@ -154,7 +154,8 @@ export class Backfiller {
   }
 }
 
-async function loadTrackedRuns(client: ApiClient): Promise<Map<string, RunSummary>> {
+/** The latest attempt of every run id in the tracker (one paged list read). */
+export async function loadTrackedRuns(client: ApiClient): Promise<Map<string, RunSummary>> {
   const tracked = new Map<string, RunSummary>();
   let pageToken: string | undefined;
   do {

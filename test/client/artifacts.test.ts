@@ -4,7 +4,7 @@
  * Worker and on MLflow's own server, answers normalised and compared.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clientMissing, clientSuite, normalise, runPython } from "./support/mlflow.js";
+import { clientMissing, clientSuite } from "./support/mlflow.js";
 import { startTargets, type Targets } from "./support/targets.js";
 
 const MIB = 1024 * 1024;
@@ -20,13 +20,9 @@ describe.skipIf(clientMissing)(clientSuite("the real MLflow client, artifacts"),
     await targets?.stop();
   });
 
-  async function both(script: string, options: { args?: string[]; env?: Record<string, string> } = {}) {
-    const [ours, theirs] = await Promise.all([runPython(script, targets.kdgat, options), runPython(script, targets.mlflow, options)]);
-    return { ours: normalise(ours.json) as any, theirs: normalise(theirs.json) as any };
-  }
 
   it("log_artifact(s), log_dict, log_text, list_artifacts, download_artifacts as on MLflow's server", async () => {
-    const { ours, theirs } = await both("artifacts.py");
+    const { ours, theirs } = await targets.both("artifacts.py");
     expect(ours.status).toBe("FINISHED");
     expect(ours.artifact_uri).toBe("mlflow-artifacts:/<exp0>/<run0>/artifacts");
     expect(ours.downloaded_file).toBe(ours.expected_ckpt);
@@ -55,7 +51,7 @@ describe.skipIf(clientMissing)(clientSuite("the real MLflow client, artifacts"),
     ["all", "failed", "FAILED"],
   ] as const) {
     it(`Lightning's MLFlowLogger, log_model=${logModel}, training ${outcome}: checkpoints logged, run ${status}`, async () => {
-      const { ours, theirs } = await both("lightning.py", { args: [logModel, outcome] });
+      const { ours, theirs } = await targets.both("lightning.py", { args: [logModel, outcome] });
       expect(ours.run.info.status).toBe(status);
       expect(ours.params).toBe(132);
       expect(ours.history).toEqual([
@@ -74,7 +70,7 @@ describe.skipIf(clientMissing)(clientSuite("the real MLflow client, artifacts"),
   }
 
   it("proxied multipart upload: parts through the Worker, a killed upload aborted and not listed", async () => {
-    const { ours, theirs } = await both("multipart.py", { env: MULTIPART });
+    const { ours, theirs } = await targets.both("multipart.py", { env: MULTIPART });
     // MLflow's server with a local artifact folder refuses multipart (the client falls back to one PUT); ours takes it.
     expect(theirs.calls).toEqual(["create_multipart_upload: refused"]);
     expect(ours.calls).toEqual(["create_multipart_upload", "complete_multipart_upload"]);

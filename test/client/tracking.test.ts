@@ -3,7 +3,7 @@
  * script, answers normalised (ids, times, hosts) and compared, plus the facts each one must show.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clientMissing, clientSuite, normalise, runPython } from "./support/mlflow.js";
+import { clientMissing, clientSuite } from "./support/mlflow.js";
 import { startTargets, type Targets } from "./support/targets.js";
 
 describe.skipIf(clientMissing)(clientSuite("the real MLflow client, tracking calls"), () => {
@@ -15,13 +15,9 @@ describe.skipIf(clientMissing)(clientSuite("the real MLflow client, tracking cal
     await targets?.stop();
   });
 
-  async function both(script: string, env?: Record<string, string>) {
-    const [ours, theirs] = await Promise.all([runPython(script, targets.kdgat, { env }), runPython(script, targets.mlflow, { env })]);
-    return { ours: normalise(ours.json) as any, theirs: normalise(theirs.json) as any };
-  }
 
   it("fluent API: params, metrics, tags, nested and failed runs read back as on MLflow's server", async () => {
-    const { ours, theirs } = await both("fluent.py");
+    const { ours, theirs } = await targets.both("fluent.py");
     expect(ours.parent.info.status).toBe("FINISHED");
     expect(ours.parent.data.params).toEqual({ lr: "0.001", batch_size: "64", hidden: "(1024, 512, 96)", use_kd: "True" });
     expect(ours.child.data.tags["mlflow.parentRunId"]).toBe(ours.parent.info.run_id);
@@ -32,7 +28,7 @@ describe.skipIf(clientMissing)(clientSuite("the real MLflow client, tracking cal
   });
 
   it("MlflowClient: experiments, log_batch, history, set_terminated, delete and restore as on MLflow's server", async () => {
-    const { ours, theirs } = await both("client.py");
+    const { ours, theirs } = await targets.both("client.py");
     expect(ours.experiment).toMatchObject({ name: "client-exp", tags: { team: "kd-gat" }, id_matches: true });
     expect(ours.duplicate).toBe("RESOURCE_ALREADY_EXISTS");
     expect(ours.param_changed).toBe("INVALID_PARAMETER_VALUE");
@@ -50,7 +46,7 @@ describe.skipIf(clientMissing)(clientSuite("the real MLflow client, tracking cal
   });
 
   it("async logging (synchronous=False and MLFLOW_ENABLE_ASYNC_LOGGING) stores every call as on MLflow's server", async () => {
-    const { ours, theirs } = await both("async_logging.py", { MLFLOW_ENABLE_ASYNC_LOGGING: "true" });
+    const { ours, theirs } = await targets.both("async_logging.py", { env: { MLFLOW_ENABLE_ASYNC_LOGGING: "true" } });
     expect(ours.per_call.data.params).toEqual({ lr: "0.01", epochs: "50" });
     expect(ours.per_call.data.metrics).toEqual({ loss: 0.02, acc: 0.5, f1: 0.4 });
     expect(ours.per_call_history).toBe(50);
