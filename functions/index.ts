@@ -5,6 +5,7 @@ import { ApiError } from "./errors";
 import { handleError } from "./http/errors";
 import { mlflowApi } from "./mlflow";
 import { artifactsApi } from "./mlflow/artifacts";
+import { refuseUnsupported, UNSUPPORTED_ROOT } from "./mlflow/unsupported";
 import { publicRateLimit, readCors, securityHeaders, writeRateLimit } from "./http/security";
 import { openDb, zeroCost } from "./store/db";
 
@@ -33,6 +34,7 @@ app.route("/ajax-api/2.0/mlflow", mlflowApi);
 app.route("/api/2.0/mlflow-artifacts", artifactsApi);
 app.route("/ajax-api/2.0/mlflow-artifacts", artifactsApi);
 app.route("/api/v1", v1Api);
+refuseUnsupported(app, UNSUPPORTED_ROOT);
 
 app.notFound((c) => {
   throw new ApiError("ENDPOINT_NOT_FOUND", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`);

@@ -9,7 +9,7 @@ import * as z from "zod/mini";
 import { ARTIFACT_LIMITS, artifactKey, artifactMimeType, baseName, runArtifactPath, safeArtifactPath, type RunArtifactPath } from "../domain/artifacts";
 import { excerpt } from "../domain/excerpt";
 import type { AppEnv } from "../env";
-import { ApiError, invalidParameter } from "../errors";
+import { invalidParameter } from "../errors";
 import { PART_URL_LIFETIME_MS, sign, verify } from "../http/signed-url";
 import { jsonBody, queryParams } from "../http/validate";
 import {
@@ -22,8 +22,9 @@ import {
   putArtifact,
   uploadArtifactPart,
 } from "../store/artifacts";
-import { getActiveRun } from "../store/runs";
+import { getActiveRun, getRun } from "../store/runs";
 import { artifactRead, artifactWrite, writeAccess } from "./access";
+import { refuseOtherMethods } from "./unsupported";
 import { repeated } from "./wire";
 
 /** MLflow's answer to an unsafe path, word for word. */
@@ -182,9 +183,18 @@ export const artifactsApi = new Hono<AppEnv>()
     return c.json({});
   });
 
-// A known endpoint asked with the wrong method: 405 in MLflow's error shape.
-for (const path of new Set(artifactsApi.routes.map((route) => route.path))) {
-  artifactsApi.all(path, (c) => {
-    throw new ApiError("METHOD_NOT_ALLOWED", `The method ${c.req.method} is not allowed for the requested URL.`);
-  });
-}
+const runListRequest = z.object({ run_id: z.optional(z.string()), run_uuid: z.optional(z.string()), path: z.optional(z.string()), page_token: z.optional(z.string()) });
+
+/** The tracking API's artifacts/list (the MLflow UI's): paths relative to the run's root, with root_uri. */
+export const runArtifactsApi = new Hono<AppEnv>().get("/list", artifactRead, queryParams(runListRequest), async (c) => {
+  const query = c.req.valid("query");
+  const run = await getRun(c.get("db"), query.run_id ?? query.run_uuid ?? "");
+  const dir = query.path === undefined ? "" : safeArtifactPath(query.path);
+  if (dir === undefined) throw invalidPath();
+  const parent = dir.replace(/\/+$/, "");
+  const entries = await listArtifactDir(c.get("db"), run.runUuid, parent);
+  const files = entries.map((e) => ({ path: parent === "" ? e.name : `${parent}/${e.name}`, is_dir: e.isDir, ...(e.size && { file_size: e.size }) }));
+  return c.json({ root_uri: run.artifactUri, ...repeated("files", files) });
+});
+
+refuseOtherMethods(artifactsApi);

@@ -7,7 +7,7 @@ import { parseRunId } from "../domain/run-id";
 import type { Db } from "../env";
 import { invalidParameter, notFound } from "../errors";
 import { dedupeLastWins, paramAndTagStatements, validateKeyValue, type KeyValue } from "./key-values";
-import { runAtomically, type Statement } from "./sql";
+import { inValues, runAtomically, type Statement } from "./sql";
 
 export type RunRow = typeof runs.$inferSelect;
 
@@ -202,11 +202,51 @@ export async function deleteRunTag(db: Db, runUuid: string, key: string): Promis
   if (deleted.length === 0) throw notFound(`No tag with name: ${excerpt(key)} in run with id ${runUuid}`);
 }
 
-/** Every point of one metric of a run, by step then timestamp (empty for an unknown run or key). */
-export async function getMetricHistory(db: Db, runUuid: string, key: string) {
+const pointFields = { key: metrics.key, value: metrics.value, isNan: metrics.isNan, timestamp: metrics.timestamp, step: metrics.step };
+
+/**
+ * The orders a metric's history is read in: by step (the /api/v1 reads), or as MLflow 2.17.2's
+ * metrics/get-history answers, which reads its SQL store's metrics primary key (key, timestamp,
+ * step, run_uuid, value, is_nan) without an ORDER BY: by timestamp, then step, then value.
+ */
+const HISTORY_ORDER = {
+  step: [metrics.step, metrics.timestamp, metrics.value],
+  mlflow: [metrics.timestamp, metrics.step, metrics.value, metrics.isNan],
+} as const;
+
+/** Every point of one metric of a run (empty for an unknown run or key). */
+export async function getMetricHistory(db: Db, runUuid: string, key: string, order: keyof typeof HISTORY_ORDER = "step") {
   return db
-    .select({ key: metrics.key, value: metrics.value, isNan: metrics.isNan, timestamp: metrics.timestamp, step: metrics.step })
+    .select(pointFields)
     .from(metrics)
     .where(and(eq(metrics.runUuid, runUuid), eq(metrics.key, key)))
-    .orderBy(metrics.step, metrics.timestamp, metrics.value);
+    .orderBy(...HISTORY_ORDER[order]);
+}
+
+/** The distinct steps at which each of these runs logged a metric (one index range per run). */
+export async function metricStepsOfRuns(db: Db, runUuids: string[], key: string): Promise<Map<string, number[]>> {
+  const rows = await db
+    .selectDistinct({ runUuid: metrics.runUuid, step: metrics.step })
+    .from(metrics)
+    .where(and(inValues(metrics.runUuid, runUuids), eq(metrics.key, key)))
+    .orderBy(metrics.runUuid, metrics.step)
+    .all();
+  const steps = new Map<string, number[]>();
+  for (const row of rows) {
+    const list = steps.get(row.runUuid) ?? [];
+    if (list.length === 0) steps.set(row.runUuid, list);
+    list.push(row.step);
+  }
+  return steps;
+}
+
+/** A run's points of one metric at these steps, by step, timestamp and value, at most `limit`. */
+export async function metricPointsAtSteps(db: Db, runUuid: string, key: string, steps: number[], limit: number) {
+  return db
+    .select(pointFields)
+    .from(metrics)
+    .where(and(eq(metrics.runUuid, runUuid), eq(metrics.key, key), inValues(metrics.step, steps)))
+    .orderBy(...HISTORY_ORDER.step)
+    .limit(limit)
+    .all();
 }

@@ -162,34 +162,37 @@ describe("refused paths and runs write nothing", () => {
     ["an encoded '..'", "%2E%2E/%2e%2E/evil.txt"],
   ])("refuses %s (the URL resolves it to a path outside the run, or no route)", async (_, tail) => {
     const res = await send(`${ART}/artifacts/${root}/${tail}`, { method: "PUT", body: "x" });
+    expect(root).toMatch(/^0\/[0-9a-f]{32}\/artifacts$/);
     expect([400, 404]).toContain(res.status);
     expect(Object.keys(res.json)).toEqual(["error_code", "message"]);
     expect(await storedKeys(runId)).toEqual([]);
   });
 
   it.each([
-    ["a doubly encoded '..'", `${root}/%252E%252E/evil.txt`],
-    ["a '#'", `${root}/a%23b.txt`],
-    ["a NUL", `${root}/a%00b.txt`],
-    ["a backslash", `${root}/a%5Cb.txt`],
-    ["a control character", `${root}/a%0Ab.txt`],
-  ])("refuses %s with MLflow's 400 Invalid path", async (_, path) => {
-    const res = await send(`${ART}/artifacts/${path}`, { method: "PUT", body: "x" });
+    ["a doubly encoded '..'", "%252E%252E/evil.txt"],
+    ["a '#'", "a%23b.txt"],
+    ["a NUL", "a%00b.txt"],
+    ["a backslash", "a%5Cb.txt"],
+    ["a control character", "a%0Ab.txt"],
+  ])("refuses %s with MLflow's 400 Invalid path", async (_, tail) => {
+    const res = await send(`${ART}/artifacts/${root}/${tail}`, { method: "PUT", body: "x" });
     expect([res.status, res.json]).toEqual([400, { error_code: "INVALID_PARAMETER_VALUE", message: "Invalid path" }]);
   });
 
   it.each([
     ["an absolute path", "/etc/passwd", 400],
     ["a path outside every run", "0/evil.txt", 400],
-    ["the run's root itself", `0/${runId}/artifacts`, 400],
+    ["the run's root itself", "0/RUN/artifacts", 400],
     ["a run id that is not one", `0/${"x".repeat(32)}/artifacts/a.txt`, 400],
-    ["an empty segment", `0/${runId}/artifacts/a//b.txt`, 400],
-    ["the wrong experiment", `7/${runId}/artifacts/a.txt`, 400],
+    ["an empty segment", "0/RUN/artifacts/a//b.txt", 400],
+    ["the wrong experiment", "7/RUN/artifacts/a.txt", 400],
     ["a run that does not exist", `0/${"e".repeat(32)}/artifacts/a.txt`, 404],
-  ])("refuses %s", async (_, path, status) => {
+  ])("refuses %s", async (_, template, status) => {
+    const path = template.replace("RUN", runId);
     const res = await send(`${ART}/artifacts/${path.split("/").map(encodeURIComponent).join("/")}`, { method: "PUT", body: "x" });
     expect(res.status).toBe(status);
     expect(Object.keys(res.json)).toEqual(["error_code", "message"]);
+    expect(await storedKeys(runId)).toEqual([]);
   });
 
   it("refuses listing outside a run, or an unsafe path, in MLflow's shape", async () => {
