@@ -149,3 +149,15 @@ export interface ArtifactListResponse {
   artifact_uri: string;
   files: ArtifactFile[];
 }
+
+/** POST /api/v1/admin/gc: what was removed (or, with dry_run, would be) in this call. */
+export interface GcResponse {
+  runs: number;
+  files: number;
+  bytes: number;
+  /** More files are due: call again. */
+  more: boolean;
+  dry_run: boolean;
+  /** Runs deleted before this time (epoch ms) were collected. */
+  deleted_before: number;
+}

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
+import { adminRoutes } from "./admin";
 import { artifactRoutes } from "./artifacts";
 import { publicRead } from "./public-read";
 import { rankingRoutes } from "./rankings";
@@ -18,3 +19,4 @@ v1Api.route("/", rankingRoutes);
 v1Api.route("/", tokenRoutes);
 v1Api.route("/", transferRoutes);
 v1Api.route("/", artifactRoutes);
+v1Api.route("/", adminRoutes);
