@@ -67,8 +67,12 @@ check_run_id() {
 }
 
 # One request; prints the HTTP status (000 when the tracker could not be reached).
+# An artifact upload is streamed from the file (-T), other bodies are sent from memory.
 send_once() { # method path content-type idempotency-key body-file
-  if [ -n "$4" ]; then
+  if [ "$3" = application/octet-stream ]; then
+    curl -sS -o "$WORK/response" -w '%{http_code}' --max-time "$TIMEOUT" -X "$1" -H "Authorization: Bearer $KDGAT_TOKEN" \
+      -H "Content-Type: $3" -T "$5" "$API$2" 2>/dev/null || true
+  elif [ -n "$4" ]; then
     curl -sS -o "$WORK/response" -w '%{http_code}' --max-time "$TIMEOUT" -X "$1" -H "Authorization: Bearer $KDGAT_TOKEN" \
       -H "Content-Type: $3" -H "Idempotency-Key: $4" --data-binary "@$5" "$API$2" 2>/dev/null || true
   else
@@ -242,27 +246,12 @@ upload_artifact() { # run-id file path
   case $code in 2??) ;; 000 | 5??) echo "$unreachable" >&2; return 0 ;; *) echo "kdgat-log: artifact not sent: run $1 (HTTP $code): $(cat "$WORK/response")" >&2; return 1 ;; esac
   root=$(sed -n 's|.*"artifact_uri": *"mlflow-artifacts:/*\([0-9]*/[0-9a-f]\{32\}/artifacts\)".*|\1|p' "$WORK/response")
   [ -n "$root" ] || { echo "kdgat-log: artifact not sent: run $1 has no mlflow-artifacts: artifact_uri" >&2; return 1; }
-  attempt=0
-  delay=$RETRY_DELAY
-  while :; do
-    code=$(curl -sS -o "$WORK/response" -w '%{http_code}' --max-time "$TIMEOUT" -H "Authorization: Bearer $KDGAT_TOKEN" \
-      -H "Content-Type: application/octet-stream" -T "$2" "$API/api/2.0/mlflow-artifacts/artifacts/$root/$3" 2>/dev/null || true)
-    case $code in
-      2??) return 0 ;;
-      000 | 5?? | 408 | 429) ;;
-      *)
-        echo "kdgat-log: artifact $3 of $1 rejected (HTTP $code): $(cat "$WORK/response" 2>/dev/null)" >&2
-        return 1
-        ;;
-    esac
-    attempt=$((attempt + 1))
-    if [ "$attempt" -gt "$RETRIES" ]; then
-      echo "$unreachable" >&2
-      return 0
-    fi
-    sleep "$delay"
-    delay=$((delay * 2))
-  done
+  deliver PUT "/api/2.0/mlflow-artifacts/artifacts/$root/$3" application/octet-stream "" "$2"
+  case $? in
+    0) return 0 ;;
+    1) echo "$unreachable" >&2; return 0 ;;
+    *) return 1 ;;
+  esac
 }
 
 # A JSON string literal of $1 (control characters dropped, newlines kept as \n).
