@@ -81,4 +81,12 @@ describe.skipIf(clientMissing)(clientSuite("the real MLflow client, artifacts"),
     expect(ours.listing).toEqual([{ path: "checkpoints/best_model.pt", file_size: 2 * 5 * MIB + 12345 }]);
     expect(ours.listing).toEqual(theirs.listing);
   });
+
+  it("log_input: datasets, contexts and tags in runs/get and runs/search as on MLflow's server", async () => {
+    const { ours, theirs } = await targets.both("inputs.py");
+    expect(ours.get).toHaveLength(2);
+    expect(ours.get[0]).toMatchObject({ dataset: { name: "hcrl_sa-train", source_type: "local" }, tags: { split: "train", "mlflow.data.context": "training" } });
+    expect(ours.search).toEqual(ours.get);
+    expect(ours).toEqual(theirs);
+  });
 });

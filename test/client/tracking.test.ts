@@ -27,8 +27,12 @@ describe.skipIf(clientMissing)(clientSuite("the real MLflow client, tracking cal
     expect(ours).toEqual(theirs);
   });
 
+  // client.py creates its experiment: run once per server, read by two tests.
+  let clientRun: ReturnType<Targets["both"]> | undefined;
+  const clientResult = () => (clientRun ??= targets.both("client.py"));
+
   it("MlflowClient: experiments, log_batch, history, set_terminated, delete and restore as on MLflow's server", async () => {
-    const { ours, theirs } = await targets.both("client.py");
+    const { ours, theirs } = await clientResult();
     expect(ours.experiment).toMatchObject({ name: "client-exp", tags: { team: "kd-gat" }, id_matches: true });
     expect(ours.duplicate).toBe("RESOURCE_ALREADY_EXISTS");
     expect(ours.param_changed).toBe("INVALID_PARAMETER_VALUE");
@@ -53,6 +57,20 @@ describe.skipIf(clientMissing)(clientSuite("the real MLflow client, tracking cal
     expect(ours.env_wide_history).toEqual(Array.from({ length: 200 }, (_, i) => i));
     expect(ours.env_wide.data.tags).toMatchObject({ a: "1", b: "2" });
     expect(ours.env_wide.info.status).toBe("FINISHED");
+    expect(ours).toEqual(theirs);
+  });
+
+  it("get_metric_history returns the points in MLflow's order (not step order)", async () => {
+    const { ours, theirs } = await clientResult();
+    expect(theirs.history_as_returned.map((m: { step: number }) => m.step)).toEqual([3, 1, 2, 2, 1, 0, 4]);
+    expect(ours.history_as_returned).toEqual(theirs.history_as_returned);
+  });
+
+  it("over-long param and tag values are cut (or refused) as MLflow's server does", async () => {
+    const { ours, theirs } = await targets.both("edges.py");
+    expect(ours.errors).toEqual({ log_param_6001: null, set_tag_8001: null, batch_param_6001: null, batch_tag_8001: null, param_600000: null });
+    expect(ours.params).toEqual({ long_param: 6000, batch_param: 6000, huge_param: 6000 });
+    expect(ours.tags).toEqual({ long_tag: 8000, batch_tag: 8000 });
     expect(ours).toEqual(theirs);
   });
 });
