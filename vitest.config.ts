@@ -47,6 +47,17 @@ export default defineConfig({
             fileParallelism: false,
           },
         },
+        {
+          test: {
+            // The real MLflow Python client against a local Worker and against MLflow's own server.
+            name: "client",
+            include: ["test/client/**/*.test.ts"],
+            environment: "node",
+            testTimeout: 300_000,
+            hookTimeout: 180_000,
+            fileParallelism: false,
+          },
+        },
       ],
     },
 });

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { BOOKMARK_HEADER } from "../functions/domain/index.js";
 import { HTTP_BACKOFF } from "../functions/domain/retry.js";
-import { retryingFetch, v1Client, type RetryOptions, type V1Client } from "../functions/client/index.js";
+import { retrying, retryingFetch, v1Client, type RetryOptions, type V1Client } from "../functions/client/index.js";
 import { UsageError } from "./errors.js";
 
 /** Where `npm start` serves the tracker. */
@@ -59,10 +59,18 @@ export class TrackerError extends Error {
   }
 }
 
+/** A body streamed from a file (artifacts): opened again for every attempt, sent with its length. */
+export interface StreamBody {
+  open(): ReadableStream<Uint8Array>;
+  length: number;
+}
+
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
-  /** A string or bytes are sent as they are; anything else as JSON. */
+  /** A string or bytes are sent as they are, a StreamBody streamed; anything else as JSON. */
   body?: unknown;
+  /** Hand back the answer unread, for the caller to stream (downloads). */
+  unread?: boolean;
   contentType?: string;
   /** Send the token (writes) or not (public reads). Default: when there is one. */
   auth?: boolean;
@@ -86,7 +94,7 @@ export class ApiClient {
   constructor(
     readonly baseUrl: string,
     private readonly token?: string,
-    retry: RetryOptions = retryOptions(),
+    private readonly retry: RetryOptions = retryOptions(),
   ) {
     this.fetch = this.carryingBookmarks(retryingFetch(retry));
     this.v1 = v1Client(baseUrl, { token, fetch: this.fetch });
@@ -138,10 +146,23 @@ export class ApiClient {
     const headers: Record<string, string> = {};
     if (this.token && options.auth !== false) headers.Authorization = `Bearer ${this.token}`;
     let body: string | Uint8Array<ArrayBuffer> | undefined;
-    if (typeof options.body === "string" || options.body instanceof Uint8Array) body = options.body as string | Uint8Array<ArrayBuffer>;
+    const stream = isStreamBody(options.body) ? options.body : undefined;
+    if (stream) {
+      headers["Content-Type"] = options.contentType ?? "application/octet-stream";
+      headers["Content-Length"] = String(stream.length);
+    } else if (typeof options.body === "string" || options.body instanceof Uint8Array) body = options.body as string | Uint8Array<ArrayBuffer>;
     else if (options.body !== undefined) body = JSON.stringify(options.body);
     if (body !== undefined) headers["Content-Type"] = options.contentType ?? "application/json";
-    return this.fetch(this.url(path, options.query), { method, headers, body });
+    const url = this.url(path, options.query);
+    if (!stream && !options.unread) return this.fetch(url, { method, headers, body });
+    // A streamed body is opened again for every attempt; a download's answer is handed back unread.
+    const send = (input: RequestInfo | URL, init?: RequestInit) =>
+      retrying(String(input), (signal) => fetch(input, { ...init, ...(stream && { body: stream.open(), duplex: "half" }), signal } as RequestInit), {
+        ...this.retry,
+        unread: options.unread,
+        noTimeout: stream !== undefined,
+      });
+    return this.carryingBookmarks(send)(url, { method, headers, body });
   }
 
   /** A request whose 2xx answer is JSON; anything else throws a TrackerError. */
@@ -174,7 +195,7 @@ export async function answer<T>(pending: Promise<Answer<T>>): Promise<T> {
 }
 
 /** The JSON of a 2xx answer; anything else throws a TrackerError. */
-async function parseAnswer(response: Pick<Answer<unknown>, "ok" | "status" | "text">): Promise<unknown> {
+export async function parseAnswer(response: Pick<Answer<unknown>, "ok" | "status" | "text">): Promise<unknown> {
   const text = await response.text();
   if (!response.ok) {
     let code = "HTTP_ERROR";
@@ -189,6 +210,10 @@ async function parseAnswer(response: Pick<Answer<unknown>, "ok" | "status" | "te
     throw new TrackerError(response.status, code, message);
   }
   return text === "" ? undefined : JSON.parse(text);
+}
+
+function isStreamBody(body: unknown): body is StreamBody {
+  return typeof body === "object" && body !== null && typeof (body as StreamBody).open === "function";
 }
 
 export function encodeRunId(runId: string): string {

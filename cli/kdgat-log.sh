@@ -5,6 +5,7 @@
 #   kdgat-log.sh metric <run-id> <key> <value> [step]    one metric point (step defaults to 0)
 #   kdgat-log.sh csv    <run-id> <metrics.csv>           a Lightning metrics.csv as metric history
 #   kdgat-log.sh end    <run-id> FINISHED|FAILED|KILLED [message]
+#   kdgat-log.sh artifact <run-id> <file> [path]         upload a file (up to 100 MB) as an artifact
 #   kdgat-log.sh flush                                   send what an outage left in the spool
 #
 # Environment: KDGAT_API (default http://127.0.0.1:8787), KDGAT_TOKEN (a write token, required),
@@ -37,7 +38,7 @@ JOB=${KDGAT_JOB:-${SLURM_JOB_ID:+$SLURM_JOB_ID.${SLURM_RESTART_COUNT:-0}}}
 JOB=$(printf '%s' "${JOB:-$(uname -n).$PPID}" | tr -c 'A-Za-z0-9._-' _)
 
 usage() {
-  sed -n '3,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '3,9p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 die() {
@@ -66,8 +67,12 @@ check_run_id() {
 }
 
 # One request; prints the HTTP status (000 when the tracker could not be reached).
+# An artifact upload is streamed from the file (-T), other bodies are sent from memory.
 send_once() { # method path content-type idempotency-key body-file
-  if [ -n "$4" ]; then
+  if [ "$3" = application/octet-stream ]; then
+    curl -sS -o "$WORK/response" -w '%{http_code}' --max-time "$TIMEOUT" -X "$1" -H "Authorization: Bearer $KDGAT_TOKEN" \
+      -H "Content-Type: $3" -T "$5" "$API$2" 2>/dev/null || true
+  elif [ -n "$4" ]; then
     curl -sS -o "$WORK/response" -w '%{http_code}' --max-time "$TIMEOUT" -X "$1" -H "Authorization: Bearer $KDGAT_TOKEN" \
       -H "Content-Type: $3" -H "Idempotency-Key: $4" --data-binary "@$5" "$API$2" 2>/dev/null || true
   else
@@ -204,6 +209,51 @@ submit() { # method path content-type idempotency-key body-file attempt-key
   return "$status"
 }
 
+# GET of the tracker into $WORK/response, with the retries of deliver; prints the HTTP status.
+get_json() { # path
+  attempt=0
+  delay=$RETRY_DELAY
+  while :; do
+    code=$(curl -sS -o "$WORK/response" -w '%{http_code}' --max-time "$TIMEOUT" -H "Authorization: Bearer $KDGAT_TOKEN" "$API$1" 2>/dev/null || true)
+    case $code in 000 | 5?? | 408 | 429) ;; *) echo "$code"; return ;; esac
+    attempt=$((attempt + 1))
+    [ "$attempt" -gt "$RETRIES" ] && { echo "$code"; return; }
+    sleep "$delay"
+    delay=$((delay * 2))
+  done
+}
+
+# Uploads file $2 as artifact $3 of run id $1: to this job's attempt (the one its start recorded),
+# else to the run id's latest attempt. Streamed (curl -T) and retried, never spooled (a checkpoint is
+# not copied): when the tracker stays unreachable the job goes on with a warning, and
+# `kdgat backfill --artifacts` uploads what is missing later.
+upload_artifact() { # run-id file path
+  lock
+  flushed=0
+  flush_spool || flushed=1
+  unlock
+  recorded=$SPOOL/jobs/$(attempt_key "$1")
+  run_uuid=$(cat "$recorded" 2>/dev/null)
+  [ "$run_uuid" = rejected ] && { echo "kdgat-log: artifact not sent: the tracker rejected this job's start of the run" >&2; return 1; }
+  unreachable="kdgat-log: tracker unreachable at $API; artifact $3 of $1 not uploaded (kdgat backfill --artifacts sends it later)"
+  [ "$flushed" -eq 0 ] || { echo "$unreachable" >&2; return 0; }
+  if [ -z "$run_uuid" ]; then
+    code=$(get_json "/api/v1/runs/$1")
+    case $code in 2??) ;; 000 | 5??) echo "$unreachable" >&2; return 0 ;; *) echo "kdgat-log: artifact not sent: run $1 (HTTP $code): $(cat "$WORK/response")" >&2; return 1 ;; esac
+    run_uuid=$(sed -n 's/.*"mlflow_run_id": *"\([0-9a-f]\{32\}\)".*/\1/p' "$WORK/response" | head -n 1)
+  fi
+  code=$(get_json "/api/2.0/mlflow/runs/get?run_id=$run_uuid")
+  case $code in 2??) ;; 000 | 5??) echo "$unreachable" >&2; return 0 ;; *) echo "kdgat-log: artifact not sent: run $1 (HTTP $code): $(cat "$WORK/response")" >&2; return 1 ;; esac
+  root=$(sed -n 's|.*"artifact_uri": *"mlflow-artifacts:/*\([0-9]*/[0-9a-f]\{32\}/artifacts\)".*|\1|p' "$WORK/response")
+  [ -n "$root" ] || { echo "kdgat-log: artifact not sent: run $1 has no mlflow-artifacts: artifact_uri" >&2; return 1; }
+  deliver PUT "/api/2.0/mlflow-artifacts/artifacts/$root/$3" application/octet-stream "" "$2"
+  case $? in
+    0) return 0 ;;
+    1) echo "$unreachable" >&2; return 0 ;;
+    *) return 1 ;;
+  esac
+}
+
 # A JSON string literal of $1 (control characters dropped, newlines kept as \n).
 json_string() {
   printf '%s' "$1" | tr -d '\000-\010\013\014\016-\037' | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/\r$//' -e "s/$(printf '\t')/\\\\t/g" |
@@ -263,6 +313,17 @@ case $action in
     if [ $# -eq 3 ]; then error=", \"error\": $(json_string "$3")"; else error=""; fi
     printf '{"status": "%s", "end_time": %s%s}' "$2" "$(now_ms)" "$error" > "$WORK/body"
     submit POST "/api/v1/runs/$1/end" application/json "" "$WORK/body" "$(attempt_key "$1")"
+    ;;
+  artifact)
+    [ $# -eq 2 ] || [ $# -eq 3 ] || usage
+    check_run_id "$1"
+    [ -f "$2" ] && [ -r "$2" ] || die "cannot read $2"
+    path=${3:-$(basename "$2")}
+    # Sent in the URL as it is: plain characters only, inside the run's artifact root.
+    case $path in
+      '' | /* | */ | *//* | *[!A-Za-z0-9._/=-]* | .. | ../* | */../* | */..) die "invalid artifact path '$path' (letters, digits, '.', '_', '-', '=', '/' inside the run's artifacts)" ;;
+    esac
+    upload_artifact "$1" "$2" "$path" || exit 1
     ;;
   flush)
     [ $# -eq 0 ] || usage

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { registerBackfill } from "./commands/backfill.js";
 import { registerExport } from "./commands/export.js";
+import { registerGc } from "./commands/gc.js";
 import { registerImport } from "./commands/import.js";
 import { registerMigrate } from "./commands/migrate.js";
 import { registerQuery } from "./commands/query.js";
@@ -28,6 +29,7 @@ registerQuery(program);
 registerToken(program);
 registerExport(program);
 registerImport(program);
+registerGc(program);
 
 try {
   await program.parseAsync(process.argv);

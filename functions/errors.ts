@@ -15,6 +15,8 @@ export const ERROR_STATUS = {
   METHOD_NOT_ALLOWED: 405,
   REQUEST_LIMIT_EXCEEDED: 429,
   INTERNAL_ERROR: 500,
+  /** MLflow's code for a feature the server does not have (e.g. multipart upload on a local store). */
+  NOT_IMPLEMENTED: 501,
   TEMPORARILY_UNAVAILABLE: 503,
 } as const;
 

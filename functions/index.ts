@@ -7,6 +7,8 @@ import { mlflowApi } from "./mlflow";
 import { preflight, publicRead } from "./http/access";
 import { securityHeaders } from "./http/security";
 import { d1Session } from "./http/session";
+import { artifactsApi } from "./mlflow/artifacts";
+import { refuseUnsupported, UNSUPPORTED_ROOT } from "./mlflow/unsupported";
 
 /** The MLflow version whose REST API this Worker speaks (the client checks /version). */
 const MLFLOW_VERSION = "2.17.2";
@@ -22,7 +24,10 @@ app.get("/health", publicRead(), (c) => c.text("OK"));
 app.get("/version", publicRead(), (c) => c.text(MLFLOW_VERSION));
 app.route("/api/2.0/mlflow", mlflowApi);
 app.route("/ajax-api/2.0/mlflow", mlflowApi);
+app.route("/api/2.0/mlflow-artifacts", artifactsApi);
+app.route("/ajax-api/2.0/mlflow-artifacts", artifactsApi);
 app.route("/api/v1", v1Api);
+refuseUnsupported(app, UNSUPPORTED_ROOT);
 
 app.notFound((c) => {
   throw new ApiError("ENDPOINT_NOT_FOUND", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`);

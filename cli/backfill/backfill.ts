@@ -169,7 +169,8 @@ export class Backfiller {
   }
 }
 
-async function loadTrackedRuns(client: ApiClient): Promise<Map<string, RunSummary>> {
+/** The latest attempt of every run id in the tracker (one paged list read). */
+export async function loadTrackedRuns(client: ApiClient): Promise<Map<string, RunSummary>> {
   const tracked = new Map<string, RunSummary>();
   for await (const page of pages((page_token) => answer(client.publicV1.runs.$get({ query: { limit: "1000", page_token } })))) {
     for (const run of page.runs) tracked.set(run.run_id, run);

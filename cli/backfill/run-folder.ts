@@ -65,8 +65,8 @@ export function findNewLayoutRuns(root: string): { runIds: string[]; skipped: Sk
 
 /** The run folder's files; undefined when the run folder (or its dataset folder) is a symlink. */
 export function readRunFolder(root: string, runId: string): RunFolder | undefined {
-  const dir = join(realpathSync(root), runId);
-  if (realpathSync(dir) !== dir) return undefined;
+  const dir = realRunFolder(root, runId);
+  if (dir === undefined) return undefined;
   const skipped: string[] = [];
   const times = { oldest: Number.POSITIVE_INFINITY, newest: Number.NEGATIVE_INFINITY };
   collectMtimes(dir, times);
@@ -79,6 +79,12 @@ export function readRunFolder(root: string, runId: string): RunFolder | undefine
     ...(Number.isFinite(times.oldest) ? { startTime: times.oldest, endTime: times.newest } : {}),
     skipped,
   };
+}
+
+/** The run folder's real path; undefined when it (or its dataset folder) is a symlink. */
+export function realRunFolder(root: string, runId: string): string | undefined {
+  const dir = join(realpathSync(root), runId);
+  return realpathSync(dir) === dir ? dir : undefined;
 }
 
 function metricsCsvFiles(dir: string, skipped: string[]): RunFile[] {
@@ -114,11 +120,12 @@ function resolveInside(dir: string, name: string, skipped: string[]): string | u
 }
 
 /**
- * Reads `dir/name` when it is a file inside dir. realpath and open are two steps, so the file is
- * opened with O_NOFOLLOW and, where the kernel names open files (/proc/self/fd on Linux), the
- * opened file itself is checked again: a link swapped in between is never read.
+ * Opens `dir/name` for reading when it is a file inside dir. realpath and open are two steps, so
+ * the file is opened with O_NOFOLLOW and, where the kernel names open files (/proc/self/fd on
+ * Linux), the opened file itself is checked again: a link swapped in between is never read.
+ * The caller closes the fd.
  */
-function readInside(dir: string, name: string, skipped: string[]): RunFile | undefined {
+export function openInside(dir: string, name: string, skipped: string[]): { fd: number; size: number } | undefined {
   const real = resolveInside(dir, name, skipped);
   if (real === undefined) return undefined;
   let fd: number;
@@ -129,18 +136,49 @@ function readInside(dir: string, name: string, skipped: string[]): RunFile | und
     skipped.push(outsideNote(join(dir, name), name));
     return undefined;
   }
-  try {
-    if (!fstatSync(fd).isFile()) {
-      skipped.push(`${name} is not a file - skipped`);
-      return undefined;
-    }
-    if (!openedPath(fd, real).startsWith(`${dir}${sep}`)) {
-      skipped.push(outsideNote(join(dir, name), name));
-      return undefined;
-    }
-    return { name, bytes: readFileSync(fd) };
-  } finally {
+  const stat = fstatSync(fd);
+  const problem = !stat.isFile() ? `${name} is not a file - skipped` : !openedPath(fd, real).startsWith(`${dir}${sep}`) ? outsideNote(join(dir, name), name) : undefined;
+  if (problem) {
     closeSync(fd);
+    skipped.push(problem);
+    return undefined;
+  }
+  return { fd, size: stat.size };
+}
+
+/** Reads `dir/name` when it is a file inside dir (see openInside). */
+function readInside(dir: string, name: string, skipped: string[]): RunFile | undefined {
+  const opened = openInside(dir, name, skipped);
+  if (!opened) return undefined;
+  try {
+    return { name, bytes: readFileSync(opened.fd) };
+  } finally {
+    closeSync(opened.fd);
+  }
+}
+
+/**
+ * The run folder's files kept as artifacts: checkpoints (`*.pt`), `slurm.out` / `slurm.err` and
+ * everything under `lightning_logs/`, relative to the run folder, sorted. Symlinks are never
+ * followed here (noted in skipped); openInside checks each file again when it is opened.
+ */
+export function artifactFiles(dir: string, skipped: string[]): string[] {
+  const files: string[] = [];
+  for (const entry of visibleEntries(dir)) {
+    const keep = entry.name.endsWith(".pt") || entry.name === "slurm.out" || entry.name === "slurm.err";
+    if (entry.isSymbolicLink() && (keep || entry.name === "lightning_logs")) skipped.push(`${entry.name} is a symlink - not uploaded`);
+    else if (keep && entry.isFile()) files.push(entry.name);
+    else if (entry.name === "lightning_logs" && entry.isDirectory()) collectFiles(dir, "lightning_logs", files, skipped);
+  }
+  return files.sort();
+}
+
+function collectFiles(dir: string, relative: string, files: string[], skipped: string[]): void {
+  for (const entry of visibleEntries(join(dir, relative))) {
+    const path = `${relative}/${entry.name}`;
+    if (entry.isSymbolicLink()) skipped.push(`${path} is a symlink - not uploaded`);
+    else if (entry.isDirectory()) collectFiles(dir, path, files, skipped);
+    else if (entry.isFile()) files.push(path);
   }
 }
 

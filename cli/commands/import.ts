@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { ExportDocument } from "../../functions/api/contract.js";
+import { importArtifacts, verifyBackup } from "../artifact-backup.js";
 import { answer, ApiClient, withAdminTokenOption, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
 import { UsageError } from "../errors.js";
 
@@ -12,8 +13,9 @@ export function registerImport(program: Command): void {
   const command = program
     .command("import")
     .description("load an export document (from kdgat export) into the tracker; needs the admin token")
-    .argument("<file>", "an export document");
-  withAdminTokenOption(withConnectionOptions(command)).action(async (file: string, flags: ConnectionFlags) => {
+    .argument("<file>", "an export document")
+    .option("--artifacts <dir>", "then upload the artifacts that kdgat export --artifacts saved in <dir> (every file checked against artifacts.json first; files the tracker holds already are skipped)");
+  withAdminTokenOption(withConnectionOptions(command)).action(async (file: string, flags: ConnectionFlags & { artifacts?: string }) => {
     let document: ExportDocument;
     try {
       document = JSON.parse(readFileSync(file, "utf8")) as ExportDocument;
@@ -21,10 +23,19 @@ export function registerImport(program: Command): void {
       throw new UsageError(`${file}: not a readable export document (${(error as Error).message})`);
     }
     if (document.format !== "kdgat-export") throw new UsageError(`${file}: not a kdgat export (format '${document.format}')`);
+    // Every file is checked before the document goes in: a damaged backup imports nothing.
+    const manifest = flags.artifacts ? await verifyBackup(flags.artifacts) : undefined;
     const pages = paginate(document);
     const client = ApiClient.forAdmin(flags);
     for (const page of pages) await answer(client.v1.import.$post({ json: page }));
     process.stderr.write(`imported ${document.experiments.length} experiment(s), ${document.runs.length} run(s) in ${pages.length} request(s)\n`);
+    if (flags.artifacts && manifest) {
+      const deleted = new Set(document.runs.filter((r) => r.lifecycle_stage === "deleted").map((r) => r.mlflow_run_id));
+      const result = await importArtifacts(client, flags.artifacts, manifest, deleted);
+      process.stderr.write(
+        `imported ${result.uploaded} artifact file(s), ${result.bytes} bytes; ${result.unchanged} already there${result.deleted ? `; ${result.deleted} of deleted runs left in the folder` : ""}\n`,
+      );
+    }
   });
 }
 

@@ -156,3 +156,24 @@ export type TokenListResponse = z.infer<typeof tokenListResponse>;
 /** POST /api/v1/import (admin): how many experiments and runs the page created. */
 export const importResponse = z.object({ imported: z.object({ experiments: z.number(), runs: z.number() }) });
 export type ImportResponse = z.infer<typeof importResponse>;
+
+/** One stored artifact of a run: path relative to its artifact root, bytes, hex SHA-256. */
+export const artifactFile = z.object({ path: z.string(), size: z.number(), sha256: z.string() });
+export type ArtifactFile = z.infer<typeof artifactFile>;
+
+/** GET /api/v1/artifacts/{mlflow_run_id}: every stored artifact of the run, by path. */
+export const artifactListResponse = z.object({ run_id: z.string(), artifact_uri: z.string(), files: z.array(artifactFile) });
+export type ArtifactListResponse = z.infer<typeof artifactListResponse>;
+
+/** POST /api/v1/admin/gc: what was removed (or, with dry_run, would be) in this call. */
+export const gcResponse = z.object({
+  runs: z.number(),
+  files: z.number(),
+  bytes: z.number(),
+  /** More files are due: call again. */
+  more: z.boolean(),
+  dry_run: z.boolean(),
+  /** Runs deleted before this time (epoch ms) were collected. */
+  deleted_before: z.number(),
+});
+export type GcResponse = z.infer<typeof gcResponse>;

@@ -1,5 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
+import { adminRoutes } from "./admin";
+import { artifactRoutes } from "./artifacts";
 import { cacheReads } from "./public-read";
 import { rankingRoutes } from "./rankings";
 import { runReads } from "./runs-reads";
@@ -17,6 +19,8 @@ export const v1Api = new Hono<AppEnv>()
   .route("/", runReads)
   .route("/", rankingRoutes)
   .route("/", tokenRoutes)
-  .route("/", transferRoutes);
+  .route("/", transferRoutes)
+  .route("/", artifactRoutes)
+  .route("/", adminRoutes);
 
 export type V1Api = typeof v1Api;

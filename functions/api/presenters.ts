@@ -5,8 +5,9 @@
 import { fromStoredValue } from "../domain/metric-values";
 import type { Db } from "../env";
 import { runTagsWithKeys, TEACHER_TAG } from "../store/reads";
+import type { ArtifactRow } from "../store/artifacts";
 import { getMetricHistory, getRunData, type HistoryCursor, type RunRow } from "../store/runs";
-import type { LatestMetric, MetricPoint, RunSummary } from "./contract";
+import type { ArtifactFile, LatestMetric, MetricPoint, RunSummary } from "./contract";
 
 const ERROR_TAG = "error_msg";
 
@@ -49,4 +50,9 @@ export async function runRecords(db: Db, runUuid: string) {
 export async function metricHistory(db: Db, runUuid: string, key: string, after?: HistoryCursor): Promise<{ points: MetricPoint[]; next?: HistoryCursor }> {
   const { points, next } = await getMetricHistory(db, runUuid, key, after);
   return { points: points.map((m) => ({ step: m.step, timestamp: m.timestamp, value: fromStoredValue(m.value, m.isNan) })), next };
+}
+
+/** A run's stored artifacts, by path. */
+export function presentArtifacts(rows: ArtifactRow[]): ArtifactFile[] {
+  return rows.map((r) => ({ path: r.path, size: r.size, sha256: r.sha256 }));
 }

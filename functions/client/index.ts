@@ -40,39 +40,51 @@ const describeFailure = (error: unknown): string => {
   return cause?.code ?? cause?.message ?? (error as Error).message;
 };
 
+/** What one request adds to the retry rule. */
+export interface SendOptions extends RetryOptions {
+  /** Hand back a 2xx answer unread, for the caller to stream (downloads); other answers are read whole. */
+  unread?: boolean;
+  /** No deadline per attempt (a streamed upload takes what it takes). */
+  noTimeout?: boolean;
+}
+
 /**
- * fetch, repeated by the core's retry rule. The answer is read whole before it is returned, so an
+ * One request, sent by `send` (called anew for every attempt, so a streamed body is opened again)
+ * and repeated by the core's retry rule. The answer is read whole before it is returned, so an
  * answer cut short is repeated like one that never came (every request of the CLI and the site is
  * safe to repeat: reads, and idempotent writes). The last answer is returned whatever its status;
  * no answer at all throws UnreachableError.
  */
-export function retryingFetch(options: RetryOptions = {}): typeof fetch {
+export async function retrying(url: string, send: (signal: AbortSignal | undefined) => Promise<Response>, options: SendOptions = {}): Promise<Response> {
   const backoff = options.backoff ?? HTTP_BACKOFF;
   const wait = options.wait ?? sleep;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  return async (input, init) => {
-    const url = input instanceof Request ? input.url : String(input);
-    for (let retry = 1; ; retry++) {
-      const last = retry > backoff.retries;
-      let retryAfter: number | undefined;
-      try {
-        const response = await fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-        retryAfter = retryAfterMs(response.headers.get("Retry-After"));
-        if (last || !isRetryableStatus(response.status) || (retryAfter ?? 0) > MAX_RETRY_AFTER_MS) {
-          const body = await response.arrayBuffer();
-          const answer = new Response(body.byteLength > 0 ? body : null, { status: response.status, statusText: response.statusText, headers: response.headers });
-          return Object.defineProperty(answer, "url", { value: response.url });
-        }
-        await response.body?.cancel();
-      } catch (error) {
-        const timedOut = (error as Error).name === "TimeoutError";
-        if (last || (timedOut && options.retryTimeouts === false)) {
-          throw new UnreachableError(url, timedOut ? `no answer within ${timeoutMs} ms` : describeFailure(error), timedOut);
-        }
+  for (let retry = 1; ; retry++) {
+    const last = retry > backoff.retries;
+    let retryAfter: number | undefined;
+    try {
+      const response = await send(options.noTimeout ? undefined : AbortSignal.timeout(timeoutMs));
+      retryAfter = retryAfterMs(response.headers.get("Retry-After"));
+      if (last || !isRetryableStatus(response.status) || (retryAfter ?? 0) > MAX_RETRY_AFTER_MS) {
+        if (options.unread && response.ok) return response;
+        const body = await response.arrayBuffer();
+        const answer = new Response(body.byteLength > 0 ? body : null, { status: response.status, statusText: response.statusText, headers: response.headers });
+        return Object.defineProperty(answer, "url", { value: response.url });
       }
-      await wait(retryDelay(backoff, retry, retryAfter));
+      await response.body?.cancel();
+    } catch (error) {
+      const timedOut = (error as Error).name === "TimeoutError";
+      if (last || (timedOut && options.retryTimeouts === false)) {
+        throw new UnreachableError(url, timedOut ? `no answer within ${timeoutMs} ms` : describeFailure(error), timedOut);
+      }
     }
-  };
+    await wait(retryDelay(backoff, retry, retryAfter));
+  }
+}
+
+/** fetch, repeated by the core's retry rule (see retrying). */
+export function retryingFetch(options: RetryOptions = {}): typeof fetch {
+  return (input, init) => retrying(input instanceof Request ? input.url : String(input), (signal) => fetch(input, { ...init, signal }), options);
 }
 
 export interface ClientOptions extends RetryOptions {

@@ -22,8 +22,24 @@ type D1SessionBookmark = string;
 type D1SessionConstraint = "first-primary" | "first-unconstrained";
 type D1DatabaseSession = Pick<D1Database, "prepare" | "batch"> & { getBookmark(): D1SessionBookmark | null };
 type RateLimit = { limit(options: { key: string }): Promise<{ success: boolean }> };
+type R2Bucket = any;
+type R2ObjectBody = any;
+type R2UploadedPart = { partNumber: number; etag: string };
+declare class DigestStream extends WritableStream<ArrayBuffer | ArrayBufferView> {
+  constructor(algorithm: string);
+  readonly digest: Promise<ArrayBuffer>;
+  readonly bytesWritten: number;
+}
+declare class FixedLengthStream extends TransformStream<ArrayBuffer | ArrayBufferView, Uint8Array> {
+  constructor(length: number | bigint);
+}
+interface Crypto {
+  DigestStream: typeof DigestStream;
+}
 interface Env {
   DB: D1Database;
+  ARTIFACTS: R2Bucket;
+  ARTIFACTS_PUBLIC: string;
   WRITE_RATE_LIMITER: RateLimit;
   PUBLIC_RATE_LIMITER: RateLimit;
   ADMIN_TOKEN: string;

@@ -156,6 +156,67 @@ export const runRanks = sqliteView("run_ranks").as((qb) =>
     .from(runs),
 );
 
+/**
+ * Artifacts of a run (the bytes are in the R2 bucket ARTIFACTS under `<experiment_id>/<run_uuid>/artifacts/<path>`):
+ * one row per stored file, written once its bytes are in R2, so that listings and exports read D1, not R2.
+ */
+export const artifacts = sqliteTable(
+  "artifacts",
+  {
+    runUuid: text("run_uuid")
+      .notNull()
+      .references(() => runs.runUuid),
+    /** Relative to the run's artifact root, "/"-separated. */
+    path: text("path").notNull(),
+    size: integer("size").notNull(),
+    /** Hex SHA-256 of the bytes, computed while they streamed in. */
+    sha256: text("sha256").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runUuid, t.path] })],
+);
+
+/** MLflow's datasets (runs/log-inputs): one per experiment, name and digest. */
+export const datasets = sqliteTable(
+  "datasets",
+  {
+    datasetUuid: text("dataset_uuid").notNull().unique(),
+    experimentId: integer("experiment_id")
+      .notNull()
+      .references(() => experiments.experimentId),
+    name: text("name").notNull(),
+    digest: text("digest").notNull(),
+    sourceType: text("dataset_source_type").notNull(),
+    source: text("dataset_source").notNull(),
+    schema: text("dataset_schema"),
+    profile: text("dataset_profile"),
+  },
+  (t) => [primaryKey({ columns: [t.experimentId, t.name, t.digest] })],
+);
+
+/** MLflow's inputs: a dataset (source) used by a run (destination), with its input tags. */
+export const inputs = sqliteTable(
+  "inputs",
+  {
+    inputUuid: text("input_uuid").notNull().unique(),
+    sourceType: text("source_type").notNull(),
+    sourceId: text("source_id").notNull(),
+    destinationType: text("destination_type").notNull(),
+    destinationId: text("destination_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sourceType, t.sourceId, t.destinationType, t.destinationId] }), index("inputs_destination_idx").on(t.destinationType, t.destinationId)],
+);
+
+export const inputTags = sqliteTable(
+  "input_tags",
+  {
+    inputUuid: text("input_uuid").notNull(),
+    name: text("name").notNull(),
+    value: text("value").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.inputUuid, t.name] })],
+);
+
 /** Write tokens: only a SHA-256 hash is stored; the token itself is shown once, when minted. */
 export const apiTokens = sqliteTable(
   "api_tokens",

@@ -5,6 +5,7 @@
  *   publicSearch()   a read sent as POST (MLflow's searches): CORS, the per-address budget, body cap
  *   write()          needs a live write token: the per-token budget, the token, body cap
  *   admin()          needs the admin token: the per-token budget, the token, body cap
+ *   signedWrite()    a write whose URL is its permission (an artifact part): the per-address budget
  *
  * Always in that order: rate limit, then token, then body cap, so a refused request costs neither
  * a D1 lookup nor reading its body. No path is classified anywhere else: a route's kind is the
@@ -18,7 +19,7 @@ import { optionalAdminToken, requireAdminToken, requireWriteToken } from "./auth
 import { capBody } from "./limits";
 import { addressRateLimit, readCors, tokenRateLimit } from "./security";
 
-export const ACCESS_KINDS = ["publicRead", "publicSearch", "write", "admin"] as const;
+export const ACCESS_KINDS = ["publicRead", "publicSearch", "write", "admin", "signedWrite"] as const;
 export type AccessKind = (typeof ACCESS_KINDS)[number];
 
 const KIND = Symbol("access kind");
@@ -39,14 +40,33 @@ const isRead = (kind: AccessKind | undefined) => kind === "publicRead" || kind =
  * A public read. `adminMayAskMore`: a route that answers the admin more (the full export); no token
  * is an anonymous read, any other token is refused rather than answered as anonymous.
  */
-export const publicRead = (options: { adminMayAskMore?: boolean } = {}) =>
-  tagged("publicRead", readCors, addressRateLimit, ...(options.adminMayAskMore ? [optionalAdminToken] : []));
+export const publicRead = (options: { adminMayAskMore?: boolean; privateWhen?: (env: Env) => boolean } = {}) =>
+  tagged(
+    "publicRead",
+    readCors,
+    addressRateLimit,
+    ...(options.adminMayAskMore ? [optionalAdminToken] : []),
+    ...(options.privateWhen ? [tokenWhen(options.privateWhen)] : []),
+  );
+
+/** `privateWhen`: a read the deployment may close (ARTIFACTS_PUBLIC=false), then it needs a write token. */
+const tokenWhen = (isPrivate: (env: Env) => boolean): MiddlewareHandler<AppEnv> => (c, next) => (isPrivate(c.env) ? requireWriteToken(c, next) : next());
+
+/** Artifact downloads and listings: public unless the variable ARTIFACTS_PUBLIC is "false", then they need a write token. */
+export const artifactRead = () => publicRead({ privateWhen: (env) => (env.ARTIFACTS_PUBLIC as string) === "false" });
 
 /** A read sent as POST: public like a GET, its body capped before it is read. */
 export const publicSearch = (maxBodyBytes: number = LIMITS.maxBodyBytes) => tagged("publicSearch", readCors, addressRateLimit, capBody(maxBodyBytes));
 
-/** A write: a live API token (or the admin token), its body capped before it is read. */
-export const write = (maxBodyBytes: number = LIMITS.maxBodyBytes) => tagged("write", tokenRateLimit, requireWriteToken, capBody(maxBodyBytes));
+/**
+ * A write: a live API token (or the admin token), its body capped before it is read; `"streamed"`
+ * for a body the route streams on with its declared length (an artifact), which bounds it itself.
+ */
+export const write = (maxBodyBytes: number | "streamed" = LIMITS.maxBodyBytes) =>
+  tagged("write", tokenRateLimit, requireWriteToken, ...(maxBodyBytes === "streamed" ? [] : [capBody(maxBodyBytes)]));
+
+/** A write sent without a token whose URL is its permission (the route checks the signature first): the per-address budget. */
+export const signedWrite = () => tagged("signedWrite", addressRateLimit);
 
 /** An admin route (tokens, import): the admin token, its body capped before it is read. */
 export const admin = (maxBodyBytes: number = LIMITS.maxBodyBytes) => tagged("admin", tokenRateLimit, requireAdminToken, capBody(maxBodyBytes));

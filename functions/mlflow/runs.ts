@@ -11,10 +11,11 @@ import { jsonBody, queryParams } from "../http/validate";
 import { RUN_SEARCH } from "../search/filter";
 import { encodePageToken } from "../search/page-token";
 import { parseExperimentId } from "../store/experiments";
-import { paramAndTagStatements, validateKeyValue, type KeyValue } from "../store/key-values";
+import { cutValue, paramAndTagStatements, validateKeyValue, type KeyValue } from "../store/key-values";
 import { logBatch, type LogBatchInput } from "../store/log-batch";
 import {
   createRunWithData,
+  getActiveRun,
   deleteRunTag,
   derivedRunUuid,
   getRun,
@@ -24,6 +25,7 @@ import {
   setRunLifecycle,
   updateRunInfo,
 } from "../store/runs";
+import { inputsOfRuns, logInputs } from "../store/inputs";
 import { searchRuns } from "../store/search";
 import { id, int64, keyValue, metricValue, repeatedString, searchFields, VIEW_TYPES } from "./fields";
 import { generateRunName } from "./run-names";
@@ -48,6 +50,25 @@ const searchRequest = z.object({
   ...searchFields,
   experiment_ids: z.optional(repeatedString),
   run_view_type: z._default(z.enum(VIEW_TYPES), "ACTIVE_ONLY"),
+});
+
+/** MLflow's dataset and input tag limits (mlflow/utils/validation.py). */
+const sized = (limit: number) => z.string().check(z.maxLength(limit, `exceeds the maximum length of ${limit} characters`));
+const logInputsRequest = z.object({
+  run_id: z.string(),
+  datasets: z.array(
+    z.object({
+      tags: z.optional(z.array(z.object({ key: sized(255), value: sized(500) }))),
+      dataset: z.object({
+        name: z._default(sized(500), ""),
+        digest: z._default(sized(36), ""),
+        source_type: z._default(z.string(), ""),
+        source: z._default(sized(65535), ""),
+        schema: z.optional(z.string()),
+        profile: z.optional(z.string()),
+      }),
+    }),
+  ).check(z.maxLength(LIMITS.maxBatchEntries)),
 });
 
 /** The run's name comes from run_name, else from an `mlflow.runName` tag, else it is invented. */
@@ -87,10 +108,13 @@ export const runsApi = new Hono<AppEnv>()
         ? await derivedRunUuid(experimentId, name, body.start_time, body.user_id ?? "")
         : undefined;
     const run = await createRunWithData(db, { experimentId, name, userId: body.user_id, startTime: body.start_time ?? Date.now(), tags, runUuid });
-    return c.json({ run: runJson(run, { withInputs: false }) });
+    return c.json({ run: runJson(run, "omit") });
   })
   .get("/get", publicRead(), queryParams(runRef), async (c) => {
-    return c.json({ run: runJson(await runWithData(c.get("db"), c.req.valid("query").run_id)) });
+    const db = c.get("db");
+    const runId = c.req.valid("query").run_id;
+    const run = await runWithData(db, runId);
+    return c.json({ run: runJson(run, (await inputsOfRuns(db, [runId])).get(runId) ?? []) });
   })
   .post("/update", write(), jsonBody(z.extend(runRef, { status: z.optional(z.enum(RUN_STATUSES)), end_time: z.optional(int64), run_name: z.optional(runName) })), async (c) => {
     const body = c.req.valid("json");
@@ -111,9 +135,11 @@ export const runsApi = new Hono<AppEnv>()
     const body = c.req.valid("json");
     const query = parseSearchRequest(body, RUN_SEARCH);
     const experimentIds = (body.experiment_ids ?? []).flatMap((e) => parseExperimentId(e) ?? []);
-    const { runs, more } = await searchRuns(c.get("db"), { ...query, experimentIds, viewType: body.run_view_type });
+    const db = c.get("db");
+    const { runs, more } = await searchRuns(db, { ...query, experimentIds, viewType: body.run_view_type });
+    const inputs = await inputsOfRuns(db, runs.map((run) => run.info.runUuid));
     const token = more ? encodePageToken(query.offset + runs.length) : undefined;
-    return c.json({ ...repeated("runs", runs.map((run) => runJson(run))), ...(token && { next_page_token: token }) });
+    return c.json({ ...repeated("runs", runs.map((run) => runJson(run, inputs.get(run.info.runUuid) ?? []))), ...(token && { next_page_token: token }) });
   })
   .post("/log-metric", write(), jsonBody(z.extend(runRef, metricPoint.shape)), async (c) => {
     const { run_id, ...point } = c.req.valid("json");
@@ -122,7 +148,8 @@ export const runsApi = new Hono<AppEnv>()
   })
   .post("/log-parameter", write(), jsonBody(z.extend(runRef, keyValue.shape)), async (c) => {
     const db = c.get("db");
-    const { run_id, ...param } = c.req.valid("json");
+    const { run_id, ...logged } = c.req.valid("json");
+    const param = cutValue(logged, LIMITS.maxParamValueLength);
     validateKeyValue("param", param, LIMITS.maxParamValueLength);
     await logBatch(db, run_id, { params: [param] }, [], (runUuid, [changed]) =>
       invalidParameter(
@@ -133,7 +160,7 @@ export const runsApi = new Hono<AppEnv>()
   })
   .post("/set-tag", write(), jsonBody(z.extend(runRef, keyValue.shape)), async (c) => {
     const { run_id, ...tag } = c.req.valid("json");
-    await logToRun(c.get("db"), run_id, { tags: [tag] });
+    await logToRun(c.get("db"), run_id, { tags: [cutValue(tag, LIMITS.maxTagValueLength)] });
     return c.json({});
   })
   .post("/delete-tag", write(), jsonBody(z.extend(runRef, { key: z.string() })), async (c) => {
@@ -141,13 +168,28 @@ export const runsApi = new Hono<AppEnv>()
     await deleteRunTag(c.get("db"), body.run_id, body.key);
     return c.json({});
   })
+  .post("/log-inputs", write(), jsonBody(logInputsRequest), async (c) => {
+    const db = c.get("db");
+    const body = c.req.valid("json");
+    const run = await getActiveRun(db, body.run_id);
+    const datasetInputs = body.datasets.map(({ dataset: d, tags }) => ({
+      dataset: { name: d.name, digest: d.digest, sourceType: d.source_type, source: d.source, schema: d.schema, profile: d.profile },
+      tags: tags ?? [],
+    }));
+    await logInputs(db, run.experimentId, run.runUuid, datasetInputs);
+    return c.json({});
+  })
   .post(
     "/log-batch",
     write(),
     jsonBody(logBatchRequest),
     async (c) => {
-      const { run_id, ...batch } = c.req.valid("json");
-      await logToRun(c.get("db"), run_id, batch);
+      const { run_id, metrics, params, tags } = c.req.valid("json");
+      await logToRun(c.get("db"), run_id, {
+        metrics,
+        params: params?.map((p) => cutValue(p, LIMITS.maxParamValueLength)),
+        tags: tags?.map((t) => cutValue(t, LIMITS.maxTagValueLength)),
+      });
       return c.json({});
     },
   );

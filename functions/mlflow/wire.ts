@@ -6,6 +6,7 @@ import type { ExperimentWithTags } from "../store/experiments";
 import { fromStoredValue } from "../domain/metric-values";
 import type { KeyValue } from "../store/key-values";
 import type { RunRow } from "../store/runs";
+import type { DatasetInput } from "../store/inputs";
 import type { RunWithData } from "../store/search";
 
 /** `{ name: items }`, or nothing when there are no items (MLflow omits empty repeated fields). */
@@ -54,11 +55,25 @@ export function metricJson(point: MetricPointRow) {
 
 const keyValueJson = ({ key, value }: KeyValue) => ({ key, value });
 
+function datasetInputJson({ dataset: d, tags }: DatasetInput) {
+  return {
+    ...repeated("tags", tags.map(keyValueJson)),
+    dataset: {
+      name: d.name,
+      digest: d.digest,
+      source_type: d.sourceType,
+      source: d.source,
+      ...(d.schema !== undefined && { schema: d.schema }),
+      ...(d.profile !== undefined && { profile: d.profile }),
+    },
+  };
+}
+
 /**
- * A run as runs/get and runs/search give it (with `"inputs": {}`); runs/create's response has
- * no inputs field.
+ * A run as runs/get and runs/search give it, with its inputs (`"inputs": {}` when it has none);
+ * runs/create's response has no inputs field ("omit").
  */
-export function runJson(run: RunWithData, { withInputs = true } = {}) {
+export function runJson(run: RunWithData, inputs: DatasetInput[] | "omit") {
   return {
     info: runInfoJson(run.info),
     data: {
@@ -66,6 +81,6 @@ export function runJson(run: RunWithData, { withInputs = true } = {}) {
       ...repeated("params", run.params.map(keyValueJson)),
       ...repeated("tags", run.tags.map(keyValueJson)),
     },
-    ...(withInputs && { inputs: {} }),
+    ...(inputs !== "omit" && { inputs: repeated("dataset_inputs", inputs.map(datasetInputJson)) }),
   };
 }

@@ -24,6 +24,17 @@ export function validateKeyValue(kind: string, item: KeyValue, maxValue: number)
   }
 }
 
+/**
+ * MLflow 2.17.2's server cuts an over-long param or tag value logged to a run (log-parameter,
+ * set-tag, log-batch) to the limit instead of refusing it (MLFLOW_TRUNCATE_LONG_VALUES, on by
+ * default); never inside a surrogate pair.
+ */
+export function cutValue<T extends KeyValue>(item: T, maxValue: number): T {
+  if (item.value.length <= maxValue) return item;
+  const end = /[\uD800-\uDBFF]/.test(item.value[maxValue - 1]) ? maxValue - 1 : maxValue;
+  return { ...item, value: item.value.slice(0, end) };
+}
+
 /** Keeps the last value given for each key. */
 export function dedupeLastWins(items: KeyValue[]): KeyValue[] {
   return [...new Map(items.map((item) => [item.key, item])).values()];

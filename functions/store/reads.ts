@@ -8,7 +8,7 @@ import { latestMetrics, RANKED_POINT, runs, tags, type RunStatus } from "../db/s
 import { fromStoredValue } from "../domain/metric-values";
 import type { Db } from "../env";
 import type { RunRow } from "./runs";
-import { rowFrom, runAtomically } from "./sql";
+import { inValues, rowFrom, runAtomically } from "./sql";
 
 export const TEACHER_TAG = "teacher_run_id";
 
@@ -27,8 +27,6 @@ export interface RunCursor {
   runUuid: string;
 }
 
-const uuidIn = (column: AnySQLiteColumn, uuids: string[]) => sql`${column} in (select value from json_each(${JSON.stringify(uuids)}))`;
-
 function latestRunsWhere(filter: RunFilter): SQL {
   return and(
     eq(runs.isLatest, true),
@@ -45,7 +43,7 @@ function latestRunsWhere(filter: RunFilter): SQL {
 /** The tags of these runs with these keys (one query). */
 export async function runTagsWithKeys(db: Db, runUuids: string[], keys: string[]) {
   if (runUuids.length === 0) return [];
-  return db.select().from(tags).where(and(uuidIn(tags.runUuid, runUuids), inArray(tags.key, keys))).all();
+  return db.select().from(tags).where(and(inValues(tags.runUuid, runUuids), inArray(tags.key, keys))).all();
 }
 
 /** One page of latest attempts, newest first; `next` is set when more may follow. */

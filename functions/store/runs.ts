@@ -1,13 +1,14 @@
 import { and, desc, eq, ne, sql, type SQL } from "drizzle-orm";
 import { experiments, latestMetrics, metrics, params, runs, tags, type RunStatus } from "../db/schema";
 import { excerpt } from "../domain/excerpt";
+import { toHex } from "../domain/hex";
 import { LIMITS } from "../domain/limits";
 import { parseRunId } from "../domain/run-id";
 import type { Db } from "../env";
 import { invalidParameter, notFound } from "../errors";
 import { dedupeLastWins, paramAndTagStatements, validateKeyValue, type KeyValue } from "./key-values";
 import { runGuarded } from "./guard";
-import { rowFrom, runAtomically, type Statement } from "./sql";
+import { inValues, rowFrom, runAtomically, type Statement } from "./sql";
 
 export type RunRow = typeof runs.$inferSelect;
 
@@ -23,7 +24,7 @@ export function newRunUuid(): string {
  */
 export async function derivedRunUuid(...identity: Array<string | number>): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(identity)));
-  return [...new Uint8Array(digest).slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(new Uint8Array(digest).slice(0, 16));
 }
 
 /** The KD-GAT columns of a run, parsed from its name (all null when it is not a KD-GAT run id). */
@@ -229,6 +230,8 @@ export async function deleteRunTag(db: Db, runUuid: string, key: string): Promis
   if (deleted.length === 0) throw notFound(`No tag with name: ${excerpt(key)} in run with id ${runUuid}`);
 }
 
+const pointFields = { key: metrics.key, value: metrics.value, isNan: metrics.isNan, timestamp: metrics.timestamp, step: metrics.step };
+
 /**
  * Points per page of a metric history: what MLflow's client asks for (GET_METRIC_HISTORY_MAX_RESULTS,
  * 25,000) and follows next_page_token past, so that a 1,000,000-point history never has to fit
@@ -246,7 +249,7 @@ export type HistoryCursor = [step: number, timestamp: number, value: number, isN
  */
 export async function getMetricHistory(db: Db, runUuid: string, key: string, after?: HistoryCursor, limit = HISTORY_PAGE_POINTS) {
   const rows = await db
-    .select({ key: metrics.key, value: metrics.value, isNan: metrics.isNan, timestamp: metrics.timestamp, step: metrics.step })
+    .select(pointFields)
     .from(metrics)
     .where(
       and(
@@ -261,4 +264,32 @@ export async function getMetricHistory(db: Db, runUuid: string, key: string, aft
   const last = points.at(-1);
   const next: HistoryCursor | undefined = rows.length > limit && last ? [last.step, last.timestamp, last.value, last.isNan ? 1 : 0] : undefined;
   return { points, next };
+}
+
+/** The distinct steps at which each of these runs logged a metric (one index range per run). */
+export async function metricStepsOfRuns(db: Db, runUuids: string[], key: string): Promise<Map<string, number[]>> {
+  const rows = await db
+    .selectDistinct({ runUuid: metrics.runUuid, step: metrics.step })
+    .from(metrics)
+    .where(and(inValues(metrics.runUuid, runUuids), eq(metrics.key, key)))
+    .orderBy(metrics.runUuid, metrics.step)
+    .all();
+  const steps = new Map<string, number[]>();
+  for (const row of rows) {
+    const list = steps.get(row.runUuid) ?? [];
+    if (list.length === 0) steps.set(row.runUuid, list);
+    list.push(row.step);
+  }
+  return steps;
+}
+
+/** A run's points of one metric at these steps, by step, timestamp and value, at most `limit`. */
+export async function metricPointsAtSteps(db: Db, runUuid: string, key: string, steps: number[], limit: number) {
+  return db
+    .select(pointFields)
+    .from(metrics)
+    .where(and(eq(metrics.runUuid, runUuid), eq(metrics.key, key), inValues(metrics.step, steps)))
+    .orderBy(metrics.step, metrics.timestamp, metrics.value)
+    .limit(limit)
+    .all();
 }

@@ -74,3 +74,6 @@ export function insertSelect<T extends Table>(
 export function jsonFields<P extends string>(properties: readonly P[]): Record<P, SQL> {
   return Object.fromEntries(properties.map((property, i) => [property, sql.raw(`j.value ->> ${i}`)])) as Record<P, SQL>;
 }
+
+/** `column in (values)` with the values bound as one JSON array (D1 allows 100 bound values a statement). */
+export const inValues = (column: SQL | Column, values: ReadonlyArray<string | number>) => sql`${column} in (select value from json_each(${JSON.stringify(values)}))`;

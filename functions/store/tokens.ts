@@ -1,5 +1,6 @@
 import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import { apiTokens } from "../db/schema";
+import { toHex } from "../domain/hex";
 import type { Db } from "../env";
 import { alreadyExists, notFound } from "../errors";
 
@@ -8,7 +9,7 @@ const TOUCH_INTERVAL_MS = 60_000;
 
 export async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(digest);
 }
 
 export async function findActiveToken(db: Db, tokenHash: string) {

@@ -1,10 +1,11 @@
 /** cli/kdgat-log.sh (POSIX sh + curl) against a real tracker, then with the tracker down (spool) and back. */
 import { spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { MetricHistoryResponse, RunDetailResponse } from "../../functions/api/contract.js";
+import type { ArtifactListResponse, MetricHistoryResponse, RunDetailResponse } from "../../functions/api/contract.js";
 import { freePort, startLocalServer } from "../../scripts/local-server.mjs";
 import { ROOT } from "./support/cli.js";
 import { configFor, metricsCsv } from "./support/trees.js";
@@ -197,6 +198,45 @@ describe("kdgat-log.sh", () => {
       const run = await detail(id);
       expect(run.attempts.map((a) => [a.attempt, a.status])).toEqual([[1, "RUNNING"]]);
       expect(run.metrics).toEqual({});
+    });
+  });
+
+  describe("artifact", () => {
+    const artifactsOf = async (uuid: string) => ((await (await fetch(`http://127.0.0.1:${port}/api/v1/artifacts/${uuid}`)).json()) as ArtifactListResponse).files;
+
+    it("uploads a file to this job's attempt, under its name or a given path, streamed byte for byte", async () => {
+      const id = "set_04/teacher_autoencoder";
+      const job = { SLURM_JOB_ID: "6101" };
+      expect((await sh(["start", id, config], job)).code).toBe(0);
+      const checkpoint = join(base, "best_model.pt");
+      const bytes = randomBytes(300_000);
+      writeFileSync(checkpoint, bytes);
+      expect((await sh(["artifact", id, checkpoint], job)).code).toBe(0);
+      expect((await sh(["artifact", id, csv, "lightning_logs/version_0/metrics.csv"], job)).code).toBe(0);
+      const uuid = (await detail(id)).run.mlflow_run_id;
+      expect(await artifactsOf(uuid)).toEqual([
+        { path: "best_model.pt", size: 300_000, sha256: createHash("sha256").update(bytes).digest("hex") },
+        { path: "lightning_logs/version_0/metrics.csv", size: readFileSync(csv).length, sha256: createHash("sha256").update(readFileSync(csv)).digest("hex") },
+      ]);
+      // Without a recorded start (another job, a login node): the run id's latest attempt.
+      expect((await sh(["artifact", id, config, "config.json"], { SLURM_JOB_ID: "6199" })).code).toBe(0);
+      expect((await artifactsOf(uuid)).map((f) => f.path)).toContain("config.json");
+    });
+
+    it("refuses paths outside the run's artifacts (exit 2), unknown runs (exit 1), and goes on with a warning when the tracker is down", async () => {
+      for (const path of ["../escape.txt", "/abs.txt", "a/../../b", "dir/", "with space.txt"]) expect((await sh(["artifact", "set_04/teacher_autoencoder", config, path])).code).toBe(2);
+      expect((await sh(["artifact", "set_04/teacher_autoencoder", join(base, "no-such-file")])).code).toBe(2);
+      const unknown = await sh(["artifact", "set_09/never_started", config]);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain("HTTP 404");
+      await server?.stop();
+      try {
+        const down = await sh(["artifact", "set_04/teacher_autoencoder", config], { SLURM_JOB_ID: "6101" });
+        expect(down.code).toBe(0);
+        expect(down.stderr).toContain("not uploaded (kdgat backfill --artifacts sends it later)");
+      } finally {
+        server = await start();
+      }
     });
   });
 });

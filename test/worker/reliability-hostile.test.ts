@@ -232,8 +232,8 @@ const overLimitBatch: fc.Arbitrary<Hostile> = fc
 
 const overLongValue: fc.Arbitrary<Hostile> = fc
   .constantFrom(
-    ["runs/log-parameter", { run_id: "", key: "long", value: "v".repeat(LIMITS.maxParamValueLength + 1) }],
-    ["runs/set-tag", { run_id: "", key: "long", value: "v".repeat(LIMITS.maxTagValueLength + 1) }],
+    // (Over-long param and tag values are cut, as MLflow's server cuts them: test/worker/mlflow-client-surface.test.ts.)
+    ["runs/log-parameter", { run_id: "", key: "k".repeat(LIMITS.maxKeyLength + 1), value: "v" }],
     ["runs/set-tag", { run_id: "", key: "k".repeat(LIMITS.maxKeyLength + 1), value: "v" }],
     ["runs/log-metric", { run_id: "", key: "k".repeat(LIMITS.maxKeyLength + 1), value: 1, timestamp: 1 }],
     ["runs/update", { run_id: "", run_name: "n".repeat(LIMITS.maxRunNameLength + 1) }],
@@ -462,7 +462,7 @@ describe("request bodies are capped before they are parsed", () => {
       for (const route of bodyRoutes) {
         count(`oversized body, ${how}`);
         const { body, headers } = send(oversized(capOf(route.path)));
-        const admin = route.path.endsWith("/tokens") || route.path.endsWith("/import");
+        const admin = route.path.endsWith("/tokens") || route.path.endsWith("/import") || route.path.includes("/admin/");
         const answer = await call(route.method, route.path, { token: admin ? ADMIN_TOKEN : token, body, headers });
         const context = `${route.method} ${route.path} (${how})`;
         expect(expectClientError(answer, context).message, context).toMatch(/exceeds the limit/);
