@@ -130,10 +130,10 @@ export interface Route {
 }
 
 /** Every method + path the app answers, from `app.routes` (middleware entries left out). */
-export function appRoutes(): Route[] {
+export function appRoutes({ wildcards = false } = {}): Route[] {
   const seen = new Map<string, Route>();
   for (const { method, path, handler } of app.routes) {
-    if (method === "ALL" || path.endsWith("*") || isUnsupportedHandler(handler)) continue;
+    if (method === "ALL" || (!wildcards && path.endsWith("*")) || isUnsupportedHandler(handler)) continue;
     seen.set(`${method} ${path}`, { method, path });
   }
   return [...seen.values()];
@@ -158,7 +158,7 @@ export const isAdminRoute = (route: Route): boolean => accessKinds(route).includ
 export const isReadRoute = (route: Route): boolean => accessKinds(route).some((kind) => kind === "publicRead" || kind === "publicSearch");
 
 export function concretePath(path: string): string {
-  return path.replace(/:(\w+)(\{[^}]*\})?\??/g, (_, name: string) => PATH_PARAM_VALUES[name] ?? "x");
+  return path.replace(/:(\w+)(\{[^}]*\})?\??/g, (_, name: string) => PATH_PARAM_VALUES[name] ?? "x").replace(/\*$/, `0/${"0".repeat(32)}/artifacts/x`);
 }
 
 // ---------------------------------------------------------------------------------------------
