@@ -10,6 +10,7 @@ declare namespace Cloudflare {
 		WRITE_RATE_LIMITER: RateLimit;
 		PUBLIC_RATE_LIMITER: RateLimit;
 		ADMIN_TOKEN: string;
+		CF_VERSION_METADATA: WorkerVersionMetadata;
 	}
 }
 interface Env extends Cloudflare.Env {}

@@ -5,12 +5,14 @@ import { ApiError } from "./errors";
 import { handleError } from "./http/errors";
 import { mlflowApi } from "./mlflow";
 import { publicRateLimit, readCors, securityHeaders, writeRateLimit } from "./http/security";
+import { refreshSite } from "./site/refresh";
 import { openDb, zeroCost } from "./store/db";
 
 /** The MLflow version whose REST API this Worker speaks (the client checks /version). */
 const MLFLOW_VERSION = "2.17.2";
 
-const app = new Hono<AppEnv>();
+/** The one Hono app (exported for tests that walk its routes); the default export adds the cron handler. */
+export const app = new Hono<AppEnv>();
 
 app.use("*", securityHeaders);
 // A preflight for a read is answered here, before any cost; one for a write gets no CORS headers.
@@ -36,4 +38,10 @@ app.notFound((c) => {
 });
 app.onError(handleError);
 
-export default app;
+export default {
+  fetch: app.fetch,
+  // The Cron Trigger (wrangler.toml [triggers]): rebuilds the public site once per burst of changes.
+  async scheduled(controller, env) {
+    await refreshSite(openDb(env.DB), env.SITE_DEPLOY_HOOK_URL, env.CF_VERSION_METADATA.id, controller.scheduledTime);
+  },
+} satisfies ExportedHandler<Env>;

@@ -135,3 +135,11 @@ export interface TokenCreatedResponse {
 export interface TokenListResponse {
   tokens: Array<{ name: string; created_at: number; last_used_at: number | null; revoked_at: number | null }>;
 }
+
+/** GET /api/v1/site/state: when the public site last went stale (a run ended, was deleted, restored or imported). */
+export interface SiteStateResponse {
+  /** ms since the epoch; null before the first such write. */
+  changed_at: number | null;
+  /** true while a change is newer than the last site build the tracker asked for. */
+  pending: boolean;
+}

@@ -4,6 +4,7 @@ import { publicRead } from "./public-read";
 import { rankingRoutes } from "./rankings";
 import { runReads } from "./runs-reads";
 import { runWrites } from "./runs-writes";
+import { siteStateRoutes } from "./site-state";
 import { tokenRoutes } from "./tokens";
 import { transferRoutes } from "./transfer";
 
@@ -16,3 +17,4 @@ v1Api.route("/", runReads);
 v1Api.route("/", rankingRoutes);
 v1Api.route("/", tokenRoutes);
 v1Api.route("/", transferRoutes);
+v1Api.route("/", siteStateRoutes);

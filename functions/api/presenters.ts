@@ -6,7 +6,8 @@ import { fromStoredValue } from "../domain/metric-values";
 import type { Db } from "../env";
 import { runTagsWithKeys, TEACHER_TAG } from "../store/reads";
 import { getMetricHistory, getRunData, type RunRow } from "../store/runs";
-import type { LatestMetric, MetricPoint, RunSummary } from "./contract";
+import type { SiteState } from "../store/site-state";
+import type { LatestMetric, MetricPoint, RunSummary, SiteStateResponse } from "./contract";
 
 const ERROR_TAG = "error_msg";
 
@@ -49,4 +50,9 @@ export async function runRecords(db: Db, runUuid: string) {
 export async function metricHistory(db: Db, runUuid: string, key: string): Promise<MetricPoint[]> {
   const rows = await getMetricHistory(db, runUuid, key);
   return rows.map((m) => ({ step: m.step, timestamp: m.timestamp, value: fromStoredValue(m.value, m.isNan) }));
+}
+
+/** The site's stale marker as GET /site/state answers it. */
+export function siteStateBody(state: SiteState | undefined): SiteStateResponse {
+  return { changed_at: state?.changedAt ?? null, pending: state !== undefined && state.pendingSince !== null };
 }

@@ -11,6 +11,7 @@ import { createExperiment } from "./experiments";
 import { paramAndTagStatements, validateKeyValue, type KeyValue } from "./key-values";
 import { metricStatements, runMetricWrites, type MetricPointInput } from "./log-batch";
 import { createRun, derivedRunUuid, getLatestAttempt, runInfoUpdate, type RunRow } from "./runs";
+import { siteChanged } from "./site-state";
 import { runAtomically, type Statement } from "./sql";
 
 /** Tag holding the Idempotency-Key of the PUT that started an attempt. */
@@ -155,6 +156,7 @@ export async function endAttempt(db: Db, run: RunRow, end: { status: EndStatus; 
   ];
   const changes = { status: end.status, endTime: end.endTime };
   // The caller read this attempt and found it active: write without reading it again.
-  await runAtomically(db, [runInfoUpdate(db, run.runUuid, changes), ...paramAndTagStatements(run.runUuid, [], endTags)]);
+  // The site shows how runs end: it is stale from this write on (store/site-state.ts).
+  await runAtomically(db, [runInfoUpdate(db, run.runUuid, changes), ...paramAndTagStatements(run.runUuid, [], endTags), siteChanged(db)]);
   return { ...run, ...changes };
 }

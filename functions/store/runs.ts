@@ -6,6 +6,7 @@ import { parseRunId } from "../domain/run-id";
 import type { Db } from "../env";
 import { invalidParameter, notFound } from "../errors";
 import { dedupeLastWins, paramAndTagStatements, validateKeyValue, type KeyValue } from "./key-values";
+import { siteChanged } from "./site-state";
 import { runAtomically, type Statement } from "./sql";
 
 export type RunRow = typeof runs.$inferSelect;
@@ -178,17 +179,21 @@ export function runInfoUpdate(db: Db, runUuid: string, changes: RunInfoChanges) 
 export async function updateRunInfo(db: Db, runUuid: string, changes: RunInfoChanges, extra: Statement[] = []): Promise<RunRow> {
   await getActiveRun(db, runUuid);
   const hasChanges = changes.status !== undefined || changes.endTime !== undefined || changes.name !== undefined;
-  await runAtomically(db, [...(hasChanges ? [runInfoUpdate(db, runUuid, changes)] : []), ...extra]);
+  // A new status, end time or name changes what the site shows.
+  await runAtomically(db, [...(hasChanges ? [runInfoUpdate(db, runUuid, changes), siteChanged(db)] : []), ...extra]);
   return getRun(db, runUuid);
 }
 
 /** Soft delete (lifecycle "deleted", with the time) or restore of one run. */
 export async function setRunLifecycle(db: Db, runUuid: string, stage: "active" | "deleted"): Promise<void> {
   await getRun(db, runUuid);
-  await db
-    .update(runs)
-    .set({ lifecycleStage: stage, deletedTime: stage === "deleted" ? Date.now() : null })
-    .where(eq(runs.runUuid, runUuid));
+  await runAtomically(db, [
+    db
+      .update(runs)
+      .set({ lifecycleStage: stage, deletedTime: stage === "deleted" ? Date.now() : null })
+      .where(eq(runs.runUuid, runUuid)),
+    siteChanged(db),
+  ]);
 }
 
 /** Removes a tag of an active run; RESOURCE_DOES_NOT_EXIST when the run has no such tag. */

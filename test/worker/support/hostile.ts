@@ -5,7 +5,7 @@
 import { env, exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { expect } from "vitest";
-import app from "../../../functions/index";
+import { app } from "../../../functions/index";
 import { requireAdminToken } from "../../../functions/http/auth";
 
 declare global {
