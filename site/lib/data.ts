@@ -1,10 +1,12 @@
 /**
- * The site's one data source: loads an ExportDocument (from SITE_SNAPSHOT, a file written by
- * `kdgat export`, or from the read API at SITE_API_URL) once per build and derives the view models
- * every page renders. All KD-GAT knowledge (run ids, groups, metric keys, directions) comes from
- * functions/domain.
+ * The site's one data source: reads the export page by page (from SITE_SNAPSHOT, a file written by
+ * `kdgat export` or a folder of export pages, or from the read API at SITE_API_URL) once per build,
+ * turning each page's runs into the view models every page renders before the next page is read,
+ * so that a build never holds the whole export. All KD-GAT knowledge (run ids, groups, metric keys,
+ * directions) comes from functions/domain.
  */
-import { readFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
 import type { ExportDocument, ExportedRun, MetricValue, RunStatus } from "../../functions/api/contract.js";
 import {
   DEFAULT_LEADERBOARD_METRIC,
@@ -30,10 +32,23 @@ const REQUEST_TIMEOUT_MS = Number(process.env.SITE_FETCH_TIMEOUT_MS ?? 30_000);
 // ---------------------------------------------------------------------------------------------
 // Loading
 
-/** The whole export, from SITE_SNAPSHOT if set, else every page of SITE_API_URL's /api/v1/export. */
-export async function loadExport(env: NodeJS.ProcessEnv = process.env): Promise<ExportDocument> {
-  if (env.SITE_SNAPSHOT) return readSnapshot(env.SITE_SNAPSHOT);
-  return fetchExport(env.SITE_API_URL || DEFAULT_API_URL);
+/** Hands each export page to onPage, in order: SITE_SNAPSHOT if set (a file, or a folder of page files), else SITE_API_URL's /api/v1/export. */
+export async function loadExport(onPage: (page: ExportDocument) => void, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (!env.SITE_SNAPSHOT) return fetchExport(env.SITE_API_URL || DEFAULT_API_URL, onPage);
+  const path = env.SITE_SNAPSHOT;
+  if (!(await stat(path).catch(() => undefined))?.isDirectory()) return onPage(await readSnapshot(path));
+  // A folder of pages (as GET /api/v1/export answers them), read in name order.
+  const names = (await readdir(path)).filter((name) => name.endsWith(".json")).sort();
+  if (names.length === 0) throw new Error(`Site build: SITE_SNAPSHOT=${path} is a folder without export pages (*.json).`);
+  for (const name of names) {
+    const file = join(path, name);
+    const text = await readFile(file, "utf8").catch((error: Error) => cannotRead(file, error));
+    onPage(checkExportPage(parseJson(text, `SITE_SNAPSHOT=${file}`), `SITE_SNAPSHOT=${file}`));
+  }
+}
+
+function cannotRead(path: string, error: Error): never {
+  throw new Error(`Site build: cannot read SITE_SNAPSHOT=${path}: ${error.message}`);
 }
 
 async function readSnapshot(path: string): Promise<ExportDocument> {
@@ -50,20 +65,18 @@ async function readSnapshot(path: string): Promise<ExportDocument> {
   return doc;
 }
 
-async function fetchExport(apiUrl: string): Promise<ExportDocument> {
-  const pages: ExportDocument[] = [];
+async function fetchExport(apiUrl: string, onPage: (page: ExportDocument) => void): Promise<void> {
   const seenTokens = new Set<string>();
   let token: string | undefined;
   do {
     const url = new URL("/api/v1/export", apiUrl);
     if (token) url.searchParams.set("page_token", token);
     const page = checkExportPage(await fetchJson(url), url.href);
-    pages.push(page);
+    onPage(page);
     token = page.next_page_token;
     if (token && seenTokens.has(token)) throw new Error(`Site build: ${url.href} returned a page token it already returned; the export would never end.`);
     if (token) seenTokens.add(token);
   } while (token);
-  return mergeExportPages(pages);
 }
 
 /** A dropped connection, a 5xx or an answer cut short is retried after these waits; a timeout or a 4xx is not. */
@@ -113,17 +126,6 @@ function checkExportPage(value: unknown, source: string): ExportDocument {
     throw new Error(`Site build: ${source} is not a kdgat-export version 1 document.`);
   }
   return doc as ExportDocument;
-}
-
-function mergeExportPages(pages: ExportDocument[]): ExportDocument {
-  const experiments = new Map(pages.flatMap((page) => page.experiments).map((e) => [e.experiment_id, e]));
-  return {
-    format: "kdgat-export",
-    version: 1,
-    exported_at: Math.max(...pages.map((page) => page.exported_at)),
-    experiments: [...experiments.values()],
-    runs: pages.flatMap((page) => page.runs),
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -187,7 +189,11 @@ let cached: Promise<SiteData> | undefined;
 
 /** The site data, loaded once per build however many pages ask for it. */
 export function getSite(): Promise<SiteData> {
-  cached ??= loadExport().then(buildSiteData);
+  cached ??= (async () => {
+    const builder = new SiteDataBuilder();
+    await loadExport((page) => builder.add(page));
+    return builder.finish();
+  })();
   return cached;
 }
 
@@ -195,22 +201,54 @@ export function runHref(runId: string): string {
   return `/runs/${runId}/`;
 }
 
-export function buildSiteData(doc: ExportDocument): SiteData {
-  const experiment = doc.experiments.find((e) => e.name === SITE_EXPERIMENT && e.lifecycle_stage === "active");
-  const attemptsById = new Map<string, ExportedRun[]>();
-  let otherRuns = 0;
-  for (const run of doc.runs) {
-    if (run.lifecycle_stage !== "active") continue;
-    if (run.experiment_id !== experiment?.experiment_id || !parseRunId(run.run_name)) {
-      otherRuns++;
-      continue;
+/** One attempt as the site keeps it: the export's run without its raw metric histories. */
+interface LoadedAttempt {
+  run: Omit<ExportedRun, "metrics">;
+  metrics: Pick<RunView, "latest" | "histories">;
+}
+
+/**
+ * SiteData from export pages fed one at a time: each page's runs are reduced to what the pages show
+ * (latest values, multi-point histories) as they arrive, so the raw page can be dropped.
+ */
+export class SiteDataBuilder {
+  private readonly experiments = new Map<string, ExportDocument["experiments"][number]>();
+  /** Attempts by experiment id and run name. */
+  private readonly attempts = new Map<string, LoadedAttempt[]>();
+  private exportedAt = 0;
+
+  add(page: ExportDocument): void {
+    this.exportedAt = Math.max(this.exportedAt, page.exported_at);
+    for (const experiment of page.experiments) this.experiments.set(experiment.experiment_id, experiment);
+    for (const { metrics, ...run } of page.runs) {
+      if (run.lifecycle_stage !== "active") continue;
+      const key = `${run.experiment_id}\u0000${run.run_name}`;
+      if (!this.attempts.has(key)) this.attempts.set(key, []);
+      this.attempts.get(key)!.push({ run, metrics: metricsOf(metrics) });
     }
-    if (!attemptsById.has(run.run_name)) attemptsById.set(run.run_name, []);
-    attemptsById.get(run.run_name)!.push(run);
   }
-  const runs = [...attemptsById.entries()]
-    .map(([id, attempts]) => toRunView(id, attempts))
-    .sort((a, b) => compareText(a.id, b.id));
+
+  finish(): SiteData {
+    const experiment = [...this.experiments.values()].find((e) => e.name === SITE_EXPERIMENT && e.lifecycle_stage === "active");
+    const views: RunView[] = [];
+    let otherRuns = 0;
+    for (const attempts of this.attempts.values()) {
+      const { experiment_id, run_name } = attempts[0].run;
+      if (experiment_id !== experiment?.experiment_id || !parseRunId(run_name)) otherRuns += attempts.length;
+      else views.push(toRunView(run_name, attempts));
+    }
+    return assemble(this.exportedAt, views.sort((a, b) => compareText(a.id, b.id)), otherRuns);
+  }
+}
+
+/** The whole export at once (one document, e.g. in tests). */
+export function buildSiteData(doc: ExportDocument): SiteData {
+  const builder = new SiteDataBuilder();
+  builder.add(doc);
+  return builder.finish();
+}
+
+function assemble(exportedAt: number, runs: RunView[], otherRuns: number): SiteData {
   const byId = new Map(runs.map((run) => [run.id, run]));
   for (const run of runs) {
     const teacher = run.teacherRunId ? byId.get(run.teacherRunId) : undefined;
@@ -223,7 +261,7 @@ export function buildSiteData(doc: ExportDocument): SiteData {
   }
   const lastActivity = runs.reduce<number | null>((newest, run) => Math.max(newest ?? 0, run.startTime, run.endTime ?? 0), null);
   return {
-    exportedAt: doc.exported_at,
+    exportedAt,
     lastActivity,
     runs,
     byId,
@@ -235,11 +273,10 @@ export function buildSiteData(doc: ExportDocument): SiteData {
   };
 }
 
-function toRunView(id: string, attempts: ExportedRun[]): RunView {
+function toRunView(id: string, attempts: LoadedAttempt[]): RunView {
   const parts = parseRunId(id)!;
-  const ordered = [...attempts].sort((a, b) => a.attempt - b.attempt || a.start_time - b.start_time);
-  const latestAttempt = ordered[ordered.length - 1];
-  const { latest, histories } = metricsOf(latestAttempt);
+  const ordered = [...attempts].sort((a, b) => a.run.attempt - b.run.attempt || a.run.start_time - b.run.start_time);
+  const { run: latestAttempt, metrics } = ordered[ordered.length - 1];
   return {
     id,
     dataset: parts.dataset,
@@ -250,11 +287,11 @@ function toRunView(id: string, attempts: ExportedRun[]): RunView {
     status: latestAttempt.status,
     startTime: latestAttempt.start_time,
     endTime: latestAttempt.end_time,
-    attempts: ordered.map((a) => ({ number: a.attempt, mlflowRunId: a.mlflow_run_id, status: a.status, startTime: a.start_time, endTime: a.end_time })),
+    attempts: ordered.map(({ run: a }) => ({ number: a.attempt, mlflowRunId: a.mlflow_run_id, status: a.status, startTime: a.start_time, endTime: a.end_time })),
     params: latestAttempt.params,
     tags: latestAttempt.tags,
-    latest,
-    histories,
+    latest: metrics.latest,
+    histories: metrics.histories,
     teacherRunId: latestAttempt.tags.teacher_run_id || null,
     students: [],
     errorMsg: latestAttempt.tags.error_msg || null,
@@ -262,10 +299,10 @@ function toRunView(id: string, attempts: ExportedRun[]): RunView {
 }
 
 /** Single-point histories (evaluation results) are kept only as latest values: 10,000 runs must fit in memory. */
-function metricsOf(run: ExportedRun): Pick<RunView, "latest" | "histories"> {
+function metricsOf(metrics: ExportedRun["metrics"]): Pick<RunView, "latest" | "histories"> {
   const latest: Record<string, Point> = {};
   const histories: Record<string, Point[]> = {};
-  for (const [key, history] of Object.entries(run.metrics)) {
+  for (const [key, history] of Object.entries(metrics)) {
     if (history.length === 0) continue;
     const points = history.map(([step, timestamp, value]) => ({ step, timestamp, value: metricNumber(value) }));
     latest[key] = points.reduce((best, p) => (comparePoints(p, best) > 0 ? p : best));
