@@ -14,6 +14,7 @@ import {
   MODEL_SIZES,
   PIPELINE_EXPERIMENT,
   STAGE_NAMES,
+  STAGES,
   comparePoints,
   competitionRanks,
   groupOf,
@@ -171,6 +172,32 @@ export interface RunView {
   errorMsg: string | null;
 }
 
+/** A run whose name is not a KD-GAT run id, or of another experiment: one page per MLflow run (attempt). */
+export interface PlainRunView {
+  uuid: string;
+  name: string;
+  experimentId: string;
+  experimentName: string;
+  href: string;
+  status: RunStatus;
+  startTime: number;
+  endTime: number | null;
+  params: Record<string, string>;
+  tags: Record<string, string>;
+  latest: Record<string, Point>;
+  histories: Record<string, Point[]>;
+}
+
+export interface ExperimentView {
+  id: string;
+  name: string;
+  href: string;
+  /** KD-GAT run ids shown on the leaderboards (only the site's experiment has them). */
+  pipelineRuns: number;
+  /** Every other run of the experiment, newest first. */
+  runs: PlainRunView[];
+}
+
 export interface SiteData {
   exportedAt: number;
   /** The newest start or end time of any run: how fresh the data is. */
@@ -181,8 +208,14 @@ export interface SiteData {
   datasets: string[];
   stages: string[];
   groups: string[];
-  /** Runs left out: other experiments, or names that are not `{dataset}/{size}_{stage}[_kd]` run ids. */
+  /** Runs of other experiments, or whose names are not `{dataset}/{size}_{stage}[_kd]` run ids: on the experiment pages. */
   otherRuns: number;
+  /** Every active experiment, by name. */
+  experiments: ExperimentView[];
+}
+
+export function experimentHref(experimentId: string): string {
+  return `/experiments/${experimentId}/`;
 }
 
 let cached: Promise<SiteData> | undefined;
@@ -231,13 +264,26 @@ export class SiteDataBuilder {
   finish(): SiteData {
     const experiment = [...this.experiments.values()].find((e) => e.name === SITE_EXPERIMENT && e.lifecycle_stage === "active");
     const views: RunView[] = [];
-    let otherRuns = 0;
+    const plain: PlainRunView[] = [];
     for (const attempts of this.attempts.values()) {
       const { experiment_id, run_name } = attempts[0].run;
-      if (experiment_id !== experiment?.experiment_id || !parseRunId(run_name)) otherRuns += attempts.length;
-      else views.push(toRunView(run_name, attempts));
+      const shown = this.experiments.get(experiment_id);
+      if (!shown || shown.lifecycle_stage !== "active") continue;
+      if (experiment_id === experiment?.experiment_id && parseRunId(run_name)) views.push(toRunView(run_name, attempts));
+      else plain.push(...attempts.map((attempt) => toPlainRunView(attempt, shown.name)));
     }
-    return assemble(this.exportedAt, views.sort((a, b) => compareText(a.id, b.id)), otherRuns);
+    const site = assemble(this.exportedAt, views.sort((a, b) => compareText(a.id, b.id)), plain.length);
+    site.experiments = [...this.experiments.values()]
+      .filter((e) => e.lifecycle_stage === "active")
+      .map((e) => ({
+        id: e.experiment_id,
+        name: e.name,
+        href: experimentHref(e.experiment_id),
+        pipelineRuns: e.experiment_id === experiment?.experiment_id ? views.length : 0,
+        runs: plain.filter((run) => run.experimentId === e.experiment_id).sort((a, b) => b.startTime - a.startTime),
+      }))
+      .sort((a, b) => compareText(a.name, b.name));
+    return site;
   }
 }
 
@@ -270,6 +316,24 @@ function assemble(exportedAt: number, runs: RunView[], otherRuns: number): SiteD
     stages: orderStages(unique(runs.map((run) => run.stage))),
     groups: orderGroups(unique(runs.map((run) => run.group))),
     otherRuns,
+    experiments: [],
+  };
+}
+
+function toPlainRunView({ run, metrics }: LoadedAttempt, experimentName: string): PlainRunView {
+  return {
+    uuid: run.mlflow_run_id,
+    name: run.run_name,
+    experimentId: run.experiment_id,
+    experimentName,
+    href: `${experimentHref(run.experiment_id)}runs/${run.mlflow_run_id}/`,
+    status: run.status,
+    startTime: run.start_time,
+    endTime: run.end_time,
+    params: run.params,
+    tags: run.tags,
+    latest: metrics.latest,
+    histories: metrics.histories,
   };
 }
 
@@ -496,10 +560,56 @@ export function kdImpact(site: SiteData, metric: string = CORE_METRICS[0]): KdIm
         studentKdValue,
         kdMinusStudent: difference(studentKdValue, studentValue),
         kdMinusTeacher: difference(studentKdValue, teacherValue),
-        sizeRatio: teacher ? sizeRatio(studentKd.params, teacher.params, SIZE_FIELDS[model]) : null,
+        sizeRatio: trainedSizeRatio(site, dataset, model),
       };
     });
   });
+}
+
+export interface KdSummaryRow {
+  dataset: string;
+  direction: SortDirection;
+  /** Means over the dataset's models with both sides; null when none has. */
+  kdMinusStudent: number | null;
+  kdMinusTeacher: number | null;
+  /** Models where distillation beat the student without it, of those compared. */
+  helped: number;
+  compared: number;
+}
+
+/** One summary per dataset of its KD impact rows: the mean differences and how many models KD helped. */
+export function kdSummary(rows: KdImpactRow[]): KdSummaryRow[] {
+  const mean = (values: Array<number | null>) => {
+    const present = values.filter((v): v is number => v !== null);
+    return present.length === 0 ? null : present.reduce((a, b) => a + b, 0) / present.length;
+  };
+  return unique(rows.map((row) => row.dataset)).map((dataset) => {
+    const mine = rows.filter((row) => row.dataset === dataset);
+    const compared = mine.filter((row) => row.kdMinusStudent !== null);
+    return {
+      dataset,
+      direction: mine[0].direction,
+      kdMinusStudent: mean(mine.map((row) => row.kdMinusStudent)),
+      kdMinusTeacher: mean(mine.map((row) => row.kdMinusTeacher)),
+      helped: compared.filter((row) => (row.direction === "desc" ? row.kdMinusStudent! > 0 : row.kdMinusStudent! < 0)).length,
+      compared: compared.length,
+    };
+  });
+}
+
+/**
+ * The KD student's size relative to the teacher's for one model, from the configs of the runs that
+ * trained them (the stage whose model_arch is the model's: gat -> curriculum, vgae -> autoencoder,
+ * fusion -> fusion's dqn), not from the evaluation configs, whose size fields are defaults.
+ */
+function trainedSizeRatio(site: SiteData, dataset: string, model: string): number | null {
+  const arch = model === "fusion" ? "dqn" : model;
+  const stage = STAGE_NAMES.find((name) => STAGES[name].modelArch === arch);
+  if (!stage) return null;
+  const trained = runsByGroup(site, dataset, stage);
+  const teacher = trained.get(GROUP_TEACHER);
+  const studentKd = trained.get(GROUP_STUDENT_KD);
+  return teacher && studentKd ? sizeRatio(studentKd.params, teacher.params, SIZE_FIELDS[model]) : null;
 }
 
 function difference(a: number | undefined, b: number | undefined): number | null {
@@ -532,4 +642,103 @@ export function countByStatus(runs: RunView[]): Map<RunStatus, number> {
   const counts = new Map<RunStatus, number>();
   for (const run of runs) counts.set(run.status, (counts.get(run.status) ?? 0) + 1);
   return counts;
+}
+
+// ---------------------------------------------------------------------------------------------
+// MLflow run links
+
+/** The 16 shards by a uuid's first hex digit: /run-index/<c>.json and the lookup pages /lookup/<c>/. */
+export const UUID_SHARDS = [..."0123456789abcdef"];
+export const UUID_LOOKUP_PAGES = UUID_SHARDS;
+
+const pagesByUuid = new WeakMap<SiteData, Map<string, Record<string, string>>>();
+
+/** Every attempt's MLflow run uuid -> its run's page, by the uuid's first character. */
+export function runPagesByUuid(site: SiteData): Map<string, Record<string, string>> {
+  let shards = pagesByUuid.get(site);
+  if (!shards) {
+    shards = new Map();
+    const pages = [
+      ...site.runs.flatMap((run) => run.attempts.map((attempt) => [attempt.mlflowRunId, run.href] as const)),
+      ...site.experiments.flatMap((experiment) => experiment.runs.map((run) => [run.uuid, run.href] as const)),
+    ];
+    for (const [uuid, href] of pages) {
+      const shard = uuid.slice(0, 1);
+      if (!shards.has(shard)) shards.set(shard, {});
+      shards.get(shard)![uuid] = href;
+    }
+    pagesByUuid.set(site, shards);
+  }
+  return shards;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation run pages: grids shaped like the data
+
+export interface MetricGrid {
+  /** Row names (metrics, or test scenarios) and column names (models). */
+  rows: string[];
+  models: string[];
+  /** The metric key of a cell, or undefined when the run has none. */
+  key(row: string, model: string): string | undefined;
+}
+
+/** Models x metrics of an evaluation run (`gat_f1`, `vgae_auc`, ...): core metrics first, then the rest by name. */
+export function modelMetricGrid(run: RunView): MetricGrid {
+  const keys = new Set(Object.keys(run.latest));
+  const models = MODELS.filter((model) => [...keys].some((key) => key.startsWith(metricKey(model, ""))));
+  const metrics = unique(models.flatMap((model) => [...keys].filter((key) => key.startsWith(metricKey(model, ""))).map((key) => key.slice(model.length + 1))));
+  const core = CORE_METRICS.filter((metric) => metrics.includes(metric));
+  const rows = [...core, ...metrics.filter((metric) => !(core as string[]).includes(metric)).sort(compareText)];
+  return { rows, models, key: (metric, model) => (keys.has(metricKey(model, metric)) ? metricKey(model, metric) : undefined) };
+}
+
+/** Test scenarios x models of an evaluation run, by the scenario metric (`test_<model>_<scenario>_f1`). */
+export function scenarioGrid(run: RunView): MetricGrid {
+  const models = MODELS.filter((model) => scenariosOf([run], model).length > 0);
+  const rows = unique(models.flatMap((model) => scenariosOf([run], model))).sort(compareText);
+  const keys = new Set(Object.keys(run.latest));
+  return { rows, models, key: (scenario, model) => (keys.has(metricKey("test", model, scenario, SCENARIO_METRIC)) ? metricKey("test", model, scenario, SCENARIO_METRIC) : undefined) };
+}
+
+/** Params grouped by their first word (`gat_hidden`, `gat_heads` -> `gat`); words used once go to `general`. */
+export function paramGroups(params: Record<string, string>): Array<{ name: string; entries: Array<[string, string]> }> {
+  const first = (key: string) => key.split(METRIC_PATH_SEPARATOR)[0];
+  const counts = new Map<string, number>();
+  for (const key of Object.keys(params)) counts.set(first(key), (counts.get(first(key)) ?? 0) + 1);
+  const groups = new Map<string, Array<[string, string]>>();
+  for (const entry of Object.entries(params).sort(([a], [b]) => compareText(a, b))) {
+    const name = (counts.get(first(entry[0])) ?? 0) > 1 ? first(entry[0]) : "general";
+    if (!groups.has(name)) groups.set(name, []);
+    groups.get(name)!.push(entry);
+  }
+  return [...groups.entries()].map(([name, entries]) => ({ name, entries })).sort((a, b) => (a.name === "general" ? -1 : b.name === "general" ? 1 : compareText(a.name, b.name)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leaderboard history
+
+export interface LeaderboardRecord {
+  /** When the record was set: the run's end. */
+  at: number;
+  run: RunView;
+  value: number;
+}
+
+/**
+ * The best score of a dataset over time: its evaluation runs in the order they ended, each that beat
+ * every earlier one (in the metric's better direction) a new record. Uses each run id's latest
+ * finished attempt, as the leaderboard does.
+ */
+export function recordsOf(site: SiteData, dataset: string, key: string = LEADERBOARD_METRIC): LeaderboardRecord[] {
+  const better = metricDirection(key) === "asc" ? (a: number, b: number) => a < b : (a: number, b: number) => a > b;
+  const ended = evaluationRuns(site, dataset)
+    .flatMap((run) => {
+      const value = valueOf(run, key);
+      return isScore(value) && run.endTime !== null ? [{ at: run.endTime, run, value }] : [];
+    })
+    .sort((a, b) => a.at - b.at || compareText(a.run.id, b.run.id));
+  const records: LeaderboardRecord[] = [];
+  for (const entry of ended) if (records.length === 0 || better(entry.value, records[records.length - 1].value)) records.push(entry);
+  return records;
 }
