@@ -6,7 +6,7 @@
  */
 import { nice, ticks } from "d3-array";
 import type { Point, RunView } from "./data.js";
-import { formatMetric } from "./format.js";
+import { escapeHtml, formatMetric } from "./format.js";
 
 export const CHART_WIDTH = 360;
 export const CHART_HEIGHT = 200;
@@ -80,7 +80,7 @@ export function lineChart(title: string, series: Series[]): Chart | undefined {
   const drawn = series.map((s): DrawnSeries => {
     const points = s.points.filter((p) => Number.isFinite(p.value));
     const thinned = thin(points);
-    const coords = thinned.map((p) => ({ x: round(x(p.step)), y: round(y(p.value)), title: `${s.label}, step ${p.step}: ${formatMetric(p.value)}` }));
+    const coords = thinned.map((p) => ({ x: round(x(p.step)), y: round(y(p.value)), title: `${s.label} ${p.step}: ${formatMetric(p.value)}` }));
     return {
       ...s,
       path: coords.map((c, i) => `${i === 0 ? "M" : "L"}${c.x} ${c.y}`).join(""),
@@ -150,4 +150,40 @@ function thin(points: Point[]): Point[] {
 
 function round(n: number): number {
   return Math.round(n * 10) / 10;
+}
+
+/**
+ * The chart as one HTML string (a <figure> with inline SVG): built as text, not as components,
+ * because the charts were most of the build time of 10,000 run pages. Every text is escaped.
+ */
+export function chartHtml(chart: Chart): string {
+  const { plot } = chart;
+  const id = `chart-${chart.title.replace(/[^A-Za-z0-9_-]/g, "-")}`;
+  const skipped = chart.series.reduce((sum, s) => sum + s.skipped, 0);
+  const seriesClass = (s: Series) => `${s.kind}${s.teacher ? " teacher" : ""}`;
+  const legend = chart.series.map((s) => `<span class="key ${seriesClass(s)}">${escapeHtml(s.label)}</span>`).join("");
+  const yAxis = chart.yTicks
+    .map((t) => `<g><line class="grid" x1="${plot.left}" x2="${plot.right}" y1="${t.y}" y2="${t.y}"></line><text x="${plot.left - 4}" y="${t.y}" dy="0.32em" text-anchor="end">${t.label}</text></g>`)
+    .join("");
+  const xAxis = chart.xTicks
+    .map((t) => `<g><line class="tick" x1="${t.x}" x2="${t.x}" y1="${plot.bottom}" y2="${plot.bottom + 4}"></line><text x="${t.x}" y="${plot.bottom + 14}" text-anchor="middle">${t.label}</text></g>`)
+    .join("");
+  const lines = chart.series
+    .map((s) => {
+      const dots = s.dots.map((d) => `<circle class="dot" cx="${d.x}" cy="${d.y}" r="2.5"><title>${escapeHtml(d.title)}</title></circle>`).join("");
+      return `<g class="series ${seriesClass(s)}"><path class="line" d="${s.path}"></path>${dots}</g>`;
+    })
+    .join("");
+  return (
+    `<figure class="chart" data-quantity="${escapeHtml(chart.title)}">` +
+    `<figcaption id="${id}-caption"><strong>${escapeHtml(chart.title)}</strong><span class="legend">${legend}</span></figcaption>` +
+    `<svg viewBox="0 0 ${CHART_WIDTH} ${CHART_HEIGHT}" role="img" aria-labelledby="${id}-caption ${id}-desc">` +
+    `<desc id="${id}-desc">${escapeHtml(chart.description)}</desc>` +
+    `<g class="axis y" aria-hidden="true">${yAxis}</g>` +
+    `<g class="axis x" aria-hidden="true"><line class="domain" x1="${plot.left}" x2="${plot.right}" y1="${plot.bottom}" y2="${plot.bottom}"></line>${xAxis}` +
+    `<text class="label" x="${(plot.left + plot.right) / 2}" y="${plot.bottom + 28}" text-anchor="middle">step</text></g>` +
+    `${lines}</svg>` +
+    (skipped > 0 ? `<p class="axes">${skipped} NaN or infinite points not drawn.</p>` : "") +
+    `</figure>`
+  );
 }
