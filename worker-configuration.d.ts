@@ -12,6 +12,7 @@ declare namespace Cloudflare {
 		PUBLIC_RATE_LIMITER: RateLimit;
 		ARTIFACTS_PUBLIC: "true";
 		ADMIN_TOKEN: string;
+		CF_VERSION_METADATA: WorkerVersionMetadata;
 	}
 }
 interface Env extends Cloudflare.Env {}

@@ -12,3 +12,12 @@ export interface AppEnv {
     tokenName?: string;
   };
 }
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      /** Workers Builds Deploy Hook of the site (secret, optional): the Cron Trigger calls it when the site is stale. */
+      SITE_DEPLOY_HOOK_URL?: string;
+    }
+  }
+}

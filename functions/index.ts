@@ -9,11 +9,14 @@ import { securityHeaders } from "./http/security";
 import { d1Session } from "./http/session";
 import { artifactsApi } from "./mlflow/artifacts";
 import { refuseUnsupported, UNSUPPORTED_ROOT } from "./mlflow/unsupported";
+import { refreshSite } from "./site/refresh";
+import { openDb } from "./store/db";
 
 /** The MLflow version whose REST API this Worker speaks (the client checks /version). */
 const MLFLOW_VERSION = "2.17.2";
 
-const app = new Hono<AppEnv>();
+/** The one Hono app (exported for tests that walk its routes); the default export adds the cron handler. */
+export const app = new Hono<AppEnv>();
 
 app.use("*", securityHeaders);
 // A preflight for a read is answered here, before any cost; one for a write gets no CORS headers.
@@ -34,4 +37,10 @@ app.notFound((c) => {
 });
 app.onError(handleError);
 
-export default app;
+export default {
+  fetch: app.fetch,
+  // The Cron Trigger (wrangler.toml [triggers]): rebuilds the public site once per burst of changes.
+  async scheduled(controller, env) {
+    await refreshSite(openDb(env.DB), env.SITE_DEPLOY_HOOK_URL, env.CF_VERSION_METADATA.id, controller.scheduledTime);
+  },
+} satisfies ExportedHandler<Env>;

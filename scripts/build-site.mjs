@@ -8,8 +8,9 @@ import { offlineEnv } from "./wrangler-env.mjs";
 
 /**
  * options: apiUrl (SITE_API_URL) or snapshot (SITE_SNAPSHOT), outDir (default dist/site),
- * timeoutMs (default 5 minutes: the build is killed and rejected after it), quiet (default true).
- * Resolves with { durationMs, output }; rejects with the build's output on failure.
+ * timeoutMs (default 5 minutes: the build is killed and rejected after it), quiet (default true),
+ * onSpawn (called with the build's child process). Resolves with { durationMs, output }; rejects
+ * with the build's output on failure.
  */
 export function buildSite(options = {}) {
   const env = offlineEnv({
@@ -25,6 +26,7 @@ export function buildSite(options = {}) {
       env,
       stdio: options.quiet === false ? ["ignore", "inherit", "inherit"] : ["ignore", "pipe", "pipe"],
     });
+    options.onSpawn?.(child);
     let output = "";
     child.stdout?.on("data", (chunk) => (output = (output + chunk).slice(-50_000)));
     child.stderr?.on("data", (chunk) => (output = (output + chunk).slice(-50_000)));

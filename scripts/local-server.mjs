@@ -39,7 +39,8 @@ export function applyLocalMigrations(persistTo) {
  * Starts the Worker on 127.0.0.1 and resolves once /health answers.
  * options: port (default: a free one), persistTo (default .wrangler/state), vars ({NAME: value}),
  * publicReadLimit (anonymous reads per 60 s from this machine; default wrangler.toml's limit),
- * watch (reload on source changes; default false), logLevel, quiet (default true: the output is
+ * watch (reload on source changes; default false), liveSite (rebuild the site by itself after
+ * changes, scripts/live-site.mjs; default false), logLevel, quiet (default true: the output is
  * kept for error messages only).
  */
 export async function startLocalServer(options = {}) {
@@ -54,6 +55,7 @@ export async function startLocalServer(options = {}) {
       KDGAT_PORT: String(port),
       KDGAT_LOG_LEVEL: options.logLevel ?? "warn",
       KDGAT_WATCH: options.watch ? "1" : "0",
+      KDGAT_LIVE_SITE: options.liveSite ? "1" : "0",
       KDGAT_WORKER_VARS: JSON.stringify(options.vars ?? {}),
       KDGAT_PUBLIC_READ_LIMIT: options.publicReadLimit === undefined ? "" : String(options.publicReadLimit),
     }),

@@ -5,10 +5,12 @@
 // folder of the local D1 state; the rest comes from the environment: KDGAT_PORT, KDGAT_LOG_LEVEL,
 // KDGAT_WATCH ("1": reload on source changes), KDGAT_WORKER_VARS (JSON {NAME: value}: secrets such as
 // ADMIN_TOKEN; kept off the command line), KDGAT_PUBLIC_READ_LIMIT (when set: the anonymous read
-// budget per 60 s instead of wrangler.toml's; locally every client shares one address).
+// budget per 60 s instead of wrangler.toml's; locally every client shares one address), KDGAT_LIVE_SITE
+// ("1": rebuild the site by itself after changes, scripts/live-site.mjs).
 import { join } from "node:path";
 import { unstable_DevEnv } from "wrangler";
 import { exitOnSignals, ROOT } from "./local-server.mjs";
+import { startLiveSite } from "./live-site.mjs";
 import { startWorkerFront } from "./worker-front.mjs";
 
 const logLevel = process.env.KDGAT_LOG_LEVEL ?? "warn";
@@ -44,4 +46,15 @@ await devEnv.config.set(
   true,
 );
 
-exitOnSignals(() => devEnv.teardown());
+// The Worker re-reads dist/site (its asset list) on a reload; a config patch starts one.
+const reload = async () => {
+  const reloaded = front.nextReload();
+  await devEnv.config.patch({});
+  await reloaded;
+};
+const liveSite = process.env.KDGAT_LIVE_SITE === "1" ? startLiveSite({ apiUrl: `http://${server.hostname}:${server.port}`, reload }) : undefined;
+
+exitOnSignals(async () => {
+  await liveSite?.stop();
+  await devEnv.teardown();
+});

@@ -2,7 +2,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildSite } from "./build-site.mjs";
 import { exitOnSignals, ROOT, startLocalServer } from "./local-server.mjs";
 
 const devVars = join(ROOT, ".dev.vars");
@@ -13,16 +12,13 @@ if (!existsSync(devVars)) {
 const adminToken = readFileSync(devVars, "utf8").match(/^ADMIN_TOKEN=(.*)$/m)?.[1]?.trim();
 
 const port = Number(process.env.PORT ?? 8787);
-const server = await startLocalServer({ port, quiet: false, logLevel: "info", watch: true, vars: { ADMIN_TOKEN: adminToken } });
-// First start: build the leaderboard from this server's API; the Worker serves the new files.
-if (!existsSync(join(ROOT, "dist", "site", "index.html"))) {
-  console.log("Building the site (dist/site) from the running API...");
-  await buildSite({ apiUrl: server.url }).catch((error) => console.error(`Site build failed, the API still runs:\n${error.message}`));
-}
+// liveSite: the site is built from this server's API now and again within seconds of every change
+// that it shows (scripts/live-site.mjs), swapped in whole.
+const server = await startLocalServer({ port, quiet: false, logLevel: "info", watch: true, liveSite: true, vars: { ADMIN_TOKEN: adminToken } });
 
 console.log(`
 kdgat-tracker is running at ${server.url}
-  site:         ${server.url}/   (rebuild: SITE_API_URL=${server.url} npm run build)
+  site:         ${server.url}/   (rebuilt by itself a few seconds after a run ends, is deleted or restored)
   MLflow API:   ${server.url}/api/2.0/mlflow/   (MLFLOW_TRACKING_URI=${server.url})
   curl API:     ${server.url}/api/v1/
   admin token:  ${adminToken}

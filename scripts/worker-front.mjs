@@ -17,6 +17,9 @@
 import { Agent, createServer, request as httpRequest } from "node:http";
 import { Socket } from "node:net";
 
+/** The local site's poller (scripts/live-site.mjs), left out of the request log: it asks every 2 s. */
+const LIVE_SITE_AGENT = "kdgat-live-site";
+
 /** Request headers that belong to one hop (the front answers `Expect: 100-continue` itself). */
 const HOP_REQUEST_HEADERS = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "expect"];
 const HOP_RESPONSE_HEADERS = new Set(["connection", "keep-alive", "transfer-encoding"]);
@@ -34,17 +37,19 @@ const POOLED_BODY_BYTES = 256 * 1024;
  * Listens on hostname:port; resolves to {controller} once listening. controller is the proxy controller
  * wrangler's DevEnv drives: requests wait while a new build is loading and go to the latest one.
  * logRequests: print one line per request (method, path, status, time), as `wrangler dev` does.
+ * nextReload(): resolves once the next build of the Worker serves.
  */
 export async function startWorkerFront({ hostname, port, logRequests }) {
   /** The Worker's miniflare ({url, headers} from wrangler's reloadComplete); undefined while reloading. */
   let upstream;
   let waiting = [];
+  let reloadWaiters = [];
   const serving = () => (upstream ? Promise.resolve(upstream) : new Promise((resolve) => waiting.push(resolve)));
 
   // Headers up to the 128 KB that Cloudflare accepts (Node's default is 16 KB; workerd takes more).
   const server = createServer({ maxHeaderSize: 128 * 1024 }, async (req, res) => {
     const started = performance.now();
-    if (logRequests) {
+    if (logRequests && req.headers["user-agent"] !== LIVE_SITE_AGENT) {
       res.once("finish", () => {
         const path = (req.url ?? "").split("?")[0];
         console.log(`${req.method} ${path} ${res.statusCode} (${Math.round(performance.now() - started)}ms)`);
@@ -126,6 +131,8 @@ export async function startWorkerFront({ hostname, port, logRequests }) {
       };
       for (const resolve of waiting) resolve(upstream);
       waiting = [];
+      for (const resolve of reloadWaiters) resolve();
+      reloadWaiters = [];
     },
     async teardown() {
       latest?.agent.destroy();
@@ -133,7 +140,9 @@ export async function startWorkerFront({ hostname, port, logRequests }) {
       await new Promise((resolve) => server.close(resolve));
     },
   };
-  return { controller };
+  /** Resolves when the next build of the Worker serves (requests wait meanwhile). */
+  const nextReload = () => new Promise((resolve) => reloadWaiters.push(resolve));
+  return { controller, nextReload };
 }
 
 /**

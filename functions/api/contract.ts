@@ -177,3 +177,12 @@ export const gcResponse = z.object({
   deleted_before: z.number(),
 });
 export type GcResponse = z.infer<typeof gcResponse>;
+
+/** GET /api/v1/site/state: when the public site last went stale (a run ended, was deleted, restored or imported). */
+export const siteStateResponse = z.object({
+  /** ms since the epoch; null before the first such write. */
+  changed_at: z.nullable(z.number()),
+  /** true while a change is newer than the last site build the tracker asked for. */
+  pending: z.boolean(),
+});
+export type SiteStateResponse = z.infer<typeof siteStateResponse>;

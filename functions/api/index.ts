@@ -6,6 +6,7 @@ import { cacheReads } from "./public-read";
 import { rankingRoutes } from "./rankings";
 import { runReads } from "./runs-reads";
 import { runWrites } from "./runs-writes";
+import { siteStateRoutes } from "./site-state";
 import { tokenRoutes } from "./tokens";
 import { transferRoutes } from "./transfer";
 
@@ -21,6 +22,7 @@ export const v1Api = new Hono<AppEnv>()
   .route("/", tokenRoutes)
   .route("/", transferRoutes)
   .route("/", artifactRoutes)
-  .route("/", adminRoutes);
+  .route("/", adminRoutes)
+  .route("/", siteStateRoutes);
 
 export type V1Api = typeof v1Api;

@@ -7,7 +7,8 @@ import type { Db } from "../env";
 import { runTagsWithKeys, TEACHER_TAG } from "../store/reads";
 import type { ArtifactRow } from "../store/artifacts";
 import { getMetricHistory, getRunData, type HistoryCursor, type RunRow } from "../store/runs";
-import type { ArtifactFile, LatestMetric, MetricPoint, RunSummary } from "./contract";
+import type { ArtifactFile, LatestMetric, MetricPoint, RunSummary, SiteStateResponse } from "./contract";
+import type { SiteState } from "../store/site-state";
 
 const ERROR_TAG = "error_msg";
 
@@ -55,4 +56,9 @@ export async function metricHistory(db: Db, runUuid: string, key: string, after?
 /** A run's stored artifacts, by path. */
 export function presentArtifacts(rows: ArtifactRow[]): ArtifactFile[] {
   return rows.map((r) => ({ path: r.path, size: r.size, sha256: r.sha256 }));
+}
+
+/** The site's stale marker as GET /site/state answers it. */
+export function siteStateBody(state: SiteState | undefined): SiteStateResponse {
+  return { changed_at: state?.changedAt ?? null, pending: state !== undefined && state.pendingSince !== null };
 }

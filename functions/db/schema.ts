@@ -232,3 +232,21 @@ export const apiTokens = sqliteTable(
 
 export const DEFAULT_EXPERIMENT_ID = 0;
 export const nowMs = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
+
+/**
+ * One row (id 1): when the public site last went stale and which change the last site build covers.
+ * A write that changes what the site shows sets changed_at (and pending_since, when it is the first
+ * change since the last build); the Cron Trigger claims a build in this row, so at most one is in flight.
+ */
+export const siteState = sqliteTable("site_state", {
+  id: integer("id").primaryKey(),
+  /** The newest change the site shows (ms). */
+  changedAt: integer("changed_at").notNull(),
+  /** The first change not yet covered by a build (ms); null when the site is up to date. */
+  pendingSince: integer("pending_since"),
+  /** changed_at when the deploy hook was last called: what that build shows. */
+  buildCovers: integer("build_covers"),
+  /** When the deploy hook was last called, and by which Worker version (its build is in flight until another version runs). */
+  buildStartedAt: integer("build_started_at"),
+  buildVersion: text("build_version"),
+});

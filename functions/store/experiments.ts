@@ -8,6 +8,7 @@ import { alreadyExists, invalidParameter, notFound } from "../errors";
 import type { Clause, OrderKey } from "../search/filter";
 import { KEY_VALUE, pairsJson, validateKeyValue, type KeyValue } from "./key-values";
 import { checkQuerySize, compare, type ViewType } from "./search";
+import { siteChanged } from "./site-state";
 import { insertSelect, jsonFields, runAtomically, type Statement } from "./sql";
 
 export type ExperimentRow = typeof experiments.$inferSelect;
@@ -118,6 +119,7 @@ export async function setExperimentLifecycle(db: Db, experimentId: string, stage
       .update(runs)
       .set({ lifecycleStage: stage, deletedTime: stage === "deleted" ? nowMs : null })
       .where(eq(runs.experimentId, experiment.experimentId)),
+    siteChanged(db),
   ]);
 }
 

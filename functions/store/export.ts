@@ -16,6 +16,7 @@ import { IDEMPOTENCY_TAG } from "./pipeline-runs";
 import type { ExperimentRow } from "./experiments";
 import type { KeyValue } from "./key-values";
 import { identityColumns, type RunRow } from "./runs";
+import { siteChanged } from "./site-state";
 import { insertSelect, jsonFields, runAtomically, type ColumnOf } from "./sql";
 
 export const EXPORT_RUNS_PER_PAGE = 100;
@@ -145,7 +146,9 @@ export async function importPage(db: Db, doc: { experiments: ExportedExperiment[
     }
   }
   const newRuns = doc.runs.filter((r) => !stored.has(r.mlflow_run_id));
-  await runAtomically(db, importStatements(newExperiments, newRuns));
+  // An imported page with anything new changes the site (a restore or a backfill from a backup).
+  const statements = importStatements(newExperiments, newRuns);
+  await runAtomically(db, statements.length > 0 ? [...statements, siteChanged(db)] : []);
   return { experiments: newExperiments.length, runs: newRuns.length };
 }
 

@@ -12,6 +12,7 @@ import { paramAndTagStatements, validateKeyValue, type KeyValue } from "./key-va
 import { runGuarded } from "./guard";
 import { metricStatements, tooManyKeys, type MetricPointInput } from "./log-batch";
 import { attemptUuidQuery, createRun, derivedRunUuid, getLatestAttempt, runInfoUpdate, type AttemptRef, type RunRow } from "./runs";
+import { siteChanged } from "./site-state";
 import { runAtomically, type Statement } from "./sql";
 
 /** Tag holding the Idempotency-Key of the PUT that started an attempt. */
@@ -179,6 +180,7 @@ export async function endAttempt(db: Db, run: RunRow, end: { status: EndStatus; 
   ];
   const changes = { status: end.status, endTime: end.endTime };
   // The caller read this attempt and found it active: write without reading it again.
-  await runAtomically(db, [runInfoUpdate(db, run.runUuid, changes), ...paramAndTagStatements(run.runUuid, [], endTags)]);
+  // The site shows how runs end: it is stale from this write on (store/site-state.ts).
+  await runAtomically(db, [runInfoUpdate(db, run.runUuid, changes), ...paramAndTagStatements(run.runUuid, [], endTags), siteChanged(db)]);
   return { ...run, ...changes };
 }

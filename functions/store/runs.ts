@@ -9,6 +9,7 @@ import { invalidParameter, notFound } from "../errors";
 import { dedupeLastWins, paramAndTagStatements, validateKeyValue, type KeyValue } from "./key-values";
 import { runGuarded } from "./guard";
 import { inValues, rowFrom, runAtomically, type Statement } from "./sql";
+import { siteChanged } from "./site-state";
 
 export type RunRow = typeof runs.$inferSelect;
 
@@ -206,7 +207,8 @@ export function runInfoUpdate(db: Db, runUuid: string, changes: RunInfoChanges) 
  */
 export async function updateRunInfo(db: Db, runUuid: string, changes: RunInfoChanges, extra: Statement[] = []): Promise<RunRow> {
   const hasChanges = changes.status !== undefined || changes.endTime !== undefined || changes.name !== undefined;
-  const statements = [...(hasChanges ? [runInfoUpdate(db, runUuid, changes)] : []), ...extra, db.select().from(runs).where(eq(runs.runUuid, runUuid))];
+  // A new status, end time or name changes what the site shows.
+  const statements = [...(hasChanges ? [runInfoUpdate(db, runUuid, changes), siteChanged(db)] : []), ...extra, db.select().from(runs).where(eq(runs.runUuid, runUuid))];
   const results = await runGuarded(db, { runUuid }, statements, async () => void (await getActiveRun(db, runUuid)));
   return rowFrom(runs, results.at(-1)!.results[0] as Record<string, unknown>);
 }
@@ -214,10 +216,13 @@ export async function updateRunInfo(db: Db, runUuid: string, changes: RunInfoCha
 /** Soft delete (lifecycle "deleted", with the time) or restore of one run. */
 export async function setRunLifecycle(db: Db, runUuid: string, stage: "active" | "deleted"): Promise<void> {
   await getRun(db, runUuid);
-  await db
-    .update(runs)
-    .set({ lifecycleStage: stage, deletedTime: stage === "deleted" ? Date.now() : null })
-    .where(eq(runs.runUuid, runUuid));
+  await runAtomically(db, [
+    db
+      .update(runs)
+      .set({ lifecycleStage: stage, deletedTime: stage === "deleted" ? Date.now() : null })
+      .where(eq(runs.runUuid, runUuid)),
+    siteChanged(db),
+  ]);
 }
 
 /** Removes a tag of an active run; RESOURCE_DOES_NOT_EXIST when the run has no such tag. */

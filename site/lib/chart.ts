@@ -1,51 +1,142 @@
-/** A metric history as an SVG line chart, computed at build time (no client-side charting). */
-import type { Point } from "./data.js";
+/**
+ * Metric histories as static SVG line charts, computed at build time (no client-side charting):
+ * axes with ticks (d3-array's nice ticks) and labels, step on x, several series on one chart (train
+ * and validation of one quantity; a KD student's curves over its teacher's), a <title> per point for
+ * hover and a text description that reads the curve from its first value to its last.
+ */
+import { nice, ticks } from "d3-array";
+import type { Point, RunView } from "./data.js";
+import { escapeHtml, formatMetric } from "./format.js";
 
-export const CHART_WIDTH = 320;
-export const CHART_HEIGHT = 140;
-const PAD = { left: 8, right: 8, top: 10, bottom: 10 };
-/** Longer histories are thinned to this many points: a 320 px chart cannot show more. */
-const MAX_POINTS = 320;
+export const CHART_WIDTH = 360;
+export const CHART_HEIGHT = 200;
+const PAD = { left: 48, right: 10, top: 10, bottom: 34 };
+/** Longer histories are thinned to this many points: a 360 px chart cannot show more. */
+const MAX_POINTS = 360;
+/** Histories up to this long get a dot (with its <title>) per point; longer ones a dot per thinned point. */
+const MAX_DOTS = 60;
+const TICK_COUNT = 5;
 
-export interface LineChart {
-  /** The SVG path of the finite values, in step order. */
+export interface Series {
+  /** e.g. `val_loss` or `teacher val_loss`. */
+  label: string;
+  /** CSS class of the line: `train`, `val` or `other`; `teacher` adds a dashed style. */
+  kind: "train" | "val" | "other";
+  teacher: boolean;
+  points: Point[];
+}
+
+export interface DrawnSeries extends Series {
   path: string;
-  /** Points drawn as dots (histories short enough to show each one). */
-  dots: Array<{ x: number; y: number }>;
-  minStep: number;
-  maxStep: number;
-  minValue: number;
-  maxValue: number;
-  /** Points left out because they are NaN or infinite. */
+  dots: Array<{ x: number; y: number; title: string }>;
+  /** What a screen reader hears, e.g. `val_loss falls from 1.2000 at step 0 to 0.1000 at step 11`. */
+  description: string;
   skipped: number;
 }
 
-export function lineChart(points: Point[]): LineChart | undefined {
-  const finite = points.filter((p) => Number.isFinite(p.value));
-  if (finite.length === 0) return undefined;
-  const drawn = thin(finite);
-  const minStep = drawn[0].step;
-  const maxStep = drawn[drawn.length - 1].step;
-  let minValue = Infinity;
-  let maxValue = -Infinity;
-  for (const p of finite) {
-    minValue = Math.min(minValue, p.value);
-    maxValue = Math.max(maxValue, p.value);
+export interface Chart {
+  title: string;
+  series: DrawnSeries[];
+  xTicks: Array<{ x: number; label: string }>;
+  yTicks: Array<{ y: number; label: string }>;
+  plot: { left: number; right: number; top: number; bottom: number };
+  description: string;
+}
+
+/** `train_loss` and `val_loss` share the quantity `loss`; other keys are their own quantity. */
+export function quantityOf(key: string): { quantity: string; kind: Series["kind"] } {
+  const match = /^(train|val)_(.+)$/.exec(key);
+  return match ? { quantity: match[2], kind: match[1] as "train" | "val" } : { quantity: key, kind: "other" };
+}
+
+/**
+ * One chart per quantity of a run's histories, each with its train and validation series, and the
+ * teacher's series of the same keys when the run is a KD student (dashed).
+ */
+export function runCharts(run: Pick<RunView, "histories">, teacher: Pick<RunView, "histories"> | undefined): Chart[] {
+  const groups = new Map<string, Series[]>();
+  for (const key of Object.keys(run.histories).sort()) {
+    const { quantity, kind } = quantityOf(key);
+    if (!groups.has(quantity)) groups.set(quantity, []);
+    groups.get(quantity)!.push({ label: key, kind, teacher: false, points: run.histories[key] });
+    const theirs = teacher?.histories[key];
+    if (theirs) groups.get(quantity)!.push({ label: `teacher ${key}`, kind, teacher: true, points: theirs });
   }
-  const plotWidth = CHART_WIDTH - PAD.left - PAD.right;
-  const plotHeight = CHART_HEIGHT - PAD.top - PAD.bottom;
-  const x = (step: number) => PAD.left + (maxStep === minStep ? plotWidth / 2 : ((step - minStep) / (maxStep - minStep)) * plotWidth);
-  const y = (value: number) => PAD.top + (maxValue === minValue ? plotHeight / 2 : (1 - (value - minValue) / (maxValue - minValue)) * plotHeight);
-  const coords = drawn.map((p) => ({ x: round(x(p.step)), y: round(y(p.value)) }));
+  return [...groups.entries()].flatMap(([quantity, series]) => {
+    const chart = lineChart(quantity, series);
+    return chart ? [chart] : [];
+  });
+}
+
+/** A chart of the given series on shared axes; undefined when no series has a finite value. */
+export function lineChart(title: string, series: Series[]): Chart | undefined {
+  const finite = series.flatMap((s) => s.points.filter((p) => Number.isFinite(p.value)));
+  if (finite.length === 0) return undefined;
+  const [minStep, maxStep] = extent(finite.map((p) => p.step));
+  const [minValue, maxValue] = nice(...extent(finite.map((p) => p.value)), TICK_COUNT);
+  const plot = { left: PAD.left, right: CHART_WIDTH - PAD.right, top: PAD.top, bottom: CHART_HEIGHT - PAD.bottom };
+  const x = linear(minStep, maxStep, plot.left, plot.right);
+  const y = linear(minValue, maxValue, plot.bottom, plot.top);
+  const drawn = series.map((s): DrawnSeries => {
+    const points = s.points.filter((p) => Number.isFinite(p.value));
+    const thinned = thin(points);
+    const coords = thinned.map((p) => ({ x: round(x(p.step)), y: round(y(p.value)), title: `${s.label} ${p.step}: ${formatMetric(p.value)}` }));
+    return {
+      ...s,
+      path: coords.map((c, i) => `${i === 0 ? "M" : "L"}${c.x} ${c.y}`).join(""),
+      dots: points.length <= MAX_DOTS ? coords : coords.filter((_, i) => i % Math.ceil(coords.length / MAX_DOTS) === 0),
+      description: describe(s.label, points),
+      skipped: s.points.length - points.length,
+    };
+  });
   return {
-    path: coords.map((c, i) => `${i === 0 ? "M" : "L"}${c.x} ${c.y}`).join(""),
-    dots: coords.length <= 40 ? coords : [],
-    minStep,
-    maxStep,
-    minValue,
-    maxValue,
-    skipped: points.length - finite.length,
+    title,
+    series: drawn,
+    xTicks: integerTicks(minStep, maxStep).map((step) => ({ x: round(x(step)), label: String(step) })),
+    yTicks: ticks(minValue, maxValue, TICK_COUNT).map((value) => ({ y: round(y(value)), label: tickLabel(value) })),
+    plot,
+    description: `${title} by step: ${drawn.map((s) => s.description).join("; ")}.`,
   };
+}
+
+/** Reads a curve as a person would: from its first value to its last, with its best-known extreme. */
+export function describe(label: string, points: Point[]): string {
+  if (points.length === 0) return `${label}: no finite values`;
+  const first = points[0];
+  const last = points[points.length - 1];
+  if (points.length === 1) return `${label}: ${formatMetric(first.value)} at step ${first.step}`;
+  const trend = last.value < first.value ? "falls" : last.value > first.value ? "rises" : "stays";
+  const lowest = points.reduce((a, b) => (b.value < a.value ? b : a));
+  const highest = points.reduce((a, b) => (b.value > a.value ? b : a));
+  const extreme = trend === "rises" ? `highest ${formatMetric(highest.value)} at step ${highest.step}` : `lowest ${formatMetric(lowest.value)} at step ${lowest.step}`;
+  return `${label} ${trend} from ${formatMetric(first.value)} at step ${first.step} to ${formatMetric(last.value)} at step ${last.step} (${extreme})`;
+}
+
+function extent(values: number[]): [number, number] {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  // A single value still gets an axis: widen it a little around the value.
+  return min === max ? [min - (Math.abs(min) || 1) * 0.05, max + (Math.abs(max) || 1) * 0.05] : [min, max];
+}
+
+function linear(d0: number, d1: number, r0: number, r1: number): (v: number) => number {
+  return (v) => r0 + ((v - d0) / (d1 - d0)) * (r1 - r0);
+}
+
+/** Steps are integers: ticks at whole steps only, inside the data's range. */
+function integerTicks(min: number, max: number): number[] {
+  const whole = ticks(min, max, TICK_COUNT).filter(Number.isInteger);
+  return whole.length > 0 ? whole : [Math.round(min)];
+}
+
+/** Short tick labels: as few decimals as the ticks need. */
+function tickLabel(value: number): string {
+  if (value !== 0 && (Math.abs(value) >= 1e5 || Math.abs(value) < 1e-3)) return value.toExponential(1);
+  return String(Number(value.toPrecision(4)));
 }
 
 /** Every k-th point plus the last, so the end of training is always drawn. */
@@ -59,4 +150,40 @@ function thin(points: Point[]): Point[] {
 
 function round(n: number): number {
   return Math.round(n * 10) / 10;
+}
+
+/**
+ * The chart as one HTML string (a <figure> with inline SVG): built as text, not as components,
+ * because the charts were most of the build time of 10,000 run pages. Every text is escaped.
+ */
+export function chartHtml(chart: Chart): string {
+  const { plot } = chart;
+  const id = `chart-${chart.title.replace(/[^A-Za-z0-9_-]/g, "-")}`;
+  const skipped = chart.series.reduce((sum, s) => sum + s.skipped, 0);
+  const seriesClass = (s: Series) => `${s.kind}${s.teacher ? " teacher" : ""}`;
+  const legend = chart.series.map((s) => `<span class="key ${seriesClass(s)}">${escapeHtml(s.label)}</span>`).join("");
+  const yAxis = chart.yTicks
+    .map((t) => `<g><line class="grid" x1="${plot.left}" x2="${plot.right}" y1="${t.y}" y2="${t.y}"></line><text x="${plot.left - 4}" y="${t.y}" dy="0.32em" text-anchor="end">${t.label}</text></g>`)
+    .join("");
+  const xAxis = chart.xTicks
+    .map((t) => `<g><line class="tick" x1="${t.x}" x2="${t.x}" y1="${plot.bottom}" y2="${plot.bottom + 4}"></line><text x="${t.x}" y="${plot.bottom + 14}" text-anchor="middle">${t.label}</text></g>`)
+    .join("");
+  const lines = chart.series
+    .map((s) => {
+      const dots = s.dots.map((d) => `<circle class="dot" cx="${d.x}" cy="${d.y}" r="2.5"><title>${escapeHtml(d.title)}</title></circle>`).join("");
+      return `<g class="series ${seriesClass(s)}"><path class="line" d="${s.path}"></path>${dots}</g>`;
+    })
+    .join("");
+  return (
+    `<figure class="chart" data-quantity="${escapeHtml(chart.title)}">` +
+    `<figcaption id="${id}-caption"><strong>${escapeHtml(chart.title)}</strong><span class="legend">${legend}</span></figcaption>` +
+    `<svg viewBox="0 0 ${CHART_WIDTH} ${CHART_HEIGHT}" role="img" aria-labelledby="${id}-caption ${id}-desc">` +
+    `<desc id="${id}-desc">${escapeHtml(chart.description)}</desc>` +
+    `<g class="axis y" aria-hidden="true">${yAxis}</g>` +
+    `<g class="axis x" aria-hidden="true"><line class="domain" x1="${plot.left}" x2="${plot.right}" y1="${plot.bottom}" y2="${plot.bottom}"></line>${xAxis}` +
+    `<text class="label" x="${(plot.left + plot.right) / 2}" y="${plot.bottom + 28}" text-anchor="middle">step</text></g>` +
+    `${lines}</svg>` +
+    (skipped > 0 ? `<p class="axes">${skipped} NaN or infinite points not drawn.</p>` : "") +
+    `</figure>`
+  );
 }

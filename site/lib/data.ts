@@ -1,7 +1,8 @@
 /**
- * The site's view models, derived from the ExportDocument that export-source.ts loads once per
- * build (from SITE_SNAPSHOT, or the read API at SITE_API_URL). All KD-GAT knowledge (run ids,
- * groups, metric keys, directions) comes from functions/domain.
+ * The site's view models: export-source.ts hands the export over page by page (from SITE_SNAPSHOT
+ * or the read API at SITE_API_URL) once per build, and each page's runs become the view models every
+ * page renders before the next page is read, so that a build never holds the whole export. All
+ * KD-GAT knowledge (run ids, groups, metric keys, directions) comes from functions/domain.
  */
 import type { ExportDocument, ExportedRun, MetricValue, RunStatus } from "../../functions/api/contract.js";
 import {
@@ -10,6 +11,7 @@ import {
   MODEL_SIZES,
   PIPELINE_EXPERIMENT,
   STAGE_NAMES,
+  STAGES,
   compareText,
   groupOf,
   latestPoint,
@@ -23,7 +25,6 @@ import { loadExport } from "./export-source.js";
 
 /** The experiment the site shows; the same default as the API's `?experiment=`. */
 export const SITE_EXPERIMENT = process.env.SITE_EXPERIMENT || PIPELINE_EXPERIMENT;
-
 // ---------------------------------------------------------------------------------------------
 // View models
 
@@ -67,6 +68,32 @@ export interface RunView {
   errorMsg: string | null;
 }
 
+/** A run whose name is not a KD-GAT run id, or of another experiment: one page per MLflow run (attempt). */
+export interface PlainRunView {
+  uuid: string;
+  name: string;
+  experimentId: string;
+  experimentName: string;
+  href: string;
+  status: RunStatus;
+  startTime: number;
+  endTime: number | null;
+  params: Record<string, string>;
+  tags: Record<string, string>;
+  latest: Record<string, Point>;
+  histories: Record<string, Point[]>;
+}
+
+export interface ExperimentView {
+  id: string;
+  name: string;
+  href: string;
+  /** KD-GAT run ids shown on the leaderboards (only the site's experiment has them). */
+  pipelineRuns: number;
+  /** Every other run of the experiment, newest first. */
+  runs: PlainRunView[];
+}
+
 export interface SiteData {
   exportedAt: number;
   /** The newest start or end time of any run: how fresh the data is. */
@@ -77,15 +104,25 @@ export interface SiteData {
   datasets: string[];
   stages: string[];
   groups: string[];
-  /** Runs left out: other experiments, or names that are not `{dataset}/{size}_{stage}[_kd]` run ids. */
+  /** Runs of other experiments, or whose names are not `{dataset}/{size}_{stage}[_kd]` run ids: on the experiment pages. */
   otherRuns: number;
+  /** Every active experiment, by name. */
+  experiments: ExperimentView[];
+}
+
+export function experimentHref(experimentId: string): string {
+  return `/experiments/${experimentId}/`;
 }
 
 let cached: Promise<SiteData> | undefined;
 
 /** The site data, loaded once per build however many pages ask for it. */
 export function getSite(): Promise<SiteData> {
-  cached ??= loadExport().then(buildSiteData);
+  cached ??= (async () => {
+    const builder = new SiteDataBuilder();
+    await loadExport((page) => builder.add(page));
+    return builder.finish();
+  })();
   return cached;
 }
 
@@ -93,22 +130,67 @@ export function runHref(runId: string): string {
   return `/runs/${runId}/`;
 }
 
-export function buildSiteData(doc: ExportDocument): SiteData {
-  const experiment = doc.experiments.find((e) => e.name === SITE_EXPERIMENT && e.lifecycle_stage === "active");
-  const attemptsById = new Map<string, ExportedRun[]>();
-  let otherRuns = 0;
-  for (const run of doc.runs) {
-    if (run.lifecycle_stage !== "active") continue;
-    if (run.experiment_id !== experiment?.experiment_id || !parseRunId(run.run_name)) {
-      otherRuns++;
-      continue;
+/** One attempt as the site keeps it: the export's run without its raw metric histories. */
+interface LoadedAttempt {
+  run: Omit<ExportedRun, "metrics">;
+  metrics: Pick<RunView, "latest" | "histories">;
+}
+
+/**
+ * SiteData from export pages fed one at a time: each page's runs are reduced to what the pages show
+ * (latest values, multi-point histories) as they arrive, so the raw page can be dropped.
+ */
+export class SiteDataBuilder {
+  private readonly experiments = new Map<string, ExportDocument["experiments"][number]>();
+  /** Attempts by experiment id and run name. */
+  private readonly attempts = new Map<string, LoadedAttempt[]>();
+  private exportedAt = 0;
+
+  add(page: ExportDocument): void {
+    this.exportedAt = Math.max(this.exportedAt, page.exported_at);
+    for (const experiment of page.experiments) this.experiments.set(experiment.experiment_id, experiment);
+    for (const { metrics, ...run } of page.runs) {
+      if (run.lifecycle_stage !== "active") continue;
+      const key = `${run.experiment_id}\u0000${run.run_name}`;
+      if (!this.attempts.has(key)) this.attempts.set(key, []);
+      this.attempts.get(key)!.push({ run, metrics: metricsOf(metrics) });
     }
-    if (!attemptsById.has(run.run_name)) attemptsById.set(run.run_name, []);
-    attemptsById.get(run.run_name)!.push(run);
   }
-  const runs = [...attemptsById.entries()]
-    .map(([id, attempts]) => toRunView(id, attempts))
-    .sort((a, b) => compareText(a.id, b.id));
+
+  finish(): SiteData {
+    const experiment = [...this.experiments.values()].find((e) => e.name === SITE_EXPERIMENT && e.lifecycle_stage === "active");
+    const views: RunView[] = [];
+    const plain: PlainRunView[] = [];
+    for (const attempts of this.attempts.values()) {
+      const { experiment_id, run_name } = attempts[0].run;
+      const shown = this.experiments.get(experiment_id);
+      if (!shown || shown.lifecycle_stage !== "active") continue;
+      if (experiment_id === experiment?.experiment_id && parseRunId(run_name)) views.push(toRunView(run_name, attempts));
+      else plain.push(...attempts.map((attempt) => toPlainRunView(attempt, shown.name)));
+    }
+    const site = assemble(this.exportedAt, views.sort((a, b) => compareText(a.id, b.id)), plain.length);
+    site.experiments = [...this.experiments.values()]
+      .filter((e) => e.lifecycle_stage === "active")
+      .map((e) => ({
+        id: e.experiment_id,
+        name: e.name,
+        href: experimentHref(e.experiment_id),
+        pipelineRuns: e.experiment_id === experiment?.experiment_id ? views.length : 0,
+        runs: plain.filter((run) => run.experimentId === e.experiment_id).sort((a, b) => b.startTime - a.startTime),
+      }))
+      .sort((a, b) => compareText(a.name, b.name));
+    return site;
+  }
+}
+
+/** The whole export at once (one document, e.g. in tests). */
+export function buildSiteData(doc: ExportDocument): SiteData {
+  const builder = new SiteDataBuilder();
+  builder.add(doc);
+  return builder.finish();
+}
+
+function assemble(exportedAt: number, runs: RunView[], otherRuns: number): SiteData {
   const byId = new Map(runs.map((run) => [run.id, run]));
   for (const run of runs) {
     const teacher = run.teacherRunId ? byId.get(run.teacherRunId) : undefined;
@@ -121,7 +203,7 @@ export function buildSiteData(doc: ExportDocument): SiteData {
   }
   const lastActivity = runs.reduce<number | null>((newest, run) => Math.max(newest ?? 0, run.startTime, run.endTime ?? 0), null);
   return {
-    exportedAt: doc.exported_at,
+    exportedAt,
     lastActivity,
     runs,
     byId,
@@ -130,14 +212,31 @@ export function buildSiteData(doc: ExportDocument): SiteData {
     stages: orderStages(unique(runs.map((run) => run.stage))),
     groups: orderGroups(unique(runs.map((run) => run.group))),
     otherRuns,
+    experiments: [],
   };
 }
 
-function toRunView(id: string, attempts: ExportedRun[]): RunView {
+function toPlainRunView({ run, metrics }: LoadedAttempt, experimentName: string): PlainRunView {
+  return {
+    uuid: run.mlflow_run_id,
+    name: run.run_name,
+    experimentId: run.experiment_id,
+    experimentName,
+    href: `${experimentHref(run.experiment_id)}runs/${run.mlflow_run_id}/`,
+    status: run.status,
+    startTime: run.start_time,
+    endTime: run.end_time,
+    params: run.params,
+    tags: run.tags,
+    latest: metrics.latest,
+    histories: metrics.histories,
+  };
+}
+
+function toRunView(id: string, attempts: LoadedAttempt[]): RunView {
   const parts = parseRunId(id)!;
-  const ordered = [...attempts].sort((a, b) => a.attempt - b.attempt || a.start_time - b.start_time);
-  const latestAttempt = ordered[ordered.length - 1];
-  const { latest, histories } = metricsOf(latestAttempt);
+  const ordered = [...attempts].sort((a, b) => a.run.attempt - b.run.attempt || a.run.start_time - b.run.start_time);
+  const { run: latestAttempt, metrics } = ordered[ordered.length - 1];
   return {
     id,
     dataset: parts.dataset,
@@ -148,11 +247,11 @@ function toRunView(id: string, attempts: ExportedRun[]): RunView {
     status: latestAttempt.status,
     startTime: latestAttempt.start_time,
     endTime: latestAttempt.end_time,
-    attempts: ordered.map((a) => ({ number: a.attempt, mlflowRunId: a.mlflow_run_id, status: a.status, startTime: a.start_time, endTime: a.end_time })),
+    attempts: ordered.map(({ run: a }) => ({ number: a.attempt, mlflowRunId: a.mlflow_run_id, status: a.status, startTime: a.start_time, endTime: a.end_time })),
     params: latestAttempt.params,
     tags: latestAttempt.tags,
-    latest,
-    histories,
+    latest: metrics.latest,
+    histories: metrics.histories,
     teacherRunId: latestAttempt.tags.teacher_run_id || null,
     students: [],
     errorMsg: latestAttempt.tags.error_msg || null,
@@ -160,10 +259,10 @@ function toRunView(id: string, attempts: ExportedRun[]): RunView {
 }
 
 /** Single-point histories (evaluation results) are kept only as latest values: 10,000 runs must fit in memory. */
-function metricsOf(run: ExportedRun): Pick<RunView, "latest" | "histories"> {
+function metricsOf(metrics: ExportedRun["metrics"]): Pick<RunView, "latest" | "histories"> {
   const latest: Record<string, Point> = {};
   const histories: Record<string, Point[]> = {};
-  for (const [key, history] of Object.entries(run.metrics)) {
+  for (const [key, history] of Object.entries(metrics)) {
     if (history.length === 0) continue;
     const points = history.map(([step, timestamp, value]) => ({ step, timestamp, value: metricNumber(value) }));
     latest[key] = latestPoint(points);
@@ -352,10 +451,56 @@ export function kdImpact(site: SiteData, metric: string = CORE_METRICS[0]): KdIm
         studentKdValue,
         kdMinusStudent: difference(studentKdValue, studentValue),
         kdMinusTeacher: difference(studentKdValue, teacherValue),
-        sizeRatio: teacher ? sizeRatio(studentKd.params, teacher.params, SIZE_FIELDS[model]) : null,
+        sizeRatio: trainedSizeRatio(site, dataset, model),
       };
     });
   });
+}
+
+export interface KdSummaryRow {
+  dataset: string;
+  direction: SortDirection;
+  /** Means over the dataset's models with both sides; null when none has. */
+  kdMinusStudent: number | null;
+  kdMinusTeacher: number | null;
+  /** Models where distillation beat the student without it, of those compared. */
+  helped: number;
+  compared: number;
+}
+
+/** One summary per dataset of its KD impact rows: the mean differences and how many models KD helped. */
+export function kdSummary(rows: KdImpactRow[]): KdSummaryRow[] {
+  const mean = (values: Array<number | null>) => {
+    const present = values.filter((v): v is number => v !== null);
+    return present.length === 0 ? null : present.reduce((a, b) => a + b, 0) / present.length;
+  };
+  return unique(rows.map((row) => row.dataset)).map((dataset) => {
+    const mine = rows.filter((row) => row.dataset === dataset);
+    const compared = mine.filter((row) => row.kdMinusStudent !== null);
+    return {
+      dataset,
+      direction: mine[0].direction,
+      kdMinusStudent: mean(mine.map((row) => row.kdMinusStudent)),
+      kdMinusTeacher: mean(mine.map((row) => row.kdMinusTeacher)),
+      helped: compared.filter((row) => (row.direction === "desc" ? row.kdMinusStudent! > 0 : row.kdMinusStudent! < 0)).length,
+      compared: compared.length,
+    };
+  });
+}
+
+/**
+ * The KD student's size relative to the teacher's for one model, from the configs of the runs that
+ * trained them (the stage whose model_arch is the model's: gat -> curriculum, vgae -> autoencoder,
+ * fusion -> fusion's dqn), not from the evaluation configs, whose size fields are defaults.
+ */
+function trainedSizeRatio(site: SiteData, dataset: string, model: string): number | null {
+  const arch = model === "fusion" ? "dqn" : model;
+  const stage = STAGE_NAMES.find((name) => STAGES[name].modelArch === arch);
+  if (!stage) return null;
+  const trained = runsByGroup(site, dataset, stage);
+  const teacher = trained.get(GROUP_TEACHER);
+  const studentKd = trained.get(GROUP_STUDENT_KD);
+  return teacher && studentKd ? sizeRatio(studentKd.params, teacher.params, SIZE_FIELDS[model]) : null;
 }
 
 function difference(a: number | undefined, b: number | undefined): number | null {
@@ -388,4 +533,103 @@ export function countByStatus(runs: RunView[]): Map<RunStatus, number> {
   const counts = new Map<RunStatus, number>();
   for (const run of runs) counts.set(run.status, (counts.get(run.status) ?? 0) + 1);
   return counts;
+}
+
+// ---------------------------------------------------------------------------------------------
+// MLflow run links
+
+/** The 16 shards by a uuid's first hex digit: /run-index/<c>.json and the lookup pages /lookup/<c>/. */
+export const UUID_SHARDS = [..."0123456789abcdef"];
+export const UUID_LOOKUP_PAGES = UUID_SHARDS;
+
+const pagesByUuid = new WeakMap<SiteData, Map<string, Record<string, string>>>();
+
+/** Every attempt's MLflow run uuid -> its run's page, by the uuid's first character. */
+export function runPagesByUuid(site: SiteData): Map<string, Record<string, string>> {
+  let shards = pagesByUuid.get(site);
+  if (!shards) {
+    shards = new Map();
+    const pages = [
+      ...site.runs.flatMap((run) => run.attempts.map((attempt) => [attempt.mlflowRunId, run.href] as const)),
+      ...site.experiments.flatMap((experiment) => experiment.runs.map((run) => [run.uuid, run.href] as const)),
+    ];
+    for (const [uuid, href] of pages) {
+      const shard = uuid.slice(0, 1);
+      if (!shards.has(shard)) shards.set(shard, {});
+      shards.get(shard)![uuid] = href;
+    }
+    pagesByUuid.set(site, shards);
+  }
+  return shards;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation run pages: grids shaped like the data
+
+export interface MetricGrid {
+  /** Row names (metrics, or test scenarios) and column names (models). */
+  rows: string[];
+  models: string[];
+  /** The metric key of a cell, or undefined when the run has none. */
+  key(row: string, model: string): string | undefined;
+}
+
+/** Models x metrics of an evaluation run (`gat_f1`, `vgae_auc`, ...): core metrics first, then the rest by name. */
+export function modelMetricGrid(run: RunView): MetricGrid {
+  const keys = new Set(Object.keys(run.latest));
+  const models = MODELS.filter((model) => [...keys].some((key) => key.startsWith(metricKey(model, ""))));
+  const metrics = unique(models.flatMap((model) => [...keys].filter((key) => key.startsWith(metricKey(model, ""))).map((key) => key.slice(model.length + 1))));
+  const core = CORE_METRICS.filter((metric) => metrics.includes(metric));
+  const rows = [...core, ...metrics.filter((metric) => !(core as string[]).includes(metric)).sort(compareText)];
+  return { rows, models, key: (metric, model) => (keys.has(metricKey(model, metric)) ? metricKey(model, metric) : undefined) };
+}
+
+/** Test scenarios x models of an evaluation run, by the scenario metric (`test_<model>_<scenario>_f1`). */
+export function scenarioGrid(run: RunView): MetricGrid {
+  const models = MODELS.filter((model) => scenariosOf([run], model).length > 0);
+  const rows = unique(models.flatMap((model) => scenariosOf([run], model))).sort(compareText);
+  const keys = new Set(Object.keys(run.latest));
+  return { rows, models, key: (scenario, model) => (keys.has(metricKey("test", model, scenario, SCENARIO_METRIC)) ? metricKey("test", model, scenario, SCENARIO_METRIC) : undefined) };
+}
+
+/** Params grouped by their first word (`gat_hidden`, `gat_heads` -> `gat`); words used once go to `general`. */
+export function paramGroups(params: Record<string, string>): Array<{ name: string; entries: Array<[string, string]> }> {
+  const first = (key: string) => key.split(METRIC_PATH_SEPARATOR)[0];
+  const counts = new Map<string, number>();
+  for (const key of Object.keys(params)) counts.set(first(key), (counts.get(first(key)) ?? 0) + 1);
+  const groups = new Map<string, Array<[string, string]>>();
+  for (const entry of Object.entries(params).sort(([a], [b]) => compareText(a, b))) {
+    const name = (counts.get(first(entry[0])) ?? 0) > 1 ? first(entry[0]) : "general";
+    if (!groups.has(name)) groups.set(name, []);
+    groups.get(name)!.push(entry);
+  }
+  return [...groups.entries()].map(([name, entries]) => ({ name, entries })).sort((a, b) => (a.name === "general" ? -1 : b.name === "general" ? 1 : compareText(a.name, b.name)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leaderboard history
+
+export interface LeaderboardRecord {
+  /** When the record was set: the run's end. */
+  at: number;
+  run: RunView;
+  value: number;
+}
+
+/**
+ * The best score of a dataset over time: its evaluation runs in the order they ended, each that beat
+ * every earlier one (in the metric's better direction) a new record. Uses each run id's latest
+ * finished attempt, as the leaderboard does.
+ */
+export function recordsOf(site: SiteData, dataset: string, key: string = LEADERBOARD_METRIC): LeaderboardRecord[] {
+  const better = metricDirection(key) === "asc" ? (a: number, b: number) => a < b : (a: number, b: number) => a > b;
+  const ended = evaluationRuns(site, dataset)
+    .flatMap((run) => {
+      const value = valueOf(run, key);
+      return isScore(value) && run.endTime !== null ? [{ at: run.endTime, run, value }] : [];
+    })
+    .sort((a, b) => a.at - b.at || compareText(a.run.id, b.run.id));
+  const records: LeaderboardRecord[] = [];
+  for (const entry of ended) if (records.length === 0 || better(entry.value, records[records.length - 1].value)) records.push(entry);
+  return records;
 }

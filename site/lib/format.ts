@@ -1,12 +1,15 @@
 /** How numbers, times and statuses read on the site (build time, UTC, no client-side locale). */
 import type { RunStatus } from "../../functions/api/contract.js";
 
-/** Metric values: 4 decimals in the usual range, scientific outside it; NaN and missing spelled out. */
+/**
+ * Metric values: always 4 decimals (`1.0000`, `0.0001`), so that one column never mixes formats;
+ * scientific only for magnitudes of a million or more; NaN and missing spelled out.
+ */
 export function formatMetric(value: number | undefined): string {
   if (value === undefined) return "—";
   if (Number.isNaN(value)) return "NaN";
-  if (value !== 0 && (Math.abs(value) >= 1e5 || Math.abs(value) < 1e-3)) return value.toExponential(3);
-  return Number.isInteger(value) ? String(value) : value.toFixed(4);
+  if (!Number.isFinite(value) || Math.abs(value) >= 1e6) return value.toExponential(3);
+  return value.toFixed(4);
 }
 
 /** A signed difference, e.g. `+0.0123` or `−0.0040`. */
@@ -59,4 +62,9 @@ export function sortValue(value: number | null | undefined): string {
 /** Escapes text for HTML content and double-quoted attributes. */
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** HTML for an identifier that may break after each `/` and `_` (run ids, metric keys, datasets), escaped. */
+export function breakableHtml(text: string): string {
+  return escapeHtml(text).replace(/[/_]/g, (c) => `${c}<wbr>`);
 }

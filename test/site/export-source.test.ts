@@ -11,6 +11,15 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExportDocument, ExportedRun } from "../../functions/api/contract.js";
 import { loadExport } from "../../site/lib/export-source.js";
+import { mergeExportPages } from "../../functions/domain/index.js";
+import type { ExportDocument as WholeExport } from "../../functions/api/contract.js";
+
+/** Every page the site's loader hands over, merged: the whole export. */
+async function loadWhole(env: NodeJS.ProcessEnv): Promise<WholeExport> {
+  const pages: WholeExport[] = [];
+  await loadExport((page) => pages.push(page), env);
+  return mergeExportPages(pages);
+}
 
 const dir = mkdtempSync(join(tmpdir(), "kdgat-export-source-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,7 +57,7 @@ const snapshot = (name: string, value: unknown) => {
 
 describe("the site's export source", () => {
   it("loads a snapshot that the export format's schema accepts", async () => {
-    const loaded = await loadExport(snapshot("good.json", doc([run("a")])));
+    const loaded = await loadWhole(snapshot("good.json", doc([run("a")])));
     expect(loaded.runs.map((r) => r.mlflow_run_id)).toEqual(["a".padStart(32, "0")]);
   });
 
@@ -61,7 +70,7 @@ describe("the site's export source", () => {
       ["not-export.json", { format: "other" }, /format/],
     ];
     for (const [name, value, reason] of cases) {
-      const error = (await loadExport(snapshot(name, value)).catch((e: unknown) => e)) as Error;
+      const error = (await loadWhole(snapshot(name, value)).catch((e: unknown) => e)) as Error;
       expect(error.message, name).toMatch(/^Site build: SITE_SNAPSHOT=.* is not a kdgat-export version 1 document/);
       expect(error.message, name).toMatch(reason);
     }
@@ -84,15 +93,15 @@ describe("the site's export source", () => {
 
     it("merges every page, retrying a 5xx on the way", async () => {
       answers.push([200, doc([run("1")], { next_page_token: "p2" })], [503, {}], [200, doc([run("2")], { exported_at: 6000 })]);
-      const loaded: ExportDocument = await loadExport({ SITE_API_URL: url });
+      const loaded: ExportDocument = await loadWhole({ SITE_API_URL: url });
       expect([loaded.runs.length, loaded.experiments.length, loaded.exported_at, loaded.next_page_token]).toEqual([2, 1, 6000, undefined]);
     });
 
     it("refuses a page the schema refuses, and a 4xx answer, with the URL", async () => {
       answers.push([200, doc([run("3", { attempt: 0 })])]);
-      await expect(loadExport({ SITE_API_URL: url })).rejects.toThrow(/Site build: http:\/\/127\.0\.0\.1:\d+\/api\/v1\/export is not a kdgat-export version 1 document \(runs\.0\.attempt/);
+      await expect(loadWhole({ SITE_API_URL: url })).rejects.toThrow(/Site build: http:\/\/127\.0\.0\.1:\d+\/api\/v1\/export is not a kdgat-export version 1 document \(runs\.0\.attempt/);
       answers.push([404, { error_code: "ENDPOINT_NOT_FOUND", message: "nope" }]);
-      await expect(loadExport({ SITE_API_URL: url })).rejects.toThrow(/Site build: http:\/\/127\.0\.0\.1:\d+\/api\/v1\/export answered HTTP 404/);
+      await expect(loadWhole({ SITE_API_URL: url })).rejects.toThrow(/Site build: http:\/\/127\.0\.0\.1:\d+\/api\/v1\/export answered HTTP 404/);
     });
   });
 });

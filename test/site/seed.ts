@@ -32,7 +32,12 @@ const HOUR = 3_600_000;
 
 export interface SeededTracker {
   runIds: string[];
+  /** A run logged as the plain MLflow client logs one (its own experiment, a free-form name). */
+  plainRun: { experimentId: string; uuid: string; name: string };
 }
+
+export const PLAIN_EXPERIMENT = "notebook-sweeps";
+export const PLAIN_RUN_NAME = "lr_sweep/adam_0.001";
 
 export async function seedTracker(url: string, token: string): Promise<SeededTracker> {
   const rand = rng(7);
@@ -111,5 +116,25 @@ export async function seedTracker(url: string, token: string): Promise<SeededTra
       }
     }
   }
-  return { runIds };
+  // The MLflow client's calls: experiments/create, runs/create, runs/log-batch, runs/update.
+  async function mlflow(path: string, body: unknown): Promise<any> {
+    const response = await fetch(`${url}/api/2.0/mlflow/${path}`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(15_000),
+    });
+    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+    return response.json();
+  }
+  const { experiment_id: experimentId } = await mlflow("experiments/create", { name: PLAIN_EXPERIMENT });
+  const created = await mlflow("runs/create", { experiment_id: experimentId, run_name: PLAIN_RUN_NAME, start_time: clock });
+  const uuid = created.run.info.run_id as string;
+  const metrics = Array.from({ length: 8 }, (_, step) => [
+    { key: "loss", value: 2 / (step + 1), timestamp: clock + step, step },
+    { key: "accuracy", value: 0.5 + step * 0.05, timestamp: clock + step, step },
+  ]).flat();
+  await mlflow("runs/log-batch", { run_id: uuid, metrics, params: [{ key: "lr", value: "0.001" }], tags: [] });
+  await mlflow("runs/update", { run_id: uuid, status: "FINISHED", end_time: clock + HOUR });
+  return { runIds, plainRun: { experimentId, uuid, name: PLAIN_RUN_NAME } };
 }

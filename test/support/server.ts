@@ -21,9 +21,9 @@ export interface TestServer {
 }
 
 /** A given persistTo is kept on stop, so that a server can be restarted on its data (and port). */
-export async function startTestServer(options: { persistTo?: string; port?: number; publicReadLimit?: number } = {}): Promise<TestServer> {
+export async function startTestServer(options: { persistTo?: string; port?: number; publicReadLimit?: number; liveSite?: boolean } = {}): Promise<TestServer> {
   const persistTo = options.persistTo ?? mkdtempSync(join(tmpdir(), "kdgat-d1-"));
-  const server = await startLocalServer({ persistTo, port: options.port, vars: { ADMIN_TOKEN: TEST_ADMIN_TOKEN }, publicReadLimit: options.publicReadLimit });
+  const server = await startLocalServer({ persistTo, port: options.port, vars: { ADMIN_TOKEN: TEST_ADMIN_TOKEN }, publicReadLimit: options.publicReadLimit, liveSite: options.liveSite });
   return {
     url: server.url,
     port: server.port,

@@ -6,7 +6,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import app from "../../functions/index";
+import { app } from "../../functions/index";
 import { ACCESS_KINDS } from "../../functions/http/access";
 import { accessKinds, appRoutes, concretePath, mintToken } from "./support/hostile";
 

@@ -6,7 +6,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import app from "../../functions/index";
+import { app } from "../../functions/index";
 import { toHex } from "../../functions/domain/hex";
 import { ADMIN_TOKEN, post } from "./mlflow-helpers";
 

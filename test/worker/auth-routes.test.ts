@@ -7,7 +7,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import app from "../../functions/index";
+import { app } from "../../functions/index";
 import { LIMITS } from "../../functions/domain/limits";
 import { sha256Hex, tokenCache } from "../../functions/store/tokens";
 import siteHeaders from "../../site/public/_headers?raw";

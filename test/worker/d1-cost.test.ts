@@ -5,7 +5,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import app from "../../functions/index";
+import { app } from "../../functions/index";
 import { ApiError } from "../../functions/errors";
 import { backoffMs, D1_RETRY, D1_RETRY_AFTER_SECONDS, OVERLOADED_D1_ERROR, TRANSIENT_D1_ERRORS, withD1Retry } from "../../functions/store/db";
 import { ADMIN_TOKEN, dumpDatabase } from "./support/hostile";

@@ -6,7 +6,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { BOOKMARK_HEADER, BOOKMARK_SHAPE } from "../../functions/domain/sessions";
-import app from "../../functions/index";
+import { app } from "../../functions/index";
 import { ADMIN, call, json } from "./v1-helpers";
 
 /** Calls the Worker with a D1 binding that records how each request started its session. */

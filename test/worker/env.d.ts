@@ -4,6 +4,8 @@ declare global {
   namespace Cloudflare {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
+      /** Base URL of the local deploy hook endpoint (test/support/deploy-hook.mjs). */
+      TEST_DEPLOY_HOOK: string;
     }
   }
 }

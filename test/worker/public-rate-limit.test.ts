@@ -5,7 +5,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import app from "../../functions/index";
+import { app } from "../../functions/index";
 import { clientKey, RATE_LIMIT_PERIOD_SECONDS } from "../../functions/http/security";
 import wranglerToml from "../../wrangler.toml?raw";
 import { ADMIN_TOKEN, dumpDatabase, mintToken, revokeToken } from "./support/hostile";

@@ -6,7 +6,7 @@ import { env, exports } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PIPELINE_EXPERIMENT } from "../../functions/domain/index";
-import app from "../../functions/index";
+import { app } from "../../functions/index";
 import { LIMITS } from "../../functions/domain/limits";
 import { openDb } from "../../functions/store/db";
 import { createRun } from "../../functions/store/runs";

@@ -5,7 +5,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import app from "../../functions/index";
+import { app } from "../../functions/index";
 import { toHex } from "../../functions/domain/hex";
 import { post } from "./mlflow-helpers";
 import { ADMIN } from "./v1-helpers";

@@ -6,7 +6,7 @@ import { env, exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { expect } from "vitest";
 import { isUnsupportedHandler } from "../../../functions/mlflow/unsupported";
-import app from "../../../functions/index";
+import { app } from "../../../functions/index";
 import { accessKind, type AccessKind } from "../../../functions/http/access";
 
 declare global {
