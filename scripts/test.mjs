@@ -1,4 +1,4 @@
-// `npm test`: typecheck, schema/migration agreement, an offline deploy dry run and the bundle's gzip
+// `npm test`: lint and format (Biome), typecheck, schema/migration agreement, an offline deploy dry run and the bundle's gzip
 // budget, then every vitest project (workerd, CLI, site). Ends with the plain line `N passed, N failed`
 // that CI reads, also written to test-results/summary.txt.
 import { spawnSync } from "node:child_process";
@@ -23,6 +23,7 @@ function run(label, command, args) {
 }
 
 const checks = [
+  ["lint and format (biome ci)", bin("biome"), ["ci", "."]],
   ["typecheck (worker)", bin("tsc"), ["-p", "tsconfig.json", "--noEmit"]],
   ["typecheck (node)", bin("tsc"), ["-p", "tsconfig.node.json", "--noEmit"]],
   ["worker types match wrangler.toml", bin("wrangler"), ["types", "--check"]],
