@@ -1,12 +1,11 @@
 import { mkdirSync } from "node:fs";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { ADMIN_TOKEN } from "./scripts/admin-token.mjs";
 import { startDeployHook } from "./test/support/deploy-hook.mjs";
 
 // wrangler.toml serves the built site from dist/site; the folder must exist before a build.
 mkdirSync("dist/site", { recursive: true });
-
-export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 
 const migrations = await readD1Migrations("drizzle");
 // The site's deploy hook for the cron tests: a real local HTTP endpoint (test/support/deploy-hook.mjs).
@@ -23,7 +22,7 @@ export default defineConfig({
             cloudflareTest({
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
-                bindings: { TEST_MIGRATIONS: migrations, ADMIN_TOKEN: TEST_ADMIN_TOKEN, TEST_DEPLOY_HOOK: deployHook },
+                bindings: { TEST_MIGRATIONS: migrations, ADMIN_TOKEN, TEST_DEPLOY_HOOK: deployHook },
                 // Tight budgets that the rate-limit tests swap in for WRITE_RATE_LIMITER and PUBLIC_RATE_LIMITER,
                 // and a public budget no test file reaches (all tests read from one address, "local").
                 ratelimits: {

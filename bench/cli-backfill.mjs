@@ -6,13 +6,13 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ADMIN_TOKEN } from "../scripts/admin-token.mjs";
 import { ROOT, startLocalServer } from "../scripts/local-server.mjs";
 
 const args = process.argv.slice(2);
 const runCount = Number(args[args.indexOf("--runs") + 1] || 1000) || 1000;
-const ADMIN = "bench-cli-admin-token-0123456789abcdef";
 const STAGES = ["autoencoder", "curriculum", "normal", "fusion", "evaluation"];
-const config = readFileSync(join(ROOT, "test", "cli", "fixtures", "student_curriculum_kd_config.json"), "utf8");
+const config = readFileSync(join(ROOT, "test", "fixtures", "student_curriculum_kd_config.json"), "utf8");
 
 function metricsCsv(epochs) {
   const rows = ["epoch,step,train_loss,val_loss,train_acc,val_acc"];
@@ -46,10 +46,10 @@ const build = spawnSync(join(ROOT, "node_modules", ".bin", "tsc"), ["-p", "tscon
 if (build.status !== 0) process.exit(1);
 const base = mkdtempSync(join(tmpdir(), "kdgat-bench-backfill-"));
 const root = join(base, "experimentruns");
-const server = await startLocalServer({ persistTo: join(base, "d1"), vars: { ADMIN_TOKEN: ADMIN } });
+const server = await startLocalServer({ persistTo: join(base, "d1"), vars: { ADMIN_TOKEN } });
 try {
   generate(root, runCount);
-  const minted = await fetch(`${server.url}/api/v1/tokens`, { method: "POST", headers: { Authorization: `Bearer ${ADMIN}` }, body: JSON.stringify({ name: "bench" }) });
+  const minted = await fetch(`${server.url}/api/v1/tokens`, { method: "POST", headers: { Authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ name: "bench" }) });
   const { token } = await minted.json();
   const first = backfill(root, server.url, token);
   console.log(`backfill of ${runCount} runs (80 params, 300 epochs x 4 metrics): ${first.seconds} s, maxRSS ${first.maxRssMb} MB   ${first.summary}`);

@@ -6,12 +6,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ArtifactListResponse, MetricHistoryResponse, RunDetailResponse } from "../../functions/api/contract.js";
+import { ADMIN_TOKEN } from "../../scripts/admin-token.mjs";
 import { freePort, startLocalServer } from "../../scripts/local-server.mjs";
 import { ROOT } from "./support/cli.js";
 import { configFor, metricsCsv } from "./support/trees.js";
 
 const SCRIPT = join(ROOT, "cli", "kdgat-log.sh");
-const ADMIN = "kdgat-log-test-admin-token-0123456789";
 const base = mkdtempSync(join(tmpdir(), "kdgat-log-"));
 const persistTo = join(base, "d1");
 const spool = join(base, "spool");
@@ -19,7 +19,7 @@ let port: number;
 let server: { url: string; stop(): Promise<void> } | undefined;
 let token: string;
 
-const start = () => startLocalServer({ port, persistTo, vars: { ADMIN_TOKEN: ADMIN } });
+const start = () => startLocalServer({ port, persistTo, vars: { ADMIN_TOKEN } });
 
 /** Runs the script, as a SLURM job when `job` gives its SLURM_JOB_ID (and SLURM_RESTART_COUNT). */
 function sh(args: string[], job: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
@@ -40,7 +40,7 @@ const csv = join(base, "metrics.csv");
 beforeAll(async () => {
   port = await freePort();
   server = await start();
-  const response = await fetch(`${server.url}/api/v1/tokens`, { method: "POST", headers: { Authorization: `Bearer ${ADMIN}` }, body: JSON.stringify({ name: "slurm" }) });
+  const response = await fetch(`${server.url}/api/v1/tokens`, { method: "POST", headers: { Authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ name: "slurm" }) });
   token = ((await response.json()) as { token: string }).token;
   writeFileSync(config, configFor({ dataset: "set_02", size: "student", stage: "curriculum", kd: true }));
   writeFileSync(csv, metricsCsv(4));

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { closestNames, editDistance, unknownNameMessage } from "../../cli/suggest.js";
 import { flattenMetrics } from "../../functions/domain/flatten.js";
 
-const KEYS = [...flattenMetrics(JSON.parse(readFileSync(join(import.meta.dirname, "fixtures", "teacher_evaluation_metrics.json"), "utf8"))).keys()];
+const KEYS = [...flattenMetrics(JSON.parse(readFileSync(join(import.meta.dirname, "..", "fixtures", "teacher_evaluation_metrics.json"), "utf8"))).keys()];
 
 describe("closestNames", () => {
   it("suggests the flattened names for the old tool's short ones, nearest first", () => {

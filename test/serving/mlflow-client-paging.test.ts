@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from "../support/server.js";
+import { startTestServer, type TestServer } from "../support/server.js";
 
 const CLIENT = "/work/shared/mlflow-client/site";
 const hasClient = existsSync(CLIENT) && existsSync("/usr/bin/python3");
@@ -41,7 +41,7 @@ print(json.dumps({"history": [m.step for m in history], "runs": [r.info.run_name
 
 it.skipIf(!hasClient)("MLflow's client reads a 26,000-point history and a size-cut search to the end", () => {
   const result = spawnSync("/usr/bin/python3", ["-c", SCRIPT], {
-    env: { ...process.env, PYTHONPATH: CLIENT, MLFLOW_TRACKING_URI: server.url, MLFLOW_TRACKING_TOKEN: TEST_ADMIN_TOKEN },
+    env: { ...process.env, PYTHONPATH: CLIENT, MLFLOW_TRACKING_URI: server.url, MLFLOW_TRACKING_TOKEN: server.adminToken },
     encoding: "utf8",
     timeout: 240_000,
     maxBuffer: 16 * 1024 * 1024,

@@ -8,7 +8,7 @@ import { chmodSync, closeSync, ftruncateSync, lutimesSync, mkdirSync, openSync, 
 import { dirname, join } from "node:path";
 import { STAGES, STAGE_NAMES, type Stage } from "../../../functions/domain/index.js";
 
-const FIXTURES = join(import.meta.dirname, "..", "fixtures");
+const FIXTURES = join(import.meta.dirname, "..", "..", "fixtures");
 export const CONFIG_TEMPLATE = readFileSync(join(FIXTURES, "student_curriculum_kd_config.json"), "utf8");
 export const METRICS_JSON = readFileSync(join(FIXTURES, "teacher_evaluation_metrics.json"), "utf8");
 
