@@ -4,7 +4,7 @@
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { app } from "../../functions/index";
 import { ApiError } from "../../functions/errors";
 import { backoffMs, D1_RETRY, D1_RETRY_AFTER_SECONDS, OVERLOADED_D1_ERROR, TRANSIENT_D1_ERRORS, withD1Retry } from "../../functions/store/db";
@@ -155,6 +155,10 @@ describe("Server-Timing", () => {
 });
 
 describe("D1's transient errors", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
   it("are retried: a request that meets one answers as if it had not", async () => {
     for (const message of TRANSIENT_D1_ERRORS) {
       const clean = await observe("GET", `${MLFLOW}/runs/get?run_id=${runId}`);
@@ -166,6 +170,7 @@ describe("D1's transient errors", () => {
 
   it("that persist are 503 TEMPORARILY_UNAVAILABLE with Retry-After after the last attempt, reads and writes alike, nothing written", async () => {
     const before = await dumpDatabase();
+    const warned = vi.spyOn(console, "warn").mockImplementation(() => {});
     const requests = [
       ["GET", `${MLFLOW}/experiments/get?experiment_id=0`],
       ["POST", `${MLFLOW}/runs/search`, { experiment_ids: ["0"] }],
@@ -180,21 +185,37 @@ describe("D1's transient errors", () => {
       expect(JSON.parse(answer.body), where).toEqual({ error_code: "TEMPORARILY_UNAVAILABLE", message: expect.any(String) });
       expect(answer.cost.calls, where).toBe(D1_RETRY.attempts);
     }
+    expect(warned.mock.calls.map(([line]) => line)).toEqual(requests.map(() => `D1 unavailable after ${D1_RETRY.attempts} attempt(s): D1_ERROR: D1 DB reset because its code was updated.`));
     expect(await dumpDatabase()).toBe(before);
   });
 
   it("an overloaded D1 is 503 at once; any other D1 error is not retried", async () => {
+    const warned = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     const overloaded = await observe("GET", `${MLFLOW}/experiments/get?experiment_id=0`, undefined, {
       left: Infinity,
       message: "D1 DB is overloaded. Too many requests queued.",
     });
     expect([overloaded.status, overloaded.headers.get("Retry-After"), overloaded.cost.calls]).toEqual([503, String(D1_RETRY_AFTER_SECONDS), 1]);
+    expect(warned.mock.calls).toEqual([["D1 unavailable after 1 attempt(s): D1_ERROR: D1 DB is overloaded. Too many requests queued."]]);
     const broken = await observe("GET", `${MLFLOW}/experiments/get?experiment_id=0`, undefined, { left: Infinity, message: "no such table: experiments: SQLITE_ERROR" });
     expect([broken.status, broken.cost.calls]).toEqual([500, 1]);
+    expect(logged).toHaveBeenCalledWith(
+      "unhandled error on GET /api/2.0/mlflow/experiments/get:",
+      expect.objectContaining({ cause: expect.objectContaining({ message: "D1_ERROR: no such table: experiments: SQLITE_ERROR" }) }),
+    );
   });
 });
 
 describe("withD1Retry, the retry rule", () => {
+  // What it logs on giving up is checked above, through the Worker.
+  beforeEach(() => {
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
   const d1Error = (message: string) => new Error(`D1_ERROR: ${message}`, { cause: new Error(message) });
 
   /** An operation that fails `times` times with `error`, then answers "ok"; counts its calls and the waits between them. */

@@ -8,6 +8,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LIMITS } from "../../functions/domain/limits";
+import { runsOr } from "../support/fast-check.js";
 import {
   ADMIN_TOKEN,
   type Answer,
@@ -31,7 +32,7 @@ import {
   unknownRunId,
 } from "./support/hostile";
 
-/** Runs per property; the whole file then costs about 45 s of CPU (vitest + workerd) on 2 cores. */
+/** Runs per property (FC_NUM_RUNS overrides them all); the whole file then costs about 45 s of CPU (vitest + workerd) on 2 cores. */
 const RUNS = { mlflow: 220, v1: 130, searches: 90, lookups: 45, legal: 20 } as const;
 
 const casesRun = new Map<string, number>();
@@ -86,7 +87,7 @@ async function expectRefusedUnchanged(arbitrary: fc.Arbitrary<Hostile>, numRuns:
       expect(answer.status, context).not.toBe(401);
       expect(unchanged, `${context} changed the database`).toBe(true);
     }),
-    { numRuns },
+    { numRuns: runsOr(numRuns) },
   );
 }
 
@@ -411,7 +412,7 @@ describe("hostile but legal text is stored verbatim", () => {
           expect(runs.map((r) => r.info.run_id)).toEqual([run.run.info.run_id]);
         }
       }),
-      { numRuns: RUNS.legal },
+      { numRuns: runsOr(RUNS.legal) },
     );
   }, 120_000);
 
