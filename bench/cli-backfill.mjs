@@ -16,14 +16,19 @@ const config = readFileSync(join(ROOT, "test", "fixtures", "student_curriculum_k
 
 function metricsCsv(epochs) {
   const rows = ["epoch,step,train_loss,val_loss,train_acc,val_acc"];
-  for (let e = 0; e < epochs; e++) rows.push(`${e},${(e + 1) * 100},${(1 / (e + 2)).toFixed(6)},${(1.1 / (e + 2)).toFixed(6)},${(1 - 1 / (e + 2)).toFixed(6)},${(0.98 - 1 / (e + 2)).toFixed(6)}`);
+  for (let e = 0; e < epochs; e++)
+    rows.push(`${e},${(e + 1) * 100},${(1 / (e + 2)).toFixed(6)},${(1.1 / (e + 2)).toFixed(6)},${(1 - 1 / (e + 2)).toFixed(6)},${(0.98 - 1 / (e + 2)).toFixed(6)}`);
   return `${rows.join("\n")}\n`;
 }
 
 function generate(root, count) {
   const csv = metricsCsv(300);
   for (let i = 0; i < count; i++) {
-    const dir = join(root, `ds_${String(Math.floor(i / 15)).padStart(3, "0")}`, `${["teacher", "student", "student"][Math.floor(i / 5) % 3]}_${STAGES[i % 5]}${Math.floor(i / 5) % 3 === 2 ? "_kd" : ""}`);
+    const dir = join(
+      root,
+      `ds_${String(Math.floor(i / 15)).padStart(3, "0")}`,
+      `${["teacher", "student", "student"][Math.floor(i / 5) % 3]}_${STAGES[i % 5]}${Math.floor(i / 5) % 3 === 2 ? "_kd" : ""}`,
+    );
     mkdirSync(join(dir, "lightning_logs", "version_0"), { recursive: true });
     writeFileSync(join(dir, "config.json"), config);
     writeFileSync(join(dir, "lightning_logs", "version_0", "metrics.csv"), csv);
@@ -35,7 +40,10 @@ function generate(root, count) {
 
 function backfill(root, url, token) {
   const started = process.hrtime.bigint();
-  const result = spawnSync("/usr/bin/time", ["-v", process.execPath, join(ROOT, "dist", "cli", "kdgat.js"), "backfill", "--root", root, "--api", url, "--token", token], { encoding: "utf8", maxBuffer: 1 << 28 });
+  const result = spawnSync("/usr/bin/time", ["-v", process.execPath, join(ROOT, "dist", "cli", "kdgat.js"), "backfill", "--root", root, "--api", url, "--token", token], {
+    encoding: "utf8",
+    maxBuffer: 1 << 28,
+  });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (result.status !== 0) throw new Error(`backfill failed (${result.status}):\n${result.stdout.slice(-2000)}\n${result.stderr.slice(-2000)}`);
   const maxRssMb = Number(result.stderr.match(/Maximum resident set size \(kbytes\): (\d+)/)?.[1]) / 1024;

@@ -52,11 +52,13 @@ interface Laid<T> {
  * first, and a note below the table names them. Identifier columns are never cut or dropped.
  */
 export function renderTable<T>(columns: readonly Column<T>[], rows: readonly T[], maxWidth = terminalWidth()): string {
-  const all = columns.map((column): Laid<T> => ({
-    column,
-    header: terminalSafe(column.header),
-    cells: rows.map((row) => terminalSafe(column.value(row))),
-  }));
+  const all = columns.map(
+    (column): Laid<T> => ({
+      column,
+      header: terminalSafe(column.header),
+      cells: rows.map((row) => terminalSafe(column.value(row))),
+    }),
+  );
   const dropOrder = all.filter((c) => c.column.dropOrder !== undefined).sort((a, b) => a.column.dropOrder! - b.column.dropOrder!);
   let shown = all;
   let widths: number[];

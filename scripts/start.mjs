@@ -9,7 +9,9 @@ if (!existsSync(devVars)) {
   writeFileSync(devVars, `ADMIN_TOKEN=${ADMIN_TOKEN}\n`, { mode: 0o600 });
   console.log(`Created .dev.vars with ${process.env.KDGAT_ADMIN_TOKEN ? "KDGAT_ADMIN_TOKEN" : "a new random token"} as ADMIN_TOKEN (git ignores it).`);
 }
-const adminToken = readFileSync(devVars, "utf8").match(/^ADMIN_TOKEN=(.*)$/m)?.[1]?.trim();
+const adminToken = readFileSync(devVars, "utf8")
+  .match(/^ADMIN_TOKEN=(.*)$/m)?.[1]
+  ?.trim();
 
 const port = Number(process.env.PORT ?? 8787);
 // liveSite: the site is built from this server's API now and again within seconds of every change

@@ -32,7 +32,9 @@ export function environmentNote() {
     at: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
     node: process.version,
     cpus: `${cpus().length} x ${cpus()[0]?.model ?? "?"}`,
-    loadavg: loadavg().map((x) => x.toFixed(2)).join(" "),
+    loadavg: loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" "),
     topProcesses: busy,
   };
 }

@@ -1,6 +1,6 @@
 // Starting and stopping the Worker for a benchmark: a throw-away local D1 under a temp directory,
 // the admin token set, and the server always stopped (also on errors and on Ctrl-C).
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ADMIN_TOKEN } from "../../scripts/admin-token.mjs";

@@ -74,8 +74,31 @@ export const artifactKey = (experimentId: number, runUuid: string, path: string)
 
 /** Extensions MLflow sends as text/plain (mlflow.utils.mime_type_utils.get_text_extensions). */
 const TEXT_EXTENSIONS = new Set([
-  "txt", "log", "err", "cfg", "conf", "cnf", "cf", "ini", "properties", "prop", "hocon", "toml", "yaml", "yml",
-  "xml", "json", "js", "py", "py3", "csv", "tsv", "md", "rst", "MLmodel", "MLproject",
+  "txt",
+  "log",
+  "err",
+  "cfg",
+  "conf",
+  "cnf",
+  "cf",
+  "ini",
+  "properties",
+  "prop",
+  "hocon",
+  "toml",
+  "yaml",
+  "yml",
+  "xml",
+  "json",
+  "js",
+  "py",
+  "py3",
+  "csv",
+  "tsv",
+  "md",
+  "rst",
+  "MLmodel",
+  "MLproject",
 ]);
 
 /** The rest of MLflow's guess (Python's mimetypes table) for the files a run commonly holds. */

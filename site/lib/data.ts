@@ -6,20 +6,20 @@
  */
 import type { ExportDocument, ExportedRun, MetricValue, RunStatus } from "../../functions/api/contract.js";
 import {
-  DEFAULT_LEADERBOARD_METRIC,
-  METRIC_PATH_SEPARATOR,
-  MODEL_SIZES,
-  PIPELINE_EXPERIMENT,
-  STAGE_NAMES,
-  STAGES,
   compareText,
+  DEFAULT_LEADERBOARD_METRIC,
   groupOf,
   latestPoint,
+  METRIC_PATH_SEPARATOR,
+  MODEL_SIZES,
   metricDirection,
+  PIPELINE_EXPERIMENT,
   parseGroup,
   parseRunId,
   rankEntries,
   type SortDirection,
+  STAGE_NAMES,
+  STAGES,
 } from "../../functions/domain/index.js";
 import { loadExport } from "./export-source.js";
 
@@ -168,7 +168,11 @@ export class SiteDataBuilder {
       if (experiment_id === experiment?.experiment_id && parseRunId(run_name)) views.push(toRunView(run_name, attempts));
       else plain.push(...attempts.map((attempt) => toPlainRunView(attempt, shown.name)));
     }
-    const site = assemble(this.exportedAt, views.sort((a, b) => compareText(a.id, b.id)), plain.length);
+    const site = assemble(
+      this.exportedAt,
+      views.sort((a, b) => compareText(a.id, b.id)),
+      plain.length,
+    );
     site.experiments = [...this.experiments.values()]
       .filter((e) => e.lifecycle_stage === "active")
       .map((e) => ({
@@ -356,10 +360,7 @@ export function rankRuns(runs: RunView[], key: string): RankedRun[] {
     return isScore(value) ? [{ runId: run.id, value, run }] : [];
   });
   const unscored = runs.filter((run) => !isScore(valueOf(run, key)));
-  return [
-    ...rankEntries(scored, metricDirection(key)).map(({ rank, value, run }) => ({ rank, value, run })),
-    ...unscored.map((run) => ({ rank: null, value: valueOf(run, key), run })),
-  ];
+  return [...rankEntries(scored, metricDirection(key)).map(({ rank, value, run }) => ({ rank, value, run })), ...unscored.map((run) => ({ rank: null, value: valueOf(run, key), run }))];
 }
 
 function isScore(value: number | undefined): value is number {
@@ -508,10 +509,11 @@ function difference(a: number | undefined, b: number | undefined): number | null
 }
 
 function sizeRatio(student: Record<string, string>, teacher: Record<string, string>, fields: string[]): number | null {
-  const size = (params: Record<string, string>) => fields.reduce<number | null>((product, field) => {
-    const total = sumOfNumbers(params[field]);
-    return product === null || total === null ? null : product * total;
-  }, 1);
+  const size = (params: Record<string, string>) =>
+    fields.reduce<number | null>((product, field) => {
+      const total = sumOfNumbers(params[field]);
+      return product === null || total === null ? null : product * total;
+    }, 1);
   const s = size(student);
   const t = size(teacher);
   return s !== null && t ? s / t : null;

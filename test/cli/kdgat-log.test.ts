@@ -88,7 +88,13 @@ describe("kdgat-log.sh", () => {
     await server!.stop();
     server = undefined;
     const id = "set_02/teacher_normal";
-    for (const args of [["start", id, config], ["metric", id, "val_acc", "0.5", "1"], ["metric", id, "val_acc", "0.75", "2"], ["csv", id, csv], ["end", id, "FINISHED"]]) {
+    for (const args of [
+      ["start", id, config],
+      ["metric", id, "val_acc", "0.5", "1"],
+      ["metric", id, "val_acc", "0.75", "2"],
+      ["csv", id, csv],
+      ["end", id, "FINISHED"],
+    ]) {
       const result = await sh(args);
       expect(result.code, args.join(" ")).toBe(0);
       expect(result.stderr).toContain("spooled");
@@ -127,14 +133,26 @@ describe("kdgat-log.sh", () => {
 
       let run = await detail(id);
       expect(run.run).toMatchObject({ attempt: 2, status: "RUNNING" });
-      expect(run.attempts.map((a) => [a.attempt, a.status])).toEqual([[1, "FAILED"], [2, "RUNNING"]]);
-      expect(await steps(id, "val_loss", 1)).toEqual([[1, 0.9], [10, expect.any(Number)], [20, expect.any(Number)], [30, expect.any(Number)], [40, expect.any(Number)]]);
+      expect(run.attempts.map((a) => [a.attempt, a.status])).toEqual([
+        [1, "FAILED"],
+        [2, "RUNNING"],
+      ]);
+      expect(await steps(id, "val_loss", 1)).toEqual([
+        [1, 0.9],
+        [10, expect.any(Number)],
+        [20, expect.any(Number)],
+        [30, expect.any(Number)],
+        [40, expect.any(Number)],
+      ]);
       expect(await steps(id, "val_loss", 2)).toEqual([]);
 
       expect((await sh(["metric", id, "val_loss", "0.5", "2"], newJob)).code).toBe(0);
       expect((await sh(["end", id, "FINISHED"], newJob)).code).toBe(0);
       run = await detail(id);
-      expect(run.attempts.map((a) => [a.attempt, a.status])).toEqual([[1, "FAILED"], [2, "FINISHED"]]);
+      expect(run.attempts.map((a) => [a.attempt, a.status])).toEqual([
+        [1, "FAILED"],
+        [2, "FINISHED"],
+      ]);
       expect(await steps(id, "val_loss", 2)).toEqual([[2, 0.5]]);
       expect((await steps(id, "val_loss", 1))[0]).toEqual([1, 0.9]);
     });
@@ -163,9 +181,15 @@ describe("kdgat-log.sh", () => {
       expect(readdirSync(spool).filter((f) => f.endsWith(".req"))).toHaveLength(0);
       const run = await detail(id);
       expect(run.run).toMatchObject({ attempt: 2, status: "RUNNING" });
-      expect(run.attempts.map((a) => [a.attempt, a.status])).toEqual([[1, "FAILED"], [2, "RUNNING"]]);
+      expect(run.attempts.map((a) => [a.attempt, a.status])).toEqual([
+        [1, "FAILED"],
+        [2, "RUNNING"],
+      ]);
       expect(await steps(id, "val_acc", 1)).toEqual([[1, 0.25]]);
-      expect(await steps(id, "val_acc", 2)).toEqual([[1, 0.5], [2, 0.75]]);
+      expect(await steps(id, "val_acc", 2)).toEqual([
+        [1, 0.5],
+        [2, 0.75],
+      ]);
     }, 180_000);
 
     it("forgets, at the next start, the attempts of jobs that never ended within a month", async () => {

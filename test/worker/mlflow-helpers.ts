@@ -29,4 +29,3 @@ export async function call(method: string, path: string, payload?: unknown, opti
 
 export const post = (path: string, payload?: unknown, options?: CallOptions) => call("POST", path, payload, options);
 export const get = (path: string, query?: Record<string, string>, options?: CallOptions) => call("GET", path, query, options);
-

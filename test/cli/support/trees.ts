@@ -6,7 +6,7 @@
  */
 import { chmodSync, closeSync, ftruncateSync, lutimesSync, mkdirSync, openSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { STAGES, STAGE_NAMES, type Stage } from "../../../functions/domain/index.js";
+import { STAGE_NAMES, STAGES, type Stage } from "../../../functions/domain/index.js";
 
 const FIXTURES = join(import.meta.dirname, "..", "..", "fixtures");
 export const CONFIG_TEMPLATE = readFileSync(join(FIXTURES, "student_curriculum_kd_config.json"), "utf8");
