@@ -68,6 +68,7 @@ function v1MetricsBody(from, size, serverTimestamps) {
 /** Error lines in wrangler's output (it keeps the last 20 kB), counted with run ids masked. */
 function serverErrors(output) {
   const counts = {};
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the ANSI colour codes (ESC [ ... m)
   for (const line of output.replace(/\x1b\[[0-9;]*m/g, "").split("\n")) {
     const message = /\[ERROR\]\s*(.*)/.exec(line)?.[1];
     if (!message) continue;
@@ -103,7 +104,8 @@ async function runJobs(client, plans, experiment, options) {
       counters.retries.status += reply.retries.status;
       for (const [cause, n] of Object.entries(reply.retries.causes)) counters.retryCauses[cause] = (counters.retryCauses[cause] ?? 0) + n;
       latencies.push(reply.ms);
-      (byKind[kind] ??= []).push(reply.ms);
+      byKind[kind] ??= [];
+      byKind[kind].push(reply.ms);
       if (reply.status >= 400) throw new Error(`${request.method} ${request.path}: HTTP ${reply.status}: ${reply.text.slice(0, 300)}`);
       return reply;
     };

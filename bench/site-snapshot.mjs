@@ -69,7 +69,8 @@ export function generateExport(runCount, { seed = 1, exportedAt = Date.UTC(2026,
         };
         const roll = rand();
         const status = roll < 0.02 ? "FAILED" : roll < 0.03 ? "RUNNING" : "FINISHED";
-        const start = (t += 600_000);
+        t += 600_000;
+        const start = t;
         const tags = { ...deriveRunTags(runId, config), "mlflow.runName": runId };
         if (status === "FAILED") tags.error_msg = "CUDA out of memory. Tried to allocate 2.00 GiB";
         const uuid = runs.length.toString(16).padStart(32, "0");

@@ -91,7 +91,10 @@ export async function benchLogBatch({ batches = 200 } = {}) {
       // Server CPU per request (from /proc) is less disturbed by other load than wall time.
       const [probeRun] = await newRuns(1, "probe");
       let probeStep = 1_000_000;
-      const freshBatch = (points) => () => ({ method: "POST", path: `${MLFLOW}/runs/log-batch`, body: logBatchBody(probeRun, points, (probeStep += 1000)) });
+      const freshBatch = (points) => () => {
+        probeStep += 1000;
+        return { method: "POST", path: `${MLFLOW}/runs/log-batch`, body: logBatchBody(probeRun, points, probeStep) };
+      };
       const probeRequests = {
         "GET /health (no D1)": () => ({ method: "GET", path: "/health" }),
         "GET experiments/get (1 D1 query)": () => ({ method: "GET", path: `${MLFLOW}/experiments/get?experiment_id=${experiment}` }),

@@ -87,7 +87,10 @@ export function simulate(plan, months) {
       if (!routes.has(name)) {
         const yearly = 12 * groupRate(g) * WORK.datasets * WORK.groups * WORK.stages * plan.stageBytes;
         let db = databases.find((d) => d.bytes + d.projectedYearly + yearly < ARCHIVE_AT * D1.maxDatabaseBytes);
-        if (!db) databases.push((db = { id: databases.length, bytes: 0, historyBytes: 0, r2Bytes: 0, projectedYearly: 0, archived: 0 }));
+        if (!db) {
+          db = { id: databases.length, bytes: 0, historyBytes: 0, r2Bytes: 0, projectedYearly: 0, archived: 0 };
+          databases.push(db);
+        }
         db.projectedYearly += yearly;
         routes.set(name, db.id);
       }

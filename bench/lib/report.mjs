@@ -13,7 +13,7 @@ export function saveJson(name, data) {
   const dir = join(BENCH_DIR, "results");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${name}.json`);
-  writeFileSync(file, JSON.stringify(data, null, 2) + "\n");
+  writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
   return file;
 }
 

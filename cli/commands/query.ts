@@ -164,7 +164,7 @@ async function leaderboard(client: ApiClient, flags: QueryFlags): Promise<void> 
     { header: "status", value: (e) => e.run.status },
     { header: "start_time", value: (e) => iso(e.run.start_time) },
   ];
-  if (formatOf(flags) === "table") process.stdout.write(terminalSafe(`${board.stage} runs by ${board.metric} (${board.direction === "desc" ? "higher" : "lower"} is better)`) + "\n");
+  if (formatOf(flags) === "table") process.stdout.write(`${terminalSafe(`${board.stage} runs by ${board.metric} (${board.direction === "desc" ? "higher" : "lower"} is better)`)}\n`);
   print(formatOf(flags), { table, csv }, board.entries, board);
 }
 
@@ -195,7 +195,7 @@ async function compare(client: ApiClient, flags: QueryFlags, a: string, b: strin
     { header: "delta", value: (d) => exact(d.delta) },
   ];
   if (formatOf(flags) === "table")
-    process.stdout.write(terminalSafe(`${result.stage}: delta = ${b} - ${a} by ${result.metric} (${result.direction === "desc" ? "higher" : "lower"} is better)`) + "\n");
+    process.stdout.write(`${terminalSafe(`${result.stage}: delta = ${b} - ${a} by ${result.metric} (${result.direction === "desc" ? "higher" : "lower"} is better)`)}\n`);
   print(formatOf(flags), { table, csv }, rows, { ...result, datasets: rows });
 }
 

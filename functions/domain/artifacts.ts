@@ -43,6 +43,7 @@ function decodeRepeatedly(path: string): string | undefined {
  */
 export function safeArtifactPath(path: string): string | undefined {
   const decoded = decodeRepeatedly(path);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: a path with a control character is refused
   if (decoded === undefined || /[#\\\u0000-\u001f\u007f]/.test(decoded)) return undefined;
   if (decoded.startsWith("/") || /^[A-Za-z]:/.test(decoded) || decoded.split("/").includes("..")) return undefined;
   return decoded;

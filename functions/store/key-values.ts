@@ -2,7 +2,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import { params, tags } from "../db/schema";
 import { capitalize, keyProblem } from "../domain/keys";
-import { LIMITS } from "../domain/limits";
 import { invalidParameter } from "../errors";
 import { insertSelect, jsonFields } from "./sql";
 

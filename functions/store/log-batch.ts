@@ -1,6 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
 import { latestMetrics, metrics as metricsTable } from "../db/schema";
-import { excerpt } from "../domain/excerpt";
 import { LIMITS } from "../domain/limits";
 import { toStoredValue } from "../domain/metric-values";
 import { isLaterPoint, type PointOrder } from "../domain/ranking";

@@ -121,7 +121,7 @@ async function findRepeatedAttempt(db: Db, experimentId: number, input: StartAtt
     return undefined;
   }
   const latest = await getLatestAttempt(db, experimentId, input.name);
-  if (!latest || latest.status !== "RUNNING" || Date.now() - latest.startTime > RETRY_WINDOW_MS) return undefined;
+  if (latest?.status !== "RUNNING" || Date.now() - latest.startTime > RETRY_WINDOW_MS) return undefined;
   const logged = await db.select({ key: latestMetrics.key }).from(latestMetrics).where(eq(latestMetrics.runUuid, latest.runUuid)).limit(1).get();
   if (logged) return undefined;
   return (await hasParams(db, latest.runUuid, input.params)) ? latest : undefined;

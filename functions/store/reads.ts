@@ -3,7 +3,6 @@
  * of active runs; every query is bounded by an index and a LIMIT.
  */
 import { and, asc, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
-import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import { latestMetrics, RANKED_POINT, type RunStatus, runs, tags } from "../db/schema";
 import { fromStoredValue } from "../domain/metric-values";
 import type { Db } from "../env";

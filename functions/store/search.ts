@@ -64,7 +64,7 @@ const hasNul = (column: SQL) => sql`instr(${column}, char(0)) > 0`;
 function nulFreeText(column: SQL): SQL {
   const quoted = sql`json_quote(${column})`;
   let text = sql`replace(substr(${quoted}, 2, length(${quoted}) - 2), '\\\\', ${BACKSLASH_STANDIN})`;
-  for (const [escape, char] of JSON_ESCAPES) text = sql`replace(${text}, ${sql.raw(`'${escape}'`)}, ${char})`;
+  for (const [escaped, char] of JSON_ESCAPES) text = sql`replace(${text}, ${sql.raw(`'${escaped}'`)}, ${char})`;
   return sql`replace(${text}, ${BACKSLASH_STANDIN}, '\\')`;
 }
 

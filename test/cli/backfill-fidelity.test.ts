@@ -26,7 +26,7 @@ beforeAll(async () => {
   server = await startTestServer();
   env = { KDGAT_API: server.url, KDGAT_TOKEN: await server.mintToken("backfill-fidelity") };
   mkdirSync(root);
-  Object.values(runs).forEach((run, i) => writeRunFolder(join(root, `hcrl_sa/${run.size}_${run.stage}`), run, i));
+  for (const [i, run] of Object.values(runs).entries()) writeRunFolder(join(root, `hcrl_sa/${run.size}_${run.stage}`), run, i);
   // An evaluation job that died before writing its results.
   rmSync(join(root, "hcrl_sa/teacher_evaluation/metrics.json"));
 });

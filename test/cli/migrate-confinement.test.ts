@@ -192,6 +192,7 @@ describe("symlinks, hidden junk and files in the old layout are reported per fol
     writeFileAt(join(root, "automotive", hostile, "teacher", "supervised", "gat", "no_distillation", "normal", "slurm.out"), "x", BASE_TIME_MS);
     const dry = await migrate(root, "--dry-run");
     expect(dry.stdout).toContain("automotive/evil\\x1b]0;owned\\x07\\x9b2K/teacher");
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: no control character may reach the terminal
     expect(dry.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
   });
 });

@@ -124,7 +124,7 @@ describe("kdgat migrate --execute and --rollback", () => {
     expect(checkpoint.size).toBe(2 * GB);
     expect(checkpoint.blocks * 512).toBeLessThan(1024 * 1024);
     // Conflict and unmappable folders stay; the target of the conflict is untouched.
-    expect(after[tree.conflict!.to + "/config.json"]).toBe(before[tree.conflict!.to + "/config.json"]);
+    expect(after[`${tree.conflict!.to}/config.json`]).toBe(before[`${tree.conflict!.to}/config.json`]);
     expect(existsSync(join(root, tree.conflict!.from, "best_model.pt"))).toBe(true);
     for (const folder of tree.unmappable) expect(existsSync(join(root, folder))).toBe(true);
     // Emptied old folders are gone, automotive/ and what is left in it stay for the user.

@@ -22,11 +22,11 @@ const fill = (length: number, unit: string, head = "", tail = "") => head + unit
 /** Shapes that make backtracking or rescanning parsers quadratic, as bodies of `length` characters. */
 const hostile = (length: number, head = "", tail = "") =>
   Object.entries({
-    "digits then a letter": fill(length, "1", head, "x" + tail),
-    "digits and dots": fill(length, "1.", head, "x" + tail),
+    "digits then a letter": fill(length, "1", head, `x${tail}`),
+    "digits and dots": fill(length, "1.", head, `x${tail}`),
     "1e runs": fill(length, "1e", head, tail),
     "1e+ runs": fill(length, "1e+", head, tail),
-    "sign runs": fill(length, "-", head, "1" + tail),
+    "sign runs": fill(length, "-", head, `1${tail}`),
     "single quote runs": fill(length, "'", head, tail),
     "doubled quotes, unterminated": fill(length, "''", `${head}'`, tail),
     "escaped double quotes": fill(length, '\\"', `${head}"`, tail),
@@ -40,8 +40,8 @@ const hostile = (length: number, head = "", tail = "") =>
     "Infinity runs": fill(length, "-Infinity", head, tail),
     "a long word": fill(length, "a", head, tail),
     "dotted word": fill(length, "a.", head, tail),
-    "whitespace then a letter": fill(length, " ", head, "x" + tail),
-    "many clauses": fill(length, "metrics.a > 1 AND ", head, "metrics.a > 1" + tail),
+    "whitespace then a letter": fill(length, " ", head, `x${tail}`),
+    "many clauses": fill(length, "metrics.a > 1 AND ", head, `metrics.a > 1${tail}`),
   });
 
 /**

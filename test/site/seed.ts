@@ -94,7 +94,8 @@ export async function seedTracker(url: string, token: string): Promise<SeededTra
           use_kd: group.kd,
           teacher_path: group.kd ? `experimentruns/${dataset}/teacher_${stage}/best_model.pt` : "",
         };
-        const startTime = (clock += HOUR);
+        clock += HOUR;
+        const startTime = clock;
         runIds.push(runId);
         if (runId === RETRIED_RUN) {
           await start(runId, config, startTime - HOUR / 2);

@@ -14,7 +14,7 @@ import { buildSite } from "../../scripts/build-site.mjs";
 import { ROOT } from "../../scripts/local-server.mjs";
 import { formatMetric } from "../../site/lib/format.js";
 import { startTestServer, type TestServer } from "../support/server.js";
-import { FAILED_ERROR, FAILED_RUN, KD_STUDENT_RUN, PLAIN_EXPERIMENT, RERUNNING_RUN, RETRIED_RUN, RUNNING_RUN, SEED_DATASETS, type SeededTracker, seedTracker } from "./seed.js";
+import { FAILED_ERROR, FAILED_RUN, KD_STUDENT_RUN, RERUNNING_RUN, RETRIED_RUN, RUNNING_RUN, SEED_DATASETS, type SeededTracker, seedTracker } from "./seed.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];

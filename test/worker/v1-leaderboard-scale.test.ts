@@ -24,7 +24,10 @@ interface SeededRun {
 /** 4,000 runs (400 datasets x 2 sizes x 5 stages) with pseudo-random gat_f1 values, some NaN. */
 const seeded: SeededRun[] = [];
 let random = 12345;
-const next = () => (random = (random * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+const next = () => {
+  random = (random * 1103515245 + 12345) % 2 ** 31;
+  return random / 2 ** 31;
+};
 for (let d = 0; d < DATASETS; d++) {
   for (const size of SIZES) {
     for (const stage of STAGE_NAMES) {

@@ -268,7 +268,7 @@ describe("/api/v1 curl writes", () => {
       ["a ragged CSV", "POST", `${RUN}/metrics?format=csv`, { body: "epoch,step,loss\n0,1,0.5\n0,2\n", token: ADMIN }, 400, "INVALID_PARAMETER_VALUE"],
       ["a CSV with a bad cell", "POST", `${RUN}/metrics?format=csv`, { body: "epoch,step,loss\n0,1,0.5\n0,2,oops\n", token: ADMIN }, 400, "INVALID_PARAMETER_VALUE"],
       ["an unknown format", "POST", `${RUN}/metrics?format=xml`, { body: "<a/>", token: ADMIN }, 400, "INVALID_PARAMETER_VALUE"],
-      ["an over-cap upload", "POST", `${RUN}/metrics?format=csv`, { body: "epoch,step,loss\n" + "0,1,0.5\n".repeat(1_100_000), token: ADMIN }, 400, "INVALID_PARAMETER_VALUE"],
+      ["an over-cap upload", "POST", `${RUN}/metrics?format=csv`, { body: `epoch,step,loss\n${"0,1,0.5\n".repeat(1_100_000)}`, token: ADMIN }, 400, "INVALID_PARAMETER_VALUE"],
       ["a bad end status", "POST", `${RUN}/end`, { body: { status: "DONE" }, token: ADMIN }, 400, "INVALID_PARAMETER_VALUE"],
       ["RUNNING as an end status", "POST", `${RUN}/end`, { body: { status: "RUNNING" }, token: ADMIN }, 400, "INVALID_PARAMETER_VALUE"],
       ["an end with an unknown field", "POST", `${RUN}/end`, { body: { status: "FAILED", eror: "typo" }, token: ADMIN }, 400, "INVALID_PARAMETER_VALUE"],

@@ -113,7 +113,7 @@ export interface BuiltTree {
 
 export function buildOldTree(root: string, options: TreeOptions = {}): BuiltTree {
   const specs = runSpecs(options);
-  specs.forEach((spec, i) => writeRunFolder(join(root, oldPath(spec)), spec, i, { sparseBytes: i === 0 ? options.sparseCheckpointBytes : undefined }));
+  for (const [i, spec] of specs.entries()) writeRunFolder(join(root, oldPath(spec)), spec, i, { sparseBytes: i === 0 ? options.sparseCheckpointBytes : undefined });
   if (!options.awkward) return { specs, unmappable: [] };
   // A run whose new folder already exists: never overwritten, never merged.
   const conflictSpec: RunSpec = { dataset: "hcrl_ch", size: "teacher", stage: "normal", kd: false };
