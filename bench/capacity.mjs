@@ -31,7 +31,12 @@ function sqlite(file, sql) {
 function tableBytes(file) {
   const out = sqlite(file, "select name, tbl_name from sqlite_master where type in ('table', 'index');\nselect '--';\nselect name, sum(pgsize) from dbstat group by name;");
   const [schema, stats] = out.split("--\n");
-  const owner = Object.fromEntries(schema.trim().split("\n").map((line) => line.split("|")));
+  const owner = Object.fromEntries(
+    schema
+      .trim()
+      .split("\n")
+      .map((line) => line.split("|")),
+  );
   const bytes = {};
   for (const line of stats.trim().split("\n")) {
     const [name, size] = line.split("|");
@@ -45,7 +50,9 @@ function measureBytes() {
   const dir = tempStateDir("capacity");
   const file = join(dir, "capacity.sqlite");
   try {
-    const migrations = readdirSync(DRIZZLE).filter((f) => f.endsWith(".sql")).sort();
+    const migrations = readdirSync(DRIZZLE)
+      .filter((f) => f.endsWith(".sql"))
+      .sort();
     sqlite(file, `pragma page_size = 4096;\n${migrations.map((f) => readFileSync(join(DRIZZLE, f), "utf8")).join(";\n")};`);
     const empty = tableBytes(file);
     // Runs as the pipeline names them, finished; 78 params with config-like values; the 9 tags.
@@ -96,7 +103,12 @@ async function measureStage(client, name, batched) {
   const send = async (method, path, body) => replies.push(expectOk(await client.request({ method, path, body }), `${method} ${path}`));
   await send("PUT", `/api/v1/runs/${name}`, config);
   const epoch = (e) => ({ step: e, metrics: Object.fromEntries(Array.from({ length: STAGE.keysPerEpoch }, (_, k) => [`key_${k}`, 1 / (e + k + 1)])) });
-  if (batched) await send("POST", `/api/v1/runs/${name}/metrics`, Array.from({ length: STAGE.epochs }, (_, e) => epoch(e)));
+  if (batched)
+    await send(
+      "POST",
+      `/api/v1/runs/${name}/metrics`,
+      Array.from({ length: STAGE.epochs }, (_, e) => epoch(e)),
+    );
   else for (let e = 0; e < STAGE.epochs; e++) await send("POST", `/api/v1/runs/${name}/metrics`, epoch(e));
   await send("POST", `/api/v1/runs/${name}/end`, { status: "FINISHED" });
   return { requests: replies.length, rowsWritten: sum(replies.map((r) => r.rowsWritten)), rowsRead: sum(replies.map((r) => r.rowsRead)) };
@@ -125,13 +137,22 @@ async function main() {
     "Capacity inputs",
     `Measured ${env.at} (Node ${env.node}, ${env.cpus}; load average before: ${env.loadavg}).
 
-${table(["quantity", "measured"], [
-      ["D1 bytes per metric point (metrics, WITHOUT ROWID, with its key)", `${fmt(b.perPoint)} B (over ${b.points.toLocaleString("en-US")} points)`],
-      ["D1 bytes per run: runs + 78 params + 9 tags, with their indexes", `${fmt(b.perRun)} B (runs ${fmt(b.perRunByTable.runs)}, params ${fmt(b.perRunByTable.params)}, tags ${fmt(b.perRunByTable.tags)}; over ${b.runs.toLocaleString("en-US")} runs)`],
-      [`rows written / read by a ${STAGE.epochs}-epoch stage, ${STAGE.keysPerEpoch} keys, one POST per epoch (${result.perEpochPosts.requests} requests)`, `${fmt(result.perEpochPosts.rowsWritten)} / ${fmt(result.perEpochPosts.rowsRead)}`],
-      [`the same stage, all epochs in one POST (${result.onePost.requests} requests)`, `${fmt(result.onePost.rowsWritten)} / ${fmt(result.onePost.rowsRead)}`],
-      ["rows read: dataset leaderboard / run page", Object.values(result.reads).join(" / ")],
-    ])}`,
+${table(
+  ["quantity", "measured"],
+  [
+    ["D1 bytes per metric point (metrics, WITHOUT ROWID, with its key)", `${fmt(b.perPoint)} B (over ${b.points.toLocaleString("en-US")} points)`],
+    [
+      "D1 bytes per run: runs + 78 params + 9 tags, with their indexes",
+      `${fmt(b.perRun)} B (runs ${fmt(b.perRunByTable.runs)}, params ${fmt(b.perRunByTable.params)}, tags ${fmt(b.perRunByTable.tags)}; over ${b.runs.toLocaleString("en-US")} runs)`,
+    ],
+    [
+      `rows written / read by a ${STAGE.epochs}-epoch stage, ${STAGE.keysPerEpoch} keys, one POST per epoch (${result.perEpochPosts.requests} requests)`,
+      `${fmt(result.perEpochPosts.rowsWritten)} / ${fmt(result.perEpochPosts.rowsRead)}`,
+    ],
+    [`the same stage, all epochs in one POST (${result.onePost.requests} requests)`, `${fmt(result.onePost.rowsWritten)} / ${fmt(result.onePost.rowsRead)}`],
+    ["rows read: dataset leaderboard / run page", Object.values(result.reads).join(" / ")],
+  ],
+)}`,
   );
 }
 

@@ -64,7 +64,10 @@ try {
   const generating = Date.now();
   generate(root, runCount);
   console.log(`generated ${runCount} old-layout runs (4 files each) in ${((Date.now() - generating) / 1000).toFixed(1)} s under ${root}`);
-  const leftBytes = () => readdirSync(root).filter((name) => name.startsWith(".kdgat-migrate")).reduce((sum, name) => sum + lstatSync(join(root, name)).size, 0);
+  const leftBytes = () =>
+    readdirSync(root)
+      .filter((name) => name.startsWith(".kdgat-migrate"))
+      .reduce((sum, name) => sum + lstatSync(join(root, name)).size, 0);
   const results = [timed("migrate --dry-run", ["migrate", "--root", root, "--dry-run"])];
   const rounds = [];
   for (let cycle = 1; cycle <= cycles; cycle++) {
@@ -76,9 +79,13 @@ try {
     rounds.push({ cycle, execute_s: executed.seconds, journal_bytes: journalBytes, rollback_s: rolledBack.seconds, left_after_rollback_bytes: leftBytes() });
   }
   for (const r of results) console.log(`${r.label.padEnd(24)} ${String(r.seconds).padStart(6)} s   maxRSS ${String(r.maxRssMb).padStart(6)} MB   ${r.summary}`);
-  if (cycles > 1) for (const r of rounds) console.log(`cycle ${r.cycle}: journal ${r.journal_bytes} bytes, rollback ${r.rollback_s} s, left in the root after it: ${r.left_after_rollback_bytes} bytes`);
+  if (cycles > 1)
+    for (const r of rounds) console.log(`cycle ${r.cycle}: journal ${r.journal_bytes} bytes, rollback ${r.rollback_s} s, left in the root after it: ${r.left_after_rollback_bytes} bytes`);
   mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
-  writeFileSync(join(ROOT, "bench", "results", "cli-migrate.json"), `${JSON.stringify({ runs: runCount, cycles, node: process.version, results, ...(cycles > 1 ? { rounds } : {}) }, null, 2)}\n`);
+  writeFileSync(
+    join(ROOT, "bench", "results", "cli-migrate.json"),
+    `${JSON.stringify({ runs: runCount, cycles, node: process.version, results, ...(cycles > 1 ? { rounds } : {}) }, null, 2)}\n`,
+  );
 } finally {
   if (!args.includes("--keep")) rmSync(base, { recursive: true, force: true });
 }

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ROOT } from "../scripts/local-server.mjs";
-import { experimentId, KEYS, mintToken, MLFLOW, point, T0 } from "./lib/api.mjs";
+import { experimentId, KEYS, MLFLOW, mintToken, point, T0 } from "./lib/api.mjs";
 import { createClient, expectOk, jsonOf, requestWithRetry } from "./lib/http.mjs";
 import { environmentNote, saveJson, table, writeReadmeBlock } from "./lib/report.mjs";
 import { cpuDelta, serverCpuSeconds, withServer } from "./lib/server.mjs";
@@ -68,10 +68,14 @@ function v1MetricsBody(from, size, serverTimestamps) {
 /** Error lines in wrangler's output (it keeps the last 20 kB), counted with run ids masked. */
 function serverErrors(output) {
   const counts = {};
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the ANSI colour codes (ESC [ ... m)
   for (const line of output.replace(/\x1b\[[0-9;]*m/g, "").split("\n")) {
     const message = /\[ERROR\]\s*(.*)/.exec(line)?.[1];
     if (!message) continue;
-    const key = message.replace(/\/api\/v1\/runs\/[^\s:]+/g, "/api/v1/runs/{id}/...").trim().slice(0, 120);
+    const key = message
+      .replace(/\/api\/v1\/runs\/[^\s:]+/g, "/api/v1/runs/{id}/...")
+      .trim()
+      .slice(0, 120);
     counts[key] = (counts[key] ?? 0) + 1;
   }
   return counts;
@@ -100,7 +104,8 @@ async function runJobs(client, plans, experiment, options) {
       counters.retries.status += reply.retries.status;
       for (const [cause, n] of Object.entries(reply.retries.causes)) counters.retryCauses[cause] = (counters.retryCauses[cause] ?? 0) + n;
       latencies.push(reply.ms);
-      (byKind[kind] ??= []).push(reply.ms);
+      byKind[kind] ??= [];
+      byKind[kind].push(reply.ms);
       if (reply.status >= 400) throw new Error(`${request.method} ${request.path}: HTTP ${reply.status}: ${reply.text.slice(0, 300)}`);
       return reply;
     };
@@ -200,7 +205,9 @@ async function verify(client, plans, outcomes, experiment, options) {
       }
       if (runsWithName !== 1) {
         totals.extraRuns += runsWithName - 1;
-        problems.push(`${plan.runName} (${plan.api}${plan.idempotencyKey ? ", with Idempotency-Key" : ""}): ${runsWithName} runs/attempts with this name, expected 1; start sent as: ${plan.sent[0]}`);
+        problems.push(
+          `${plan.runName} (${plan.api}${plan.idempotencyKey ? ", with Idempotency-Key" : ""}): ${runsWithName} runs/attempts with this name, expected 1; start sent as: ${plan.sent[0]}`,
+        );
       }
       for (const key of KEYS) {
         const points =
@@ -244,7 +251,7 @@ export async function runConcurrency(overrides = {}) {
         options,
         ...rest,
         jobsCompleted: outcomes.filter((o) => o?.runId).length,
-        pointsPerSecond: outcomes.filter((o) => o?.runId).length * options.pointsPerJob / run.seconds,
+        pointsPerSecond: (outcomes.filter((o) => o?.runId).length * options.pointsPerJob) / run.seconds,
         requestsPerSecond: c.exchanges / run.seconds,
         verify: check,
         serverReloads: server.reloads(),
@@ -280,8 +287,19 @@ export function concurrencyMarkdown(r) {
         ["sent twice on purpose", c.duplicatesSent],
         ["connections cut (half body / after full body)", `${c.cuts.partial} / ${c.cuts["after-body"]}`],
         ["retries after a connection error / after a 5xx or 429", `${c.retries.connection} / ${c.retries.status}`],
-        ["what the retries answered", Object.entries(c.retryCauses).map(([cause, n]) => `${n} x ${cause}`).join("; ").replaceAll("|", "\\|") || "-"],
-        ["CPU seconds during the run, by process", Object.entries(r.cpuSeconds).map(([n, sec]) => `${n} ${sec}`).join(", ")],
+        [
+          "what the retries answered",
+          Object.entries(c.retryCauses)
+            .map(([cause, n]) => `${n} x ${cause}`)
+            .join("; ")
+            .replaceAll("|", "\\|") || "-",
+        ],
+        [
+          "CPU seconds during the run, by process",
+          Object.entries(r.cpuSeconds)
+            .map(([n, sec]) => `${n} ${sec}`)
+            .join(", "),
+        ],
         ["wrangler reloads of the Worker during the run", r.serverReloads],
         ["errors the client could not retry (4xx, or gave up)", c.errors.length],
         ["points expected / read back", `${v.expectedPoints} / ${v.points}`],

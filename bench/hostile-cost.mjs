@@ -5,9 +5,10 @@
 //   answer per endpoint and how much the read was delayed beyond its own idle latency.
 //   Target: every hostile answer < 50 ms, the read never delayed by more than that.
 // `node bench/hostile-cost.mjs [--reads 200]` writes bench/results/hostile-cost.json.
-import { parseArgs } from "node:util";
+
 import { fileURLToPath } from "node:url";
-import { createMlflowRun, experimentId, mintToken, MLFLOW } from "./lib/api.mjs";
+import { parseArgs } from "node:util";
+import { createMlflowRun, experimentId, MLFLOW, mintToken } from "./lib/api.mjs";
 import { createClient, expectOk, jsonOf } from "./lib/http.mjs";
 import { environmentNote, saveJson, table } from "./lib/report.mjs";
 import { withServer } from "./lib/server.mjs";
@@ -58,7 +59,12 @@ function hostileRequests({ experiment, runId, v1Run }) {
     add("GET /api/v1/runs page_token", { base64url: fill(length, "A") }, (token) => ({ method: "GET", path: `/api/v1/runs?experiment=hostile&page_token=${token}`, auth: false }));
   }
   add("PUT config", shapes(CAPS.body - KB, '{"a": '), (body) => ({ method: "PUT", path: "/api/v1/runs/set_01/hostile_config", body, headers: { "Content-Type": "application/json" } }));
-  const upload = (format, contentType) => (body) => ({ method: "POST", path: `/api/v1/runs/${v1Run}/metrics?experiment=hostile&format=${format}`, body, headers: { "Content-Type": contentType } });
+  const upload = (format, contentType) => (body) => ({
+    method: "POST",
+    path: `/api/v1/runs/${v1Run}/metrics?experiment=hostile&format=${format}`,
+    body,
+    headers: { "Content-Type": contentType },
+  });
   add("POST metrics (csv)", shapes(CAPS.upload - KB, "step,loss\r\n0,"), upload("csv", "text/csv"));
   add("POST metrics (csv)", { "quoted cell": fill(CAPS.upload - KB, '""', 'step,loss\r\n0,"', '"\r\n') }, upload("csv", "text/csv"));
   add("POST metrics (metrics.json)", shapes(CAPS.upload - KB, '{"gat": '), upload("metrics.json", "application/json"));

@@ -95,7 +95,13 @@ async function main() {
           ),
         );
         console.log("export", result.export);
-        const first = jsonOf(expectOk(await client.request({ method: "POST", path: `${MLFLOW}/runs/search`, body: { experiment_ids: [String(SEED.experimentId)], filter: "metrics.long_loss > 0", max_results: 1 } }), "find"), "find");
+        const first = jsonOf(
+          expectOk(
+            await client.request({ method: "POST", path: `${MLFLOW}/runs/search`, body: { experiment_ids: [String(SEED.experimentId)], filter: "metrics.long_loss > 0", max_results: 1 } }),
+            "find",
+          ),
+          "find",
+        );
         const runId = first.runs[0].info.run_id;
         const historyPath = (token) => `${MLFLOW}/metrics/get-history?run_id=${runId}&metric_key=long_loss&max_results=25000${token ? `&page_token=${encodeURIComponent(token)}` : ""}`;
         result.history = await sampled(workerd.pid, () =>
@@ -130,11 +136,14 @@ async function main() {
     `Measured ${env.at} (Node ${env.node}, ${env.cpus}; load average before: ${env.loadavg}; busiest processes: ${env.topProcesses}).
 ${SEED.runs.toLocaleString("en-US")} runs seeded by \`bench/lib/seed.mjs\` with 78 params on every run (7.8 million params) and one key of ${LONG_HISTORY.toLocaleString("en-US")} points (seeding took ${fmt(result.seedSeconds)} s). One client, one request at a time, tokens followed to the end (the export: its first ${EXPORT_PAGES} pages).
 
-${table(["answer", "returned", "largest page", "seconds", "workerd RSS MB: idle -> peak (+delta)", "D1 rows read (all pages)"], [
-      row(`runs/search max_results ${MAX_RESULTS.toLocaleString("en-US")}`, result.search, "runs"),
-      row("GET /api/v1/export", result.export, "runs"),
-      row("metrics/get-history, 1,000,000 points", result.history, "points"),
-    ])}`,
+${table(
+  ["answer", "returned", "largest page", "seconds", "workerd RSS MB: idle -> peak (+delta)", "D1 rows read (all pages)"],
+  [
+    row(`runs/search max_results ${MAX_RESULTS.toLocaleString("en-US")}`, result.search, "runs"),
+    row("GET /api/v1/export", result.export, "runs"),
+    row("metrics/get-history, 1,000,000 points", result.history, "points"),
+  ],
+)}`,
   );
 }
 

@@ -41,7 +41,10 @@ function runCalls(i, experimentId) {
     ["status", "complete"],
     ["start_time", new Date(T0 + i * 60_000).toISOString()],
   ].map(([key, value]) => ({ key, value }));
-  const params = [{ key: "lr", value: String(i % 7) }, ...Array.from({ length: PARAMS - 1 }, (_, k) => ({ key: `config_${String(k + 1).padStart(2, "0")}`, value: String((i * 7 + k) % 1000) }))];
+  const params = [
+    { key: "lr", value: String(i % 7) },
+    ...Array.from({ length: PARAMS - 1 }, (_, k) => ({ key: `config_${String(k + 1).padStart(2, "0")}`, value: String((i * 7 + k) % 1000) })),
+  ];
   const value = (salt) => ((i * 2654435761 + salt * 40503) % 1000003) / 1000003;
   const metrics = ["gat_f1", "gat_accuracy", "fusion_f1", "vgae_auc"].map((key, k) => ({ key, value: value(k + 1), timestamp: T0 + i * 60_000 + 1000, step: 9 }));
   return {

@@ -4,7 +4,7 @@
 // size of the leaderboard pages, the largest pages and the script every page loads.
 //   node bench/site-build.mjs [--runs 10000]
 // Rewrites the "Static site" block of bench/README.md; raw figures in bench/results/site-build.json.
-import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { brotliCompressSync, gzipSync } from "node:zlib";
 import { buildSite } from "../scripts/build-site.mjs";
@@ -66,8 +66,7 @@ const sizeOf = (file) => {
   return { page: `/${relative(outDir, file).replace(/index\.html$/, "")}`, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, brotli: brotliCompressSync(bytes).length };
 };
 /** Script bytes a page loads: every same-origin <script src> it references. */
-const scriptBytes = (file) =>
-  [...readFileSync(file, "utf8").matchAll(/<script[^>]*\ssrc="\/([^"]+)"/g)].reduce((sum, m) => sum + statSync(join(outDir, m[1])).size, 0);
+const scriptBytes = (file) => [...readFileSync(file, "utf8").matchAll(/<script[^>]*\ssrc="\/([^"]+)"/g)].reduce((sum, m) => sum + statSync(join(outDir, m[1])).size, 0);
 
 const leaderboardFiles = ["leaderboard", "ranking/vgae_auc", "leaderboard/set_0001"].map((page) => join(outDir, page, "index.html"));
 const leaderboards = leaderboardFiles.map(sizeOf);

@@ -5,9 +5,9 @@
 // Needs the compiled domain module (dist/functions/domain, built by `npm run build:cli`).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { deriveRunTags, flattenMetrics, formatRunId, pythonStr, STAGE_NAMES } from "../dist/functions/domain/index.js";
 import { ROOT } from "../scripts/local-server.mjs";
 import { rng } from "./lib/stats.mjs";
-import { STAGE_NAMES, deriveRunTags, flattenMetrics, formatRunId, pythonStr } from "../dist/functions/domain/index.js";
 
 const FIXTURES = join(ROOT, "test", "fixtures");
 const readFixture = (name) => JSON.parse(readFileSync(join(FIXTURES, name), "utf8"));
@@ -69,7 +69,8 @@ export function generateExport(runCount, { seed = 1, exportedAt = Date.UTC(2026,
         };
         const roll = rand();
         const status = roll < 0.02 ? "FAILED" : roll < 0.03 ? "RUNNING" : "FINISHED";
-        const start = (t += 600_000);
+        t += 600_000;
+        const start = t;
         const tags = { ...deriveRunTags(runId, config), "mlflow.runName": runId };
         if (status === "FAILED") tags.error_msg = "CUDA out of memory. Tried to allocate 2.00 GiB";
         const uuid = runs.length.toString(16).padStart(32, "0");
@@ -97,7 +98,15 @@ export function generateExport(runCount, { seed = 1, exportedAt = Date.UTC(2026,
     version: 1,
     exported_at: exportedAt,
     experiments: [
-      { experiment_id: "1", name: "kd-gat-pipeline", artifact_location: "mlflow-artifacts:/1", lifecycle_stage: "active", creation_time: Date.UTC(2026, 10, 1), last_update_time: exportedAt, tags: {} },
+      {
+        experiment_id: "1",
+        name: "kd-gat-pipeline",
+        artifact_location: "mlflow-artifacts:/1",
+        lifecycle_stage: "active",
+        creation_time: Date.UTC(2026, 10, 1),
+        last_update_time: exportedAt,
+        tags: {},
+      },
     ],
     runs,
   };

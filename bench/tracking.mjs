@@ -4,9 +4,10 @@
 //   A3     leaderboard and runs/search latency and D1 rows read over 100,000 seeded runs.
 // `node bench/tracking.mjs [--batches 200] [--queries 200]` writes bench/results/tracking.json and the
 // "Tracking API" figures in bench/README.md.
-import { parseArgs } from "node:util";
+
 import { fileURLToPath } from "node:url";
-import { createMlflowRun, experimentId, KEYS, logBatchBody, mintToken, MLFLOW } from "./lib/api.mjs";
+import { parseArgs } from "node:util";
+import { createMlflowRun, experimentId, KEYS, logBatchBody, MLFLOW, mintToken } from "./lib/api.mjs";
 import { createClient, expectOk, jsonOf } from "./lib/http.mjs";
 import { environmentNote, saveJson, table, writeReadmeBlock } from "./lib/report.mjs";
 import { SEED, seedLocalD1 } from "./lib/seed.mjs";
@@ -90,7 +91,10 @@ export async function benchLogBatch({ batches = 200 } = {}) {
       // Server CPU per request (from /proc) is less disturbed by other load than wall time.
       const [probeRun] = await newRuns(1, "probe");
       let probeStep = 1_000_000;
-      const freshBatch = (points) => () => ({ method: "POST", path: `${MLFLOW}/runs/log-batch`, body: logBatchBody(probeRun, points, (probeStep += 1000)) });
+      const freshBatch = (points) => () => {
+        probeStep += 1000;
+        return { method: "POST", path: `${MLFLOW}/runs/log-batch`, body: logBatchBody(probeRun, points, probeStep) };
+      };
       const probeRequests = {
         "GET /health (no D1)": () => ({ method: "GET", path: "/health" }),
         "GET experiments/get (1 D1 query)": () => ({ method: "GET", path: `${MLFLOW}/experiments/get?experiment_id=${experiment}` }),
@@ -145,9 +149,7 @@ function readQueries(experiment) {
 /** How many results a reply holds and whether their values are in descending order. */
 function checkRanking(label, reply) {
   const body = jsonOf(expectOk(reply, label), label);
-  const values = body.entries
-    ? body.entries.map((e) => e.value)
-    : (body.runs ?? []).map((run) => run.data?.metrics?.find((m) => m.key === "gat_f1")?.value);
+  const values = body.entries ? body.entries.map((e) => e.value) : (body.runs ?? []).map((run) => run.data?.metrics?.find((m) => m.key === "gat_f1")?.value);
   const sorted = values.every((v, i) => i === 0 || v <= values[i - 1]);
   return { results: values.length, descending: sorted, best: values[0] };
 }
@@ -181,7 +183,10 @@ const pass = (ok) => (ok ? "met" : "**not met**");
 
 /** The generated part of README section "Tracking API". */
 export function trackingMarkdown({ logBatch, queries, environment }) {
-  const lines = [`Measured ${environment.at} (Node ${environment.node}, ${environment.cpus}; load average before: ${environment.loadavg}; busiest processes: ${environment.topProcesses}).`, ""];
+  const lines = [
+    `Measured ${environment.at} (Node ${environment.node}, ${environment.cpus}; load average before: ${environment.loadavg}; busiest processes: ${environment.topProcesses}).`,
+    "",
+  ];
   if (logBatch) {
     const t = logBatch.throughput;
     lines.push(
@@ -195,7 +200,10 @@ export function trackingMarkdown({ logBatch, queries, environment }) {
           `${fmt(r.vsMlflow)}x of ~${fmt(MLFLOW_REFERENCE.pointsPerSecond[c])}`,
           `${fmt(r.latency.p50)} / ${fmt(r.latency.p95)} / ${fmt(r.latency.p99)}`,
           r.rowsWrittenPerPoint.toFixed(3),
-          Object.entries(r.cpuSeconds).filter(([n]) => n !== "bench client").map(([n, s]) => `${n} ${s}`).join(", "),
+          Object.entries(r.cpuSeconds)
+            .filter(([n]) => n !== "bench client")
+            .map(([n, s]) => `${n} ${s}`)
+            .join(", "),
           r.cpuSeconds["bench client"],
         ]),
       ),
@@ -212,7 +220,10 @@ export function trackingMarkdown({ logBatch, queries, environment }) {
           p.status ?? "",
           fmt(p.latency.p50),
           fmt(p.latency.p95),
-          Object.entries(p.cpuMsPerRequest ?? {}).filter(([, ms]) => ms > 0).map(([n, ms]) => `${n} ${ms}`).join(", "),
+          Object.entries(p.cpuMsPerRequest ?? {})
+            .filter(([, ms]) => ms > 0)
+            .map(([n, ms]) => `${n} ${ms}`)
+            .join(", "),
           `${p.rowsRead} / ${p.rowsWritten}`,
         ]),
       ),

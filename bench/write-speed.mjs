@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
-import { createMlflowRun, experimentId, logBatchBody, mintToken, MLFLOW, T0 } from "./lib/api.mjs";
+import { createMlflowRun, experimentId, logBatchBody, MLFLOW, mintToken, T0 } from "./lib/api.mjs";
 import { createClient, expectOk } from "./lib/http.mjs";
 import { BENCH_DIR, environmentNote, saveJson, table, writeReadmeBlock } from "./lib/report.mjs";
 import { cpuDelta, serverCpuSeconds, withServer } from "./lib/server.mjs";
@@ -57,7 +57,9 @@ async function startMlflow(port) {
 /** CPU seconds of a process group (MLflow's gunicorn and its workers), from /proc. */
 function groupCpuSeconds(pgid) {
   let total = 0;
-  for (const pid of spawnSync("pgrep", ["-g", String(pgid)], { encoding: "utf8" }).stdout.split("\n").filter(Boolean)) {
+  for (const pid of spawnSync("pgrep", ["-g", String(pgid)], { encoding: "utf8" })
+    .stdout.split("\n")
+    .filter(Boolean)) {
     try {
       const stat = spawnSync("cat", [`/proc/${pid}/stat`], { encoding: "utf8" }).stdout;
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -69,7 +71,11 @@ function groupCpuSeconds(pgid) {
 
 /** Server CPU ms per request, in total and by process, from CPU ms by process over `count` requests. */
 function perRequest(cpuMs, count) {
-  const byProcess = Object.fromEntries(Object.entries(cpuMs).filter(([, ms]) => ms > 0).map(([name, ms]) => [name, Number((ms / count).toFixed(2))]));
+  const byProcess = Object.fromEntries(
+    Object.entries(cpuMs)
+      .filter(([, ms]) => ms > 0)
+      .map(([name, ms]) => [name, Number((ms / count).toFixed(2))]),
+  );
   return { serverCpuMs: Object.values(cpuMs).reduce((a, b) => a + b, 0) / count, serverCpuByProcess: byProcess };
 }
 
@@ -163,9 +169,7 @@ async function measureServer(label, url, { token, samples, batches, cpu }) {
     const cpuBefore = cpu();
     const metric = await sequential(client, samples, logMetric);
     const metricCpu = cpu(cpuBefore);
-    const bodies = Array.from({ length: batches + 16 }, (_, i) =>
-      logBatchBody(batchRuns[i % batchRuns.length], POINTS_PER_BATCH, Math.floor(i / batchRuns.length) * (POINTS_PER_BATCH / 4)),
-    );
+    const bodies = Array.from({ length: batches + 16 }, (_, i) => logBatchBody(batchRuns[i % batchRuns.length], POINTS_PER_BATCH, Math.floor(i / batchRuns.length) * (POINTS_PER_BATCH / 4)));
     await concurrent(client, 16, 8, (i) => ({ method: "POST", path: `${MLFLOW}/runs/log-batch`, body: bodies[i] })); // warm-up
     const batchCpuBefore = cpu();
     const batch = await concurrent(client, batches, 8, (i) => ({ method: "POST", path: `${MLFLOW}/runs/log-batch`, body: bodies[16 + i] }));
@@ -215,7 +219,10 @@ export async function runWriteSpeed({ samples = 300, batches = 200, mlflowPort =
 }
 
 const pass = (ok) => (ok ? "met" : "**not met**");
-const byProcess = (figure) => Object.entries(figure.serverCpuByProcess).map(([name, ms]) => `${name} ${ms}`).join(", ");
+const byProcess = (figure) =>
+  Object.entries(figure.serverCpuByProcess)
+    .map(([name, ms]) => `${name} ${ms}`)
+    .join(", ");
 
 export function writeSpeedMarkdown({ environment, samples, batches, ours, mlflow, sqlite, workerCpu: cpu }) {
   const o = ours;
@@ -228,8 +235,20 @@ export function writeSpeedMarkdown({ environment, samples, batches, ours, mlflow
     table(
       ["figure", "kdgat", "MLflow 2.17.2", "ratio", "target"],
       [
-        [`GET /health p50 / p95 ms (${samples} sequential)`, `${fmt(o.health.p50)} / ${fmt(o.health.p95)}`, m ? `${fmt(m.health.p50)} / ${fmt(m.health.p95)}` : "-", ratio(o.health.p50, m?.health.p50), "-"],
-        ["GET /health server CPU ms / request (by process)", `${fmt(o.health.serverCpuMs)} (${byProcess(o.health)})`, m ? fmt(m.health.serverCpuMs) : "-", ratio(o.health.serverCpuMs, m?.health.serverCpuMs), "-"],
+        [
+          `GET /health p50 / p95 ms (${samples} sequential)`,
+          `${fmt(o.health.p50)} / ${fmt(o.health.p95)}`,
+          m ? `${fmt(m.health.p50)} / ${fmt(m.health.p95)}` : "-",
+          ratio(o.health.p50, m?.health.p50),
+          "-",
+        ],
+        [
+          "GET /health server CPU ms / request (by process)",
+          `${fmt(o.health.serverCpuMs)} (${byProcess(o.health)})`,
+          m ? fmt(m.health.serverCpuMs) : "-",
+          ratio(o.health.serverCpuMs, m?.health.serverCpuMs),
+          "-",
+        ],
         [
           `runs/log-metric p50 / p95 ms (${samples} sequential)`,
           `${fmt(o.logMetric.p50)} / ${fmt(o.logMetric.p95)}`,
@@ -258,7 +277,13 @@ export function writeSpeedMarkdown({ environment, samples, batches, ours, mlflow
           "-",
           "-",
         ],
-        ["runs/log-batch server CPU ms / batch (by process)", `${fmt(o.logBatch.serverCpuMs)} (${byProcess(o.logBatch)})`, m ? fmt(m.logBatch.serverCpuMs) : "-", ratio(o.logBatch.serverCpuMs, m?.logBatch.serverCpuMs), "-"],
+        [
+          "runs/log-batch server CPU ms / batch (by process)",
+          `${fmt(o.logBatch.serverCpuMs)} (${byProcess(o.logBatch)})`,
+          m ? fmt(m.logBatch.serverCpuMs) : "-",
+          ratio(o.logBatch.serverCpuMs, m?.logBatch.serverCpuMs),
+          "-",
+        ],
         ["D1 round trips per log-metric / log-batch (Server-Timing calls=)", `${o.logMetric.d1Calls.join(",")} / ${o.logBatch.d1Calls.join(",")}`, "-", "-", "1"],
       ],
     ),

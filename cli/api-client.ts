@@ -5,9 +5,9 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
+import { type RetryOptions, retrying, retryingFetch, type V1Client, v1Client } from "../functions/client/index.js";
 import { BOOKMARK_HEADER } from "../functions/domain/index.js";
 import { HTTP_BACKOFF } from "../functions/domain/retry.js";
-import { retrying, retryingFetch, v1Client, type RetryOptions, type V1Client } from "../functions/client/index.js";
 import { UsageError } from "./errors.js";
 
 /** Where `npm start` serves the tracker. */
@@ -21,9 +21,7 @@ export interface ConnectionFlags {
 
 /** Adds `--api` and `--token` (every command that talks to the tracker has them). */
 export function withConnectionOptions(command: Command): Command {
-  return command
-    .option("--api <url>", `tracker URL (default: $KDGAT_API or ${DEFAULT_API})`)
-    .option("--token <token>", "write token (default: $KDGAT_TOKEN)");
+  return command.option("--api <url>", `tracker URL (default: $KDGAT_API or ${DEFAULT_API})`).option("--token <token>", "write token (default: $KDGAT_TOKEN)");
 }
 
 /** Adds `--admin-token` for the admin routes (tokens, import, the full export). */
@@ -44,7 +42,11 @@ export function resolveAdminToken(flags: ConnectionFlags, devVarsPath = ".dev.va
   if (flags.adminToken) return flags.adminToken;
   if (process.env.KDGAT_ADMIN_TOKEN) return process.env.KDGAT_ADMIN_TOKEN;
   if (!existsSync(devVarsPath)) return undefined;
-  return readFileSync(devVarsPath, "utf8").match(/^ADMIN_TOKEN=(.*)$/m)?.[1]?.trim() || undefined;
+  return (
+    readFileSync(devVarsPath, "utf8")
+      .match(/^ADMIN_TOKEN=(.*)$/m)?.[1]
+      ?.trim() || undefined
+  );
 }
 
 /** An answer of the tracker that is not 2xx, with its `{"error_code","message"}` body. */

@@ -74,7 +74,8 @@ export async function verifyBackup(dir: string): Promise<ArtifactManifest> {
   for (const [uuid, run] of Object.entries(manifest.runs)) {
     for (const file of run.files) {
       const got = await withFile(localPath(dir, uuid, file.path), (fd, size) => digestOf({ fd, size })).catch((error: Error) => ({ size: -1, sha256: error.message }));
-      if (got.size !== file.size || got.sha256 !== file.sha256) problems.push(`${uuid}/${file.path}: ${got.size < 0 ? got.sha256 : `${got.size} bytes, SHA-256 ${got.sha256}; the listing says ${file.size} bytes, ${file.sha256}`}`);
+      if (got.size !== file.size || got.sha256 !== file.sha256)
+        problems.push(`${uuid}/${file.path}: ${got.size < 0 ? got.sha256 : `${got.size} bytes, SHA-256 ${got.sha256}; the listing says ${file.size} bytes, ${file.sha256}`}`);
     }
   }
   if (problems.length > 0) throw new UsageError(`--artifacts ${dir} does not match its ${MANIFEST}; nothing imported:\n  ${problems.slice(0, 20).join("\n  ")}`);

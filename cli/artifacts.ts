@@ -11,7 +11,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ArtifactListResponse } from "../functions/api/contract.js";
 import { ARTIFACT_LIMITS } from "../functions/domain/artifacts.js";
-import { parseAnswer, type ApiClient } from "./api-client.js";
+import { type ApiClient, parseAnswer } from "./api-client.js";
 
 const PROXY = "/api/2.0/mlflow-artifacts";
 /**

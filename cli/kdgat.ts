@@ -2,6 +2,8 @@
 /** kdgat: the KD-GAT tracker's companion CLI (migrate, backfill, query, tokens, export/import). */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import { UnreachableError } from "../functions/client/index.js";
+import { TrackerError } from "./api-client.js";
 import { registerBackfill } from "./commands/backfill.js";
 import { registerExport } from "./commands/export.js";
 import { registerGc } from "./commands/gc.js";
@@ -10,8 +12,6 @@ import { registerMigrate } from "./commands/migrate.js";
 import { registerQuery } from "./commands/query.js";
 import { registerToken } from "./commands/token.js";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from "./errors.js";
-import { UnreachableError } from "../functions/client/index.js";
-import { TrackerError } from "./api-client.js";
 import { terminalSafe } from "./output.js";
 
 const packageJson = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };

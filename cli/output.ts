@@ -9,6 +9,7 @@ import { csvRow } from "../functions/domain/csv.js";
  * that retitle a window, write the clipboard or erase a line; CR and backspace overwrite what was
  * printed), DEL, and the bidi controls and separators that reorder or break what is shown.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what it removes
 const TERMINAL_CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 const NAMED_ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 
@@ -52,11 +53,13 @@ interface Laid<T> {
  * first, and a note below the table names them. Identifier columns are never cut or dropped.
  */
 export function renderTable<T>(columns: readonly Column<T>[], rows: readonly T[], maxWidth = terminalWidth()): string {
-  const all = columns.map((column): Laid<T> => ({
-    column,
-    header: terminalSafe(column.header),
-    cells: rows.map((row) => terminalSafe(column.value(row))),
-  }));
+  const all = columns.map(
+    (column): Laid<T> => ({
+      column,
+      header: terminalSafe(column.header),
+      cells: rows.map((row) => terminalSafe(column.value(row))),
+    }),
+  );
   const dropOrder = all.filter((c) => c.column.dropOrder !== undefined).sort((a, b) => a.column.dropOrder! - b.column.dropOrder!);
   let shown = all;
   let widths: number[];

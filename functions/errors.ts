@@ -41,5 +41,4 @@ export const invalidParameter = (message: string) => new ApiError("INVALID_PARAM
 export const notFound = (message: string) => new ApiError("RESOURCE_DOES_NOT_EXIST", message);
 export const alreadyExists = (message: string) => new ApiError("RESOURCE_ALREADY_EXISTS", message);
 /** Something the request needs is briefly out of service; repeating the request later is safe. */
-export const temporarilyUnavailable = (message: string, retryAfterSeconds: number) =>
-  new ApiError("TEMPORARILY_UNAVAILABLE", message, { "Retry-After": String(retryAfterSeconds) });
+export const temporarilyUnavailable = (message: string, retryAfterSeconds: number) => new ApiError("TEMPORARILY_UNAVAILABLE", message, { "Retry-After": String(retryAfterSeconds) });

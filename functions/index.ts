@@ -1,12 +1,12 @@
 import { Hono } from "hono";
-import type { AppEnv } from "./env";
 import { v1Api } from "./api";
+import type { AppEnv } from "./env";
 import { ApiError } from "./errors";
-import { handleError } from "./http/errors";
-import { mlflowApi } from "./mlflow";
 import { preflight, publicRead } from "./http/access";
+import { handleError } from "./http/errors";
 import { securityHeaders } from "./http/security";
 import { d1Session } from "./http/session";
+import { mlflowApi } from "./mlflow";
 import { artifactsApi } from "./mlflow/artifacts";
 import { refuseUnsupported, UNSUPPORTED_ROOT } from "./mlflow/unsupported";
 import { refreshSite } from "./site/refresh";

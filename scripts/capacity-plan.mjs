@@ -87,7 +87,10 @@ export function simulate(plan, months) {
       if (!routes.has(name)) {
         const yearly = 12 * groupRate(g) * WORK.datasets * WORK.groups * WORK.stages * plan.stageBytes;
         let db = databases.find((d) => d.bytes + d.projectedYearly + yearly < ARCHIVE_AT * D1.maxDatabaseBytes);
-        if (!db) databases.push((db = { id: databases.length, bytes: 0, historyBytes: 0, r2Bytes: 0, projectedYearly: 0, archived: 0 }));
+        if (!db) {
+          db = { id: databases.length, bytes: 0, historyBytes: 0, r2Bytes: 0, projectedYearly: 0, archived: 0 };
+          databases.push(db);
+        }
         db.projectedYearly += yearly;
         routes.set(name, db.id);
       }
@@ -157,7 +160,9 @@ function main() {
     const f = (n, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d });
     console.log(`bytes: ${f(oneDatabase.bytesPerPoint, 1)} per point, ${f(oneDatabase.bytesPerRun)} per run, ${f(oneDatabase.bytesPerStage)} per ${plan.measured.stage.epochs}-epoch stage`);
     console.log(`10 GB holds ${f(oneDatabase.pointsIn10Gb)} points, or ${f(oneDatabase.runsIn10GbWithoutHistory)} runs without history, or ${f(oneDatabase.stagesIn10Gb)} stages`);
-    console.log(`the group's month (${f(stagesPerMonth)} stages): ${f(stagesPerMonth * plan.stageRowsWritten)} rows written, ${f(stagesPerMonth * plan.stageRowsRead)} rows read; one database fills in ${f(oneDatabase.monthsToFill, 1)} months`);
+    console.log(
+      `the group's month (${f(stagesPerMonth)} stages): ${f(stagesPerMonth * plan.stageRowsWritten)} rows written, ${f(stagesPerMonth * plan.stageRowsRead)} rows read; one database fills in ${f(oneDatabase.monthsToFill, 1)} months`,
+    );
     console.log(`the month's D1 bill beyond the $5 Workers Paid base, a year in: $${oneDatabase.month.total.toFixed(2)}`);
     for (const h of sim.history.filter((x) => x.month % 12 === 0)) {
       console.log(`month ${h.month}: ${h.groups} groups on ${h.databases} databases, D1 ${h.d1Gb.toFixed(2)} GB, R2 ${h.r2Gb.toFixed(2)} GB, bill $${h.bill.total.toFixed(2)}`);

@@ -10,11 +10,10 @@ mkdirSync(join(ROOT, "test-results"), { recursive: true });
 const copy = mkdtempSync(join(ROOT, "test-results", "migrations-"));
 try {
   cpSync(join(ROOT, "drizzle"), copy, { recursive: true });
-  const result = spawnSync(
-    join(ROOT, "node_modules", ".bin", "drizzle-kit"),
-    ["generate", "--dialect", "sqlite", "--schema", "./functions/db/schema.ts", "--out", relative(ROOT, copy)],
-    { cwd: ROOT, encoding: "utf8" },
-  );
+  const result = spawnSync(join(ROOT, "node_modules", ".bin", "drizzle-kit"), ["generate", "--dialect", "sqlite", "--schema", "./functions/db/schema.ts", "--out", relative(ROOT, copy)], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
   const output = `${result.stdout}${result.stderr}`;
   if (result.status !== 0 || !output.includes("No schema changes")) {
     console.error(`Schema and migrations disagree; run \`npm run db:generate\`.\n${output}`);

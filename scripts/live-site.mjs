@@ -114,6 +114,8 @@ function swapIn(outDir) {
 
 /** Keeps the build just swapped in and the one before it (requests that started before the reload may still read it). */
 function removeOldBuilds(current) {
-  const builds = readdirSync(BUILDS_DIR).map((name) => join(BUILDS_DIR, name)).sort();
+  const builds = readdirSync(BUILDS_DIR)
+    .map((name) => join(BUILDS_DIR, name))
+    .sort();
   for (const build of builds.slice(0, -2)) if (build !== current) rmSync(build, { recursive: true, force: true });
 }

@@ -9,8 +9,8 @@
 // ("1": rebuild the site by itself after changes, scripts/live-site.mjs).
 import { join } from "node:path";
 import { unstable_DevEnv } from "wrangler";
-import { exitOnSignals, ROOT } from "./local-server.mjs";
 import { startLiveSite } from "./live-site.mjs";
+import { exitOnSignals, ROOT } from "./local-server.mjs";
 import { startWorkerFront } from "./worker-front.mjs";
 
 const logLevel = process.env.KDGAT_LOG_LEVEL ?? "warn";

@@ -1,15 +1,17 @@
 // `npm start`: local D1 (migrations applied), the API and the site on http://127.0.0.1:8787.
-import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ADMIN_TOKEN } from "./admin-token.mjs";
 import { exitOnSignals, ROOT, startLocalServer } from "./local-server.mjs";
 
 const devVars = join(ROOT, ".dev.vars");
 if (!existsSync(devVars)) {
-  writeFileSync(devVars, `ADMIN_TOKEN=${randomBytes(24).toString("hex")}\n`, { mode: 0o600 });
-  console.log("Created .dev.vars with a new random ADMIN_TOKEN (git ignores it).");
+  writeFileSync(devVars, `ADMIN_TOKEN=${ADMIN_TOKEN}\n`, { mode: 0o600 });
+  console.log(`Created .dev.vars with ${process.env.KDGAT_ADMIN_TOKEN ? "KDGAT_ADMIN_TOKEN" : "a new random token"} as ADMIN_TOKEN (git ignores it).`);
 }
-const adminToken = readFileSync(devVars, "utf8").match(/^ADMIN_TOKEN=(.*)$/m)?.[1]?.trim();
+const adminToken = readFileSync(devVars, "utf8")
+  .match(/^ADMIN_TOKEN=(.*)$/m)?.[1]
+  ?.trim();
 
 const port = Number(process.env.PORT ?? 8787);
 // liveSite: the site is built from this server's API now and again within seconds of every change

@@ -100,7 +100,8 @@ export async function startWorkerFront({ hostname, port, logRequests }) {
     res.once("finish", () => {
       if (!req.complete) discardRefusedBody(req);
     });
-    if (req.readableEnded) forwarded.end(); // a bodiless request sent again
+    if (req.readableEnded)
+      forwarded.end(); // a bodiless request sent again
     else req.pipe(forwarded);
   }
 

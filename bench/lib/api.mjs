@@ -1,5 +1,5 @@
 // The few tracker calls the benchmarks make (MLflow REST and /api/v1), on top of lib/http.mjs.
-import { ADMIN_TOKEN } from "./server.mjs";
+import { ADMIN_TOKEN } from "../../scripts/admin-token.mjs";
 import { createClient, expectOk, jsonOf } from "./http.mjs";
 
 export const MLFLOW = "/api/2.0/mlflow";

@@ -28,9 +28,7 @@ const D1_TIMING = /rows_read=(\d+) rows_written=(\d+)(?: calls=(\d+))?/;
 /** Parses `d1;desc="rows_read=R rows_written=W calls=C"` (C: D1 round trips). */
 export function d1Rows(serverTiming) {
   const match = D1_TIMING.exec(String(serverTiming ?? ""));
-  return match
-    ? { rowsRead: Number(match[1]), rowsWritten: Number(match[2]), calls: match[3] === undefined ? NaN : Number(match[3]) }
-    : { rowsRead: NaN, rowsWritten: NaN, calls: NaN };
+  return match ? { rowsRead: Number(match[1]), rowsWritten: Number(match[2]), calls: match[3] === undefined ? NaN : Number(match[3]) } : { rowsRead: NaN, rowsWritten: NaN, calls: NaN };
 }
 
 /** A client for one server; maxSockets bounds the keep-alive connections it opens. */

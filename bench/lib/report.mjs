@@ -13,7 +13,7 @@ export function saveJson(name, data) {
   const dir = join(BENCH_DIR, "results");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${name}.json`);
-  writeFileSync(file, JSON.stringify(data, null, 2) + "\n");
+  writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
   return file;
 }
 
@@ -32,7 +32,9 @@ export function environmentNote() {
     at: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
     node: process.version,
     cpus: `${cpus().length} x ${cpus()[0]?.model ?? "?"}`,
-    loadavg: loadavg().map((x) => x.toFixed(2)).join(" "),
+    loadavg: loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" "),
     topProcesses: busy,
   };
 }

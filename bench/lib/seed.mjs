@@ -14,7 +14,7 @@
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, applyLocalMigrations } from "../../scripts/local-server.mjs";
+import { applyLocalMigrations, ROOT } from "../../scripts/local-server.mjs";
 import { offlineEnv } from "../../scripts/wrangler-env.mjs";
 
 export const SEED = {
@@ -96,11 +96,15 @@ insert into params (run_uuid, key, value)
 ${metricInserts(SEED.evaluationMetrics, "= 'evaluation'")}
 ${metricInserts(SEED.trainingMetrics, "<> 'evaluation'")}
 insert into metrics (run_uuid, key, step, timestamp, value, is_nan) select run_uuid, key, step, timestamp, value, is_nan from latest_metrics;
-${longHistory > 0 ? `insert into metrics (run_uuid, key, step, timestamp, value, is_nan)
+${
+  longHistory > 0
+    ? `insert into metrics (run_uuid, key, step, timestamp, value, is_nan)
   with recursive n(i) as (select 0 union all select i + 1 from n where i < ${longHistory - 1})
   select (select min(run_uuid) from runs), 'long_loss', i, ${T0} + i, 1.0 / (i + 1), 0 from n;
 insert into latest_metrics (run_uuid, key, step, timestamp, value, is_nan)
-  select (select min(run_uuid) from runs), 'long_loss', ${longHistory - 1}, ${T0 + longHistory - 1}, 1.0 / ${longHistory}, 0;` : ""}
+  select (select min(run_uuid) from runs), 'long_loss', ${longHistory - 1}, ${T0 + longHistory - 1}, 1.0 / ${longHistory}, 0;`
+    : ""
+}
 `;
 }
 
@@ -110,11 +114,12 @@ export function seedLocalD1(persistTo, options = {}) {
   applyLocalMigrations(persistTo);
   const file = join(persistTo, "seed.sql");
   writeFileSync(file, seedSql(options));
-  const result = spawnSync(
-    join(ROOT, "node_modules", ".bin", "wrangler"),
-    ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--file", file, "--yes"],
-    { cwd: ROOT, env: offlineEnv({ CI: "true" }), encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
-  );
+  const result = spawnSync(join(ROOT, "node_modules", ".bin", "wrangler"), ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--file", file, "--yes"], {
+    cwd: ROOT,
+    env: offlineEnv({ CI: "true" }),
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (result.status !== 0) throw new Error(`seeding failed:\n${result.stdout.slice(-3000)}\n${result.stderr.slice(-3000)}`);
   return (performance.now() - started) / 1000;
 }

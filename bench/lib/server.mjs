@@ -1,12 +1,10 @@
 // Starting and stopping the Worker for a benchmark: a throw-away local D1 under a temp directory,
 // the admin token set, and the server always stopped (also on errors and on Ctrl-C).
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ADMIN_TOKEN } from "../../scripts/admin-token.mjs";
 import { startLocalServer } from "../../scripts/local-server.mjs";
-
-export const ADMIN_TOKEN = `bench-${randomBytes(12).toString("hex")}`;
 
 /** Vars for every benchmark server (the write rate limit stays as wrangler.toml sets it). */
 export const BENCH_VARS = { ADMIN_TOKEN };

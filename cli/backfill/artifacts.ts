@@ -109,6 +109,8 @@ export function printArtifactReport(results: readonly ArtifactResult[]): void {
     return `${`artifacts ${status}`.padEnd(18)} ${terminalSafe(r.run_id)}: ${r.uploaded.length} file(s) uploaded (${r.bytes} bytes), ${r.unchanged} already stored${terminalSafe(notes)}`;
   });
   const sum = (pick: (r: ArtifactResult) => number) => results.reduce((total, r) => total + pick(r), 0);
-  lines.push(`Artifacts: uploaded ${sum((r) => r.uploaded.length)} file(s), ${sum((r) => r.bytes)} bytes; already stored ${sum((r) => r.unchanged)}; failed runs ${results.filter((r) => r.failed).length}`);
+  lines.push(
+    `Artifacts: uploaded ${sum((r) => r.uploaded.length)} file(s), ${sum((r) => r.bytes)} bytes; already stored ${sum((r) => r.unchanged)}; failed runs ${results.filter((r) => r.failed).length}`,
+  );
   process.stdout.write(`${lines.join("\n")}\n`);
 }

@@ -16,26 +16,26 @@
  * attempt without the tag was ended live, not by backfill, and is never turned into FINISHED.
  */
 import type { RunDetailResponse, RunSummary } from "../../functions/api/contract.js";
+import { pages } from "../../functions/client/index.js";
+import { mapConcurrent } from "../../functions/domain/concurrency.js";
 import {
+  csvRow,
   expectsMetricsJson,
   flattenMetrics,
-  csvRow,
   formatCsv,
   isJsonObject,
+  type LightningCsv,
   MetricSourceError,
   NO_METRICS_TAG,
-  parsePythonJson,
   PointClock,
+  parsePythonJson,
   readLightningCsv,
   rowPoints,
-  type LightningCsv,
 } from "../../functions/domain/index.js";
 import { LIMITS } from "../../functions/domain/limits.js";
-import { pages } from "../../functions/client/index.js";
-import { answer, encodeRunId, TrackerError, type ApiClient } from "../api-client.js";
-import { mapConcurrent } from "../../functions/domain/concurrency.js";
+import { type ApiClient, answer, encodeRunId, TrackerError } from "../api-client.js";
 import { terminalSafe } from "../output.js";
-import { readRunFolder, SYMLINKED_FOLDER, type RunFile, type RunFolder } from "./run-folder.js";
+import { type RunFile, type RunFolder, readRunFolder, SYMLINKED_FOLDER } from "./run-folder.js";
 
 const REQUESTS_IN_FLIGHT = 6;
 /** Bytes of one metrics.csv upload: half the API's 8 MB upload limit. */
@@ -139,7 +139,9 @@ export class Backfiller {
   /** Sends the run's metrics; a file the tracker refuses is answered with `<file>: <reason>`. */
   private async sendMetrics(path: string, runUuid: string, folder: RunFolder, csvUploads: CsvUpload[]): Promise<string | undefined> {
     if (folder.metricsJson) {
-      const refused = await refusalOf(this.client.json("POST", `${path}/metrics`, { query: { format: "metrics.json", run_id: runUuid }, body: folder.metricsJson.bytes, contentType: "application/json" }));
+      const refused = await refusalOf(
+        this.client.json("POST", `${path}/metrics`, { query: { format: "metrics.json", run_id: runUuid }, body: folder.metricsJson.bytes, contentType: "application/json" }),
+      );
       if (refused) return `${folder.metricsJson.name}: ${refused}`;
     }
     for (const upload of csvUploads) {
@@ -236,7 +238,7 @@ export function csvUploadsOf(files: readonly RunFile[]): CsvUploads {
       csv = readLightningCsv(text);
       // Only the count matters here; the tracker gives the points their timestamps.
       const clock = new PointClock({ step: 0 });
-      csv.rows.forEach((record, i) => sizes.push({ bytes: Buffer.byteLength(csvRow(record.cells)) + 2, points: rowPoints(csv, i, clock).length }));
+      for (const [i, record] of csv.rows.entries()) sizes.push({ bytes: Buffer.byteLength(csvRow(record.cells)) + 2, points: rowPoints(csv, i, clock).length });
     } catch (error) {
       if (error instanceof MetricSourceError) return { problem: `${file.name}: ${error.message}` };
       throw error;
@@ -246,7 +248,10 @@ export function csvUploadsOf(files: readonly RunFile[]): CsvUploads {
     let points = 0;
     const flush = (end: number) => {
       if (end > first) {
-        const body = formatCsv(csv.header, csv.rows.slice(first, end).map((record) => record.cells));
+        const body = formatCsv(
+          csv.header,
+          csv.rows.slice(first, end).map((record) => record.cells),
+        );
         uploads.push({ file: file.name, body, firstRow: row + first, firstLine: csv.rows[first].line });
       }
       first = end;

@@ -6,7 +6,7 @@
  * Files that lead outside are left out and named in `skipped`; symlinked run and dataset folders
  * are reported and not backfilled at all. Mtimes are taken with lstat, so they never follow a link.
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, type Dirent } from "node:fs";
+import { closeSync, constants, type Dirent, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
 import { join, sep } from "node:path";
 import { OLD_LAYOUT_ROOT, segmentProblem } from "../../functions/domain/index.js";
 
@@ -96,9 +96,7 @@ function metricsCsvFiles(dir: string, skipped: string[]): RunFile[] {
     if (entry.isSymbolicLink()) skipped.push(`lightning_logs/${entry.name} is a symlink - skipped`);
     else if (entry.isDirectory()) versions.push(entry.name);
   }
-  return versions
-    .sort((a, b) => versionOf(a) - versionOf(b) || a.localeCompare(b))
-    .flatMap((version) => readInside(dir, `lightning_logs/${version}/metrics.csv`, skipped) ?? []);
+  return versions.sort((a, b) => versionOf(a) - versionOf(b) || a.localeCompare(b)).flatMap((version) => readInside(dir, `lightning_logs/${version}/metrics.csv`, skipped) ?? []);
 }
 
 /**

@@ -1,8 +1,8 @@
 /** `kdgat backfill`: every new-layout run folder becomes a finished run in the tracker. */
 import type { Command } from "commander";
-import { ApiClient, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
+import { ApiClient, type ConnectionFlags, withConnectionOptions } from "../api-client.js";
 import { printArtifactReport, uploadRunArtifacts } from "../backfill/artifacts.js";
-import { Backfiller, printBackfillReport, type BackfillResult } from "../backfill/backfill.js";
+import { Backfiller, type BackfillResult, printBackfillReport } from "../backfill/backfill.js";
 import { findNewLayoutRuns } from "../backfill/run-folder.js";
 import { EXIT_FAILED, EXIT_OK } from "../errors.js";
 import { startProgress } from "../progress.js";
@@ -19,7 +19,10 @@ export function registerBackfill(program: Command): void {
   const command = withRootOption(program.command("backfill").description("log every {dataset}/{name}/ run folder under --root in the tracker (config, metrics, times); safe to re-run"))
     .option("--dry-run", "show what would be sent; send nothing")
     .option("--json", "print the report as JSON")
-    .option("--artifacts", "also upload each run folder's checkpoints (*.pt), slurm.out/.err and lightning_logs/ as artifacts of its latest attempt; files already stored with the same size and SHA-256 are skipped (resumable)");
+    .option(
+      "--artifacts",
+      "also upload each run folder's checkpoints (*.pt), slurm.out/.err and lightning_logs/ as artifacts of its latest attempt; files already stored with the same size and SHA-256 are skipped (resumable)",
+    );
   withConnectionOptions(command).action(async (flags: BackfillFlags) => {
     process.exitCode = await backfill(flags);
   });

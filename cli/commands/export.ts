@@ -6,10 +6,10 @@
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { ExportDocument } from "../../functions/api/contract.js";
-import { mergeExportPages } from "../../functions/domain/index.js";
 import { allPages } from "../../functions/client/index.js";
+import { mergeExportPages } from "../../functions/domain/index.js";
+import { ApiClient, answer, type ConnectionFlags, withAdminTokenOption, withConnectionOptions } from "../api-client.js";
 import { exportArtifacts } from "../artifact-backup.js";
-import { answer, ApiClient, withAdminTokenOption, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
 import { terminalSafe } from "../output.js";
 
 interface ExportFlags extends ConnectionFlags {

@@ -4,7 +4,7 @@
  */
 import type { Command } from "commander";
 import type { GcResponse } from "../../functions/api/contract.js";
-import { ApiClient, withAdminTokenOption, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
+import { ApiClient, type ConnectionFlags, withAdminTokenOption, withConnectionOptions } from "../api-client.js";
 import { UsageError } from "../errors.js";
 
 interface GcFlags extends ConnectionFlags {
@@ -39,6 +39,8 @@ export function registerGc(program: Command): void {
       return;
     }
     const verb = body.dry_run ? "would remove" : "removed";
-    process.stdout.write(`${verb} ${total.more ? "at least " : ""}${total.files} artifact file(s), ${total.bytes} bytes, of ${total.runs} run(s) deleted more than ${body.older_than_days} day(s) ago\n`);
+    process.stdout.write(
+      `${verb} ${total.more ? "at least " : ""}${total.files} artifact file(s), ${total.bytes} bytes, of ${total.runs} run(s) deleted more than ${body.older_than_days} day(s) ago\n`,
+    );
   });
 }

@@ -2,8 +2,8 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { ExportDocument } from "../../functions/api/contract.js";
+import { ApiClient, answer, type ConnectionFlags, withAdminTokenOption, withConnectionOptions } from "../api-client.js";
 import { importArtifacts, verifyBackup } from "../artifact-backup.js";
-import { answer, ApiClient, withAdminTokenOption, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
 import { UsageError } from "../errors.js";
 
 /** Serialized runs per page: keeps each request well under the API's upload limit. */
@@ -14,7 +14,10 @@ export function registerImport(program: Command): void {
     .command("import")
     .description("load an export document (from kdgat export) into the tracker; needs the admin token")
     .argument("<file>", "an export document")
-    .option("--artifacts <dir>", "then upload the artifacts that kdgat export --artifacts saved in <dir> (every file checked against artifacts.json first; files the tracker holds already are skipped)");
+    .option(
+      "--artifacts <dir>",
+      "then upload the artifacts that kdgat export --artifacts saved in <dir> (every file checked against artifacts.json first; files the tracker holds already are skipped)",
+    );
   withAdminTokenOption(withConnectionOptions(command)).action(async (file: string, flags: ConnectionFlags & { artifacts?: string }) => {
     let document: ExportDocument;
     try {

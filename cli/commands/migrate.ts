@@ -1,17 +1,17 @@
 /** `kdgat migrate`: old 8-level layout -> new 2-level layout, with dry run, crash-safe execute and rollback. */
 import type { Command } from "commander";
 import { OLD_LAYOUT_ROOT } from "../../functions/domain/index.js";
-import { ApiClient, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
-import { lexists } from "../migrate/move-folder.js";
-import { Backfiller, printBackfillReport, type BackfillResult } from "../backfill/backfill.js";
+import { ApiClient, type ConnectionFlags, withConnectionOptions } from "../api-client.js";
+import { Backfiller, type BackfillResult, printBackfillReport } from "../backfill/backfill.js";
 import { EXIT_FAILED, EXIT_OK, UsageError } from "../errors.js";
+import { executeMigration, type FolderResult, rollbackMigration } from "../migrate/apply.js";
+import { ConfinedRoot } from "../migrate/confine.js";
+import { foldMoves, Journal } from "../migrate/journal.js";
+import { lexists } from "../migrate/move-folder.js";
+import { type LinkWarning, linksThatWouldBreak, planMigration } from "../migrate/plan.js";
 import { terminalSafe } from "../output.js";
 import { startProgress } from "../progress.js";
 import { resolveRoot, withRootOption } from "./root-option.js";
-import { executeMigration, rollbackMigration, type FolderResult } from "../migrate/apply.js";
-import { ConfinedRoot } from "../migrate/confine.js";
-import { foldMoves, Journal } from "../migrate/journal.js";
-import { linksThatWouldBreak, planMigration, type LinkWarning } from "../migrate/plan.js";
 
 interface MigrateFlags extends ConnectionFlags {
   root: string;
@@ -57,9 +57,7 @@ async function migrate(flags: MigrateFlags): Promise<number> {
       return report({ mode, root, results: [], note: `no migration journal in ${root}: nothing to roll back` }, flags.json);
     }
     const { results, complete } = await rollbackMigration(confined, { progress });
-    const note = complete
-      ? "the tree is as before the migration (folder times included); the journal is removed"
-      : "some folders could not be restored: fix them and run --rollback again";
+    const note = complete ? "the tree is as before the migration (folder times included); the journal is removed" : "some folders could not be restored: fix them and run --rollback again";
     return report({ mode, root, results, note }, flags.json);
   }
   const backfiller = flags.backfill ? await Backfiller.create(ApiClient.fromFlags(flags), root) : undefined;
@@ -108,7 +106,9 @@ function report(outcome: MigrationReport, json = false): number {
   if (json) {
     const folders = outcome.results.map(({ from, to, status, reason }) => ({ from, to, status, ...(reason ? { reason } : {}) }));
     const warnings = outcome.linkWarnings?.length ? { link_warnings: outcome.linkWarnings } : {};
-    process.stdout.write(`${JSON.stringify({ mode: outcome.mode, root: outcome.root, folders, ...warnings, summary, ...(outcome.note ? { note: outcome.note } : {}), ...(outcome.pendingFromCrash ? { pending_from_crash: outcome.pendingFromCrash } : {}), ...(outcome.backfill ? { backfill: outcome.backfill } : {}) }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ mode: outcome.mode, root: outcome.root, folders, ...warnings, summary, ...(outcome.note ? { note: outcome.note } : {}), ...(outcome.pendingFromCrash ? { pending_from_crash: outcome.pendingFromCrash } : {}), ...(outcome.backfill ? { backfill: outcome.backfill } : {}) }, null, 2)}\n`,
+    );
     return exitCode;
   }
   // Folder names are anyone's bytes: printed with their control characters escaped.

@@ -1,11 +1,11 @@
 /** `kdgat query`: runs (newest first, filtered), the leaderboard, group comparisons; tables, JSON or CSV. */
-import { Option, type Command } from "commander";
+import { type Command, Option } from "commander";
 import type { CompareResponse, LeaderboardResponse, RunSummary } from "../../functions/api/contract.js";
-import { DEFAULT_LEADERBOARD_METRIC, STAGE_NAMES } from "../../functions/domain/index.js";
 import { pages } from "../../functions/client/index.js";
-import { answer, ApiClient, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
+import { DEFAULT_LEADERBOARD_METRIC, STAGE_NAMES } from "../../functions/domain/index.js";
+import { ApiClient, answer, type ConnectionFlags, withConnectionOptions } from "../api-client.js";
 import { UsageError } from "../errors.js";
-import { columnFormat, formatDuration, formatTime, renderCsv, renderTable, terminalSafe, type Column } from "../output.js";
+import { type Column, columnFormat, formatDuration, formatTime, renderCsv, renderTable, terminalSafe } from "../output.js";
 import { unknownNameMessage } from "../suggest.js";
 
 interface QueryFlags extends ConnectionFlags {
@@ -164,7 +164,7 @@ async function leaderboard(client: ApiClient, flags: QueryFlags): Promise<void> 
     { header: "status", value: (e) => e.run.status },
     { header: "start_time", value: (e) => iso(e.run.start_time) },
   ];
-  if (formatOf(flags) === "table") process.stdout.write(terminalSafe(`${board.stage} runs by ${board.metric} (${board.direction === "desc" ? "higher" : "lower"} is better)`) + "\n");
+  if (formatOf(flags) === "table") process.stdout.write(`${terminalSafe(`${board.stage} runs by ${board.metric} (${board.direction === "desc" ? "higher" : "lower"} is better)`)}\n`);
   print(formatOf(flags), { table, csv }, board.entries, board);
 }
 
@@ -194,7 +194,8 @@ async function compare(client: ApiClient, flags: QueryFlags, a: string, b: strin
     { header: b, value: (d) => exact(d.b?.value) },
     { header: "delta", value: (d) => exact(d.delta) },
   ];
-  if (formatOf(flags) === "table") process.stdout.write(terminalSafe(`${result.stage}: delta = ${b} - ${a} by ${result.metric} (${result.direction === "desc" ? "higher" : "lower"} is better)`) + "\n");
+  if (formatOf(flags) === "table")
+    process.stdout.write(`${terminalSafe(`${result.stage}: delta = ${b} - ${a} by ${result.metric} (${result.direction === "desc" ? "higher" : "lower"} is better)`)}\n`);
   print(formatOf(flags), { table, csv }, rows, { ...result, datasets: rows });
 }
 

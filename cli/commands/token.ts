@@ -1,6 +1,6 @@
 /** `kdgat token create|list|revoke`: write tokens for jobs, with the admin token. */
 import type { Command } from "commander";
-import { answer, ApiClient, withAdminTokenOption, withConnectionOptions, type ConnectionFlags } from "../api-client.js";
+import { ApiClient, answer, type ConnectionFlags, withAdminTokenOption, withConnectionOptions } from "../api-client.js";
 import { formatTime, renderTable, terminalSafe } from "../output.js";
 
 interface TokenFlags extends ConnectionFlags {

@@ -11,13 +11,13 @@ import { chmod, mkdir, rmdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { mapConcurrent } from "../../functions/domain/concurrency.js";
 import type { Progress } from "../progress.js";
-import { step } from "./crash-hook.js";
 import type { ConfinedRoot } from "./confine.js";
+import { step } from "./crash-hook.js";
 import { Journal, type JournaledMove, type JournalRecord } from "./journal.js";
 import { acquireLock } from "./lock.js";
 import { finishMove, lexists, moveFolder, partialPathOf } from "./move-folder.js";
-import { planMigration, type PlanStatus } from "./plan.js";
-import { timesAt, timesOf, utimesArgs, type Times } from "./times.js";
+import { type PlanStatus, planMigration } from "./plan.js";
+import { type Times, timesAt, timesOf, utimesArgs } from "./times.js";
 
 const BATCH_SIZE = 500;
 const PARALLEL_FS_CALLS = 8;
@@ -90,7 +90,11 @@ export async function executeMigration(root: ConfinedRoot, options: ApplyOptions
       let id = journal.nextId();
       const intents = batch.map((entry) => ({ op: "intent" as const, id: id++, from: entry.from, to: entry.to! }));
       for (const dir of newDatasetDirs) timed.add(dir);
-      const times = unjournaledTimes(root, batch.flatMap((entry) => [...ancestorsOf(entry.from), dirname(entry.to!)]), timed);
+      const times = unjournaledTimes(
+        root,
+        batch.flatMap((entry) => [...ancestorsOf(entry.from), dirname(entry.to!)]),
+        timed,
+      );
       journal.append([...times, ...newDatasetDirs.map((dir) => ({ op: "mkdir" as const, path: dir })), ...intents]);
       journal.sync();
       await mapConcurrent(newDatasetDirs, PARALLEL_FS_CALLS, (dir) => mkdir(path(dir), { recursive: true }));

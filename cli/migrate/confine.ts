@@ -7,7 +7,7 @@
  * symlink: migrate only ever lstats, renames or unlinks it, never follows it. A folder found to be
  * a real folder is remembered for the rest of the run (one lstat per folder, not per path).
  */
-import { lstatSync, readdirSync, realpathSync, type Dirent } from "node:fs";
+import { type Dirent, lstatSync, readdirSync, realpathSync } from "node:fs";
 import { dirname, join, relative as relativePath, sep } from "node:path";
 
 export class PathOutsideRoot extends Error {}

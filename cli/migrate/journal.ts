@@ -6,10 +6,10 @@
  * removes it: one journal per migration, never a history that grows with each cycle.
  */
 import { closeSync, constants, fsyncSync, openSync, readFileSync, truncateSync, unlinkSync, writeSync } from "node:fs";
-import { lexicalProblem, type ConfinedRoot } from "./confine.js";
+import { excerpt } from "../../functions/domain/excerpt.js";
+import { type ConfinedRoot, lexicalProblem } from "./confine.js";
 import { step } from "./crash-hook.js";
 import { lexists } from "./move-folder.js";
-import { excerpt } from "../../functions/domain/excerpt.js";
 import type { Times } from "./times.js";
 
 export const JOURNAL_FILE = ".kdgat-migrate-journal.jsonl";

@@ -15,12 +15,12 @@ import {
   lutimesSync,
   mkdirSync,
   openSync,
-  readSync,
   readdirSync,
   readlinkSync,
+  readSync,
   renameSync,
-  rmSync,
   rmdirSync,
+  rmSync,
   symlinkSync,
   unlinkSync,
   utimesSync,
@@ -82,7 +82,8 @@ export function finishMove(src: string, dst: string): void {
   if (hasSrc && !hasDst) {
     // Killed between journaling the batch and creating its folders: the parent may be missing.
     mkdirSync(dirname(dst), { recursive: true });
-    return moveFolder(src, dst);
+    moveFolder(src, dst);
+    return;
   }
   if (!hasSrc && hasDst) return;
   if (!hasSrc && !hasDst) throw new Error(`neither ${src} nor ${dst} exists`);

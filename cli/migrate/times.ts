@@ -3,7 +3,7 @@
  * that is what utimes can set (libuv truncates to the microsecond), and a microsecond count since
  * 1970 is an exact JSON number.
  */
-import { lstatSync, type BigIntStats } from "node:fs";
+import { type BigIntStats, lstatSync } from "node:fs";
 
 export interface Times {
   atimeUs: number;

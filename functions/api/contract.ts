@@ -8,11 +8,11 @@
  * Times are integer milliseconds since the epoch.
  */
 import * as z from "zod/mini";
-import { exportDocument, metricValue, RUN_STATUSES, type ExportDocument, type ExportedExperiment, type ExportedRun, type RunStatus } from "../domain/export-document.js";
+import { type ExportDocument, type ExportedExperiment, type ExportedRun, exportDocument, metricValue, RUN_STATUSES, type RunStatus } from "../domain/export-document.js";
 import type { MetricValue } from "../domain/metric-values.js";
 
-export { exportDocument, metricValue };
 export type { ExportDocument, ExportedExperiment, ExportedRun, MetricValue, RunStatus };
+export { exportDocument, metricValue };
 
 const status = z.enum(RUN_STATUSES);
 const direction = z.enum(["asc", "desc"]);

@@ -6,7 +6,7 @@
  * upload would store every point twice: the base timestamp is `?timestamp=`, else the attempt's
  * start time (added by the store in the same write).
  */
-import { METRIC_FORMATS, MetricSourceError, readMetricPoints, type MetricFormat, type MetricUpload, type PointBase } from "../domain/metric-sources/index";
+import { METRIC_FORMATS, type MetricFormat, MetricSourceError, type MetricUpload, type PointBase, readMetricPoints } from "../domain/metric-sources/index";
 import { invalidParameter } from "../errors";
 import { validateKey } from "../store/key-values";
 

@@ -4,18 +4,22 @@
  */
 import { fromStoredValue } from "../domain/metric-values";
 import type { Db } from "../env";
-import { runTagsWithKeys, TEACHER_TAG } from "../store/reads";
 import type { ArtifactRow } from "../store/artifacts";
+import { runTagsWithKeys, TEACHER_TAG } from "../store/reads";
 import { getMetricHistory, getRunData, type HistoryCursor, type RunRow } from "../store/runs";
-import type { ArtifactFile, LatestMetric, MetricPoint, RunSummary, SiteStateResponse } from "./contract";
 import type { SiteState } from "../store/site-state";
+import type { ArtifactFile, LatestMetric, MetricPoint, RunSummary, SiteStateResponse } from "./contract";
 
 const ERROR_TAG = "error_msg";
 
 /** RunSummary of each row (in order), with its teacher_run_id and error_msg tags fetched in one query. */
 export async function summarize(db: Db, rows: RunRow[], experiment: string): Promise<RunSummary[]> {
   if (rows.length === 0) return [];
-  const tagRows = await runTagsWithKeys(db, rows.map((r) => r.runUuid), [TEACHER_TAG, ERROR_TAG]);
+  const tagRows = await runTagsWithKeys(
+    db,
+    rows.map((r) => r.runUuid),
+    [TEACHER_TAG, ERROR_TAG],
+  );
   const tagValues = new Map(tagRows.map((t) => [`${t.runUuid}/${t.key}`, t.value]));
   const tagOf = (uuid: string, key: string) => tagValues.get(`${uuid}/${key}`) ?? null;
   return rows.map((r) => ({

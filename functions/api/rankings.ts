@@ -36,7 +36,6 @@ const metricQuery = z.pipe(
   }),
 );
 
-
 const groupQuery = z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9.-]*(_kd)?$/, "expected a model size, optionally with '_kd' (e.g. teacher, student_kd)"));
 
 export const rankingRoutes = new Hono<AppEnv>()
@@ -58,8 +57,15 @@ export const rankingRoutes = new Hono<AppEnv>()
       const direction = metricDirection(q.metric);
       const experimentId = await findExperimentId(db, q.experiment);
       const rows = experimentId === undefined ? [] : await rankRuns(db, { experimentId, metric: q.metric, direction, stage: q.stage, dataset: q.dataset, top: q.top });
-      const ranked = rankEntries(rows.map((r) => ({ runId: r.run.name, value: r.value, run: r.run })), direction).slice(0, q.top);
-      const summaries = await summarize(db, ranked.map((r) => r.run), q.experiment);
+      const ranked = rankEntries(
+        rows.map((r) => ({ runId: r.run.name, value: r.value, run: r.run })),
+        direction,
+      ).slice(0, q.top);
+      const summaries = await summarize(
+        db,
+        ranked.map((r) => r.run),
+        q.experiment,
+      );
       const body: LeaderboardResponse = {
         metric: q.metric,
         direction,

@@ -1,10 +1,10 @@
 import * as z from "zod/mini";
 import { excerpt } from "../domain/excerpt";
-import { isValidSegment, RUN_UUID } from "../domain/run-id";
-import { invalidParameter, notFound } from "../errors";
 import { LIMITS } from "../domain/limits";
-import type { Db } from "../env";
+import { isValidSegment, RUN_UUID } from "../domain/run-id";
 import { PIPELINE_EXPERIMENT } from "../domain/stages";
+import type { Db } from "../env";
+import { invalidParameter, notFound } from "../errors";
 import { findExperimentId } from "../store/pipeline-runs";
 
 /** `?experiment=`: the experiment's name; the pipeline's own when absent. */

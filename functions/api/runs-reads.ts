@@ -4,10 +4,11 @@
  *   GET /runs/{dataset}/{name}             RunDetailResponse (`?attempt=N` for an older attempt)
  *   GET /runs/{dataset}/{name}/metrics/{key}  full history of one metric (key may hold `/` and `.`)
  */
-import { Hono, type Context } from "hono";
+import { type Context, Hono } from "hono";
 import * as z from "zod/mini";
-import { RUN_ID_SEGMENT, RUN_UUID } from "../domain/run-id";
 import { RUN_STATUSES } from "../db/schema";
+import { formatCsv } from "../domain/csv";
+import { RUN_ID_SEGMENT, RUN_UUID } from "../domain/run-id";
 import type { AppEnv, Db } from "../env";
 import { notFound } from "../errors";
 import { publicRead } from "../http/access";
@@ -15,10 +16,9 @@ import { queryParams } from "../http/validate";
 import { validateKey } from "../store/key-values";
 import { findExperimentId } from "../store/pipeline-runs";
 import { listAttempts, listLatestRuns, listStudents } from "../store/reads";
-import { metricHistory, runRecords, summarize } from "./presenters";
 import type { MetricHistoryResponse, RunDetailResponse, RunListResponse, RunSummary } from "./contract";
-import { formatCsv } from "../domain/csv";
 import { decodePageToken, encodePageToken, historyCursor } from "./page-token";
+import { metricHistory, runRecords, summarize } from "./presenters";
 import { experimentName, pathRunId, queryInt, requireExperimentId } from "./run-path";
 
 export const MAX_LIST_LIMIT = 1000;
@@ -32,7 +32,12 @@ const listQuery = z.strictObject({
   dataset: z.optional(segmentQuery),
   stage: z.optional(segmentQuery),
   size: z.optional(segmentQuery),
-  kd: z.optional(z.pipe(z.enum(["true", "false"]), z.transform((v) => v === "true"))),
+  kd: z.optional(
+    z.pipe(
+      z.enum(["true", "false"]),
+      z.transform((v) => v === "true"),
+    ),
+  ),
   status: z.optional(z.enum(RUN_STATUSES)),
   limit: z._default(z.pipe(queryInt, z.number().check(z.minimum(1), z.maximum(MAX_LIST_LIMIT))), DEFAULT_LIST_LIMIT),
   page_token: z.optional(z.string().check(z.maxLength(500))),
@@ -58,8 +63,19 @@ async function runList(db: Db, query: z.output<typeof listQuery>): Promise<RunLi
 }
 
 const CSV_COLUMNS = [
-  "run_id", "mlflow_run_id", "experiment", "dataset", "model_size", "stage", "kd", "status",
-  "start_time", "end_time", "attempt", "teacher_run_id", "error_msg",
+  "run_id",
+  "mlflow_run_id",
+  "experiment",
+  "dataset",
+  "model_size",
+  "stage",
+  "kd",
+  "status",
+  "start_time",
+  "end_time",
+  "attempt",
+  "teacher_run_id",
+  "error_msg",
 ] as const satisfies ReadonlyArray<keyof RunSummary>;
 
 /** The list as CSV; the next page's token travels in the X-Next-Page-Token header. */
@@ -67,7 +83,14 @@ function csvResponse(c: Context<AppEnv>, list: RunListResponse) {
   if (list.next_page_token) c.header("X-Next-Page-Token", list.next_page_token);
   c.header("Content-Disposition", 'attachment; filename="runs.csv"');
   // A text answer to a typed client (hc), sent as CSV.
-  return c.text(formatCsv(CSV_COLUMNS, list.runs.map((run) => CSV_COLUMNS.map((column) => run[column]))), 200, { "Content-Type": "text/csv; charset=utf-8" });
+  return c.text(
+    formatCsv(
+      CSV_COLUMNS,
+      list.runs.map((run) => CSV_COLUMNS.map((column) => run[column])),
+    ),
+    200,
+    { "Content-Type": "text/csv; charset=utf-8" },
+  );
 }
 
 const attemptQuery = z.strictObject({ experiment: experimentName, attempt: z.optional(queryInt) });

@@ -6,23 +6,23 @@
  * Each answers `{"run_id": <mlflow uuid>, "name": <run id>, "attempt": N, ...}`. Metrics and ends
  * go to the attempt named by that run_id (`?run_id=` or the X-Run-Id header), else to the latest.
  */
-import { Hono, type Context } from "hono";
+import { type Context, Hono } from "hono";
 import * as z from "zod/mini";
 import { excerpt } from "../domain/excerpt";
-import type { AppEnv, Db } from "../env";
-import { deriveRunTags } from "../domain/tags";
-import { pythonStr } from "../domain/params";
-import { parsePythonJsonWithSource, SourceNumber, type PyJson } from "../domain/python-json";
-import { invalidParameter, notFound } from "../errors";
 import { LIMITS } from "../domain/limits";
+import type { MetricUpload } from "../domain/metric-sources/index";
+import { pythonStr } from "../domain/params";
+import { type PyJson, parsePythonJsonWithSource, SourceNumber } from "../domain/python-json";
+import { deriveRunTags } from "../domain/tags";
+import type { AppEnv, Db } from "../env";
+import { invalidParameter, notFound } from "../errors";
 import { write } from "../http/access";
 import { bodyText, jsonBody, queryParams } from "../http/validate";
 import { appendMetricPoints, endAttempt, startAttempt } from "../store/pipeline-runs";
-import { assertActive, getAttemptIn, type AttemptRef, type RunRow } from "../store/runs";
+import { type AttemptRef, assertActive, getAttemptIn, type RunRow } from "../store/runs";
 import type { AttemptAnswer, EndResponse, MetricsUploadResponse } from "./contract";
-import type { MetricUpload } from "../domain/metric-sources/index";
 import { parseMetricUpload, UPLOAD_FORMATS } from "./metric-uploads";
-import { attemptRunId, experimentName, namedAttempt, pathRunId, queryInt, requireExperimentId, RUN_ID_HEADER } from "./run-path";
+import { attemptRunId, experimentName, namedAttempt, pathRunId, queryInt, RUN_ID_HEADER, requireExperimentId } from "./run-path";
 
 const attemptBody = (run: RunRow): AttemptAnswer => ({ run_id: run.runUuid, name: run.name, attempt: run.attempt });
 
@@ -64,32 +64,25 @@ function parseConfig(text: string): Record<string, PyJson> {
 }
 
 export const runWrites = new Hono<AppEnv>()
-  .put(
-    "/runs/:dataset/:name",
-    write(),
-    queryParams(z.strictObject({ experiment: experimentName, start_time: z.optional(queryInt) })),
-    async (c) => {
-      const runId = pathRunId(c.req.param());
-      const query = c.req.valid("query");
-      const key = c.req.header("Idempotency-Key");
-      if (key !== undefined && !idempotencyKey.safeParse(key).success) badKey(key);
-      const config = parseConfig(await bodyText(c.req));
-      const startTime = query.start_time ?? Date.now();
-      const { run, created } = await startAttempt(c.get("db"), {
-        experiment: query.experiment,
-        name: runId,
-        params: Object.entries(config).map(([k, v]) => ({ key: k, value: pythonStr(v) })),
-        // start_time and end_time tags are ISO 8601 (UTC), as Python's datetime.isoformat writes them.
-        tags: Object.entries({ ...deriveRunTags(runId, config), start_time: new Date(startTime).toISOString(), status: "running" }).map(
-          ([k, v]) => ({ key: k, value: v }),
-        ),
-        startTime,
-        startTimeIsExplicit: query.start_time !== undefined,
-        idempotencyKey: key,
-      });
-      return c.json(attemptBody(run), created ? 201 : 200);
-    },
-  )
+  .put("/runs/:dataset/:name", write(), queryParams(z.strictObject({ experiment: experimentName, start_time: z.optional(queryInt) })), async (c) => {
+    const runId = pathRunId(c.req.param());
+    const query = c.req.valid("query");
+    const key = c.req.header("Idempotency-Key");
+    if (key !== undefined && !idempotencyKey.safeParse(key).success) badKey(key);
+    const config = parseConfig(await bodyText(c.req));
+    const startTime = query.start_time ?? Date.now();
+    const { run, created } = await startAttempt(c.get("db"), {
+      experiment: query.experiment,
+      name: runId,
+      params: Object.entries(config).map(([k, v]) => ({ key: k, value: pythonStr(v) })),
+      // start_time and end_time tags are ISO 8601 (UTC), as Python's datetime.isoformat writes them.
+      tags: Object.entries({ ...deriveRunTags(runId, config), start_time: new Date(startTime).toISOString(), status: "running" }).map(([k, v]) => ({ key: k, value: v })),
+      startTime,
+      startTimeIsExplicit: query.start_time !== undefined,
+      idempotencyKey: key,
+    });
+    return c.json(attemptBody(run), created ? 201 : 200);
+  })
   .post(
     "/runs/:dataset/:name/metrics",
     write(LIMITS.maxUploadBytes),
@@ -107,8 +100,7 @@ export const runWrites = new Hono<AppEnv>()
       const runId = pathRunId(c.req.param());
       const query = c.req.valid("query");
       const ref = attemptRef(c, runId, query);
-      const parse = (text: string, timestamp?: number) =>
-        parseMetricUpload(text, query.format, c.req.header("Content-Type") ?? "", { timestamp, step: query.step ?? 0 });
+      const parse = (text: string, timestamp?: number) => parseMetricUpload(text, query.format, c.req.header("Content-Type") ?? "", { timestamp, step: query.step ?? 0 });
       // Parsed before the attempt is known (so that the write is one D1 round trip), but a refused
       // upload to a missing attempt is refused for the attempt, as when it was looked up first.
       let text = "";

@@ -3,11 +3,11 @@ import { Hono } from "hono";
 import * as z from "zod/mini";
 import { excerpt } from "../domain/excerpt";
 import type { AppEnv } from "../env";
+import { invalidParameter } from "../errors";
 import { admin } from "../http/access";
 import { jsonBody } from "../http/validate";
-import type { TokenCreatedResponse, TokenListResponse } from "./contract";
 import { listTokens, mintToken, revokeToken } from "../store/tokens";
-import { invalidParameter } from "../errors";
+import type { TokenCreatedResponse, TokenListResponse } from "./contract";
 
 const TOKEN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const tokenName = z.string().check(z.regex(TOKEN_NAME, "letters, digits, '.', '_' and '-', at most 64"));

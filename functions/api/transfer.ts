@@ -7,8 +7,8 @@
  */
 import { Hono } from "hono";
 import * as z from "zod/mini";
-import { LIMITS } from "../domain/limits";
 import { experimentEntry, exportDocument, runEntry } from "../domain/export-document";
+import { LIMITS } from "../domain/limits";
 import { RUN_UUID } from "../domain/run-id";
 import type { AppEnv } from "../env";
 import { admin, publicRead } from "../http/access";

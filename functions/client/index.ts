@@ -7,7 +7,7 @@
  */
 import { hc } from "hono/client";
 import type { V1Api } from "../api/index.js";
-import { HTTP_BACKOFF, isRetryableStatus, MAX_RETRY_AFTER_MS, retryAfterMs, retryDelay, type Backoff } from "../domain/retry.js";
+import { type Backoff, HTTP_BACKOFF, isRetryableStatus, MAX_RETRY_AFTER_MS, retryAfterMs, retryDelay } from "../domain/retry.js";
 
 export interface RetryOptions {
   /** How often and how long to wait; default HTTP_BACKOFF (about a minute in all). */

@@ -11,7 +11,9 @@ export const experiments = sqliteTable("experiments", {
   experimentId: integer("experiment_id").primaryKey({ autoIncrement: true }),
   name: text("name").notNull().unique(),
   artifactLocation: text("artifact_location").notNull(),
-  lifecycleStage: text("lifecycle_stage", { enum: ["active", "deleted"] }).notNull().default("active"),
+  lifecycleStage: text("lifecycle_stage", { enum: ["active", "deleted"] })
+    .notNull()
+    .default("active"),
   creationTime: integer("creation_time").notNull(),
   lastUpdateTime: integer("last_update_time").notNull(),
 });
@@ -44,7 +46,9 @@ export const runs = sqliteTable(
     startTime: integer("start_time").notNull(),
     endTime: integer("end_time"),
     artifactUri: text("artifact_uri").notNull(),
-    lifecycleStage: text("lifecycle_stage", { enum: ["active", "deleted"] }).notNull().default("active"),
+    lifecycleStage: text("lifecycle_stage", { enum: ["active", "deleted"] })
+      .notNull()
+      .default("active"),
     deletedTime: integer("deleted_time"),
     // KD-GAT identity parsed from the run name (null when the name is not a KD-GAT run id).
     dataset: text("dataset"),
@@ -105,9 +109,7 @@ function metricColumns() {
  * drizzle/0001_metrics_without_rowid.sql recreates it so and drizzle-kit's snapshot still shows a
  * rowid table; test/worker/schema.test.ts checks the migrated table.
  */
-export const metrics = sqliteTable("metrics", metricColumns(), (t) => [
-  primaryKey({ columns: [t.runUuid, t.key, t.step, t.timestamp, t.value, t.isNan] }),
-]);
+export const metrics = sqliteTable("metrics", metricColumns(), (t) => [primaryKey({ columns: [t.runUuid, t.key, t.step, t.timestamp, t.value, t.isNan] })]);
 
 /**
  * The latest point per run and key: greatest (step, timestamp, value), as MLflow defines it.

@@ -43,6 +43,7 @@ function decodeRepeatedly(path: string): string | undefined {
  */
 export function safeArtifactPath(path: string): string | undefined {
   const decoded = decodeRepeatedly(path);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: a path with a control character is refused
   if (decoded === undefined || /[#\\\u0000-\u001f\u007f]/.test(decoded)) return undefined;
   if (decoded.startsWith("/") || /^[A-Za-z]:/.test(decoded) || decoded.split("/").includes("..")) return undefined;
   return decoded;
@@ -74,8 +75,31 @@ export const artifactKey = (experimentId: number, runUuid: string, path: string)
 
 /** Extensions MLflow sends as text/plain (mlflow.utils.mime_type_utils.get_text_extensions). */
 const TEXT_EXTENSIONS = new Set([
-  "txt", "log", "err", "cfg", "conf", "cnf", "cf", "ini", "properties", "prop", "hocon", "toml", "yaml", "yml",
-  "xml", "json", "js", "py", "py3", "csv", "tsv", "md", "rst", "MLmodel", "MLproject",
+  "txt",
+  "log",
+  "err",
+  "cfg",
+  "conf",
+  "cnf",
+  "cf",
+  "ini",
+  "properties",
+  "prop",
+  "hocon",
+  "toml",
+  "yaml",
+  "yml",
+  "xml",
+  "json",
+  "js",
+  "py",
+  "py3",
+  "csv",
+  "tsv",
+  "md",
+  "rst",
+  "MLmodel",
+  "MLproject",
 ]);
 
 /** The rest of MLflow's guess (Python's mimetypes table) for the files a run commonly holds. */

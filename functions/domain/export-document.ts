@@ -158,7 +158,10 @@ export function experimentEntry(e: ExperimentRecord, tags: KeyValueRecord[]): Ex
 export function runEntry({ run: r, params, tags, keys, points }: RunRows): ExportedRun {
   const history: ExportedRun["metrics"] = {};
   for (const key of keys) history[key] = [];
-  for (const p of points) (history[p.key] ??= []).push([p.step, p.timestamp, fromStoredValue(p.value, p.isNan)]);
+  for (const p of points) {
+    history[p.key] ??= [];
+    history[p.key].push([p.step, p.timestamp, fromStoredValue(p.value, p.isNan)]);
+  }
   return {
     mlflow_run_id: r.runUuid,
     experiment_id: String(r.experimentId),

@@ -1,5 +1,5 @@
+import { formatRunId, isValidSegment, parseRunId, type RunIdParts, segmentProblem } from "./run-id.js";
 import { isStage, stageFromOldLayout } from "./stages.js";
-import { formatRunId, isValidSegment, parseRunId, segmentProblem, type RunIdParts } from "./run-id.js";
 
 /** The old layout: `automotive/{dataset}/{model_size}/{learning_type}/{model_arch}/{distillation}/{mode}`. */
 export const OLD_LAYOUT_ROOT = "automotive";

@@ -1,4 +1,4 @@
-import { SourceNumber, type PyJson } from "./python-json.js";
+import { type PyJson, SourceNumber } from "./python-json.js";
 
 /**
  * Stringifies a config value the way the Python pipeline logged it with MLflow (`str(value)`),
@@ -58,11 +58,6 @@ export function pythonFloat(x: number): string {
 
 function pythonStringRepr(text: string): string {
   const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
-  const escaped = text
-    .replace(/\\/g, "\\\\")
-    .replace(/\n/g, "\\n")
-    .replace(/\r/g, "\\r")
-    .replace(/\t/g, "\\t")
-    .replaceAll(quote, `\\${quote}`);
+  const escaped = text.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(/\t/g, "\\t").replaceAll(quote, `\\${quote}`);
   return `${quote}${escaped}${quote}`;
 }

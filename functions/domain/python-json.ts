@@ -136,7 +136,7 @@ export function parsePythonJson(text: string): unknown {
 export function parsePythonJsonWithSource(text: string): PyJson {
   const { quoted, restore, literals } = quoteBareTokens(text);
   let index = 0;
-  return JSON.parse(quoted, function (key, value: unknown, context?: { source?: string }) {
+  return JSON.parse(quoted, (key, value: unknown, context?: { source?: string }) => {
     const restored = restore(key, value);
     if (typeof value !== "number") return restored;
     // Numbers are revived in document order, so the scanner's n-th literal is this one.

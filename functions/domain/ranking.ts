@@ -43,7 +43,7 @@ export function latestByKey<T>(items: Iterable<T>, keyOf: (item: T) => string, o
  */
 export function competitionRanks(sortedValues: readonly number[]): number[] {
   const ranks: number[] = [];
-  sortedValues.forEach((value, i) => ranks.push(value === sortedValues[i - 1] ? ranks[i - 1] : i + 1));
+  for (const [i, value] of sortedValues.entries()) ranks.push(value === sortedValues[i - 1] ? ranks[i - 1] : i + 1);
   return ranks;
 }
 

@@ -1,4 +1,4 @@
-import { STAGES, isStage, type Stage } from "./stages.js";
+import { isStage, STAGES, type Stage } from "./stages.js";
 
 /**
  * A deterministic run id: `{dataset}/{model_size}_{stage}[_kd]`, e.g. `hcrl_sa/student_curriculum_kd`.
@@ -33,7 +33,10 @@ export const RUN_ID_SEGMENT_RULE = "letters, digits, '.', '_' and '-' only, star
  */
 export function segmentProblem(segment: string): string | undefined {
   if (isValidSegment(segment)) return undefined;
-  const suggestion = segment.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^[._-]+/, "").slice(0, 128);
+  const suggestion = segment
+    .replace(/[^A-Za-z0-9._-]+/g, "_")
+    .replace(/^[._-]+/, "")
+    .slice(0, 128);
   const hint = isValidSegment(suggestion) ? `; rename it, e.g. to '${suggestion}'` : "";
   return `'${segment}' is not a valid run id segment (${RUN_ID_SEGMENT_RULE}: a run id is part of every URL)${hint}`;
 }
@@ -64,9 +67,7 @@ export function groupOf(parts: Pick<RunIdParts, "modelSize" | "kd">): string {
 
 /** Splits a group label such as `student_kd` back into size and KD flag. */
 export function parseGroup(group: string): Pick<RunIdParts, "modelSize" | "kd"> {
-  return group.endsWith(KD_SUFFIX) && group.length > KD_SUFFIX.length
-    ? { modelSize: group.slice(0, -KD_SUFFIX.length), kd: true }
-    : { modelSize: group, kd: false };
+  return group.endsWith(KD_SUFFIX) && group.length > KD_SUFFIX.length ? { modelSize: group.slice(0, -KD_SUFFIX.length), kd: true } : { modelSize: group, kd: false };
 }
 
 export function modelArchOf(stage: string): string | undefined {

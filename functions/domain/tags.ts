@@ -1,6 +1,6 @@
+import { runIdFromPath } from "./layout.js";
 import { pythonStr } from "./params.js";
 import type { PyJson } from "./python-json.js";
-import { runIdFromPath } from "./layout.js";
 import { modelArchOf, parseRunId } from "./run-id.js";
 
 /**

@@ -41,16 +41,13 @@ const isRead = (kind: AccessKind | undefined) => kind === "publicRead" || kind =
  * is an anonymous read, any other token is refused rather than answered as anonymous.
  */
 export const publicRead = (options: { adminMayAskMore?: boolean; privateWhen?: (env: Env) => boolean } = {}) =>
-  tagged(
-    "publicRead",
-    readCors,
-    addressRateLimit,
-    ...(options.adminMayAskMore ? [optionalAdminToken] : []),
-    ...(options.privateWhen ? [tokenWhen(options.privateWhen)] : []),
-  );
+  tagged("publicRead", readCors, addressRateLimit, ...(options.adminMayAskMore ? [optionalAdminToken] : []), ...(options.privateWhen ? [tokenWhen(options.privateWhen)] : []));
 
 /** `privateWhen`: a read the deployment may close (ARTIFACTS_PUBLIC=false), then it needs a write token. */
-const tokenWhen = (isPrivate: (env: Env) => boolean): MiddlewareHandler<AppEnv> => (c, next) => (isPrivate(c.env) ? requireWriteToken(c, next) : next());
+const tokenWhen =
+  (isPrivate: (env: Env) => boolean): MiddlewareHandler<AppEnv> =>
+  (c, next) =>
+    isPrivate(c.env) ? requireWriteToken(c, next) : next();
 
 /** Artifact downloads and listings: public unless the variable ARTIFACTS_PUBLIC is "false", then they need a write token. */
 export const artifactRead = () => publicRead({ privateWhen: (env) => (env.ARTIFACTS_PUBLIC as string) === "false" });

@@ -17,10 +17,7 @@ const unauthenticated = (message: string) => new ApiError("UNAUTHENTICATED", mes
 /** Constant-time equality of two secrets (compared as SHA-256 digests, so lengths do not leak). */
 async function secretsEqual(a: string, b: string): Promise<boolean> {
   const encoder = new TextEncoder();
-  const [da, db] = await Promise.all([
-    crypto.subtle.digest("SHA-256", encoder.encode(a)),
-    crypto.subtle.digest("SHA-256", encoder.encode(b)),
-  ]);
+  const [da, db] = await Promise.all([crypto.subtle.digest("SHA-256", encoder.encode(a)), crypto.subtle.digest("SHA-256", encoder.encode(b))]);
   return crypto.subtle.timingSafeEqual(da, db);
 }
 

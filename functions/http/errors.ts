@@ -15,8 +15,7 @@ export function handleError(error: Error, c: Context): Response {
   // The store's D1 wrapper throws ApiErrors (D1 unavailable) from inside queries that drizzle wraps.
   if (error instanceof DrizzleQueryError && error.cause instanceof ApiError) return errorResponse(c, error.cause);
   if (error instanceof HTTPException) {
-    const code: ErrorCode =
-      error.status === 413 ? "INVALID_PARAMETER_VALUE" : error.status === 401 ? "UNAUTHENTICATED" : "BAD_REQUEST";
+    const code: ErrorCode = error.status === 413 ? "INVALID_PARAMETER_VALUE" : error.status === 401 ? "UNAUTHENTICATED" : "BAD_REQUEST";
     const status = error.status === 413 ? 413 : ERROR_STATUS[code];
     return c.json({ error_code: code, message: error.message || "Bad request" }, status as ContentfulStatusCode);
   }

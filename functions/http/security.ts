@@ -22,8 +22,7 @@ export const securityHeaders = secureHeaders({
 /** The window of both rate-limit bindings (`simple.period` in wrangler.toml); a refused client waits it out. */
 export const RATE_LIMIT_PERIOD_SECONDS = 60;
 
-const tooManyRequests = (message: string) =>
-  new ApiError("REQUEST_LIMIT_EXCEEDED", message, { "Retry-After": String(RATE_LIMIT_PERIOD_SECONDS) });
+const tooManyRequests = (message: string) => new ApiError("REQUEST_LIMIT_EXCEEDED", message, { "Retry-After": String(RATE_LIMIT_PERIOD_SECONDS) });
 
 /**
  * CORS of the public reads (http/access.ts applies it to them alone): open to any origin, without
@@ -52,7 +51,10 @@ export function clientKey(address: string | undefined): string {
     const tailGroups = tail ? tail.split(":") : [];
     groups.push(...Array<string>(Math.max(0, 8 - groups.length - tailGroups.length)).fill("0"), ...tailGroups);
   }
-  return `${groups.slice(0, 4).map((group) => parseInt(group, 16).toString(16)).join(":")}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((group) => parseInt(group, 16).toString(16))
+    .join(":")}::/64`;
 }
 
 /**

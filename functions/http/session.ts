@@ -8,8 +8,8 @@
  */
 import type { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
-import { BOOKMARK_HEADER, BOOKMARK_SHAPE } from "../domain/sessions";
 import { excerpt } from "../domain/excerpt";
+import { BOOKMARK_HEADER, BOOKMARK_SHAPE } from "../domain/sessions";
 import type { AppEnv } from "../env";
 import { invalidParameter } from "../errors";
 import { openDb, zeroCost } from "../store/db";
@@ -27,16 +27,16 @@ export function sessionStart(publicRead: boolean, bookmark: string | undefined, 
 /** The request's D1 session; a route's kind (http/access.ts) says whether it reads or writes. */
 export const d1Session = (app: Pick<Hono<AppEnv>, "router">) =>
   createMiddleware<AppEnv>(async (c, next) => {
-  const cost = zeroCost();
-  const start = sessionStart(isPublicRead(app, c.req.method, c.req.path), c.req.header(BOOKMARK_HEADER), c.req.header("Authorization") !== undefined);
-  const session = c.env.DB.withSession(start);
-  c.set("db", openDb(session, cost));
-  try {
-    await next();
-  } finally {
-    const bookmark = session.getBookmark();
-    if (bookmark) c.res.headers.set(BOOKMARK_HEADER, bookmark);
-    // What the request cost D1: the rows D1 bills and the round trips; the benchmarks read it.
-    c.res.headers.append("Server-Timing", `d1;desc="rows_read=${cost.rowsRead} rows_written=${cost.rowsWritten} calls=${cost.calls}"`);
-  }
+    const cost = zeroCost();
+    const start = sessionStart(isPublicRead(app, c.req.method, c.req.path), c.req.header(BOOKMARK_HEADER), c.req.header("Authorization") !== undefined);
+    const session = c.env.DB.withSession(start);
+    c.set("db", openDb(session, cost));
+    try {
+      await next();
+    } finally {
+      const bookmark = session.getBookmark();
+      if (bookmark) c.res.headers.set(BOOKMARK_HEADER, bookmark);
+      // What the request cost D1: the rows D1 bills and the round trips; the benchmarks read it.
+      c.res.headers.append("Server-Timing", `d1;desc="rows_read=${cost.rowsRead} rows_written=${cost.rowsWritten} calls=${cost.calls}"`);
+    }
   });

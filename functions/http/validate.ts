@@ -69,19 +69,16 @@ export function parseJsonText(text: string): unknown {
   return parsed;
 }
 
-export const jsonBody = <T extends z.ZodMiniType>(
-  schema: T,
-): MiddlewareHandler<any, string, { in: { json: z.input<T> }; out: { json: z.output<T> } }> =>
-  async (c, next) => {
-    const data = parseWith(schema, parseJsonText(await bodyText(c.req)));
-    c.req.addValidatedData("json", data as object);
-    await next();
-  };
+export const jsonBody =
+  // biome-ignore lint/suspicious/noExplicitAny: the route's Env, left open as Hono's own `validator` leaves it
+    <T extends z.ZodMiniType>(schema: T): MiddlewareHandler<any, string, { in: { json: z.input<T> }; out: { json: z.output<T> } }> =>
+    async (c, next) => {
+      const data = parseWith(schema, parseJsonText(await bodyText(c.req)));
+      c.req.addValidatedData("json", data as object);
+      await next();
+    };
 
 /** Validates query-string parameters (repeated keys become arrays); typed by the schema's input, so a typed client may leave out defaults. */
 export const queryParams = <T extends z.ZodMiniType>(schema: T) =>
-  validator("query", (value) => parseWith(schema, value) as z.output<T>) as MiddlewareHandler<
-    any,
-    string,
-    { in: { query: z.input<T> }; out: { query: z.output<T> } }
-  >;
+  // biome-ignore lint/suspicious/noExplicitAny: the route's Env, left open as Hono's own `validator` leaves it
+  validator("query", (value) => parseWith(schema, value) as z.output<T>) as MiddlewareHandler<any, string, { in: { query: z.input<T> }; out: { query: z.output<T> } }>;

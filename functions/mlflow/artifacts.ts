@@ -6,23 +6,14 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import * as z from "zod/mini";
-import { ARTIFACT_LIMITS, artifactKey, artifactMimeType, baseName, runArtifactPath, safeArtifactPath, type RunArtifactPath } from "../domain/artifacts";
+import { ARTIFACT_LIMITS, artifactKey, artifactMimeType, baseName, type RunArtifactPath, runArtifactPath, safeArtifactPath } from "../domain/artifacts";
 import { excerpt } from "../domain/excerpt";
 import type { AppEnv } from "../env";
 import { invalidParameter } from "../errors";
 import { artifactRead, signedWrite, write } from "../http/access";
 import { PART_URL_LIFETIME_MS, sign, verify } from "../http/signed-url";
 import { jsonBody, queryParams } from "../http/validate";
-import {
-  abortArtifactUpload,
-  completeArtifactUpload,
-  createArtifactUpload,
-  deleteArtifacts,
-  getArtifactBody,
-  listArtifactDir,
-  putArtifact,
-  uploadArtifactPart,
-} from "../store/artifacts";
+import { abortArtifactUpload, completeArtifactUpload, createArtifactUpload, deleteArtifacts, getArtifactBody, listArtifactDir, putArtifact, uploadArtifactPart } from "../store/artifacts";
 import { getActiveRun, getRun } from "../store/runs";
 import { refuseOtherMethods } from "./unsupported";
 import { repeated } from "./wire";
@@ -43,7 +34,9 @@ function runPath(raw: string): RunArtifactPath {
   if (safe === undefined) throw invalidPath();
   const parsed = runArtifactPath(safe);
   if (!parsed) {
-    throw invalidParameter(`Artifacts are kept per run: the path must be '<experiment_id>/<run_id>/artifacts[/<path>]' (at most ${ARTIFACT_LIMITS.maxKeyBytes} bytes), got '${excerpt(safe)}'.`);
+    throw invalidParameter(
+      `Artifacts are kept per run: the path must be '<experiment_id>/<run_id>/artifacts[/<path>]' (at most ${ARTIFACT_LIMITS.maxKeyBytes} bytes), got '${excerpt(safe)}'.`,
+    );
   }
   return parsed;
 }
@@ -106,7 +99,9 @@ const createRequest = z.object({ path: z.string(), num_parts: z._default(partNum
 const completeRequest = z.object({
   path: z.string(),
   upload_id: uploadId,
-  parts: z.array(z.object({ part_number: partNumber, etag: z.string().check(z.maxLength(1024)), url: z.optional(z.nullable(z.string())) })).check(z.minLength(1), z.maxLength(ARTIFACT_LIMITS.maxParts)),
+  parts: z
+    .array(z.object({ part_number: partNumber, etag: z.string().check(z.maxLength(1024)), url: z.optional(z.nullable(z.string())) }))
+    .check(z.minLength(1), z.maxLength(ARTIFACT_LIMITS.maxParts)),
 });
 const abortRequest = z.object({ path: z.string(), upload_id: uploadId });
 const partQuery = z.object({ upload_id: uploadId, part_number: z.string(), expires: z.string(), signature: z.string() });

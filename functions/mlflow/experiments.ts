@@ -6,15 +6,7 @@ import { publicRead, publicSearch, write } from "../http/access";
 import { jsonBody, queryParams } from "../http/validate";
 import { EXPERIMENT_SEARCH } from "../search/filter";
 import { nextPageToken } from "../search/page-token";
-import {
-  createExperiment,
-  getExperiment,
-  getExperimentByName,
-  renameExperiment,
-  searchExperiments,
-  setExperimentLifecycle,
-  setExperimentTag,
-} from "../store/experiments";
+import { createExperiment, getExperiment, getExperimentByName, renameExperiment, searchExperiments, setExperimentLifecycle, setExperimentTag } from "../store/experiments";
 import { id, keyValue, searchFields, viewType } from "./fields";
 import { parseSearchRequest } from "./search-request";
 import { experimentJson, repeated } from "./wire";

@@ -25,7 +25,10 @@ export const id = z.pipe(z.union([z.string(), z.int()]), z.transform(String));
 export const keyValue = z.object({ key: z.string(), value: z.string() });
 
 /** A repeated field: a JSON array in a body, one or more `name=` entries in a query string. */
-export const repeatedString = z.pipe(z.union([id, z.array(id)]), z.transform((v) => (Array.isArray(v) ? v : [v])));
+export const repeatedString = z.pipe(
+  z.union([id, z.array(id)]),
+  z.transform((v) => (Array.isArray(v) ? v : [v])),
+);
 
 export const VIEW_TYPES = ["ACTIVE_ONLY", "DELETED_ONLY", "ALL"] as const;
 export const viewType = z._default(z.enum(VIEW_TYPES), "ACTIVE_ONLY");

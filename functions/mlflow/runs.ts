@@ -3,29 +3,18 @@ import { Hono } from "hono";
 import * as z from "zod/mini";
 import { RUN_STATUSES } from "../db/schema";
 import { excerpt } from "../domain/excerpt";
+import { LIMITS } from "../domain/limits";
 import type { AppEnv, Db } from "../env";
 import { invalidParameter } from "../errors";
-import { LIMITS } from "../domain/limits";
 import { publicRead, publicSearch, write } from "../http/access";
 import { jsonBody, queryParams } from "../http/validate";
 import { RUN_SEARCH } from "../search/filter";
 import { encodePageToken } from "../search/page-token";
 import { parseExperimentId } from "../store/experiments";
-import { cutValue, paramAndTagStatements, validateKeyValue, type KeyValue } from "../store/key-values";
-import { logBatch, type LogBatchInput } from "../store/log-batch";
-import {
-  createRunWithData,
-  getActiveRun,
-  deleteRunTag,
-  derivedRunUuid,
-  getRun,
-  getRunData,
-  RUN_NAME_TAG,
-  runInfoUpdate,
-  setRunLifecycle,
-  updateRunInfo,
-} from "../store/runs";
 import { inputsOfRuns, logInputs } from "../store/inputs";
+import { cutValue, type KeyValue, paramAndTagStatements, validateKeyValue } from "../store/key-values";
+import { type LogBatchInput, logBatch } from "../store/log-batch";
+import { createRunWithData, deleteRunTag, derivedRunUuid, getActiveRun, getRun, getRunData, RUN_NAME_TAG, runInfoUpdate, setRunLifecycle, updateRunInfo } from "../store/runs";
 import { searchRuns } from "../store/search";
 import { id, int64, keyValue, metricValue, repeatedString, searchFields, VIEW_TYPES } from "./fields";
 import { generateRunName } from "./run-names";
@@ -56,28 +45,28 @@ const searchRequest = z.object({
 const sized = (limit: number) => z.string().check(z.maxLength(limit, `exceeds the maximum length of ${limit} characters`));
 const logInputsRequest = z.object({
   run_id: z.string(),
-  datasets: z.array(
-    z.object({
-      tags: z.optional(z.array(z.object({ key: sized(255), value: sized(500) }))),
-      dataset: z.object({
-        name: z._default(sized(500), ""),
-        digest: z._default(sized(36), ""),
-        source_type: z._default(z.string(), ""),
-        source: z._default(sized(65535), ""),
-        schema: z.optional(z.string()),
-        profile: z.optional(z.string()),
+  datasets: z
+    .array(
+      z.object({
+        tags: z.optional(z.array(z.object({ key: sized(255), value: sized(500) }))),
+        dataset: z.object({
+          name: z._default(sized(500), ""),
+          digest: z._default(sized(36), ""),
+          source_type: z._default(z.string(), ""),
+          source: z._default(sized(65535), ""),
+          schema: z.optional(z.string()),
+          profile: z.optional(z.string()),
+        }),
       }),
-    }),
-  ).check(z.maxLength(LIMITS.maxBatchEntries)),
+    )
+    .check(z.maxLength(LIMITS.maxBatchEntries)),
 });
 
 /** The run's name comes from run_name, else from an `mlflow.runName` tag, else it is invented. */
 function chooseRunName(runNameField: string | undefined, tags: KeyValue[]): string {
   const tagged = tags.findLast((t) => t.key === RUN_NAME_TAG)?.value;
   if (runNameField && tagged !== undefined && tagged !== runNameField) {
-    throw invalidParameter(
-      `Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values (run_name='${runNameField}', mlflow.runName='${tagged}').`,
-    );
+    throw invalidParameter(`Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values (run_name='${runNameField}', mlflow.runName='${tagged}').`);
   }
   return runNameField || tagged || generateRunName();
 }
@@ -137,9 +126,18 @@ export const runsApi = new Hono<AppEnv>()
     const experimentIds = (body.experiment_ids ?? []).flatMap((e) => parseExperimentId(e) ?? []);
     const db = c.get("db");
     const { runs, more } = await searchRuns(db, { ...query, experimentIds, viewType: body.run_view_type });
-    const inputs = await inputsOfRuns(db, runs.map((run) => run.info.runUuid));
+    const inputs = await inputsOfRuns(
+      db,
+      runs.map((run) => run.info.runUuid),
+    );
     const token = more ? encodePageToken(query.offset + runs.length) : undefined;
-    return c.json({ ...repeated("runs", runs.map((run) => runJson(run, inputs.get(run.info.runUuid) ?? []))), ...(token && { next_page_token: token }) });
+    return c.json({
+      ...repeated(
+        "runs",
+        runs.map((run) => runJson(run, inputs.get(run.info.runUuid) ?? [])),
+      ),
+      ...(token && { next_page_token: token }),
+    });
   })
   .post("/log-metric", write(), jsonBody(z.extend(runRef, metricPoint.shape)), async (c) => {
     const { run_id, ...point } = c.req.valid("json");
@@ -179,17 +177,12 @@ export const runsApi = new Hono<AppEnv>()
     await logInputs(db, run.experimentId, run.runUuid, datasetInputs);
     return c.json({});
   })
-  .post(
-    "/log-batch",
-    write(),
-    jsonBody(logBatchRequest),
-    async (c) => {
-      const { run_id, metrics, params, tags } = c.req.valid("json");
-      await logToRun(c.get("db"), run_id, {
-        metrics,
-        params: params?.map((p) => cutValue(p, LIMITS.maxParamValueLength)),
-        tags: tags?.map((t) => cutValue(t, LIMITS.maxTagValueLength)),
-      });
-      return c.json({});
-    },
-  );
+  .post("/log-batch", write(), jsonBody(logBatchRequest), async (c) => {
+    const { run_id, metrics, params, tags } = c.req.valid("json");
+    await logToRun(c.get("db"), run_id, {
+      metrics,
+      params: params?.map((p) => cutValue(p, LIMITS.maxParamValueLength)),
+      tags: tags?.map((t) => cutValue(t, LIMITS.maxTagValueLength)),
+    });
+    return c.json({});
+  });

@@ -2,11 +2,12 @@
  * The one module that knows MLflow's response JSON: store rows to experiment, run_info, run and
  * metric objects with MLflow's key order. Ids become strings; empty repeated fields are omitted.
  */
-import type { ExperimentWithTags } from "../store/experiments";
+
 import { fromStoredValue } from "../domain/metric-values";
+import type { ExperimentWithTags } from "../store/experiments";
+import type { DatasetInput } from "../store/inputs";
 import type { KeyValue } from "../store/key-values";
 import type { RunRow } from "../store/runs";
-import type { DatasetInput } from "../store/inputs";
 import type { RunWithData } from "../store/search";
 
 /** `{ name: items }`, or nothing when there are no items (MLflow omits empty repeated fields). */

@@ -18,10 +18,7 @@ export type Entity = "metric" | "param" | "tag" | "attribute";
 /** How a key compares: numbers, strings, or strings that also take IN lists (run ids). */
 export type ValueKind = "numeric" | "string" | "id";
 
-export type Comparison =
-  | { op: NumericOp; value: number }
-  | { op: StringOp; value: string }
-  | { op: ListOp; value: string[] };
+export type Comparison = { op: NumericOp; value: number } | { op: StringOp; value: string } | { op: ListOp; value: string[] };
 
 export type Clause = { entity: Entity; key: string } & Comparison;
 

@@ -3,8 +3,9 @@
  * burst is over, call the Workers Builds Deploy Hook (secret SITE_DEPLOY_HOOK_URL) once, so that the
  * site is rebuilt from the API and deployed; at most one build is in flight at a time.
  */
-import { claimSiteBuild, releaseSiteBuild, type BuildPolicy } from "../store/site-state";
+
 import type { Db } from "../env";
+import { type BuildPolicy, claimSiteBuild, releaseSiteBuild } from "../store/site-state";
 
 export const SITE_BUILD_POLICY: BuildPolicy = {
   quietMs: 30_000,

@@ -19,10 +19,7 @@ const LAST = "\u{10FFFF}";
 
 /** The rows of a run's file at `path` or under the directory `path` ("" is the whole run). */
 const atOrUnder = (runUuid: string, path: string) =>
-  and(
-    eq(artifacts.runUuid, runUuid),
-    path === "" ? undefined : sql`(${artifacts.path} = ${path} or (${artifacts.path} > ${`${path}/`} and ${artifacts.path} < ${`${path}/${LAST}`}))`,
-  );
+  and(eq(artifacts.runUuid, runUuid), path === "" ? undefined : sql`(${artifacts.path} = ${path} or (${artifacts.path} > ${`${path}/`} and ${artifacts.path} < ${`${path}/${LAST}`}))`);
 
 /** Passes the bytes on, unchanged, and feeds them to `digest` as they go (each write awaited: no buffering). */
 function feeding(digest: DigestStream): TransformStream<Uint8Array, Uint8Array> {
@@ -51,12 +48,7 @@ async function assertNoClash(db: Db, runUuid: string, path: string): Promise<voi
   const clash = await db
     .select({ path: artifacts.path })
     .from(artifacts)
-    .where(
-      and(
-        eq(artifacts.runUuid, runUuid),
-        sql`(${inValues(artifacts.path, ancestors)} or (${artifacts.path} > ${`${path}/`} and ${artifacts.path} < ${`${path}/${LAST}`}))`,
-      ),
-    )
+    .where(and(eq(artifacts.runUuid, runUuid), sql`(${inValues(artifacts.path, ancestors)} or (${artifacts.path} > ${`${path}/`} and ${artifacts.path} < ${`${path}/${LAST}`}))`))
     .limit(1)
     .get();
   if (clash) {
@@ -137,7 +129,10 @@ async function deleteKeys(bucket: R2Bucket, keys: string[]): Promise<void> {
 /** Deletes a run's file, or a directory with all under it ("" for all its artifacts); nothing there is no error (as MLflow). */
 export async function deleteArtifacts(db: Db, bucket: R2Bucket, run: RunRow, path: string): Promise<number> {
   const rows = await db.select({ path: artifacts.path }).from(artifacts).where(atOrUnder(run.runUuid, path)).all();
-  await deleteKeys(bucket, rows.map((r) => artifactKey(run.experimentId, run.runUuid, r.path)));
+  await deleteKeys(
+    bucket,
+    rows.map((r) => artifactKey(run.experimentId, run.runUuid, r.path)),
+  );
   await db.delete(artifacts).where(atOrUnder(run.runUuid, path));
   return rows.length;
 }
@@ -229,7 +224,10 @@ export async function gcDeletedRunArtifacts(db: Db, bucket: R2Bucket, deletedBef
     more: rows.length > maxFiles,
   };
   if (dryRun || batch.length === 0) return result;
-  await deleteKeys(bucket, batch.map((r) => artifactKey(r.experimentId, r.runUuid, r.path)));
+  await deleteKeys(
+    bucket,
+    batch.map((r) => artifactKey(r.experimentId, r.runUuid, r.path)),
+  );
   for (const runUuid of new Set(batch.map((r) => r.runUuid))) {
     const paths = batch.filter((r) => r.runUuid === runUuid).map((r) => r.path);
     await db.delete(artifacts).where(and(eq(artifacts.runUuid, runUuid), inValues(artifacts.path, paths)));

@@ -1,7 +1,7 @@
 import { drizzle } from "drizzle-orm/d1";
 import * as schema from "../db/schema";
+import { type Backoff, backoffDelay } from "../domain/retry";
 import type { Db } from "../env";
-import { backoffDelay, type Backoff } from "../domain/retry";
 import { temporarilyUnavailable } from "../errors";
 
 /** What one request cost D1, reported in the Server-Timing header: round trips and the rows D1 bills. */
@@ -74,10 +74,7 @@ export async function withD1Retry<T>(call: () => Promise<T>, wait: (ms: number) 
       }
       if (!transient && !message.includes(OVERLOADED_D1_ERROR)) throw error;
       console.warn(`D1 unavailable after ${attempt} attempt(s): ${message}`);
-      throw temporarilyUnavailable(
-        "The database is temporarily unavailable. The request is safe to repeat: retry after the Retry-After delay.",
-        D1_RETRY_AFTER_SECONDS,
-      );
+      throw temporarilyUnavailable("The database is temporarily unavailable. The request is safe to repeat: retry after the Retry-After delay.", D1_RETRY_AFTER_SECONDS);
     }
   }
 }
@@ -107,14 +104,26 @@ function instrumentedD1(d1: D1Database, cost: D1Cost): D1Database {
     });
 
   const wrap = (statement: D1PreparedStatement): D1PreparedStatement => {
-    const all = () => roundTrip(() => statement.all<Record<string, unknown>>(), (result) => [result]);
+    const all = () =>
+      roundTrip(
+        () => statement.all<Record<string, unknown>>(),
+        (result) => [result],
+      );
     const methods: Record<string, unknown> = {
       bind: (...values: unknown[]) => wrap(statement.bind(...values)),
-      run: () => roundTrip(() => statement.run(), (result) => [result]),
+      run: () =>
+        roundTrip(
+          () => statement.run(),
+          (result) => [result],
+        ),
       all,
       async raw(options?: { columnNames?: boolean }) {
         // With columnNames an empty result still names its columns, which all() cannot tell: sent as is.
-        if (options?.columnNames) return roundTrip(() => statement.raw({ columnNames: true }), () => []);
+        if (options?.columnNames)
+          return roundTrip(
+            () => statement.raw({ columnNames: true }),
+            () => [],
+          );
         return (await all()).results.map((row) => Object.values(row));
       },
       async first(column?: string) {
@@ -140,7 +149,10 @@ function instrumentedD1(d1: D1Database, cost: D1Cost): D1Database {
       if (property === "prepare") return (query: string) => wrap(target.prepare(query));
       if (property === "batch") {
         return (statements: D1PreparedStatement[]) =>
-          roundTrip(() => target.batch(statements.map((s) => targets.get(s) ?? s)), (results) => results);
+          roundTrip(
+            () => target.batch(statements.map((s) => targets.get(s) ?? s)),
+            (results) => results,
+          );
       }
       const value = Reflect.get(target, property, target);
       return typeof value === "function" ? value.bind(target) : value;

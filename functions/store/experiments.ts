@@ -1,12 +1,12 @@
 /** Experiments and their tags, with MLflow's rules for names, lifecycle and search. */
-import { eq, sql, type SQL } from "drizzle-orm";
-import { DEFAULT_EXPERIMENT_ID, experimentTags, experiments, nowMs, runs } from "../db/schema";
+import { eq, type SQL, sql } from "drizzle-orm";
+import { DEFAULT_EXPERIMENT_ID, experiments, experimentTags, nowMs, runs } from "../db/schema";
 import { excerpt } from "../domain/excerpt";
 import { LIMITS } from "../domain/limits";
 import type { Db } from "../env";
 import { alreadyExists, invalidParameter, notFound } from "../errors";
 import type { Clause, OrderKey } from "../search/filter";
-import { KEY_VALUE, pairsJson, validateKeyValue, type KeyValue } from "./key-values";
+import { KEY_VALUE, type KeyValue, pairsJson, validateKeyValue } from "./key-values";
 import { checkQuerySize, compare, type ViewType } from "./search";
 import { siteChanged } from "./site-state";
 import { insertSelect, jsonFields, runAtomically, type Statement } from "./sql";
@@ -34,8 +34,12 @@ async function writeNamed(db: Db, name: string, statements: Statement[]): Promis
 function tagUpserts(experimentId: SQL | number, tagList: KeyValue[]): Statement[] {
   if (tagList.length === 0) return [];
   return [
-    insertSelect(experimentTags, { experimentId, ...jsonFields(KEY_VALUE) }, sql`from json_each(${pairsJson(tagList)}) j where true
-      on conflict (experiment_id, key) do update set value = excluded.value`),
+    insertSelect(
+      experimentTags,
+      { experimentId, ...jsonFields(KEY_VALUE) },
+      sql`from json_each(${pairsJson(tagList)}) j where true
+      on conflict (experiment_id, key) do update set value = excluded.value`,
+    ),
   ];
 }
 
@@ -95,9 +99,7 @@ async function getActiveExperiment(db: Db, experimentId: string): Promise<Experi
 export async function renameExperiment(db: Db, experimentId: string, newName: string): Promise<void> {
   const experiment = await getExperiment(db, experimentId);
   if (experiment.lifecycleStage !== "active") throw invalidParameter("Cannot rename a non-active experiment.");
-  await writeNamed(db, newName, [
-    db.update(experiments).set({ name: newName, lastUpdateTime: nowMs }).where(eq(experiments.experimentId, experiment.experimentId)),
-  ]);
+  await writeNamed(db, newName, [db.update(experiments).set({ name: newName, lastUpdateTime: nowMs }).where(eq(experiments.experimentId, experiment.experimentId))]);
 }
 
 /**
@@ -154,10 +156,7 @@ function experimentClause(clause: Clause): SQL {
 /** experiments/search: default order creation_time DESC; ties always break on experiment_id ASC. */
 export async function searchExperiments(db: Db, search: ExperimentSearch): Promise<ExperimentWithTags[]> {
   checkQuerySize(search.filter, search.orderBy);
-  const where = [
-    ...(search.viewType === "ALL" ? [] : [sql`e.lifecycle_stage = ${search.viewType === "ACTIVE_ONLY" ? "active" : "deleted"}`]),
-    ...search.filter.map(experimentClause),
-  ];
+  const where = [...(search.viewType === "ALL" ? [] : [sql`e.lifecycle_stage = ${search.viewType === "ACTIVE_ONLY" ? "active" : "deleted"}`]), ...search.filter.map(experimentClause)];
   const orderBy: OrderKey[] = search.orderBy.length ? search.orderBy : [{ entity: "attribute", key: "creation_time", ascending: false }];
   const terms = orderBy.map((k) => sql`${EXPERIMENT_COLUMNS[k.key]} ${sql.raw(k.ascending ? "asc" : "desc")}`);
   if (!orderBy.some((k) => k.key === "experiment_id")) terms.push(sql`e.experiment_id asc`);
@@ -172,5 +171,8 @@ export async function searchExperiments(db: Db, search: ExperimentSearch): Promi
     .from(experiments)
     .where(sql`${experiments.experimentId} in (select value from json_each(${JSON.stringify(ids)}))`);
   const byId = new Map(rows.map((row) => [row.experimentId, row]));
-  return withTags(db, ids.map((id) => byId.get(id)!));
+  return withTags(
+    db,
+    ids.map((id) => byId.get(id)!),
+  );
 }

@@ -4,20 +4,20 @@
  * stays far below the Worker's memory and time limits. Import recreates runs with their original
  * uuids and numbers, and is idempotent: a run that already exists must hold exactly the same data.
  */
-import { and, asc, eq, getTableColumns, gt, or, sql, type SQL, type Table } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, gt, or, type SQL, sql, type Table } from "drizzle-orm";
 import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import { experiments, experimentTags, latestMetrics, metrics, params, runs, tags } from "../db/schema";
-import { experimentRecord, runEntry, runRecord, sameExportedRun, type ExportedExperiment, type ExportedRun, type RunRows } from "../domain/export-document";
+import { type ExportedExperiment, type ExportedRun, experimentRecord, type RunRows, runEntry, runRecord, sameExportedRun } from "../domain/export-document";
 import { toStoredValue } from "../domain/metric-values";
 import { latestByKey } from "../domain/ranking";
 import type { Db } from "../env";
 import { invalidParameter } from "../errors";
-import { IDEMPOTENCY_TAG } from "./pipeline-runs";
 import type { ExperimentRow } from "./experiments";
 import type { KeyValue } from "./key-values";
+import { IDEMPOTENCY_TAG } from "./pipeline-runs";
 import { identityColumns, type RunRow } from "./runs";
 import { siteChanged } from "./site-state";
-import { insertSelect, jsonFields, runAtomically, type ColumnOf } from "./sql";
+import { type ColumnOf, insertSelect, jsonFields, runAtomically } from "./sql";
 
 export const EXPORT_RUNS_PER_PAGE = 100;
 /** A page holds runs up to this many points in total (a single larger run still gets its own page). */
@@ -34,8 +34,7 @@ export type ExportScope = "backup" | "public";
 /** Tags that only the writer of a run may see. */
 const PRIVATE_TAGS = new Set([IDEMPOTENCY_TAG]);
 
-const inJson = (column: AnySQLiteColumn, values: Array<string | number>) =>
-  sql`${column} in (select value from json_each(${JSON.stringify(values)}))`;
+const inJson = (column: AnySQLiteColumn, values: Array<string | number>) => sql`${column} in (select value from json_each(${JSON.stringify(values)}))`;
 
 /** The experiments with their tags, in id order. */
 export async function exportExperiments(db: Db, scope: ExportScope): Promise<Array<{ experiment: ExperimentRow; tags: KeyValue[] }>> {
@@ -54,10 +53,7 @@ export async function exportExperiments(db: Db, scope: ExportScope): Promise<Arr
 export async function exportRunsPage(db: Db, scope: ExportScope, afterUuid?: string): Promise<{ runs: RunRows[]; nextAfter?: string }> {
   const visible =
     scope === "public"
-      ? and(
-          eq(runs.lifecycleStage, "active"),
-          sql`${runs.experimentId} in (select ${experiments.experimentId} from ${experiments} where ${experiments.lifecycleStage} = 'active')`,
-        )
+      ? and(eq(runs.lifecycleStage, "active"), sql`${runs.experimentId} in (select ${experiments.experimentId} from ${experiments} where ${experiments.lifecycleStage} = 'active')`)
       : undefined;
   const candidates = await db
     .select()
@@ -69,7 +65,12 @@ export async function exportRunsPage(db: Db, scope: ExportScope, afterUuid?: str
   const pointCounts = await db
     .select({ runUuid: metrics.runUuid, points: sql<number>`count(*)` })
     .from(metrics)
-    .where(inJson(metrics.runUuid, candidates.slice(0, EXPORT_RUNS_PER_PAGE).map((r) => r.runUuid)))
+    .where(
+      inJson(
+        metrics.runUuid,
+        candidates.slice(0, EXPORT_RUNS_PER_PAGE).map((r) => r.runUuid),
+      ),
+    )
     .groupBy(metrics.runUuid)
     .all();
   const pointsOf = new Map(pointCounts.map((c) => [c.runUuid, c.points]));
@@ -94,11 +95,7 @@ export async function exportRunRows(db: Db, rows: RunRow[], scope: ExportScope):
     db.select().from(tags).where(inJson(tags.runUuid, uuids)).orderBy(sql`rowid`),
     // Keys in the order they were first logged, which import restores (MLflow lists metrics so).
     db.select({ runUuid: latestMetrics.runUuid, key: latestMetrics.key }).from(latestMetrics).where(inJson(latestMetrics.runUuid, uuids)).orderBy(sql`rowid`),
-    db
-      .select()
-      .from(metrics)
-      .where(inJson(metrics.runUuid, uuids))
-      .orderBy(asc(metrics.runUuid), asc(metrics.key), asc(metrics.step), asc(metrics.timestamp), asc(metrics.value)),
+    db.select().from(metrics).where(inJson(metrics.runUuid, uuids)).orderBy(asc(metrics.runUuid), asc(metrics.key), asc(metrics.step), asc(metrics.timestamp), asc(metrics.value)),
   ]);
   return rows.map((run) => ({
     run,
@@ -120,8 +117,14 @@ export async function importPage(db: Db, doc: { experiments: ExportedExperiment[
     .from(experiments)
     .where(
       or(
-        inJson(experiments.experimentId, doc.experiments.map((e) => Number(e.experiment_id))),
-        inJson(experiments.name, doc.experiments.map((e) => e.name)),
+        inJson(
+          experiments.experimentId,
+          doc.experiments.map((e) => Number(e.experiment_id)),
+        ),
+        inJson(
+          experiments.name,
+          doc.experiments.map((e) => e.name),
+        ),
       ),
     )
     .all();
@@ -133,10 +136,20 @@ export async function importPage(db: Db, doc: { experiments: ExportedExperiment[
   });
   const knownExperimentIds = new Set([...existingExperiments.map((x) => x.id), ...newExperiments.map((e) => Number(e.experiment_id))]);
   for (const r of doc.runs) {
-    if (!knownExperimentIds.has(Number(r.experiment_id))) throw invalidParameter(`Run ${r.mlflow_run_id} belongs to experiment ${r.experiment_id}, which is neither in the document nor in this tracker.`);
+    if (!knownExperimentIds.has(Number(r.experiment_id)))
+      throw invalidParameter(`Run ${r.mlflow_run_id} belongs to experiment ${r.experiment_id}, which is neither in the document nor in this tracker.`);
   }
   const existingRuns = doc.runs.length
-    ? await db.select().from(runs).where(inJson(runs.runUuid, doc.runs.map((r) => r.mlflow_run_id))).all()
+    ? await db
+        .select()
+        .from(runs)
+        .where(
+          inJson(
+            runs.runUuid,
+            doc.runs.map((r) => r.mlflow_run_id),
+          ),
+        )
+        .all()
     : [];
   const stored = new Map((await exportRunRows(db, existingRuns, "backup")).map((rows) => [rows.run.runUuid, runEntry(rows)]));
   for (const r of doc.runs) {
@@ -163,16 +176,34 @@ function importStatements(newExperiments: ExportedExperiment[], newRuns: Exporte
   /** Whole rows of `table`, every column given (in the table's column order). */
   const bulkRows = <T extends Table>(table: T, rows: Array<Record<ColumnOf<T>, unknown>>) => {
     const columns = Object.keys(getTableColumns(table)) as Array<ColumnOf<T>>;
-    bulk(table, columns, rows.map((row) => columns.map((column) => row[column])));
+    bulk(
+      table,
+      columns,
+      rows.map((row) => columns.map((column) => row[column])),
+    );
   };
   bulkRows(experiments, newExperiments.map(experimentRecord));
-  bulk(experimentTags, ["experimentId", "key", "value"], newExperiments.flatMap((e) => Object.entries(e.tags).map(([k, v]) => [Number(e.experiment_id), k, v])));
+  bulk(
+    experimentTags,
+    ["experimentId", "key", "value"],
+    newExperiments.flatMap((e) => Object.entries(e.tags).map(([k, v]) => [Number(e.experiment_id), k, v])),
+  );
   // The latest flag is set below, once all attempts of a name are in.
-  bulkRows(runs, newRuns.map((r) => ({ ...runRecord(r), ...identityColumns(r.run_name), isLatest: false })));
-  const keyValues = (pick: (r: ExportedRun) => Record<string, string>) =>
-    newRuns.flatMap((r) => Object.entries(pick(r)).map(([k, v]) => [r.mlflow_run_id, k, v]));
-  bulk(params, ["runUuid", "key", "value"], keyValues((r) => r.params));
-  bulk(tags, ["runUuid", "key", "value"], keyValues((r) => r.tags));
+  bulkRows(
+    runs,
+    newRuns.map((r) => ({ ...runRecord(r), ...identityColumns(r.run_name), isLatest: false })),
+  );
+  const keyValues = (pick: (r: ExportedRun) => Record<string, string>) => newRuns.flatMap((r) => Object.entries(pick(r)).map(([k, v]) => [r.mlflow_run_id, k, v]));
+  bulk(
+    params,
+    ["runUuid", "key", "value"],
+    keyValues((r) => r.params),
+  );
+  bulk(
+    tags,
+    ["runUuid", "key", "value"],
+    keyValues((r) => r.tags),
+  );
   const points = newRuns.flatMap((r) =>
     Object.entries(r.metrics).flatMap(([key, history]) =>
       history.map(([step, timestamp, value]): PointRow => {
@@ -184,8 +215,10 @@ function importStatements(newExperiments: ExportedExperiment[], newRuns: Exporte
   bulk(metrics, POINT_ROW, points, "ignore");
   bulk(latestMetrics, POINT_ROW, latestPoints(points));
   // The newest attempt of each imported name (by attempt, then start time) is its latest.
-  chunks([...new Map(newRuns.map((r) => [`${r.experiment_id}/${r.run_name}`, [Number(r.experiment_id), r.run_name]])).values()], (json) =>
-    sql`update runs set is_latest = (run_uuid = (
+  chunks(
+    [...new Map(newRuns.map((r) => [`${r.experiment_id}/${r.run_name}`, [Number(r.experiment_id), r.run_name]])).values()],
+    (json) =>
+      sql`update runs set is_latest = (run_uuid = (
         select r2.run_uuid from runs r2 where r2.experiment_id = runs.experiment_id and r2.name = runs.name
         order by r2.attempt desc, r2.start_time desc, r2.run_uuid desc limit 1))
       where (experiment_id, name) in (select j.value ->> 0, j.value ->> 1 from json_each(${json}) j)`,
@@ -199,5 +232,11 @@ const POINT_ROW = ["runUuid", "key", "step", "timestamp", "value", "isNan"] as c
 
 /** The latest point per run and key (the core's rule), keys in first-logged order. */
 function latestPoints(points: PointRow[]): PointRow[] {
-  return [...latestByKey(points, (p) => `${p[0]}\u0000${p[1]}`, (p) => ({ step: p[2], timestamp: p[3], value: p[4] })).values()];
+  return [
+    ...latestByKey(
+      points,
+      (p) => `${p[0]}\u0000${p[1]}`,
+      (p) => ({ step: p[2], timestamp: p[3], value: p[4] }),
+    ).values(),
+  ];
 }

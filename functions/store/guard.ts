@@ -5,7 +5,7 @@
 import { is, SQL, sql } from "drizzle-orm";
 import { LIMITS } from "../domain/limits";
 import type { Db } from "../env";
-import { pairsJson, type KeyValue } from "./key-values";
+import { type KeyValue, pairsJson } from "./key-values";
 import { runAtomically, type Statement } from "./sql";
 
 /** Why a guarded write was refused: what the guard statement (writeGuard) found, named in D1's error message. */
@@ -55,12 +55,7 @@ export function writeGuard({ runUuid, params = [], keys = [] }: WriteGuard): SQL
  * that failure, or returns when it finds nothing wrong any more (a concurrent change), and the
  * write is tried once more.
  */
-export async function runGuarded(
-  db: Db,
-  guard: WriteGuard,
-  statements: Statement[],
-  explain: (failure: GuardFailure) => Promise<void>,
-): Promise<D1Result[]> {
+export async function runGuarded(db: Db, guard: WriteGuard, statements: Statement[], explain: (failure: GuardFailure) => Promise<void>): Promise<D1Result[]> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await runAtomically(db, [writeGuard(guard), ...statements]);
@@ -72,4 +67,3 @@ export async function runGuarded(
     }
   }
 }
-

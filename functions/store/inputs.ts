@@ -7,7 +7,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { datasets, inputs, inputTags } from "../db/schema";
 import type { Db } from "../env";
 import { newRunUuid } from "./runs";
-import { inValues, insertSelect, jsonFields, runAtomically } from "./sql";
+import { insertSelect, inValues, jsonFields, runAtomically } from "./sql";
 
 export interface Dataset {
   name: string;
@@ -75,7 +75,12 @@ export async function inputsOfRuns(db: Db, runUuids: string[]): Promise<Map<stri
   const tagRows = await db
     .select()
     .from(inputTags)
-    .where(inValues(inputTags.inputUuid, edges.map((e) => e.inputUuid)))
+    .where(
+      inValues(
+        inputTags.inputUuid,
+        edges.map((e) => e.inputUuid),
+      ),
+    )
     .orderBy(sql`rowid`)
     .all();
   for (const edge of edges) {

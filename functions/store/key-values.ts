@@ -1,8 +1,7 @@
 /** Params and tags: their key and value rules and their writes. */
-import { sql, type SQL } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { params, tags } from "../db/schema";
 import { capitalize, keyProblem } from "../domain/keys";
-import { LIMITS } from "../domain/limits";
 import { invalidParameter } from "../errors";
 import { insertSelect, jsonFields } from "./sql";
 
@@ -45,15 +44,23 @@ export function paramAndTagStatements(runUuid: string, paramList: KeyValue[], ta
   const statements: SQL[] = [];
   if (paramList.length) {
     statements.push(
-      insertSelect(params, { runUuid, ...jsonFields(KEY_VALUE) }, sql`from json_each(${pairsJson(paramList)}) j where true
-        on conflict (run_uuid, key) do nothing`),
+      insertSelect(
+        params,
+        { runUuid, ...jsonFields(KEY_VALUE) },
+        sql`from json_each(${pairsJson(paramList)}) j where true
+        on conflict (run_uuid, key) do nothing`,
+      ),
     );
   }
   const lastTags = dedupeLastWins(tagList);
   if (lastTags.length) {
     statements.push(
-      insertSelect(tags, { runUuid, ...jsonFields(KEY_VALUE) }, sql`from json_each(${pairsJson(lastTags)}) j where true
-        on conflict (run_uuid, key) do update set value = excluded.value`),
+      insertSelect(
+        tags,
+        { runUuid, ...jsonFields(KEY_VALUE) },
+        sql`from json_each(${pairsJson(lastTags)}) j where true
+        on conflict (run_uuid, key) do update set value = excluded.value`,
+      ),
     );
   }
   return statements;

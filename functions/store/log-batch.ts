@@ -1,13 +1,12 @@
-import { sql, type SQL } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { latestMetrics, metrics as metricsTable } from "../db/schema";
-import { excerpt } from "../domain/excerpt";
 import { LIMITS } from "../domain/limits";
 import { toStoredValue } from "../domain/metric-values";
 import { isLaterPoint, type PointOrder } from "../domain/ranking";
 import type { Db } from "../env";
 import { invalidParameter } from "../errors";
-import { paramAndTagStatements, validateKey, validateKeyValue, type KeyValue } from "./key-values";
-import { runGuarded, type GuardFailure, type WriteGuard } from "./guard";
+import { type GuardFailure, runGuarded, type WriteGuard } from "./guard";
+import { type KeyValue, paramAndTagStatements, validateKey, validateKeyValue } from "./key-values";
 import { getActiveRun } from "./runs";
 import { insertSelect, jsonFields, type Statement } from "./sql";
 
@@ -46,9 +45,7 @@ export function validateBatch(input: LogBatchInput): void {
   }
   const total = metrics.length + paramList.length + tagList.length;
   if (total > LIMITS.maxBatchEntries) {
-    throw invalidParameter(
-      `A batch logging request can contain at most ${LIMITS.maxBatchEntries} total entries (metrics, params, and tags). Got ${total} entries.`,
-    );
+    throw invalidParameter(`A batch logging request can contain at most ${LIMITS.maxBatchEntries} total entries (metrics, params, and tags). Got ${total} entries.`);
   }
   for (const m of metrics) {
     validateKey("metric", m.key);
@@ -80,9 +77,7 @@ export async function findChangedParams(db: Db, runUuid: string, paramList: KeyV
     sql`select key, value from params where run_uuid = ${runUuid} and key in (select value from json_each(${JSON.stringify(paramList.map((p) => p.key))}))`,
   );
   const old = new Map(existing.map((row) => [row.key, row.value]));
-  return paramList
-    .filter((p) => old.has(p.key) && old.get(p.key) !== p.value)
-    .map((p) => ({ key: p.key, old_value: old.get(p.key)!, new_value: p.value }));
+  return paramList.filter((p) => old.has(p.key) && old.get(p.key) !== p.value).map((p) => ({ key: p.key, old_value: old.get(p.key)!, new_value: p.value }));
 }
 
 function pythonListRepr(changes: ParamChange[]): string {
@@ -118,17 +113,19 @@ export function metricStatements(runUuid: string | SQL, metrics: MetricPointInpu
   const fields = { runUuid, ...stored, ...(timestampBase && { timestamp: sql`(${stored.timestamp}) + ${timestampBase}` }) };
   return [
     insertSelect(metricsTable, fields, sql`from json_each(${JSON.stringify(points)}) j`, "ignore"),
-    insertSelect(latestMetrics, fields, sql`from json_each(${JSON.stringify([...latest.values()])}) j where true
+    insertSelect(
+      latestMetrics,
+      fields,
+      sql`from json_each(${JSON.stringify([...latest.values()])}) j where true
       on conflict (run_uuid, key) do update set
         step = excluded.step, timestamp = excluded.timestamp, value = excluded.value, is_nan = excluded.is_nan
-      where (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`),
+      where (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`,
+    ),
   ];
 }
 
 export function tooManyKeys(runUuid: string): never {
-  throw invalidParameter(
-    `A run can hold at most ${LIMITS.maxMetricKeysPerRun} distinct metric keys; this request would take run '${runUuid}' past that, so none of it was written.`,
-  );
+  throw invalidParameter(`A run can hold at most ${LIMITS.maxMetricKeysPerRun} distinct metric keys; this request would take run '${runUuid}' past that, so none of it was written.`);
 }
 
 /** The error for params already logged with other values: log-batch's wording, or a route's own. */
@@ -161,13 +158,7 @@ export function logBatchWrite(runUuid: string, input: LogBatchInput, extra: Stat
  * (writeGuard). A request that is refused costs more round trips, to give the error MLflow gives:
  * an invalid batch to a missing or deleted run is refused for the run.
  */
-export async function logBatch(
-  db: Db,
-  runUuid: string,
-  input: LogBatchInput,
-  extra: Statement[] = [],
-  changedError: ChangedParamsError = batchParamsChanged,
-): Promise<D1Result[]> {
+export async function logBatch(db: Db, runUuid: string, input: LogBatchInput, extra: Statement[] = [], changedError: ChangedParamsError = batchParamsChanged): Promise<D1Result[]> {
   const paramList = input.params ?? [];
   try {
     validateBatch(input);

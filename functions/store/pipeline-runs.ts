@@ -3,15 +3,15 @@
  * config.json (with retry detection), bulk metric uploads and run ends.
  */
 import { and, eq, sql } from "drizzle-orm";
-import { experiments, latestMetrics, params, runs, tags, type RunStatus } from "../db/schema";
+import { experiments, latestMetrics, params, type RunStatus, runs, tags } from "../db/schema";
 import { LIMITS } from "../domain/limits";
 import type { Db } from "../env";
 import { invalidParameter } from "../errors";
 import { createExperiment } from "./experiments";
-import { paramAndTagStatements, validateKeyValue, type KeyValue } from "./key-values";
 import { runGuarded } from "./guard";
-import { metricStatements, tooManyKeys, type MetricPointInput } from "./log-batch";
-import { attemptUuidQuery, createRun, derivedRunUuid, getLatestAttempt, runInfoUpdate, type AttemptRef, type RunRow } from "./runs";
+import { type KeyValue, paramAndTagStatements, validateKeyValue } from "./key-values";
+import { type MetricPointInput, metricStatements, tooManyKeys } from "./log-batch";
+import { type AttemptRef, attemptUuidQuery, createRun, derivedRunUuid, getLatestAttempt, type RunRow, runInfoUpdate } from "./runs";
 import { siteChanged } from "./site-state";
 import { runAtomically, type Statement } from "./sql";
 
@@ -112,12 +112,16 @@ async function findRepeatedAttempt(db: Db, experimentId: number, input: StartAtt
     return keyed.run;
   }
   if (input.startTimeIsExplicit) {
-    const candidates = await db.select().from(runs).where(and(sameName, eq(runs.startTime, input.startTime))).all();
+    const candidates = await db
+      .select()
+      .from(runs)
+      .where(and(sameName, eq(runs.startTime, input.startTime)))
+      .all();
     for (const run of candidates) if (await hasParams(db, run.runUuid, input.params)) return run;
     return undefined;
   }
   const latest = await getLatestAttempt(db, experimentId, input.name);
-  if (!latest || latest.status !== "RUNNING" || Date.now() - latest.startTime > RETRY_WINDOW_MS) return undefined;
+  if (latest?.status !== "RUNNING" || Date.now() - latest.startTime > RETRY_WINDOW_MS) return undefined;
   const logged = await db.select({ key: latestMetrics.key }).from(latestMetrics).where(eq(latestMetrics.runUuid, latest.runUuid)).limit(1).get();
   if (logged) return undefined;
   return (await hasParams(db, latest.runUuid, input.params)) ? latest : undefined;

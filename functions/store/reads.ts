@@ -2,9 +2,8 @@
  * Public read queries of /api/v1. Lists read only the latest attempt of each run id (is_latest)
  * of active runs; every query is bounded by an index and a LIMIT.
  */
-import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
-import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
-import { latestMetrics, RANKED_POINT, runs, tags, type RunStatus } from "../db/schema";
+import { and, asc, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { latestMetrics, RANKED_POINT, type RunStatus, runs, tags } from "../db/schema";
 import { fromStoredValue } from "../domain/metric-values";
 import type { Db } from "../env";
 import type { RunRow } from "./runs";
@@ -43,7 +42,11 @@ function latestRunsWhere(filter: RunFilter): SQL {
 /** The tags of these runs with these keys (one query). */
 export async function runTagsWithKeys(db: Db, runUuids: string[], keys: string[]) {
   if (runUuids.length === 0) return [];
-  return db.select().from(tags).where(and(inValues(tags.runUuid, runUuids), inArray(tags.key, keys))).all();
+  return db
+    .select()
+    .from(tags)
+    .where(and(inValues(tags.runUuid, runUuids), inArray(tags.key, keys)))
+    .all();
 }
 
 /** One page of latest attempts, newest first; `next` is set when more may follow. */

@@ -1,15 +1,15 @@
-import { and, desc, eq, ne, sql, type SQL } from "drizzle-orm";
-import { experiments, latestMetrics, metrics, params, runs, tags, type RunStatus } from "../db/schema";
+import { and, desc, eq, ne, type SQL, sql } from "drizzle-orm";
+import { experiments, latestMetrics, metrics, params, type RunStatus, runs, tags } from "../db/schema";
 import { excerpt } from "../domain/excerpt";
 import { toHex } from "../domain/hex";
 import { LIMITS } from "../domain/limits";
 import { parseRunId } from "../domain/run-id";
 import type { Db } from "../env";
 import { invalidParameter, notFound } from "../errors";
-import { dedupeLastWins, paramAndTagStatements, validateKeyValue, type KeyValue } from "./key-values";
 import { runGuarded } from "./guard";
-import { inValues, rowFrom, runAtomically, type Statement } from "./sql";
+import { dedupeLastWins, type KeyValue, paramAndTagStatements, validateKeyValue } from "./key-values";
 import { siteChanged } from "./site-state";
+import { inValues, rowFrom, runAtomically, type Statement } from "./sql";
 
 export type RunRow = typeof runs.$inferSelect;
 
@@ -111,7 +111,10 @@ async function insertRun(db: Db, input: NewRun): Promise<{ run: RunRow; tags?: K
       .values({ ...row, attempt: sql`(select count(*) + 1 from ${runs} where ${sameName})` })
       .onConflictDoNothing({ target: runs.runUuid })
       .returning({ attempt: runs.attempt }),
-    db.update(runs).set({ isLatest: false }).where(and(sameName, eq(runs.isLatest, true), ne(runs.runUuid, runUuid))),
+    db
+      .update(runs)
+      .set({ isLatest: false })
+      .where(and(sameName, eq(runs.isLatest, true), ne(runs.runUuid, runUuid))),
     ...paramAndTagStatements(runUuid, input.params ?? [], runTags),
   ]);
   // The inserted row is known but for its attempt number; a concurrent copy's row must be read.
@@ -170,7 +173,11 @@ export function attemptUuidQuery(db: Db, ref: AttemptRef): SQL {
 
 /** An attempt of a run name in an experiment given by name, in one query (see AttemptRef). */
 export async function getAttemptIn(db: Db, ref: AttemptRef): Promise<RunRow | undefined> {
-  return db.select().from(runs).where(eq(runs.runUuid, attemptUuidQuery(db, ref))).get();
+  return db
+    .select()
+    .from(runs)
+    .where(eq(runs.runUuid, attemptUuidQuery(db, ref)))
+    .get();
 }
 
 /** Params, tags and latest metrics of one run, in insertion order like MLflow. */

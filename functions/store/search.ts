@@ -7,14 +7,14 @@
  * leaderboard over 100,000 runs reads about one index entry and one run per result. MLflow puts
  * NaN values after numbers and runs without the metric last; those are the later "segments".
  */
-import { sql, type AnyColumn, type SQL } from "drizzle-orm";
+import { type AnyColumn, type SQL, sql } from "drizzle-orm";
 import { latestMetrics, params, runs, tags } from "../db/schema";
 import { excerpt } from "../domain/excerpt";
 import type { Db } from "../env";
 import { invalidParameter } from "../errors";
 import type { Clause, Comparison, OrderKey, StringOp } from "../search/filter";
 import type { RunRow } from "./runs";
-import { runAtomically, rowCounts } from "./sql";
+import { rowCounts, runAtomically } from "./sql";
 
 export type ViewType = "ACTIVE_ONLY" | "DELETED_ONLY" | "ALL";
 
@@ -57,17 +57,14 @@ const SHORT_ESCAPES: Record<number, string> = { 8: "b", 9: "t", 10: "n", 12: "f"
 /** json_quote's escapes other than `\\`, each with the SQL of the character it stands for. */
 const JSON_ESCAPES: Array<[string, SQL]> = [
   ['\\"', sql.raw(`'"'`)],
-  ...Array.from({ length: 32 }, (_, code): [string, SQL] => [
-    `\\${SHORT_ESCAPES[code] ?? `u${code.toString(16).padStart(4, "0")}`}`,
-    code === 0 ? NUL_STANDIN : sql.raw(`char(${code})`),
-  ]),
+  ...Array.from({ length: 32 }, (_, code): [string, SQL] => [`\\${SHORT_ESCAPES[code] ?? `u${code.toString(16).padStart(4, "0")}`}`, code === 0 ? NUL_STANDIN : sql.raw(`char(${code})`)]),
 ];
 const hasNul = (column: SQL) => sql`instr(${column}, char(0)) > 0`;
 
 function nulFreeText(column: SQL): SQL {
   const quoted = sql`json_quote(${column})`;
   let text = sql`replace(substr(${quoted}, 2, length(${quoted}) - 2), '\\\\', ${BACKSLASH_STANDIN})`;
-  for (const [escape, char] of JSON_ESCAPES) text = sql`replace(${text}, ${sql.raw(`'${escape}'`)}, ${char})`;
+  for (const [escaped, char] of JSON_ESCAPES) text = sql`replace(${text}, ${sql.raw(`'${escaped}'`)}, ${char})`;
   return sql`replace(${text}, ${BACKSLASH_STANDIN}, '\\')`;
 }
 
@@ -98,7 +95,10 @@ function matchPattern(column: SQL, operator: "glob" | "like", pattern: string): 
   const op = sql.raw(operator);
   boundedPattern(pattern);
   if (pattern.includes("\0")) {
-    const spelled = sql.join(pattern.split("\0").map((part) => sql`${part}`), sql` || ${NUL_STANDIN} || `);
+    const spelled = sql.join(
+      pattern.split("\0").map((part) => sql`${part}`),
+      sql` || ${NUL_STANDIN} || `,
+    );
     return sql`(${hasNul(column)} and ${nulFreeText(column)} ${op} ${spelled})`;
   }
   const exact = sql`(case when ${hasNul(column)} then ${nulFreeText(column)} ${op} ${pattern} else ${column} ${op} ${pattern} end)`;
@@ -157,10 +157,7 @@ function orderTerms(key: OrderKey, index: number): { join?: SQL; terms: SQL[] } 
   const alias = sql.raw(`o${index}`);
   const table = sql.raw(key.entity === "metric" ? "latest_metrics" : key.entity === "param" ? "params" : "tags");
   const join = sql`left join ${table} ${alias} on ${alias}.run_uuid = r.run_uuid and ${alias}.key = ${key.key}`;
-  const missingLast =
-    key.entity === "metric"
-      ? sql`(case when ${alias}.is_nan then 1 when ${alias}.run_uuid is null then 2 else 0 end)`
-      : sql`(${alias}.value is null)`;
+  const missingLast = key.entity === "metric" ? sql`(case when ${alias}.is_nan then 1 when ${alias}.run_uuid is null then 2 else 0 end)` : sql`(${alias}.value is null)`;
   return { join, terms: [missingLast, sql`${alias}.value ${direction(key.ascending)}`] };
 }
 
@@ -191,9 +188,7 @@ function indexedDriver(filter: Clause[]): { candidates: SQL; driver: Clause } | 
 
 function segments(search: RunSearch): Segment[] {
   const scope = [
-    search.experimentIds.length === 1
-      ? sql`r.experiment_id = ${search.experimentIds[0]}`
-      : sql`r.experiment_id in (select value from json_each(${JSON.stringify(search.experimentIds)}))`,
+    search.experimentIds.length === 1 ? sql`r.experiment_id = ${search.experimentIds[0]}` : sql`r.experiment_id in (select value from json_each(${JSON.stringify(search.experimentIds)}))`,
     ...(search.viewType === "ALL" ? [] : [sql`r.lifecycle_stage = ${search.viewType === "ACTIVE_ONLY" ? "active" : "deleted"}`]),
   ];
   const where = [...scope, ...search.filter.map(runClause)];
@@ -203,7 +198,10 @@ function segments(search: RunSearch): Segment[] {
   const [first, ...rest] = search.orderBy;
   const byMetric = first?.entity === "metric";
   const later = (byMetric ? rest : search.orderBy).map((key, i) => orderTerms(key, i));
-  const joins = sql.join(later.flatMap((t) => (t.join ? [t.join] : [])), sql` `);
+  const joins = sql.join(
+    later.flatMap((t) => (t.join ? [t.join] : [])),
+    sql` `,
+  );
   const sortsByStart = search.orderBy.some((k) => k.entity === "attribute" && k.key === "start_time");
   const tieBreak = [...(sortsByStart ? [] : [sql`r.start_time desc`]), sql`r.run_uuid asc`];
   const laterTerms = [...later.flatMap((t) => t.terms), ...tieBreak];
@@ -265,12 +263,7 @@ async function readByIndex(db: Db, segment: Segment, ascending: boolean, limit: 
   const tiedBefore = before === 1 && page.length > 0 && rows[0].value === page[0].value;
   const tiedAfter = rows.length > before + limit && rows[before + limit].value === page[page.length - 1].value;
   if (tiedBefore || tiedAfter) return { rowsRead };
-  page.sort(
-    (a, b) =>
-      (ascending ? a.value - b.value : b.value - a.value) ||
-      b.start_time - a.start_time ||
-      (a.run_uuid < b.run_uuid ? -1 : a.run_uuid > b.run_uuid ? 1 : 0),
-  );
+  page.sort((a, b) => (ascending ? a.value - b.value : b.value - a.value) || b.start_time - a.start_time || (a.run_uuid < b.run_uuid ? -1 : a.run_uuid > b.run_uuid ? 1 : 0));
   return { ids: page.map((row) => row.run_uuid), rowsRead };
 }
 

@@ -1,4 +1,4 @@
-import { getTableColumns, is, sql, SQL, type Column, type InferSelectModel, type Table } from "drizzle-orm";
+import { type Column, getTableColumns, type InferSelectModel, is, SQL, sql, type Table } from "drizzle-orm";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import type { Db } from "../env";
 
@@ -30,10 +30,7 @@ export async function runAtomically(db: Db, statements: Statement[]): Promise<D1
 
 /** Sums D1's row counters over a batch (reported by benchmarks and tests). */
 export function rowCounts(results: D1Result[]): { rowsRead: number; rowsWritten: number } {
-  return results.reduce(
-    (sum, r) => ({ rowsRead: sum.rowsRead + (r.meta.rows_read ?? 0), rowsWritten: sum.rowsWritten + (r.meta.rows_written ?? 0) }),
-    { rowsRead: 0, rowsWritten: 0 },
-  );
+  return results.reduce((sum, r) => ({ rowsRead: sum.rowsRead + (r.meta.rows_read ?? 0), rowsWritten: sum.rowsWritten + (r.meta.rows_written ?? 0) }), { rowsRead: 0, rowsWritten: 0 });
 }
 
 /** A row of `table` from a D1 result object (column names as keys), mapped as drizzle maps it. */
@@ -57,16 +54,17 @@ export type ColumnOf<T extends Table> = keyof T["_"]["columns"] & string;
  * (https://github.com/drizzle-team/drizzle-orm/issues/2479); a few also guard or upsert in the
  * same statement (`where`, `on conflict`), which `rest` carries.
  */
-export function insertSelect<T extends Table>(
-  table: T,
-  values: Partial<Record<ColumnOf<T>, SQL | string | number | null>>,
-  rest: SQL,
-  conflict: "abort" | "ignore" = "abort",
-): SQL {
+export function insertSelect<T extends Table>(table: T, values: Partial<Record<ColumnOf<T>, SQL | string | number | null>>, rest: SQL, conflict: "abort" | "ignore" = "abort"): SQL {
   const columns: Record<string, Column> = getTableColumns(table);
   const entries = Object.entries(values) as Array<[string, SQL | string | number | null]>;
-  const names = sql.join(entries.map(([property]) => sql.identifier(columns[property].name)), sql`, `);
-  const selected = sql.join(entries.map(([, value]) => (is(value, SQL) ? value : sql`${value}`)), sql`, `);
+  const names = sql.join(
+    entries.map(([property]) => sql.identifier(columns[property].name)),
+    sql`, `,
+  );
+  const selected = sql.join(
+    entries.map(([, value]) => (is(value, SQL) ? value : sql`${value}`)),
+    sql`, `,
+  );
   return sql`insert ${sql.raw(conflict === "ignore" ? "or ignore " : "")}into ${table} (${names}) select ${selected} ${rest}`;
 }
 

@@ -68,7 +68,10 @@ export async function touchToken(db: Db, token: CachedToken): Promise<void> {
 /** 32 random bytes, base64url, with a prefix that makes a leaked token easy to recognise. */
 function newTokenSecret(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return `kdgat_${btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "")}`;
+  return `kdgat_${btoa(String.fromCharCode(...bytes))
+    .replaceAll("+", "-")
+    .replaceAll("/", "_")
+    .replace(/=+$/, "")}`;
 }
 
 /**

@@ -163,10 +163,16 @@ export function chartHtml(chart: Chart): string {
   const seriesClass = (s: Series) => `${s.kind}${s.teacher ? " teacher" : ""}`;
   const legend = chart.series.map((s) => `<span class="key ${seriesClass(s)}">${escapeHtml(s.label)}</span>`).join("");
   const yAxis = chart.yTicks
-    .map((t) => `<g><line class="grid" x1="${plot.left}" x2="${plot.right}" y1="${t.y}" y2="${t.y}"></line><text x="${plot.left - 4}" y="${t.y}" dy="0.32em" text-anchor="end">${t.label}</text></g>`)
+    .map(
+      (t) =>
+        `<g><line class="grid" x1="${plot.left}" x2="${plot.right}" y1="${t.y}" y2="${t.y}"></line><text x="${plot.left - 4}" y="${t.y}" dy="0.32em" text-anchor="end">${t.label}</text></g>`,
+    )
     .join("");
   const xAxis = chart.xTicks
-    .map((t) => `<g><line class="tick" x1="${t.x}" x2="${t.x}" y1="${plot.bottom}" y2="${plot.bottom + 4}"></line><text x="${t.x}" y="${plot.bottom + 14}" text-anchor="middle">${t.label}</text></g>`)
+    .map(
+      (t) =>
+        `<g><line class="tick" x1="${t.x}" x2="${t.x}" y1="${plot.bottom}" y2="${plot.bottom + 4}"></line><text x="${t.x}" y="${plot.bottom + 14}" text-anchor="middle">${t.label}</text></g>`,
+    )
     .join("");
   const lines = chart.series
     .map((s) => {

@@ -6,20 +6,20 @@
  */
 import type { ExportDocument, ExportedRun, MetricValue, RunStatus } from "../../functions/api/contract.js";
 import {
-  DEFAULT_LEADERBOARD_METRIC,
-  METRIC_PATH_SEPARATOR,
-  MODEL_SIZES,
-  PIPELINE_EXPERIMENT,
-  STAGE_NAMES,
-  STAGES,
   compareText,
+  DEFAULT_LEADERBOARD_METRIC,
   groupOf,
   latestPoint,
+  METRIC_PATH_SEPARATOR,
+  MODEL_SIZES,
   metricDirection,
+  PIPELINE_EXPERIMENT,
   parseGroup,
   parseRunId,
   rankEntries,
   type SortDirection,
+  STAGE_NAMES,
+  STAGES,
 } from "../../functions/domain/index.js";
 import { loadExport } from "./export-source.js";
 
@@ -164,11 +164,15 @@ export class SiteDataBuilder {
     for (const attempts of this.attempts.values()) {
       const { experiment_id, run_name } = attempts[0].run;
       const shown = this.experiments.get(experiment_id);
-      if (!shown || shown.lifecycle_stage !== "active") continue;
+      if (shown?.lifecycle_stage !== "active") continue;
       if (experiment_id === experiment?.experiment_id && parseRunId(run_name)) views.push(toRunView(run_name, attempts));
       else plain.push(...attempts.map((attempt) => toPlainRunView(attempt, shown.name)));
     }
-    const site = assemble(this.exportedAt, views.sort((a, b) => compareText(a.id, b.id)), plain.length);
+    const site = assemble(
+      this.exportedAt,
+      views.sort((a, b) => compareText(a.id, b.id)),
+      plain.length,
+    );
     site.experiments = [...this.experiments.values()]
       .filter((e) => e.lifecycle_stage === "active")
       .map((e) => ({
@@ -335,7 +339,7 @@ export const LEADERBOARD_METRIC = DEFAULT_LEADERBOARD_METRIC;
  * A metric's latest value when the run's latest attempt FINISHED: what leaderboards compare, as
  * /api/v1/leaderboard and /compare do (a failed or re-running attempt has no result yet).
  */
-export function valueOf(run: RunView, key: string): number | undefined {
+export function resultOf(run: RunView, key: string): number | undefined {
   return run.status === "FINISHED" ? run.latest[key]?.value : undefined;
 }
 
@@ -352,14 +356,11 @@ export interface RankedRun {
  */
 export function rankRuns(runs: RunView[], key: string): RankedRun[] {
   const scored = runs.flatMap((run) => {
-    const value = valueOf(run, key);
+    const value = resultOf(run, key);
     return isScore(value) ? [{ runId: run.id, value, run }] : [];
   });
-  const unscored = runs.filter((run) => !isScore(valueOf(run, key)));
-  return [
-    ...rankEntries(scored, metricDirection(key)).map(({ rank, value, run }) => ({ rank, value, run })),
-    ...unscored.map((run) => ({ rank: null, value: valueOf(run, key), run })),
-  ];
+  const unscored = runs.filter((run) => !isScore(resultOf(run, key)));
+  return [...rankEntries(scored, metricDirection(key)).map(({ rank, value, run }) => ({ rank, value, run })), ...unscored.map((run) => ({ rank: null, value: resultOf(run, key), run }))];
 }
 
 function isScore(value: number | undefined): value is number {
@@ -435,9 +436,9 @@ export function kdImpact(site: SiteData, metric: string = CORE_METRICS[0]): KdIm
     if (!studentKd) return [];
     return MODELS.map((model) => {
       const key = metricKey(model, metric);
-      const teacherValue = teacher && valueOf(teacher, key);
-      const studentValue = student && valueOf(student, key);
-      const studentKdValue = valueOf(studentKd, key);
+      const teacherValue = teacher && resultOf(teacher, key);
+      const studentValue = student && resultOf(student, key);
+      const studentKdValue = resultOf(studentKd, key);
       return {
         dataset,
         model,
@@ -508,10 +509,11 @@ function difference(a: number | undefined, b: number | undefined): number | null
 }
 
 function sizeRatio(student: Record<string, string>, teacher: Record<string, string>, fields: string[]): number | null {
-  const size = (params: Record<string, string>) => fields.reduce<number | null>((product, field) => {
-    const total = sumOfNumbers(params[field]);
-    return product === null || total === null ? null : product * total;
-  }, 1);
+  const size = (params: Record<string, string>) =>
+    fields.reduce<number | null>((product, field) => {
+      const total = sumOfNumbers(params[field]);
+      return product === null || total === null ? null : product * total;
+    }, 1);
   const s = size(student);
   const t = size(teacher);
   return s !== null && t ? s / t : null;
@@ -625,7 +627,7 @@ export function recordsOf(site: SiteData, dataset: string, key: string = LEADERB
   const better = metricDirection(key) === "asc" ? (a: number, b: number) => a < b : (a: number, b: number) => a > b;
   const ended = evaluationRuns(site, dataset)
     .flatMap((run) => {
-      const value = valueOf(run, key);
+      const value = resultOf(run, key);
       return isScore(value) && run.endTime !== null ? [{ at: run.endTime, run, value }] : [];
     })
     .sort((a, b) => a.at - b.at || compareText(a.run.id, b.run.id));

@@ -7,7 +7,7 @@
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { exportDocument, type ExportDocument } from "../../functions/api/contract.js";
+import { type ExportDocument, exportDocument } from "../../functions/api/contract.js";
 import { pages, UnreachableError, v1Client } from "../../functions/client/index.js";
 import { HTTP_BACKOFF } from "../../functions/domain/index.js";
 

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ApiClient } from "../../cli/api-client.js";
 import { BOOKMARK_HEADER, BOOKMARK_SHAPE } from "../../functions/domain/index.js";
-import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from "../support/server.js";
+import { startTestServer, type TestServer } from "../support/server.js";
 
 let server: TestServer;
 
@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 it("sends back the newest bookmark it was given", async () => {
-  const client = new ApiClient(server.url, TEST_ADMIN_TOKEN);
+  const client = new ApiClient(server.url, server.adminToken);
   const kept = () => (client as unknown as { bookmark?: string }).bookmark;
   expect(kept()).toBeUndefined();
   const put = await client.request("PUT", "/api/v1/runs/bm_a/teacher_normal", { body: "{}" });

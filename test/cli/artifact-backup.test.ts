@@ -39,7 +39,11 @@ beforeAll(async () => {
     const run = (await mlflow(source, "runs/create", { experiment_id: "0", run_name: `hcrl_sa/teacher_${name}`, start_time: 1_700_000_000_000 })).run.info;
     runs[name] = run.run_id;
     for (const [path, bytes] of Object.entries(content)) {
-      const put = await fetch(`${source.url}/api/2.0/mlflow-artifacts/artifacts/0/${run.run_id}/artifacts/${path}`, { method: "PUT", headers: { Authorization: `Bearer ${source.adminToken}` }, body: new Uint8Array(bytes) });
+      const put = await fetch(`${source.url}/api/2.0/mlflow-artifacts/artifacts/0/${run.run_id}/artifacts/${path}`, {
+        method: "PUT",
+        headers: { Authorization: `Bearer ${source.adminToken}` },
+        body: new Uint8Array(bytes),
+      });
       expect(put.status).toBe(200);
     }
   }

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ArtifactListResponse, RunDetailResponse } from "../../functions/api/contract.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { ensureCliBuilt, runCli } from "./support/cli.js";
-import { configFor, writeFileAt, type RunSpec } from "./support/trees.js";
+import { configFor, type RunSpec, writeFileAt } from "./support/trees.js";
 
 let server: TestServer;
 let env: Record<string, string>;

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunDetailResponse } from "../../functions/api/contract.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { ensureCliBuilt, runCli } from "./support/cli.js";
-import { BASE_TIME_MS, configFor, writeRunFolder, type RunSpec } from "./support/trees.js";
+import { BASE_TIME_MS, configFor, type RunSpec, writeRunFolder } from "./support/trees.js";
 
 let server: TestServer;
 let env: Record<string, string>;

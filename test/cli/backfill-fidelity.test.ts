@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MetricHistoryResponse, RunDetailResponse } from "../../functions/api/contract.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { ensureCliBuilt, runCli } from "./support/cli.js";
-import { metricsCsv, writeRunFolder, type RunSpec } from "./support/trees.js";
+import { metricsCsv, type RunSpec, writeRunFolder } from "./support/trees.js";
 
 let server: TestServer;
 let env: Record<string, string>;
@@ -26,7 +26,7 @@ beforeAll(async () => {
   server = await startTestServer();
   env = { KDGAT_API: server.url, KDGAT_TOKEN: await server.mintToken("backfill-fidelity") };
   mkdirSync(root);
-  Object.values(runs).forEach((run, i) => writeRunFolder(join(root, `hcrl_sa/${run.size}_${run.stage}`), run, i));
+  for (const [i, run] of Object.values(runs).entries()) writeRunFolder(join(root, `hcrl_sa/${run.size}_${run.stage}`), run, i);
   // An evaluation job that died before writing its results.
   rmSync(join(root, "hcrl_sa/teacher_evaluation/metrics.json"));
 });
@@ -53,7 +53,11 @@ describe("kdgat backfill logs what the pipeline's loggers log", () => {
     expect(result.stdout).toContain("Backfill: total 3, backfilled 3 (1 finished, no metrics), unchanged 0, skipped 0, failed 0");
 
     // Every row of the CSV (epochs 0-4 at steps 10-50) is one epoch point, as MLFlowLogger logs it.
-    const rows = metricsCsv(5).trim().split("\n").slice(1).map((line) => line.split(",").map(Number));
+    const rows = metricsCsv(5)
+      .trim()
+      .split("\n")
+      .slice(1)
+      .map((line) => line.split(",").map(Number));
     for (const run of Object.values(runs)) {
       const history = await get<MetricHistoryResponse>(`/api/v1/runs/hcrl_sa/${run.size}_${run.stage}/metrics/epoch`);
       expect(history.points.map((p) => [p.step, p.value])).toEqual(rows.map(([epoch, step]) => [step, epoch]));

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MetricHistoryResponse, RunDetailResponse } from "../../functions/api/contract.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { ensureCliBuilt, runCli } from "./support/cli.js";
-import { BASE_TIME_MS, configFor, METRICS_JSON, metricsCsv, writeFileAt, writeRunFolder, type RunSpec } from "./support/trees.js";
+import { BASE_TIME_MS, configFor, METRICS_JSON, metricsCsv, type RunSpec, writeFileAt, writeRunFolder } from "./support/trees.js";
 
 let server: TestServer;
 let env: Record<string, string>;
@@ -136,7 +136,7 @@ describe("kdgat backfill is all or nothing per run", () => {
   // writeRunFolder's mtimes for run index i: metrics.csv at +7 s, metrics.json at +8 s.
   const timeOf = (index: number, offsetMs: number) => BASE_TIME_MS + index * 3_600_000 + offsetMs;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     writeRunFolder(evaluationDir, evaluation, 10);
     writeFileAt(join(evaluationDir, "metrics.json"), METRICS_JSON.replace(/}\s*$/, ",}"), timeOf(10, 8_000));
     writeRunFolder(normalDir, normal, 11);
@@ -144,9 +144,7 @@ describe("kdgat backfill is all or nothing per run", () => {
     rows[3] = "2,30,0.25";
     writeFileAt(csvPath, rows.join("\n"), timeOf(11, 7_000));
     writeRunFolder(liveDir, live, 12);
-  });
 
-  beforeAll(async () => {
     // A live job logged this run with the folder's start time and ended it FAILED itself.
     const headers = { Authorization: `Bearer ${env.KDGAT_TOKEN}` };
     const put = await fetch(`${server.url}/api/v1/runs/set_03/student_normal?start_time=${timeOf(12, 0)}`, { method: "PUT", headers, body: configFor(live) });

@@ -15,10 +15,12 @@ const seen: string[] = [];
 let server: Server;
 let base = "";
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}): Step => (_req, res) => {
-  res.writeHead(status, { "Content-Type": "application/json", ...headers });
-  res.end(JSON.stringify(body));
-};
+const json =
+  (status: number, body: unknown, headers: Record<string, string> = {}): Step =>
+  (_req, res) => {
+    res.writeHead(status, { "Content-Type": "application/json", ...headers });
+    res.end(JSON.stringify(body));
+  };
 /** Promises a long answer, sends half of it, and hangs up. */
 const cutShort: Step = (_req, res) => {
   res.writeHead(200, { "Content-Type": "application/json", "Content-Length": "1000" });
@@ -107,8 +109,7 @@ describe("retryingFetch", () => {
 });
 
 describe("pages through the typed v1 client", () => {
-  const page = (runs: string[], next?: string) =>
-    json(200, { format: "kdgat-export", version: 1, exported_at: 1, experiments: [], runs, ...(next && { next_page_token: next }) });
+  const page = (runs: string[], next?: string) => json(200, { format: "kdgat-export", version: 1, exported_at: 1, experiments: [], runs, ...(next && { next_page_token: next }) });
 
   it("follows next_page_token to the last page, retrying a failed page on the way", async () => {
     script = [page(["a"], "t1"), json(503, {}), page(["b"], "t2"), page(["c"])];
@@ -125,10 +126,12 @@ describe("pages through the typed v1 client", () => {
   });
 
   it("follows X-Next-Page-Token for CSV pages", async () => {
-    const csv = (text: string, next?: string): Step => (_req, res) => {
-      res.writeHead(200, { "Content-Type": "text/csv", ...(next && { "X-Next-Page-Token": next }) });
-      res.end(text);
-    };
+    const csv =
+      (text: string, next?: string): Step =>
+      (_req, res) => {
+        res.writeHead(200, { "Content-Type": "text/csv", ...(next && { "X-Next-Page-Token": next }) });
+        res.end(text);
+      };
     script = [csv("run_id\na\n", "n1"), csv("run_id\nb\n")];
     const client = v1Client(base);
     const all = await allPages(async (page_token) => csvPage((await client["runs.csv"].$get({ query: { page_token } })) as unknown as Response));

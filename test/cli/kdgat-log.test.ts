@@ -6,12 +6,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ArtifactListResponse, MetricHistoryResponse, RunDetailResponse } from "../../functions/api/contract.js";
+import { ADMIN_TOKEN } from "../../scripts/admin-token.mjs";
 import { freePort, startLocalServer } from "../../scripts/local-server.mjs";
 import { ROOT } from "./support/cli.js";
 import { configFor, metricsCsv } from "./support/trees.js";
 
 const SCRIPT = join(ROOT, "cli", "kdgat-log.sh");
-const ADMIN = "kdgat-log-test-admin-token-0123456789";
 const base = mkdtempSync(join(tmpdir(), "kdgat-log-"));
 const persistTo = join(base, "d1");
 const spool = join(base, "spool");
@@ -19,7 +19,7 @@ let port: number;
 let server: { url: string; stop(): Promise<void> } | undefined;
 let token: string;
 
-const start = () => startLocalServer({ port, persistTo, vars: { ADMIN_TOKEN: ADMIN } });
+const start = () => startLocalServer({ port, persistTo, vars: { ADMIN_TOKEN } });
 
 /** Runs the script, as a SLURM job when `job` gives its SLURM_JOB_ID (and SLURM_RESTART_COUNT). */
 function sh(args: string[], job: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
@@ -40,7 +40,7 @@ const csv = join(base, "metrics.csv");
 beforeAll(async () => {
   port = await freePort();
   server = await start();
-  const response = await fetch(`${server.url}/api/v1/tokens`, { method: "POST", headers: { Authorization: `Bearer ${ADMIN}` }, body: JSON.stringify({ name: "slurm" }) });
+  const response = await fetch(`${server.url}/api/v1/tokens`, { method: "POST", headers: { Authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ name: "slurm" }) });
   token = ((await response.json()) as { token: string }).token;
   writeFileSync(config, configFor({ dataset: "set_02", size: "student", stage: "curriculum", kd: true }));
   writeFileSync(csv, metricsCsv(4));
@@ -88,7 +88,13 @@ describe("kdgat-log.sh", () => {
     await server!.stop();
     server = undefined;
     const id = "set_02/teacher_normal";
-    for (const args of [["start", id, config], ["metric", id, "val_acc", "0.5", "1"], ["metric", id, "val_acc", "0.75", "2"], ["csv", id, csv], ["end", id, "FINISHED"]]) {
+    for (const args of [
+      ["start", id, config],
+      ["metric", id, "val_acc", "0.5", "1"],
+      ["metric", id, "val_acc", "0.75", "2"],
+      ["csv", id, csv],
+      ["end", id, "FINISHED"],
+    ]) {
       const result = await sh(args);
       expect(result.code, args.join(" ")).toBe(0);
       expect(result.stderr).toContain("spooled");
@@ -127,14 +133,26 @@ describe("kdgat-log.sh", () => {
 
       let run = await detail(id);
       expect(run.run).toMatchObject({ attempt: 2, status: "RUNNING" });
-      expect(run.attempts.map((a) => [a.attempt, a.status])).toEqual([[1, "FAILED"], [2, "RUNNING"]]);
-      expect(await steps(id, "val_loss", 1)).toEqual([[1, 0.9], [10, expect.any(Number)], [20, expect.any(Number)], [30, expect.any(Number)], [40, expect.any(Number)]]);
+      expect(run.attempts.map((a) => [a.attempt, a.status])).toEqual([
+        [1, "FAILED"],
+        [2, "RUNNING"],
+      ]);
+      expect(await steps(id, "val_loss", 1)).toEqual([
+        [1, 0.9],
+        [10, expect.any(Number)],
+        [20, expect.any(Number)],
+        [30, expect.any(Number)],
+        [40, expect.any(Number)],
+      ]);
       expect(await steps(id, "val_loss", 2)).toEqual([]);
 
       expect((await sh(["metric", id, "val_loss", "0.5", "2"], newJob)).code).toBe(0);
       expect((await sh(["end", id, "FINISHED"], newJob)).code).toBe(0);
       run = await detail(id);
-      expect(run.attempts.map((a) => [a.attempt, a.status])).toEqual([[1, "FAILED"], [2, "FINISHED"]]);
+      expect(run.attempts.map((a) => [a.attempt, a.status])).toEqual([
+        [1, "FAILED"],
+        [2, "FINISHED"],
+      ]);
       expect(await steps(id, "val_loss", 2)).toEqual([[2, 0.5]]);
       expect((await steps(id, "val_loss", 1))[0]).toEqual([1, 0.9]);
     });
@@ -163,9 +181,15 @@ describe("kdgat-log.sh", () => {
       expect(readdirSync(spool).filter((f) => f.endsWith(".req"))).toHaveLength(0);
       const run = await detail(id);
       expect(run.run).toMatchObject({ attempt: 2, status: "RUNNING" });
-      expect(run.attempts.map((a) => [a.attempt, a.status])).toEqual([[1, "FAILED"], [2, "RUNNING"]]);
+      expect(run.attempts.map((a) => [a.attempt, a.status])).toEqual([
+        [1, "FAILED"],
+        [2, "RUNNING"],
+      ]);
       expect(await steps(id, "val_acc", 1)).toEqual([[1, 0.25]]);
-      expect(await steps(id, "val_acc", 2)).toEqual([[1, 0.5], [2, 0.75]]);
+      expect(await steps(id, "val_acc", 2)).toEqual([
+        [1, 0.5],
+        [2, 0.75],
+      ]);
     }, 180_000);
 
     it("forgets, at the next start, the attempts of jobs that never ended within a month", async () => {

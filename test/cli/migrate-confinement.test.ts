@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ensureCliBuilt, runCli } from "./support/cli.js";
 import { manifest } from "./support/manifest.js";
-import { buildOldTree, oldPath, runId, writeFileAt, writeRunFolder, BASE_TIME_MS, type RunSpec } from "./support/trees.js";
+import { BASE_TIME_MS, buildOldTree, oldPath, type RunSpec, runId, writeFileAt, writeRunFolder } from "./support/trees.js";
 
 const JOURNAL = ".kdgat-migrate-journal.jsonl";
 const temps: string[] = [];
@@ -93,7 +93,7 @@ describe("a planted journal never reaches outside the root", () => {
     const result = await migrate(root, "--rollback");
     expect(manifest(outside)).toEqual(before);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain("line 1: path \"door/made\" is not confined to the root: door is a symlink (never followed)");
+    expect(result.stderr).toContain('line 1: path "door/made" is not confined to the root: door is a symlink (never followed)');
   });
 });
 
@@ -177,7 +177,9 @@ describe("symlinks, hidden junk and files in the old layout are reported per fol
     expect(executed.stderr).not.toContain("kdgat:");
     expect(executed.code).toBe(0);
     for (const size of ["teacher", "student"]) {
-      expect(executed.stdout).toMatch(new RegExp(`skipped +automotive/set_02/${size}/\\S+ -> set_02/${size}_normal(_kd)?: set_02 is a file where the dataset folder should be: left in place`));
+      expect(executed.stdout).toMatch(
+        new RegExp(`skipped +automotive/set_02/${size}/\\S+ -> set_02/${size}_normal(_kd)?: set_02 is a file where the dataset folder should be: left in place`),
+      );
     }
     expect(executed.stdout).toContain("skipped    automotive/README.txt: a file where a dataset folder should be: left in place\n");
     expect(executed.stdout).toContain("Summary: total 7, migrated 3, skipped 4, failed 0");
@@ -190,6 +192,7 @@ describe("symlinks, hidden junk and files in the old layout are reported per fol
     writeFileAt(join(root, "automotive", hostile, "teacher", "supervised", "gat", "no_distillation", "normal", "slurm.out"), "x", BASE_TIME_MS);
     const dry = await migrate(root, "--dry-run");
     expect(dry.stdout).toContain("automotive/evil\\x1b]0;owned\\x07\\x9b2K/teacher");
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: no control character may reach the terminal
     expect(dry.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
   });
 });

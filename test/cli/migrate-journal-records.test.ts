@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfinedRoot } from "../../cli/migrate/confine.js";
-import { foldMoves, Journal, JOURNAL_FILE, type JournalRecord } from "../../cli/migrate/journal.js";
+import { foldMoves, JOURNAL_FILE, Journal, type JournalRecord } from "../../cli/migrate/journal.js";
 import { EXCERPT_LENGTH, excerpt } from "../../functions/domain/excerpt.js";
 
 const base = mkdtempSync(join(tmpdir(), "kdgat-journal-"));
@@ -57,7 +57,13 @@ describe("the journal", () => {
 
   it("gives each move the state of the last record written for it; a state for an unknown move is ignored", () => {
     const moves = foldMoves([
-      intent(1), intent(2), { op: "done", id: 1 }, { op: "undo-intent", id: 1 }, { op: "failed", id: 2 }, { op: "undone", id: 9 }, { op: "mkdir", path: "x" },
+      intent(1),
+      intent(2),
+      { op: "done", id: 1 },
+      { op: "undo-intent", id: 1 },
+      { op: "failed", id: 2 },
+      { op: "undone", id: 9 },
+      { op: "mkdir", path: "x" },
     ] as JournalRecord[]);
     expect([...moves.values()]).toEqual([
       { id: 1, from: "automotive/d/1", to: "d/run_1", state: "undo-intent" },
@@ -91,8 +97,7 @@ describe("the journal", () => {
       expect(readFileSync(file, "utf8"), bad).toBe(before);
       return message;
     };
-    const expectRefused = (bad: string, problem: string) =>
-      expect(refusal(bad).endsWith(`, line 3: ${problem}; refused, nothing was changed: ${excerpt(bad)}`), bad).toBe(true);
+    const expectRefused = (bad: string, problem: string) => expect(refusal(bad).endsWith(`, line 3: ${problem}; refused, nothing was changed: ${excerpt(bad)}`), bad).toBe(true);
     expectRefused("{not json", "not a JSON record");
     expectRefused("5", "not a record");
     expectRefused("null", "not a record");
@@ -127,7 +132,10 @@ describe("the journal", () => {
     const linked = rootWith(lines({ op: "mkdir", path: "door/made" }));
     symlinkSync(outside, join(linked.dir, "door"));
     expect(() => Journal.read(linked.root)).toThrow(/line 1: path "door\/made" is not confined to the root: door is a symlink \(never followed\)/);
-    for (const [from, to] of [["door/x", "d/x"], ["automotive/x", "door/x"]]) {
+    for (const [from, to] of [
+      ["door/x", "d/x"],
+      ["automotive/x", "door/x"],
+    ]) {
       const moved = rootWith(lines(intent(1, from, to)));
       symlinkSync(outside, join(moved.dir, "door"));
       expect(() => Journal.read(moved.root), `${from} -> ${to}`).toThrow(/door is a symlink \(never followed\)/);

@@ -2,12 +2,12 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { mapOldLayout } from "../../functions/domain/index.js";
 import { ConfinedRoot } from "../../cli/migrate/confine.js";
 import { classify } from "../../cli/migrate/plan.js";
+import { mapOldLayout } from "../../functions/domain/index.js";
 import { ensureCliBuilt, runCli } from "./support/cli.js";
 import { manifest, relocate } from "./support/manifest.js";
-import { buildOldTree, oldPath, runId, type BuiltTree } from "./support/trees.js";
+import { type BuiltTree, buildOldTree, oldPath, runId } from "./support/trees.js";
 
 const GB = 1024 ** 3;
 const temps: string[] = [];
@@ -73,7 +73,14 @@ describe("kdgat migrate --dry-run", () => {
     );
     expect(result.stdout).not.toMatch(/can bus 2.*older layout/);
     // The suggested name is one migrate maps.
-    expect(mapOldLayout(spaced.split("/").slice(1).map((s) => s.replace("can bus 2", "can_bus_2")))).toMatchObject({ ok: true, runId: "can_bus_2/teacher_normal" });
+    expect(
+      mapOldLayout(
+        spaced
+          .split("/")
+          .slice(1)
+          .map((s) => s.replace("can bus 2", "can_bus_2")),
+      ),
+    ).toMatchObject({ ok: true, runId: "can_bus_2/teacher_normal" });
   });
 
   it("reports two old folders mapping to one run id and leaves both", () => {
@@ -117,7 +124,7 @@ describe("kdgat migrate --execute and --rollback", () => {
     expect(checkpoint.size).toBe(2 * GB);
     expect(checkpoint.blocks * 512).toBeLessThan(1024 * 1024);
     // Conflict and unmappable folders stay; the target of the conflict is untouched.
-    expect(after[tree.conflict!.to + "/config.json"]).toBe(before[tree.conflict!.to + "/config.json"]);
+    expect(after[`${tree.conflict!.to}/config.json`]).toBe(before[`${tree.conflict!.to}/config.json`]);
     expect(existsSync(join(root, tree.conflict!.from, "best_model.pt"))).toBe(true);
     for (const folder of tree.unmappable) expect(existsSync(join(root, folder))).toBe(true);
     // Emptied old folders are gone, automotive/ and what is left in it stay for the user.

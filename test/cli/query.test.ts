@@ -115,7 +115,12 @@ describe("kdgat query tables", () => {
     const lines = (await ok(["--dataset", "set_04"], { COLUMNS: "80" })).trimEnd().split("\n");
     for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(80);
     const ids = ["set_04/student_evaluation_kd", "set_04/teacher_autoencoder", "set_04/teacher_curriculum", "set_04/teacher_evaluation"];
-    expect(lines.slice(1, 5).map((line) => line.split(/ +/)[0]).sort()).toEqual(ids);
+    expect(
+      lines
+        .slice(1, 5)
+        .map((line) => line.split(/ +/)[0])
+        .sort(),
+    ).toEqual(ids);
     expect(lines[0]).toMatch(/^RUN ID +STATUS/);
     expect(lines[0]).not.toContain("DURATION");
     // The teacher column holds run ids too: whole, or not shown.
@@ -132,14 +137,23 @@ describe("kdgat query tables", () => {
     const compare = (await ok(["--compare", "teacher", "student_kd"], { COLUMNS: "80" })).trimEnd().split("\n");
     for (const line of compare) expect(line.length, line).toBeLessThanOrEqual(80);
     expect(compare[1]).toMatch(/^DATASET +teacher +STUDENT_KD RUN +student_kd +DELTA$/);
-    expect(compare.slice(2, 4).map((line) => line.split(/ +/)[0]).sort()).toEqual(["hcrl_sa", "set_04"]);
+    expect(
+      compare
+        .slice(2, 4)
+        .map((line) => line.split(/ +/)[0])
+        .sort(),
+    ).toEqual(["hcrl_sa", "set_04"]);
     expect(compare.at(-1)).toBe("(not shown, to fit 80 columns: TEACHER RUN; see --json)");
   });
 });
 
 describe("kdgat query with a name the tracker does not know", () => {
   it("an unknown metric names the closest known ones and exits 2", async () => {
-    for (const args of [["--leaderboard", "--metric", "f1"], ["--compare", "teacher", "student_kd", "--metric", "f1"], ["--leaderboard", "--metric", "f1", "--json"]]) {
+    for (const args of [
+      ["--leaderboard", "--metric", "f1"],
+      ["--compare", "teacher", "student_kd", "--metric", "f1"],
+      ["--leaderboard", "--metric", "f1", "--json"],
+    ]) {
       const result = await query(args);
       expect(result.code, args.join(" ")).toBe(2);
       expect(result.stdout).toBe("");
@@ -151,7 +165,11 @@ describe("kdgat query with a name the tracker does not know", () => {
   });
 
   it("an unknown stage names the stages and the closest, in every view", async () => {
-    for (const args of [["--dataset", "set_04", "--stage", "evaluaton"], ["--leaderboard", "--stage", "evaluaton"], ["--compare", "teacher", "student_kd", "--stage", "evaluaton"]]) {
+    for (const args of [
+      ["--dataset", "set_04", "--stage", "evaluaton"],
+      ["--leaderboard", "--stage", "evaluaton"],
+      ["--compare", "teacher", "student_kd", "--stage", "evaluaton"],
+    ]) {
       const result = await query(args);
       expect(result.code, args.join(" ")).toBe(2);
       expect(result.stderr).toBe("kdgat: unknown stage 'evaluaton' (did you mean evaluation?); the tracker has 5 stage names: autoencoder, curriculum, evaluation, fusion, normal\n");

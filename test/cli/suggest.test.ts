@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { closestNames, editDistance, unknownNameMessage } from "../../cli/suggest.js";
 import { flattenMetrics } from "../../functions/domain/flatten.js";
 
-const KEYS = [...flattenMetrics(JSON.parse(readFileSync(join(import.meta.dirname, "fixtures", "teacher_evaluation_metrics.json"), "utf8"))).keys()];
+const KEYS = [...flattenMetrics(JSON.parse(readFileSync(join(import.meta.dirname, "..", "fixtures", "teacher_evaluation_metrics.json"), "utf8"))).keys()];
 
 describe("closestNames", () => {
   it("suggests the flattened names for the old tool's short ones, nearest first", () => {
@@ -28,7 +28,9 @@ describe("unknownNameMessage", () => {
       "unknown stage 'evaluaton' (did you mean evaluation?); the tracker has 2 stage names: evaluation, normal",
     );
     expect(unknownNameMessage("metric", "f1", KEYS, "http://127.0.0.1:8787/api/v1/metric-keys")).toMatch(
-      new RegExp(`^unknown metric 'f1' \\(did you mean gat_f1, vgae_f1, fusion_f1, [^)]*\\?\\); the tracker has ${KEYS.length} metric names; http://127\\.0\\.0\\.1:8787/api/v1/metric-keys lists them$`),
+      new RegExp(
+        `^unknown metric 'f1' \\(did you mean gat_f1, vgae_f1, fusion_f1, [^)]*\\?\\); the tracker has ${KEYS.length} metric names; http://127\\.0\\.0\\.1:8787/api/v1/metric-keys lists them$`,
+      ),
     );
     expect(unknownNameMessage("metric", "f1", [], "URL")).toBe("unknown metric 'f1': the tracker has no metric names yet");
   });

@@ -15,6 +15,7 @@ import { BASE_TIME_MS, writeFileAt, writeRunFolder } from "./support/trees.js";
 /** Retitles the window (OSC 0), writes the clipboard (OSC 52), erases the line (CSI 2K), overwrites (CR, BS), C1 CSI, bidi overrides. */
 const HOSTILE = "\x1b]0;pwned\x07\x1b]52;c;ZWNobyBoaQ==\x07\x1b[2K\r\b\x7f\u0085\u009b31m\u202eevil\u2066\tFINISHED";
 /** What a terminal acts on: C0 but the line feed, DEL, C1, bidi overrides and isolates. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what the tests look for
 const CONTROLS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
 
 let server: TestServer;

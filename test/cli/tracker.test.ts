@@ -43,7 +43,9 @@ describe("kdgat backfill", () => {
   it("--dry-run shows what would be sent and sends nothing", async () => {
     const result = await runCli(["backfill", "--root", root, "--dry-run"], { env });
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/would-send +hcrl_sa\/teacher_evaluation: PUT config\.json \(80 params, start 2026-01-01T\d\d:00:00\.000Z\), metrics\.json \(\d+ metrics\), 1 metrics\.csv in 1 upload\(s\), end FINISHED/);
+    expect(result.stdout).toMatch(
+      /would-send +hcrl_sa\/teacher_evaluation: PUT config\.json \(80 params, start 2026-01-01T\d\d:00:00\.000Z\), metrics\.json \(\d+ metrics\), 1 metrics\.csv in 1 upload\(s\), end FINISHED/,
+    );
     expect(result.stdout).toContain("skipped            set_04/student_normal_kd: No config.json - skipping backfill");
     const runs = await (await fetch(`${server.url}/api/v1/runs`)).json();
     expect(runs.runs).toEqual([]);
@@ -118,7 +120,11 @@ describe("kdgat query", () => {
     const filtered = await runCli(["query", "--dataset", "hcrl_sa", "--stage", "curriculum", "--size", "student", "--kd", "--json"], { env });
     expect(JSON.parse(filtered.stdout).runs.map((r: { run_id: string }) => r.run_id)).toEqual(["hcrl_sa/student_curriculum_kd"]);
     const noKd = await runCli(["query", "--dataset", "hcrl_sa", "--stage", "curriculum", "--no-kd", "--json"], { env });
-    expect(JSON.parse(noKd.stdout).runs.map((r: { run_id: string }) => r.run_id).sort()).toEqual(["hcrl_sa/student_curriculum", "hcrl_sa/teacher_curriculum"]);
+    expect(
+      JSON.parse(noKd.stdout)
+        .runs.map((r: { run_id: string }) => r.run_id)
+        .sort(),
+    ).toEqual(["hcrl_sa/student_curriculum", "hcrl_sa/teacher_curriculum"]);
 
     const table = await runCli(["query", "--dataset", "set_01"], { env });
     const lines = table.stdout.trim().split("\n");

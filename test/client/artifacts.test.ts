@@ -20,7 +20,6 @@ describe.skipIf(clientMissing)(clientSuite("the real MLflow client, artifacts"),
     await targets?.stop();
   });
 
-
   it("log_artifact(s), log_dict, log_text, list_artifacts, download_artifacts as on MLflow's server", async () => {
     const { ours, theirs } = await targets.both("artifacts.py");
     expect(ours.status).toBe("FINISHED");

@@ -15,7 +15,6 @@ describe.skipIf(clientMissing)(clientSuite("the real MLflow client, tracking cal
     await targets?.stop();
   });
 
-
   it("fluent API: params, metrics, tags, nested and failed runs read back as on MLflow's server", async () => {
     const { ours, theirs } = await targets.both("fluent.py");
     expect(ours.parent.info.status).toBe("FINISHED");

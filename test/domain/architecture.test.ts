@@ -45,8 +45,7 @@ function typeOnlyImports(file: string): Set<string> {
   );
 }
 
-const importsOf = (prefix: string) =>
-  [...graph].filter(([file]) => file.startsWith(prefix)).flatMap(([file, targets]) => targets.map((target) => `${file} -> ${target}`));
+const importsOf = (prefix: string) => [...graph].filter(([file]) => file.startsWith(prefix)).flatMap(([file, targets]) => targets.map((target) => `${file} -> ${target}`));
 
 const isHono = (target: string) => target === "hono" || target.startsWith("hono/");
 
@@ -73,7 +72,10 @@ function cycles(): string[][] {
 describe("layers", () => {
   it("reads a graph that covers every layer", () => {
     for (const dir of ["functions/domain/", "functions/store/", "functions/http/", "functions/api/", "functions/mlflow/", "cli/", "site/lib/"]) {
-      expect([...graph.keys()].some((file) => file.startsWith(dir)), dir).toBe(true);
+      expect(
+        [...graph.keys()].some((file) => file.startsWith(dir)),
+        dir,
+      ).toBe(true);
     }
   });
 

@@ -24,10 +24,15 @@ describe("the bounded-concurrency pool", () => {
 
   it("starts no task once stop() says so, and says how many it started", async () => {
     let done = 0;
-    const started = await runConcurrent(100, 2, async () => {
-      await tick();
-      done++;
-    }, () => done >= 5);
+    const started = await runConcurrent(
+      100,
+      2,
+      async () => {
+        await tick();
+        done++;
+      },
+      () => done >= 5,
+    );
     expect(started).toBeGreaterThanOrEqual(5);
     expect(started).toBeLessThanOrEqual(6);
     expect(await runConcurrent(10, 4, async () => {})).toBe(10);

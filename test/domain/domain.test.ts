@@ -6,6 +6,7 @@ import {
   formatRunId,
   mapOldLayout,
   metricDirection,
+  type PyJson,
   parseGroup,
   parsePythonJson,
   parsePythonJsonWithSource,
@@ -13,7 +14,6 @@ import {
   pythonFloat,
   pythonStr,
   runIdFromPath,
-  type PyJson,
 } from "../../functions/domain/index.js";
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), "utf8");
@@ -78,9 +78,7 @@ describe("Python-style params", () => {
   });
 
   it("formats floats like Python's repr", () => {
-    expect([1e-5, 0.0001, 1.5e-7, 1e16, 123456789.5, 0.1, -2.5, 1e22].map(pythonFloat)).toEqual([
-      "1e-05", "0.0001", "1.5e-07", "1e+16", "123456789.5", "0.1", "-2.5", "1e+22",
-    ]);
+    expect([1e-5, 0.0001, 1.5e-7, 1e16, 123456789.5, 0.1, -2.5, 1e22].map(pythonFloat)).toEqual(["1e-05", "0.0001", "1.5e-07", "1e+16", "123456789.5", "0.1", "-2.5", "1e+22"]);
     expect(pythonStr(parsePythonJsonWithSource("[1e-05]") as PyJson)).toBe("(1e-05,)");
   });
 

@@ -5,29 +5,28 @@
  * here in Node: inside workerd the clock does not advance during pure CPU work.
  */
 import { describe, expect, it } from "vitest";
-import { parsePythonJson, parsePythonJsonWithSource } from "../../functions/domain/python-json.js";
 import { LIMITS } from "../../functions/domain/limits.js";
+import { readMetricPoints } from "../../functions/domain/metric-sources/index.js";
+import { parseWireValue } from "../../functions/domain/metric-values.js";
+import { parsePythonJson, parsePythonJsonWithSource } from "../../functions/domain/python-json.js";
 import { EXPERIMENT_SEARCH, parseFilter, parseOrderBy, RUN_SEARCH } from "../../functions/search/filter.js";
 import { decodePageToken } from "../../functions/search/page-token.js";
-import { parseWireValue } from "../../functions/domain/metric-values.js";
-import { readMetricPoints } from "../../functions/domain/metric-sources/index.js";
 
 /** Per parse of at most 1 MB; generous for a loaded 2-core machine, far below a quadratic parse. */
 const BUDGET_MS = 100;
 const KB = 1024;
 
 /** `unit` repeated (after `head`, before `tail`) to exactly `length` characters. */
-const fill = (length: number, unit: string, head = "", tail = "") =>
-  head + unit.repeat(Math.ceil(length / unit.length)).slice(0, Math.max(0, length - head.length - tail.length)) + tail;
+const fill = (length: number, unit: string, head = "", tail = "") => head + unit.repeat(Math.ceil(length / unit.length)).slice(0, Math.max(0, length - head.length - tail.length)) + tail;
 
 /** Shapes that make backtracking or rescanning parsers quadratic, as bodies of `length` characters. */
 const hostile = (length: number, head = "", tail = "") =>
   Object.entries({
-    "digits then a letter": fill(length, "1", head, "x" + tail),
-    "digits and dots": fill(length, "1.", head, "x" + tail),
+    "digits then a letter": fill(length, "1", head, `x${tail}`),
+    "digits and dots": fill(length, "1.", head, `x${tail}`),
     "1e runs": fill(length, "1e", head, tail),
     "1e+ runs": fill(length, "1e+", head, tail),
-    "sign runs": fill(length, "-", head, "1" + tail),
+    "sign runs": fill(length, "-", head, `1${tail}`),
     "single quote runs": fill(length, "'", head, tail),
     "doubled quotes, unterminated": fill(length, "''", `${head}'`, tail),
     "escaped double quotes": fill(length, '\\"', `${head}"`, tail),
@@ -41,8 +40,8 @@ const hostile = (length: number, head = "", tail = "") =>
     "Infinity runs": fill(length, "-Infinity", head, tail),
     "a long word": fill(length, "a", head, tail),
     "dotted word": fill(length, "a.", head, tail),
-    "whitespace then a letter": fill(length, " ", head, "x" + tail),
-    "many clauses": fill(length, "metrics.a > 1 AND ", head, "metrics.a > 1" + tail),
+    "whitespace then a letter": fill(length, " ", head, `x${tail}`),
+    "many clauses": fill(length, "metrics.a > 1 AND ", head, `metrics.a > 1${tail}`),
   });
 
 /**
@@ -88,7 +87,10 @@ describe("hostile input is parsed in linear time", () => {
       expectQuick(hostile(length, "metrics.`"), (body) => parseOrderBy([body, body], RUN_SEARCH));
     }
     for (const length of [LIMITS.maxPageTokenLength]) {
-      expectQuick(hostile(length).map(([shape, body]) => [shape, btoa(body)]), decodePageToken);
+      expectQuick(
+        hostile(length).map(([shape, body]) => [shape, btoa(body)]),
+        decodePageToken,
+      );
       expectQuick(hostile(length), decodePageToken);
     }
   });

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { csvUploadsOf } from "../../cli/backfill/backfill.js";
 import { formatCsv, parseCsv } from "../../functions/domain/csv.js";
 import { LIMITS } from "../../functions/domain/limits.js";
-import { MetricSourceError, readMetricPoints, type MetricPoint } from "../../functions/domain/metric-sources/index.js";
+import { type MetricPoint, MetricSourceError, readMetricPoints } from "../../functions/domain/metric-sources/index.js";
 
 const pointsOf = (...args: Parameters<typeof readMetricPoints>): MetricPoint[] => readMetricPoints(...args).points;
 

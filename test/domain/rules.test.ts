@@ -3,29 +3,29 @@
  * rule breaks; `npm run test:mutation` measures that for every small change to these modules.
  */
 import { describe, expect, it } from "vitest";
+import { experimentEntry, experimentRecord, type RunRows, runEntry, runRecord, sameExportedRun } from "../../functions/domain/export-document.js";
 import {
-  DEFAULT_LEADERBOARD_METRIC,
-  PIPELINE_EXPERIMENT,
   competitionRanks,
-  rankEntries,
+  DEFAULT_LEADERBOARD_METRIC,
   deriveRunTags,
-  mapOldLayout,
-  runIdFromPath,
   flattenMetrics,
   formatRunId,
   groupOf,
   isLaterPoint,
   latestByKey,
   latestPoint,
+  mapOldLayout,
   metricDirection,
+  PIPELINE_EXPERIMENT,
+  type PyJson,
   parseGroup,
   parsePythonJson,
   parsePythonJsonWithSource,
   parseRunId,
   pythonStr,
-  type PyJson,
+  rankEntries,
+  runIdFromPath,
 } from "../../functions/domain/index.js";
-import { experimentEntry, experimentRecord, runEntry, runRecord, sameExportedRun, type RunRows } from "../../functions/domain/export-document.js";
 import { EXPERIMENT_SEARCH, parseFilter, parseOrderBy, RUN_SEARCH, SearchSyntaxError } from "../../functions/search/filter.js";
 
 const configValue = (json: string) => pythonStr(parsePythonJsonWithSource(json) as PyJson);
@@ -108,14 +108,44 @@ describe("metrics.json flattening", () => {
 
 describe("metric direction", () => {
   it("every loss-like metric ranks ascending", () => {
-    const lossLike = ["gat_fnr", "vgae_fpr", "fpr", "fnr", "fpr_at_tpr_0.95", "miss_rate", "gat_miss_rate", "loss", "val_loss", "kd_loss_epoch", "Train_Loss",
-      "test_error", "mse", "vgae_rmse", "mae", "perplexity", "latency_ms", "epoch_time"];
+    const lossLike = [
+      "gat_fnr",
+      "vgae_fpr",
+      "fpr",
+      "fnr",
+      "fpr_at_tpr_0.95",
+      "miss_rate",
+      "gat_miss_rate",
+      "loss",
+      "val_loss",
+      "kd_loss_epoch",
+      "Train_Loss",
+      "test_error",
+      "mse",
+      "vgae_rmse",
+      "mae",
+      "perplexity",
+      "latency_ms",
+      "epoch_time",
+    ];
     for (const key of lossLike) expect(metricDirection(key), key).toBe("asc");
   });
 
   it("everything else ranks descending, also names that merely contain fpr or time", () => {
-    for (const key of ["gat_f1", "fusion_accuracy", "vgae_auc", "gat_tpr", "gat_fprate", "xfpr", "timed_f1", "time_budget", "gat_timestep_f1",
-      "vgae_detection_at_fpr_0.05", "gat_tpr_at_fpr_0.01", "detection_at_fnr_0.1"]) {
+    for (const key of [
+      "gat_f1",
+      "fusion_accuracy",
+      "vgae_auc",
+      "gat_tpr",
+      "gat_fprate",
+      "xfpr",
+      "timed_f1",
+      "time_budget",
+      "gat_timestep_f1",
+      "vgae_detection_at_fpr_0.05",
+      "gat_tpr_at_fpr_0.01",
+      "detection_at_fnr_0.1",
+    ]) {
       expect(metricDirection(key), key).toBe("desc");
     }
   });
@@ -176,7 +206,11 @@ describe("the latest metric point", () => {
       { key: "b", ...p(2, 0, 0) },
       { key: "a", ...p(4, 9, 9) },
     ];
-    const latest = latestByKey(points, (point) => point.key, (point) => point);
+    const latest = latestByKey(
+      points,
+      (point) => point.key,
+      (point) => point,
+    );
     expect([...latest]).toEqual([
       ["b", { key: "b", ...p(2, 0, 0) }],
       ["a", { key: "a", ...p(5, 1, 1) }],
@@ -210,7 +244,11 @@ describe("old layout folders", () => {
   };
 
   it("map only when learning type, architecture and mode all match one stage", () => {
-    for (const mixed of ["d/teacher/supervised/vgae/no_distillation/autoencoder", "d/teacher/unsupervised/gat/no_distillation/autoencoder", "d/teacher/unsupervised/vgae/no_distillation/curriculum"]) {
+    for (const mixed of [
+      "d/teacher/supervised/vgae/no_distillation/autoencoder",
+      "d/teacher/unsupervised/gat/no_distillation/autoencoder",
+      "d/teacher/unsupervised/vgae/no_distillation/curriculum",
+    ]) {
       expect(map(mixed).ok, mixed).toBe(false);
     }
     expect(map("d/teacher/unsupervised/vgae/no_distillation/autoencoder").ok).toBe(true);
@@ -221,7 +259,9 @@ describe("old layout folders", () => {
     expect(reason("d/teacher/supervised/gat/half/curriculum")).toBe("distillation folder 'half' is neither 'distilled' nor 'no_distillation'");
     expect(reason("d/teacher/supervised/gat/distilled/sideways")).toMatch(/^'supervised\/gat\/sideways' matches no stage/);
     // A dataset name that cannot be a run id is named, with what is allowed and a name to use instead.
-    expect(reason("hcrl sa/teacher/supervised/gat/distilled/curriculum")).toMatch(/^dataset folder 'hcrl sa' is not a valid run id segment \(letters, digits, .*rename it, e\.g\. to 'hcrl_sa'$/);
+    expect(reason("hcrl sa/teacher/supervised/gat/distilled/curriculum")).toMatch(
+      /^dataset folder 'hcrl sa' is not a valid run id segment \(letters, digits, .*rename it, e\.g\. to 'hcrl_sa'$/,
+    );
     expect(reason("hcrl_sa/.hidden/supervised/gat/distilled/curriculum")).toBe("'hcrl_sa/.hidden' is not a valid dataset and model size");
   });
 
@@ -300,7 +340,21 @@ describe("search filter", () => {
     expect(runs("attr.created > 5")[0]).toMatchObject({ entity: "attribute", key: "start_time" });
     expect(runs("Created > 5")[0]).toMatchObject({ entity: "attribute", key: "start_time" });
     expect(runs("metrics.created < 1")[0]).toMatchObject({ entity: "metric", key: "created" });
-    for (const filter of ["'status' = 'x'", '"status" = \'x\'', "= 'x'", "1 = 1", "metrics.'b' < 1", 'metrics. "b" < 1', 'metrics.a"b" < 1', "metrics.< 1", "tags.", "metrics.a", "metrics.a (1)", "params.lr =", "metrics.a <"]) {
+    for (const filter of [
+      "'status' = 'x'",
+      "\"status\" = 'x'",
+      "= 'x'",
+      "1 = 1",
+      "metrics.'b' < 1",
+      'metrics. "b" < 1',
+      'metrics.a"b" < 1',
+      "metrics.< 1",
+      "tags.",
+      "metrics.a",
+      "metrics.a (1)",
+      "params.lr =",
+      "metrics.a <",
+    ]) {
       unparsable(filter);
     }
   });
@@ -336,7 +390,12 @@ describe("search filter", () => {
       ["attribute", "last_update_time", 1],
       ["attribute", "experiment_id", 2],
     ]);
-    expect(parseOrderBy(["name", "creation_time", "last_update_time", "experiment_id"], EXPERIMENT_SEARCH).map((k) => k.key)).toEqual(["name", "creation_time", "last_update_time", "experiment_id"]);
+    expect(parseOrderBy(["name", "creation_time", "last_update_time", "experiment_id"], EXPERIMENT_SEARCH).map((k) => k.key)).toEqual([
+      "name",
+      "creation_time",
+      "last_update_time",
+      "experiment_id",
+    ]);
   });
 });
 
@@ -375,23 +434,90 @@ describe("the export document", () => {
   });
 
   it("a run's rows become its document entry: keys in first-logged order, NaN as the string, ids as strings", () => {
-    const run = runEntry(rows([["val_loss", 0, 5, 0.5, false], ["val_loss", 1, 6, 0, true], ["epoch", 0, 5, 0, false]], [["stage", "normal"]]));
+    const run = runEntry(
+      rows(
+        [
+          ["val_loss", 0, 5, 0.5, false],
+          ["val_loss", 1, 6, 0, true],
+          ["epoch", 0, 5, 0, false],
+        ],
+        [["stage", "normal"]],
+      ),
+    );
     expect(run).toMatchObject({ mlflow_run_id: "a".repeat(32), experiment_id: "3", run_name: "set_01/teacher_normal", params: { lr: "0.1" }, tags: { stage: "normal" } });
     expect(runRecord(run)).toEqual(rows([], []).run);
     const experiment = { experimentId: 0, name: "Default", artifactLocation: "mlflow-artifacts:/0", lifecycleStage: "deleted" as const, creationTime: 1, lastUpdateTime: 2 };
     expect(experimentRecord(experimentEntry(experiment, [{ key: "k", value: "v" }]))).toEqual(experiment);
     expect(Object.entries(run.metrics)).toEqual([
-      ["val_loss", [[0, 5, 0.5], [1, 6, "NaN"]]],
+      [
+        "val_loss",
+        [
+          [0, 5, 0.5],
+          [1, 6, "NaN"],
+        ],
+      ],
       ["never_logged_twice", []],
       ["epoch", [[0, 5, 0]]],
     ]);
   });
 
   it("two runs are the same data whatever the order of their keys, tags and points, and not when a value differs", () => {
-    const a = runEntry(rows([["x", 0, 1, 1, false], ["x", 1, 1, 2, false]], [["a", "1"], ["b", "2"]]));
-    const reordered = runEntry({ ...rows([["x", 1, 1, 2, false], ["x", 0, 1, 1, false]], [["b", "2"], ["a", "1"]]), keys: ["never_logged_twice", "val_loss"] });
+    const a = runEntry(
+      rows(
+        [
+          ["x", 0, 1, 1, false],
+          ["x", 1, 1, 2, false],
+        ],
+        [
+          ["a", "1"],
+          ["b", "2"],
+        ],
+      ),
+    );
+    const reordered = runEntry({
+      ...rows(
+        [
+          ["x", 1, 1, 2, false],
+          ["x", 0, 1, 1, false],
+        ],
+        [
+          ["b", "2"],
+          ["a", "1"],
+        ],
+      ),
+      keys: ["never_logged_twice", "val_loss"],
+    });
     expect(sameExportedRun(a, reordered)).toBe(true);
-    expect(sameExportedRun(a, runEntry(rows([["x", 0, 1, 1, false], ["x", 1, 1, 3, false]], [["a", "1"], ["b", "2"]])))).toBe(false);
-    expect(sameExportedRun(a, runEntry(rows([["x", 0, 1, 1, false], ["x", 1, 1, 2, false]], [["a", "1"]])))).toBe(false);
+    expect(
+      sameExportedRun(
+        a,
+        runEntry(
+          rows(
+            [
+              ["x", 0, 1, 1, false],
+              ["x", 1, 1, 3, false],
+            ],
+            [
+              ["a", "1"],
+              ["b", "2"],
+            ],
+          ),
+        ),
+      ),
+    ).toBe(false);
+    expect(
+      sameExportedRun(
+        a,
+        runEntry(
+          rows(
+            [
+              ["x", 0, 1, 1, false],
+              ["x", 1, 1, 2, false],
+            ],
+            [["a", "1"]],
+          ),
+        ),
+      ),
+    ).toBe(false);
   });
 });

@@ -25,9 +25,9 @@ describe("filter: clause kinds", () => {
   });
 
   it("reads quoted keys with backticks or double quotes", () => {
-    expect(runs('tags."mlflow.runName" = \'run-a\'')[0]).toEqual({ entity: "tag", key: "mlflow.runName", op: "=", value: "run-a" });
+    expect(runs("tags.\"mlflow.runName\" = 'run-a'")[0]).toEqual({ entity: "tag", key: "mlflow.runName", op: "=", value: "run-a" });
     expect(runs("metrics.`val-loss` <= 2")[0]).toEqual({ entity: "metric", key: "val-loss", op: "<=", value: 2 });
-    expect(runs('params."a b/c:d" = \'x\'')[0]).toMatchObject({ key: "a b/c:d" });
+    expect(runs("params.\"a b/c:d\" = 'x'")[0]).toMatchObject({ key: "a b/c:d" });
   });
 
   it("reads attributes with every prefix alias or none", () => {
@@ -113,7 +113,7 @@ describe("order_by", () => {
 });
 
 describe("page tokens", () => {
-  it("are base64 of MLflow's {\"offset\": N}", () => {
+  it('are base64 of MLflow\'s {"offset": N}', () => {
     expect(encodePageToken(1)).toBe("eyJvZmZzZXQiOiAxfQ==");
     expect(decodePageToken("eyJvZmZzZXQiOiAyfQ==")).toBe(2);
     expect(decodePageToken(undefined)).toBe(0);

@@ -4,8 +4,8 @@
  * configured wherever the Worker's schemas are parsed.
  */
 import { describe, expect, it } from "vitest";
-import { keyValue, searchFields, viewType } from "../../functions/mlflow/fields.js";
 import { parseWith } from "../../functions/http/validate.js";
+import { keyValue, searchFields, viewType } from "../../functions/mlflow/fields.js";
 
 const HINT = "See the API docs for more information about request parameters.";
 

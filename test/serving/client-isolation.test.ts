@@ -37,9 +37,7 @@ interface HostileRequest {
 /** `bytes` of body in 64 KiB pieces, each framed as an HTTP chunk when `chunked`. */
 function bodyOf(bytes: number, chunked: boolean): Buffer[] {
   const piece = Buffer.alloc(64 * 1024, "x");
-  return Array.from({ length: Math.ceil(bytes / piece.length) }, () =>
-    chunked ? Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from("\r\n")]) : piece,
-  );
+  return Array.from({ length: Math.ceil(bytes / piece.length) }, () => (chunked ? Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from("\r\n")]) : piece));
 }
 
 /**
@@ -47,13 +45,9 @@ function bodyOf(bytes: number, chunked: boolean): Buffer[] {
  * when none came (hung up, or nothing within ANSWER_WAIT_MS).
  */
 function sendRaw(request: HostileRequest): Promise<number | undefined> {
-  const head = [
-    `${request.method} ${request.path} HTTP/1.1`,
-    `Host: 127.0.0.1:${server.port}`,
-    ...Object.entries(request.headers).map(([name, value]) => `${name}: ${value}`),
-    "",
-    "",
-  ].join("\r\n");
+  const head = [`${request.method} ${request.path} HTTP/1.1`, `Host: 127.0.0.1:${server.port}`, ...Object.entries(request.headers).map(([name, value]) => `${name}: ${value}`), "", ""].join(
+    "\r\n",
+  );
   return new Promise((resolve) => {
     const socket = connect(server.port, "127.0.0.1");
     let received = "";

@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from "../support/server.js";
+import { startTestServer, type TestServer } from "../support/server.js";
 
 const CLIENT = "/work/shared/mlflow-client/site";
 const hasClient = existsSync(CLIENT) && existsSync("/usr/bin/python3");
@@ -39,16 +39,20 @@ found = mlflow.search_runs([exp], max_results=1000, output_format="list")
 print(json.dumps({"history": [m.step for m in history], "runs": [r.info.run_name for r in found]}))
 `;
 
-it.skipIf(!hasClient)("MLflow's client reads a 26,000-point history and a size-cut search to the end", () => {
-  const result = spawnSync("/usr/bin/python3", ["-c", SCRIPT], {
-    env: { ...process.env, PYTHONPATH: CLIENT, MLFLOW_TRACKING_URI: server.url, MLFLOW_TRACKING_TOKEN: TEST_ADMIN_TOKEN },
-    encoding: "utf8",
-    timeout: 240_000,
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  expect(result.status, result.stderr.slice(-3000)).toBe(0);
-  const out = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
-  expect(out.history).toEqual(Array.from({ length: 26_000 }, (_, s) => s));
-  // Newest first: "long" started now, the big runs at their given (2023) start times.
-  expect(out.runs).toEqual(["long", ...Array.from({ length: 40 }, (_, i) => `big-${String(39 - i).padStart(2, "0")}`)]);
-}, 300_000);
+it.skipIf(!hasClient)(
+  "MLflow's client reads a 26,000-point history and a size-cut search to the end",
+  () => {
+    const result = spawnSync("/usr/bin/python3", ["-c", SCRIPT], {
+      env: { ...process.env, PYTHONPATH: CLIENT, MLFLOW_TRACKING_URI: server.url, MLFLOW_TRACKING_TOKEN: server.adminToken },
+      encoding: "utf8",
+      timeout: 240_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    expect(result.status, result.stderr.slice(-3000)).toBe(0);
+    const out = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
+    expect(out.history).toEqual(Array.from({ length: 26_000 }, (_, s) => s));
+    // Newest first: "long" started now, the big runs at their given (2023) start times.
+    expect(out.runs).toEqual(["long", ...Array.from({ length: 40 }, (_, i) => `big-${String(39 - i).padStart(2, "0")}`)]);
+  },
+  300_000,
+);

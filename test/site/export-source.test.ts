@@ -9,10 +9,9 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ExportDocument, ExportedRun } from "../../functions/api/contract.js";
-import { loadExport } from "../../site/lib/export-source.js";
+import type { ExportDocument, ExportedRun, ExportDocument as WholeExport } from "../../functions/api/contract.js";
 import { mergeExportPages } from "../../functions/domain/index.js";
-import type { ExportDocument as WholeExport } from "../../functions/api/contract.js";
+import { loadExport } from "../../site/lib/export-source.js";
 
 /** Every page the site's loader hands over, merged: the whole export. */
 async function loadWhole(env: NodeJS.ProcessEnv): Promise<WholeExport> {

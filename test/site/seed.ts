@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { rng } from "../../bench/lib/stats.mjs";
-import { STAGE_NAMES, formatRunId } from "../../functions/domain/index.js";
+import { formatRunId, STAGE_NAMES } from "../../functions/domain/index.js";
 
 const FIXTURES = join(import.meta.dirname, "..", "fixtures");
 const fixture = (name: string) => readFileSync(join(FIXTURES, name), "utf8");
@@ -54,8 +54,7 @@ export async function seedTracker(url: string, token: string): Promise<SeededTra
     });
     if (!response.ok) throw new Error(`${method} ${path}${query}: ${response.status} ${await response.text()}`);
   }
-  const start = (runId: string, config: Record<string, unknown>, startTime: number) =>
-    call("PUT", runId, JSON.stringify(config, null, 2), `?start_time=${startTime}`);
+  const start = (runId: string, config: Record<string, unknown>, startTime: number) => call("PUT", runId, JSON.stringify(config, null, 2), `?start_time=${startTime}`);
   const end = (runId: string, status: "FINISHED" | "FAILED", endTime: number, error?: string) =>
     call("POST", `${runId}/end`, JSON.stringify({ status, end_time: endTime, ...(error && { error }) }));
 
@@ -95,7 +94,8 @@ export async function seedTracker(url: string, token: string): Promise<SeededTra
           use_kd: group.kd,
           teacher_path: group.kd ? `experimentruns/${dataset}/teacher_${stage}/best_model.pt` : "",
         };
-        const startTime = (clock += HOUR);
+        clock += HOUR;
+        const startTime = clock;
         runIds.push(runId);
         if (runId === RETRIED_RUN) {
           await start(runId, config, startTime - HOUR / 2);

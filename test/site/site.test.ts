@@ -7,14 +7,14 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { CompareResponse, LeaderboardResponse, MetricHistoryResponse, RunDetailResponse, SummaryResponse } from "../../functions/api/contract.js";
 import { buildSite } from "../../scripts/build-site.mjs";
 import { ROOT } from "../../scripts/local-server.mjs";
 import { formatMetric } from "../../site/lib/format.js";
 import { startTestServer, type TestServer } from "../support/server.js";
-import { FAILED_ERROR, FAILED_RUN, KD_STUDENT_RUN, PLAIN_EXPERIMENT, RERUNNING_RUN, RETRIED_RUN, RUNNING_RUN, SEED_DATASETS, seedTracker, type SeededTracker } from "./seed.js";
+import { FAILED_ERROR, FAILED_RUN, KD_STUDENT_RUN, RERUNNING_RUN, RETRIED_RUN, RUNNING_RUN, SEED_DATASETS, type SeededTracker, seedTracker } from "./seed.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
@@ -207,11 +207,11 @@ describe.skipIf(browserMissing && !process.env.CI)("site in Chromium", () => {
       );
       const values = await columnValues(page, "table.leaderboard", "gat_f1");
       const ranked = rows.map((row, i) => ({ ...row, value: values[i] })).filter((row) => row.rank !== "—");
-      expect(ranked.map((row) => [row.runId, Number(row.rank), Number(row.value)])).toEqual(
-        board.entries.map((entry) => [entry.run.run_id, entry.rank, entry.value]),
-      );
+      expect(ranked.map((row) => [row.runId, Number(row.rank), Number(row.value)])).toEqual(board.entries.map((entry) => [entry.run.run_id, entry.rank, entry.value]));
       // The record history ends with today's best, set by the leaderboard's winner.
-      const records = await page.$$eval("[data-records] li", (items) => items.map((li) => ({ href: li.querySelector("a")!.getAttribute("href"), value: li.querySelector("strong")!.textContent })));
+      const records = await page.$$eval("[data-records] li", (items) =>
+        items.map((li) => ({ href: li.querySelector("a")!.getAttribute("href"), value: li.querySelector("strong")!.textContent })),
+      );
       expect(records.length).toBeGreaterThan(0);
       expect(records[records.length - 1]).toEqual({ href: `/runs/${board.entries[0].run.run_id}/`, value: formatMetric(board.entries[0].value as number) });
       if (dataset === "set_01") await screenshot(page, `leaderboard-${dataset}`);
@@ -226,7 +226,10 @@ describe.skipIf(browserMissing && !process.env.CI)("site in Chromium", () => {
   });
 
   test("the overall leaderboards (default metric and another) equal /leaderboard across datasets, with formatted numbers", async () => {
-    for (const [metric, path] of [["gat_f1", "/leaderboard/"], ["vgae_auc", "/ranking/vgae_auc/"]]) {
+    for (const [metric, path] of [
+      ["gat_f1", "/leaderboard/"],
+      ["vgae_auc", "/ranking/vgae_auc/"],
+    ]) {
       const board = await api<LeaderboardResponse>(`/leaderboard?metric=${metric}&top=100`);
       const { page, close } = await openPage(path);
       const runIds = await page.$$eval("table.leaderboard tbody tr", (trs) => trs.map((tr) => tr.getAttribute("data-run-id")));
@@ -273,7 +276,10 @@ describe.skipIf(browserMissing && !process.env.CI)("site in Chromium", () => {
 
   test("KD impact equals /compare (student KD minus student and minus teacher)", async () => {
     const { page, close } = await openPage("/kd/");
-    for (const [group, column] of [["student", 5], ["teacher", 6]] as const) {
+    for (const [group, column] of [
+      ["student", 5],
+      ["teacher", 6],
+    ] as const) {
       const compare = await api<CompareResponse>(`/compare?a=${group}&b=student_kd&metric=gat_f1`);
       for (const row of compare.datasets) {
         const cell = await page.$eval(
@@ -308,9 +314,7 @@ describe.skipIf(browserMissing && !process.env.CI)("site in Chromium", () => {
       const metricRows = await page.$$eval("table.metrics tbody tr", (trs) =>
         trs.map((tr) => [tr.getAttribute("data-key"), (tr as HTMLTableRowElement).cells[1].getAttribute("data-value")]),
       );
-      expect(Object.fromEntries(metricRows)).toEqual(
-        Object.fromEntries(Object.entries(detail.metrics).map(([key, latest]) => [key, latest.value === "NaN" ? "" : String(latest.value)])),
-      );
+      expect(Object.fromEntries(metricRows)).toEqual(Object.fromEntries(Object.entries(detail.metrics).map(([key, latest]) => [key, latest.value === "NaN" ? "" : String(latest.value)])));
       const params = await page.$$eval("table.params tbody tr", (trs) => trs.map((tr) => [tr.querySelector("th")!.textContent, tr.querySelector("td")!.textContent]));
       expect(Object.fromEntries(params)).toEqual(detail.params);
       if (detail.run.teacher_run_id) {
@@ -348,7 +352,10 @@ describe.skipIf(browserMissing && !process.env.CI)("site in Chromium", () => {
     expect(loss.yTicks).toBeGreaterThan(2);
     expect(loss.hover).toBeGreaterThan(0);
     // The description reads each curve from its first value to its last: a falling loss falls, a rising accuracy rises.
-    for (const [key, trend] of [["train_loss", "falls"], ["val_acc", "rises"]] as const) {
+    for (const [key, trend] of [
+      ["train_loss", "falls"],
+      ["val_acc", "rises"],
+    ] as const) {
       const history = await api<MetricHistoryResponse>(`/runs/${KD_STUDENT_RUN}/metrics/${key}`);
       const finite = history.points.filter((p) => typeof p.value === "number");
       const [first, last] = [finite[0], finite[finite.length - 1]];
@@ -448,7 +455,9 @@ describe.skipIf(browserMissing && !process.env.CI)("site in Chromium", () => {
           // The test's own script (not the site's): CSP is bypassed for it only.
           await page.evaluate(axeSource);
           const violations = await page.evaluate(async () => {
-            const result = await (window as unknown as { axe: { run: (context: Document) => Promise<{ violations: Array<{ id: string; nodes: Array<{ target: unknown }> }> }> } }).axe.run(document);
+            const result = await (window as unknown as { axe: { run: (context: Document) => Promise<{ violations: Array<{ id: string; nodes: Array<{ target: unknown }> }> }> } }).axe.run(
+              document,
+            );
             return result.violations.map((v) => `${v.id} (${v.nodes.length}: ${JSON.stringify(v.nodes[0]?.target)})`);
           });
           failures.push(...violations.map((v) => `${name}: axe ${v}`));

@@ -6,8 +6,8 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { app } from "../../functions/index";
 import { ACCESS_KINDS } from "../../functions/http/access";
+import { app } from "../../functions/index";
 import { accessKinds, appRoutes, concretePath, mintToken } from "./support/hostile";
 
 // Wildcard routes too (the artifact proxy): every route the app answers.

@@ -6,8 +6,8 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { app } from "../../functions/index";
 import { toHex } from "../../functions/domain/hex";
+import { app } from "../../functions/index";
 import { ADMIN_TOKEN, post } from "./mlflow-helpers";
 
 const ART = "http://x/api/2.0/mlflow-artifacts";
@@ -49,8 +49,7 @@ async function newRun(name: string) {
 const put = (path: string, body: BodyInit, options: Sent = {}) => send(`${ART}/artifacts/${path}`, { method: "PUT", body, ...options });
 const list = (path?: string, options: Sent = {}) => send(`${ART}/artifacts${path === undefined ? "" : `?path=${encodeURIComponent(path)}`}`, options);
 
-const sha256 = async (bytes: Uint8Array | string) =>
-  toHex(await crypto.subtle.digest("SHA-256", typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes));
+const sha256 = async (bytes: Uint8Array | string) => toHex(await crypto.subtle.digest("SHA-256", typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes));
 
 async function storedRows(runId: string) {
   return (await env.DB.prepare("select path, size, sha256 from artifacts where run_uuid = ? order by path").bind(runId).all()).results;

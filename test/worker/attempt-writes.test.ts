@@ -85,7 +85,12 @@ describe("writes naming their attempt", () => {
       ["an end with an unknown run_id", () => ({ path: `${RUN}/end?run_id=${"0".repeat(32)}`, body: end }), 404, "RESOURCE_DOES_NOT_EXIST"],
       ["metrics with a malformed run_id", () => ({ path: `${RUN}/metrics?run_id=attempt-1`, body: metrics }), 400, "INVALID_PARAMETER_VALUE"],
       ["an end with a malformed X-Run-Id", () => ({ path: `${RUN}/end`, body: end, headers: { "X-Run-Id": "ABC".repeat(1000) } }), 400, "INVALID_PARAMETER_VALUE"],
-      ["?run_id= and X-Run-Id naming different attempts", (i) => ({ path: `${RUN}/end?run_id=${i.own}`, body: end, headers: { "X-Run-Id": i.ofOtherRunId } }), 400, "INVALID_PARAMETER_VALUE"],
+      [
+        "?run_id= and X-Run-Id naming different attempts",
+        (i) => ({ path: `${RUN}/end?run_id=${i.own}`, body: end, headers: { "X-Run-Id": i.ofOtherRunId } }),
+        400,
+        "INVALID_PARAMETER_VALUE",
+      ],
     ];
     for (const [label, request, status, code] of cases) {
       it(`${label}: ${status} ${code}`, async () => {

@@ -7,8 +7,8 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { app } from "../../functions/index";
 import { LIMITS } from "../../functions/domain/limits";
+import { app } from "../../functions/index";
 import { sha256Hex, tokenCache } from "../../functions/store/tokens";
 import siteHeaders from "../../site/public/_headers?raw";
 import wranglerToml from "../../wrangler.toml?raw";
@@ -24,8 +24,8 @@ import {
   isAdminRoute,
   isReadRoute,
   mintToken,
-  revokeToken,
   type Route,
+  revokeToken,
 } from "./support/hostile";
 
 const routes = appRoutes().map((route) => ({ ...route, url: concretePath(route.path) }));
@@ -74,7 +74,7 @@ async function expectAllRejected(routes: Array<Route & { url: string }>, extra: 
   for (const route of routes) {
     const before = await dumpDatabase();
     for (const [label, authorization] of [...rejectedAuthorizations(), ...extra]) await expectUnauthenticated(route, authorization, label);
-    expect(await dumpDatabase() === before, `${route.method} ${route.path} changed the database`).toBe(true);
+    expect((await dumpDatabase()) === before, `${route.method} ${route.path} changed the database`).toBe(true);
   }
 }
 
@@ -94,9 +94,7 @@ describe("the route table", () => {
       expect.arrayContaining(["POST /api/v1/tokens", "GET /api/v1/tokens", "DELETE /api/v1/tokens/:name", "POST /api/v1/import"]),
     );
     // The searches are the only POSTs that read.
-    expect(readRoutes.filter((r) => r.method === "POST").map((r) => r.path)).toEqual(
-      expect.arrayContaining(["/api/2.0/mlflow/runs/search", "/ajax-api/2.0/mlflow/experiments/search"]),
-    );
+    expect(readRoutes.filter((r) => r.method === "POST").map((r) => r.path)).toEqual(expect.arrayContaining(["/api/2.0/mlflow/runs/search", "/ajax-api/2.0/mlflow/experiments/search"]));
     expect(readRoutes.every((r) => r.method === "GET" || r.path.endsWith("/search"))).toBe(true);
   });
 });
@@ -140,12 +138,11 @@ function printable(value: unknown, depth = 0): string {
 
 describe("token secrecy", () => {
   const logged: string[] = [];
+  /** Keeps what the Worker logs for the assertions (off the test log: these tests provoke errors). */
   const capture = () => {
     for (const level of ["log", "info", "warn", "error", "debug"] as const) {
-      const original = console[level].bind(console);
       vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
         logged.push(args.map((a) => printable(a)).join(" "));
-        original(...args);
       });
     }
   };

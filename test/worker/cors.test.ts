@@ -7,7 +7,11 @@ const EVIL = "https://evil.example";
 const preflight = (path: string, method: string, requestHeaders = "authorization,content-type") =>
   call("OPTIONS", path, { headers: { Origin: EVIL, "Access-Control-Request-Method": method, "Access-Control-Request-Headers": requestHeaders } });
 
-const allowedHeaders = (response: Response) => (response.headers.get("Access-Control-Allow-Headers") ?? "").toLowerCase().split(",").map((h) => h.trim());
+const allowedHeaders = (response: Response) =>
+  (response.headers.get("Access-Control-Allow-Headers") ?? "")
+    .toLowerCase()
+    .split(",")
+    .map((h) => h.trim());
 
 const WRITES: Array<[string, string]> = [
   ["POST", "/api/2.0/mlflow/runs/log-batch"],

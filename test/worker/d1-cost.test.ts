@@ -4,9 +4,9 @@
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { beforeAll, describe, expect, it } from "vitest";
-import { app } from "../../functions/index";
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { ApiError } from "../../functions/errors";
+import { app } from "../../functions/index";
 import { backoffMs, D1_RETRY, D1_RETRY_AFTER_SECONDS, OVERLOADED_D1_ERROR, TRANSIENT_D1_ERRORS, withD1Retry } from "../../functions/store/db";
 import { ADMIN_TOKEN, dumpDatabase } from "./support/hostile";
 
@@ -46,19 +46,19 @@ function observedD1(trips: Sent[][], failures = { left: 0, message: "" }): D1Dat
   // The Worker reads and writes through a D1 session (withSession), observed the same way.
   const observed = <T extends D1Database | D1DatabaseSession>(database: T): T =>
     new Proxy(database, {
-    get(d1, property) {
-      if (property === "withSession") return (start: string) => observed((d1 as D1Database).withSession(start));
-      if (property === "prepare") return (sql: string) => wrap(d1.prepare(sql), sql, []);
-      if (property === "batch") {
-        return (statements: D1PreparedStatement[]) => {
-          const infos = statements.map((s) => sent.get(s)!);
-          return trip(infos, () => d1.batch(infos.map((i) => i.target)));
-        };
-      }
-      const value = Reflect.get(d1, property, d1);
-      return typeof value === "function" ? value.bind(d1) : value;
-    },
-  });
+      get(d1, property) {
+        if (property === "withSession") return (start: string) => observed((d1 as D1Database).withSession(start));
+        if (property === "prepare") return (sql: string) => wrap(d1.prepare(sql), sql, []);
+        if (property === "batch") {
+          return (statements: D1PreparedStatement[]) => {
+            const infos = statements.map((s) => sent.get(s)!);
+            return trip(infos, () => d1.batch(infos.map((i) => i.target)));
+          };
+        }
+        const value = Reflect.get(d1, property, d1);
+        return typeof value === "function" ? value.bind(d1) : value;
+      },
+    });
   return observed(env.DB);
 }
 
@@ -92,7 +92,12 @@ async function observe(method: string, path: string, body?: object, failures?: {
 /** What D1 itself reports reading for these statements, each run again through all(). */
 async function rowsReadBy(trips: Sent[][]): Promise<number> {
   let rows = 0;
-  for (const { sql, params } of trips.flat()) rows += (await env.DB.prepare(sql).bind(...params).all()).meta.rows_read;
+  for (const { sql, params } of trips.flat())
+    rows += (
+      await env.DB.prepare(sql)
+        .bind(...params)
+        .all()
+    ).meta.rows_read;
   return rows;
 }
 
@@ -109,24 +114,32 @@ beforeAll(async () => {
   runId = JSON.parse(created.body).run.info.run_id;
   const batch = await observe("POST", `${MLFLOW}/runs/log-batch`, {
     run_id: runId,
-    params: [{ key: "lr", value: "0.01" }, { key: "epochs", value: "10" }, { key: "seed", value: "1" }],
-    tags: [{ key: "team", value: "kd" }, { key: "note", value: "x" }],
+    params: [
+      { key: "lr", value: "0.01" },
+      { key: "epochs", value: "10" },
+      { key: "seed", value: "1" },
+    ],
+    tags: [
+      { key: "team", value: "kd" },
+      { key: "note", value: "x" },
+    ],
     metrics: ["val_loss", "train_loss", "gat_f1", "val_acc"].map((key, i) => ({ key, value: i / 10, timestamp: 1, step: 0 })),
   });
   expect(batch.status, batch.body).toBe(200);
 });
 
 describe("Server-Timing", () => {
-  const reads = () => [
-    ["GET", `${MLFLOW}/experiments/get?experiment_id=0`],
-    ["GET", `${MLFLOW}/experiments/get-by-name?experiment_name=Default`],
-    ["GET", `${MLFLOW}/runs/get?run_id=${runId}`],
-    ["GET", `${MLFLOW}/metrics/get-history?run_id=${runId}&metric_key=val_loss`],
-    ["POST", `${MLFLOW}/runs/search`, { experiment_ids: ["0"], filter: "params.lr = '0.01'" }],
-    ["GET", "/api/v1/runs"],
-    ["GET", "/api/v1/runs/hcrl_sa/teacher_evaluation"],
-    ["GET", "/api/v1/leaderboard?metric=gat_f1&top=10"],
-  ] as const;
+  const reads = () =>
+    [
+      ["GET", `${MLFLOW}/experiments/get?experiment_id=0`],
+      ["GET", `${MLFLOW}/experiments/get-by-name?experiment_name=Default`],
+      ["GET", `${MLFLOW}/runs/get?run_id=${runId}`],
+      ["GET", `${MLFLOW}/metrics/get-history?run_id=${runId}&metric_key=val_loss`],
+      ["POST", `${MLFLOW}/runs/search`, { experiment_ids: ["0"], filter: "params.lr = '0.01'" }],
+      ["GET", "/api/v1/runs"],
+      ["GET", "/api/v1/runs/hcrl_sa/teacher_evaluation"],
+      ["GET", "/api/v1/leaderboard?metric=gat_f1&top=10"],
+    ] as const;
 
   it("counts every D1 round trip and the rows every statement read, lookups included", async () => {
     for (const [method, path, body] of reads()) {
@@ -155,6 +168,10 @@ describe("Server-Timing", () => {
 });
 
 describe("D1's transient errors", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
   it("are retried: a request that meets one answers as if it had not", async () => {
     for (const message of TRANSIENT_D1_ERRORS) {
       const clean = await observe("GET", `${MLFLOW}/runs/get?run_id=${runId}`);
@@ -166,6 +183,7 @@ describe("D1's transient errors", () => {
 
   it("that persist are 503 TEMPORARILY_UNAVAILABLE with Retry-After after the last attempt, reads and writes alike, nothing written", async () => {
     const before = await dumpDatabase();
+    const warned = vi.spyOn(console, "warn").mockImplementation(() => {});
     const requests = [
       ["GET", `${MLFLOW}/experiments/get?experiment_id=0`],
       ["POST", `${MLFLOW}/runs/search`, { experiment_ids: ["0"] }],
@@ -180,21 +198,37 @@ describe("D1's transient errors", () => {
       expect(JSON.parse(answer.body), where).toEqual({ error_code: "TEMPORARILY_UNAVAILABLE", message: expect.any(String) });
       expect(answer.cost.calls, where).toBe(D1_RETRY.attempts);
     }
+    expect(warned.mock.calls.map(([line]) => line)).toEqual(requests.map(() => `D1 unavailable after ${D1_RETRY.attempts} attempt(s): D1_ERROR: D1 DB reset because its code was updated.`));
     expect(await dumpDatabase()).toBe(before);
   });
 
   it("an overloaded D1 is 503 at once; any other D1 error is not retried", async () => {
+    const warned = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     const overloaded = await observe("GET", `${MLFLOW}/experiments/get?experiment_id=0`, undefined, {
       left: Infinity,
       message: "D1 DB is overloaded. Too many requests queued.",
     });
     expect([overloaded.status, overloaded.headers.get("Retry-After"), overloaded.cost.calls]).toEqual([503, String(D1_RETRY_AFTER_SECONDS), 1]);
+    expect(warned.mock.calls).toEqual([["D1 unavailable after 1 attempt(s): D1_ERROR: D1 DB is overloaded. Too many requests queued."]]);
     const broken = await observe("GET", `${MLFLOW}/experiments/get?experiment_id=0`, undefined, { left: Infinity, message: "no such table: experiments: SQLITE_ERROR" });
     expect([broken.status, broken.cost.calls]).toEqual([500, 1]);
+    expect(logged).toHaveBeenCalledWith(
+      "unhandled error on GET /api/2.0/mlflow/experiments/get:",
+      expect.objectContaining({ cause: expect.objectContaining({ message: "D1_ERROR: no such table: experiments: SQLITE_ERROR" }) }),
+    );
   });
 });
 
 describe("withD1Retry, the retry rule", () => {
+  // What it logs on giving up is checked above, through the Worker.
+  beforeEach(() => {
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
   const d1Error = (message: string) => new Error(`D1_ERROR: ${message}`, { cause: new Error(message) });
 
   /** An operation that fails `times` times with `error`, then answers "ok"; counts its calls and the waits between them. */

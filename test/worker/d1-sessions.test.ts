@@ -67,7 +67,7 @@ describe("D1 sessions and bookmarks", () => {
   });
 
   it("refuses a malformed bookmark with a clear 400 before it reaches D1", async () => {
-    const { response, starts } = await withSessionsRecorded("GET", "/api/v1/summary", { [BOOKMARK_HEADER]: "garbage\u001b[31m" + "x".repeat(500) });
+    const { response, starts } = await withSessionsRecorded("GET", "/api/v1/summary", { [BOOKMARK_HEADER]: `garbage\u001b[31m${"x".repeat(500)}` });
     expect(response.status).toBe(400);
     const body = await json(response);
     expect(body.error_code).toBe("INVALID_PARAMETER_VALUE");

@@ -23,8 +23,7 @@ async function finishedRun(name: string, f1: number): Promise<string> {
   return started.run_id;
 }
 
-const mlflow = (path: string, body: object) =>
-  call("POST", `/api/2.0/mlflow/${path}`, { token: ADMIN, body, headers: { "Content-Type": "application/json" } });
+const mlflow = (path: string, body: object) => call("POST", `/api/2.0/mlflow/${path}`, { token: ADMIN, body, headers: { "Content-Type": "application/json" } });
 
 describe("the ranked copies on latest_metrics follow every write path", () => {
   it("ranks an attempt when it ends FINISHED, and only the latest attempt of a name", async () => {
@@ -85,10 +84,7 @@ describe("the ranked copies on latest_metrics follow every write path", () => {
     // Started in an order that neither insertion order nor time-ordered uuids turn into the run-id order.
     for (const i of [3, 10, 0, 7, 11, 5, 1, 9, 2, 8, 4, 6]) await finishedRun(`rk_t/s${String(i).padStart(2, "0")}_evaluation`, i === 11 ? 0.9 : 0.5);
     const { entries } = await leaderboard("rk_t");
-    expect(entries).toEqual([
-      ["rk_t/s11_evaluation", 0.9, 1],
-      ...Array.from({ length: 9 }, (_, i) => [`rk_t/s${String(i).padStart(2, "0")}_evaluation`, 0.5, 1]),
-    ]);
+    expect(entries).toEqual([["rk_t/s11_evaluation", 0.9, 1], ...Array.from({ length: 9 }, (_, i) => [`rk_t/s${String(i).padStart(2, "0")}_evaluation`, 0.5, 1])]);
     const ranks = (await json(await call("GET", "/api/v1/leaderboard?metric=gat_f1&dataset=rk_t"))).entries.map((e: any) => e.rank);
     expect(ranks).toEqual([1, ...Array(9).fill(2)]);
   }, 60_000);

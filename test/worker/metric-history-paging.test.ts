@@ -20,7 +20,9 @@ beforeAll(async () => {
      insert into metrics (run_uuid, key, step, timestamp, value, is_nan)
      select ?, 'loss', i, 1, case when i = 9 then 0 else 1.0 / (i + 1) end, i = 9 from n
      union all select ?, 'loss', 7, 2, 0.5, 0`,
-  ).bind(runUuid, runUuid).run();
+  )
+    .bind(runUuid, runUuid)
+    .run();
 }, 60_000);
 
 async function followPages(first: string, next: (token: string) => string, pick: (body: any) => any[]) {
@@ -39,7 +41,11 @@ async function followPages(first: string, next: (token: string) => string, pick:
 describe("metric history in pages", () => {
   it("MLflow's get-history: pages of 25,000 points, every point once, in (step, timestamp) order", async () => {
     const base = `/api/2.0/mlflow/metrics/get-history?run_id=${runUuid}&metric_key=loss&max_results=25000`;
-    const pages = await followPages(base, (t) => `${base}&page_token=${encodeURIComponent(t)}`, (b) => b.metrics);
+    const pages = await followPages(
+      base,
+      (t) => `${base}&page_token=${encodeURIComponent(t)}`,
+      (b) => b.metrics,
+    );
     expect(pages.map((p) => p.points.length)).toEqual([HISTORY_PAGE_POINTS, HISTORY_PAGE_POINTS, POINTS - 2 * HISTORY_PAGE_POINTS]);
     const points = pages.flatMap((p) => p.points);
     expect(points.map((p) => p.step)).toEqual([...Array(8).keys(), 7, ...Array.from({ length: POINTS - 9 }, (_, i) => i + 8)]);
@@ -51,7 +57,11 @@ describe("metric history in pages", () => {
 
   it("the v1 history route pages the same way", async () => {
     const base = "/api/v1/runs/hist_a/teacher_normal/metrics/loss";
-    const pages = await followPages(base, (t) => `${base}?page_token=${t}`, (b) => b.points);
+    const pages = await followPages(
+      base,
+      (t) => `${base}?page_token=${t}`,
+      (b) => b.points,
+    );
     expect(pages.map((p) => p.points.length)).toEqual([HISTORY_PAGE_POINTS, HISTORY_PAGE_POINTS, POINTS - 2 * HISTORY_PAGE_POINTS]);
     expect(pages.flatMap((p) => p.points).at(-1).step).toBe(POINTS - 2);
   });

@@ -15,8 +15,7 @@ async function snapshot() {
   return out;
 }
 
-const keyCount = async (runUuid: string) =>
-  env.DB.prepare("select count(*) as n from latest_metrics where run_uuid = ?").bind(runUuid).first<number>("n");
+const keyCount = async (runUuid: string) => env.DB.prepare("select count(*) as n from latest_metrics where run_uuid = ?").bind(runUuid).first<number>("n");
 
 /** D1 rows read by a request, from its Server-Timing header. */
 const rowsRead = (response: Response) => Number(/rows_read=(\d+)/.exec(response.headers.get("Server-Timing") ?? "")?.[1]);
@@ -51,7 +50,11 @@ describe("per-run metric key cap", () => {
     const before = await snapshot();
     const over = await post("runs/log-batch", {
       run_id: run,
-      metrics: [{ key: "k0", value: 2, timestamp: 2, step: 1 }, { key: "new_a", value: 1, timestamp: 1, step: 0 }, { key: "new_b", value: 1, timestamp: 1, step: 0 }],
+      metrics: [
+        { key: "k0", value: 2, timestamp: 2, step: 1 },
+        { key: "new_a", value: 1, timestamp: 1, step: 0 },
+        { key: "new_b", value: 1, timestamp: 1, step: 0 },
+      ],
       params: [{ key: "lr", value: "0.1" }],
       tags: [{ key: "note", value: "x" }],
     });
@@ -101,8 +104,20 @@ describe("per-run metric key cap", () => {
     const before = await snapshot();
     const metrics = Object.fromEntries(Array.from({ length: CAP + 1 }, (_, i) => [`m${i}`, [[0, 1, 1]]]));
     const run = {
-      mlflow_run_id: "e".repeat(32), experiment_id: "77", run_name: "hcrl_sa/teacher_fusion", user_id: "", status: "FINISHED",
-      start_time: 1, end_time: 2, artifact_uri: "", lifecycle_stage: "active", deleted_time: null, attempt: 1, params: {}, tags: {}, metrics,
+      mlflow_run_id: "e".repeat(32),
+      experiment_id: "77",
+      run_name: "hcrl_sa/teacher_fusion",
+      user_id: "",
+      status: "FINISHED",
+      start_time: 1,
+      end_time: 2,
+      artifact_uri: "",
+      lifecycle_stage: "active",
+      deleted_time: null,
+      attempt: 1,
+      params: {},
+      tags: {},
+      metrics,
     };
     const experiments = [{ experiment_id: "77", name: "imported", artifact_location: "", lifecycle_stage: "active", creation_time: 1, last_update_time: 1, tags: {} }];
     const document = (runs: unknown[]) => ({ format: "kdgat-export", version: 1, experiments, runs });

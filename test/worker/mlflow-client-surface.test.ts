@@ -62,7 +62,8 @@ describe("metric history", () => {
     ]);
   });
 
-  const bulk = (query: string) => exports.default.fetch(new Request(`http://x/api/2.0/mlflow/metrics/get-history-bulk-interval?${query}`)).then(async (r) => ({ status: r.status, json: (await r.json()) as any }));
+  const bulk = (query: string) =>
+    exports.default.fetch(new Request(`http://x/api/2.0/mlflow/metrics/get-history-bulk-interval?${query}`)).then(async (r) => ({ status: r.status, json: (await r.json()) as any }));
 
   it("samples get-history-bulk-interval's steps as MLflow does, keeping each run's first and last", async () => {
     const sampled = await bulk(`run_ids=${runId}&metric_key=m&max_results=2`);
@@ -113,7 +114,10 @@ describe("runs/log-inputs", () => {
     };
     expect((await post("runs/log-inputs", first)).text).toBe("{}");
     // Logged again with other tags and source: MLflow keeps the first dataset and adds no input tags.
-    const again = { run_id: runId, datasets: [{ tags: [{ key: "mlflow.data.context", value: "eval" }], dataset: { name: "hcrl_sa", digest: "abc123", source_type: "local", source: "other" } }] };
+    const again = {
+      run_id: runId,
+      datasets: [{ tags: [{ key: "mlflow.data.context", value: "eval" }], dataset: { name: "hcrl_sa", digest: "abc123", source_type: "local", source: "other" } }],
+    };
     expect((await post("runs/log-inputs", again)).text).toBe("{}");
     const expected = {
       dataset_inputs: [
@@ -133,10 +137,14 @@ describe("runs/log-inputs", () => {
 
   it("refuses what MLflow refuses and writes nothing", async () => {
     const runId = await newRun("bad-inputs");
-    const count = async () => (await env.DB.prepare("select (select count(*) from datasets) + (select count(*) from inputs) + (select count(*) from input_tags) n").first<{ n: number }>())!.n;
+    const count = async () =>
+      (await env.DB.prepare("select (select count(*) from datasets) + (select count(*) from inputs) + (select count(*) from input_tags) n").first<{ n: number }>())!.n;
     const before = await count();
     const missing = await post("runs/log-inputs", { run_id: runId });
-    expect(missing.json).toEqual({ error_code: "INVALID_PARAMETER_VALUE", message: "Missing value for required parameter 'datasets'. See the API docs for more information about request parameters." });
+    expect(missing.json).toEqual({
+      error_code: "INVALID_PARAMETER_VALUE",
+      message: "Missing value for required parameter 'datasets'. See the API docs for more information about request parameters.",
+    });
     expect((await post("runs/log-inputs", { run_id: "nope", datasets: [] })).json).toEqual({ error_code: "RESOURCE_DOES_NOT_EXIST", message: "Run with id=nope not found" });
     const longDigest = await post("runs/log-inputs", { run_id: runId, datasets: [{ dataset: { name: "n", digest: "d".repeat(37), source_type: "t", source: "s" } }] });
     expect(longDigest.status).toBe(400);
@@ -152,7 +160,9 @@ describe("artifacts/list (the tracking API's listing)", () => {
   it("lists paths relative to the run's root, with root_uri, as MLflow does", async () => {
     const runId = await newRun("tracking-list");
     const put = (path: string, body: string) =>
-      exports.default.fetch(new Request(`http://x/api/2.0/mlflow-artifacts/artifacts/0/${runId}/artifacts/${path}`, { method: "PUT", body, headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } }));
+      exports.default.fetch(
+        new Request(`http://x/api/2.0/mlflow-artifacts/artifacts/0/${runId}/artifacts/${path}`, { method: "PUT", body, headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } }),
+      );
     await put("sub/f.txt", "x");
     await put("top.txt", "yy");
     const root = `mlflow-artifacts:/0/${runId}/artifacts`;

@@ -1,6 +1,7 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 
-export const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
+/** The admin token the test Worker holds: vitest.config.ts binds it (scripts/admin-token.mjs), so it is written once. */
+export const ADMIN_TOKEN = env.ADMIN_TOKEN;
 
 export interface CallOptions {
   token?: string | null;
@@ -28,4 +29,3 @@ export async function call(method: string, path: string, payload?: unknown, opti
 
 export const post = (path: string, payload?: unknown, options?: CallOptions) => call("POST", path, payload, options);
 export const get = (path: string, query?: Record<string, string>, options?: CallOptions) => call("GET", path, query, options);
-

@@ -4,7 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { RUN_SEARCH, parseFilter, parseOrderBy } from "../../functions/search/filter";
+import { parseFilter, parseOrderBy, RUN_SEARCH } from "../../functions/search/filter";
 import { openDb } from "../../functions/store/db";
 import { rankRunIds } from "../../functions/store/search";
 import { call } from "./v1-helpers";
@@ -91,7 +91,10 @@ describe("runs/search filters over 2,000 runs", () => {
   });
 
   it("a whole runs/search answer reads a bounded number of rows per returned run (Server-Timing)", async () => {
-    for (const [filter, order] of [["", ["metrics.m0 DESC"]], ["tags.group = 'g3' and params.lr = '5'", []]] as const) {
+    for (const [filter, order] of [
+      ["", ["metrics.m0 DESC"]],
+      ["tags.group = 'g3' and params.lr = '5'", []],
+    ] as const) {
       const body = { experiment_ids: ["0"], filter, order_by: order, max_results: 10 };
       const response = await call("POST", "/api/2.0/mlflow/runs/search", { body, headers: { "Content-Type": "application/json" } });
       expect(response.status).toBe(200);

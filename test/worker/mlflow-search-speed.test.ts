@@ -1,7 +1,7 @@
 /** The metric-ordered runs/search ranks from latest_metrics_key_value_idx and reads few D1 rows. */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { RUN_SEARCH, parseFilter, parseOrderBy } from "../../functions/search/filter";
+import { parseFilter, parseOrderBy, RUN_SEARCH } from "../../functions/search/filter";
 import { openDb } from "../../functions/store/db";
 import { rankRunIds } from "../../functions/store/search";
 import { post } from "./mlflow-helpers";
@@ -51,11 +51,21 @@ describe("runs/search ranking cost", () => {
     const { ids, rowsRead } = await search("metrics.f1 DESC");
     expect(ids).toHaveLength(100);
     expect(rowsRead).toBeLessThanOrEqual(205);
-    const values = await env.DB.prepare(
-      `select value from latest_metrics where key = 'f1' and run_uuid in (select value from json_each(?))`,
-    ).bind(JSON.stringify(ids)).all<{ value: number }>();
+    const values = await env.DB.prepare(`select value from latest_metrics where key = 'f1' and run_uuid in (select value from json_each(?))`)
+      .bind(JSON.stringify(ids))
+      .all<{ value: number }>();
     const best = await env.DB.prepare(`select value from latest_metrics where key = 'f1' and is_nan = 0 order by value desc limit 100`).all<{ value: number }>();
-    expect(values.results.map((r) => r.value).sort().reverse()).toEqual(best.results.map((r) => r.value).sort().reverse());
+    expect(
+      values.results
+        .map((r) => r.value)
+        .sort()
+        .reverse(),
+    ).toEqual(
+      best.results
+        .map((r) => r.value)
+        .sort()
+        .reverse(),
+    );
   });
 
   it("the plan walks latest_metrics_key_value_idx and looks runs up by primary key", async () => {

@@ -3,14 +3,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { post } from "./mlflow-helpers";
 
 let experimentIds: string[] = [];
-const names = async (body: object) =>
-  ((await post("runs/search", { experiment_ids: experimentIds, ...body })).json.runs ?? []).map((r: { info: { run_name: string } }) => r.info.run_name);
+const names = async (body: object) => ((await post("runs/search", { experiment_ids: experimentIds, ...body })).json.runs ?? []).map((r: { info: { run_name: string } }) => r.info.run_name);
 
 beforeAll(async () => {
-  experimentIds = [
-    (await post("experiments/create", { name: "search-a" })).json.experiment_id,
-    (await post("experiments/create", { name: "search-b" })).json.experiment_id,
-  ];
+  experimentIds = [(await post("experiments/create", { name: "search-a" })).json.experiment_id, (await post("experiments/create", { name: "search-b" })).json.experiment_id];
   const runs = [
     { name: "r1", exp: 0, start: 1000, params: { model: "GAT-large", lr: "0.1" }, tags: { "mlflow.note": "x*y", stage: "curriculum" }, metrics: { f1: 0.9, "val-loss": 0.3 } },
     { name: "r2", exp: 0, start: 2000, params: { model: "gat-small" }, tags: { stage: "fusion" }, metrics: { f1: 0.7 } },

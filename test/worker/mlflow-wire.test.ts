@@ -118,7 +118,12 @@ describe("MLflow wire replay", () => {
     expectWire(a.json, {
       run: {
         info: info(runA, "run-a", { start_time: 1700000000000 }),
-        data: { tags: [{ key: "stage", value: "dev" }, { key: "mlflow.runName", value: "run-a" }] },
+        data: {
+          tags: [
+            { key: "stage", value: "dev" },
+            { key: "mlflow.runName", value: "run-a" },
+          ],
+        },
       },
     });
 
@@ -149,7 +154,9 @@ describe("MLflow wire replay", () => {
       tags: [{ key: "model", value: "mlp" }],
     });
     expect([ok.status, ok.text]).toEqual([200, "{}"]);
-    expect((await post("runs/log-batch", { run_id: runB, metrics: [{ key: "loss", value: 0.4, timestamp: 1700000000000, step: 0 }], params: [{ key: "lr", value: "0.1" }] })).text).toBe("{}");
+    expect((await post("runs/log-batch", { run_id: runB, metrics: [{ key: "loss", value: 0.4, timestamp: 1700000000000, step: 0 }], params: [{ key: "lr", value: "0.1" }] })).text).toBe(
+      "{}",
+    );
     const weird = await post("runs/log-batch", {
       run_id: runB,
       metrics: [
@@ -225,7 +232,10 @@ describe("MLflow wire replay", () => {
       ],
     });
     expectWire((await get("metrics/get-history", { run_id: runA, metric_key: "loss", max_results: "2" })).json, loss);
-    for (const query of [{ run_id: runA, metric_key: "nope" }, { run_id: "0123456789abcdef0123456789abcdef", metric_key: "loss" }]) {
+    for (const query of [
+      { run_id: runA, metric_key: "nope" },
+      { run_id: "0123456789abcdef0123456789abcdef", metric_key: "loss" },
+    ]) {
       const res = await get("metrics/get-history", query);
       expect([res.status, res.text]).toEqual([200, "{}"]);
     }

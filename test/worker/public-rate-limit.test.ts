@@ -5,8 +5,8 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { app } from "../../functions/index";
 import { clientKey, RATE_LIMIT_PERIOD_SECONDS } from "../../functions/http/security";
+import { app } from "../../functions/index";
 import wranglerToml from "../../wrangler.toml?raw";
 import { ADMIN_TOKEN, dumpDatabase, mintToken, revokeToken } from "./support/hostile";
 
@@ -46,7 +46,10 @@ async function tightCall(method: string, path: string, options: TightRequest = {
 }
 
 const EXPERIMENT = "/api/2.0/mlflow/experiments/get?experiment_id=0";
-const read = (ip: string, token?: string, tightTokenBudget = false) => () => tightCall("GET", EXPERIMENT, { ip, token, tightTokenBudget });
+const read =
+  (ip: string, token?: string, tightTokenBudget = false) =>
+  () =>
+    tightCall("GET", EXPERIMENT, { ip, token, tightTokenBudget });
 
 /**
  * Sends reads until one is refused. The limiter counts in fixed windows: the first LIMIT reads

@@ -8,6 +8,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LIMITS } from "../../functions/domain/limits";
+import { runsOr } from "../support/fast-check.js";
 import {
   ADMIN_TOKEN,
   type Answer,
@@ -15,11 +16,11 @@ import {
   bareNonFiniteToken,
   call,
   concretePath,
-  isReadRoute,
   dumpDatabase,
   excerpt,
   expectClientError,
   invalidKey,
+  isReadRoute,
   malformedJson,
   mintToken,
   nonObjectJson,
@@ -31,7 +32,7 @@ import {
   unknownRunId,
 } from "./support/hostile";
 
-/** Runs per property; the whole file then costs about 45 s of CPU (vitest + workerd) on 2 cores. */
+/** Runs per property (FC_NUM_RUNS overrides them all); the whole file then costs about 45 s of CPU (vitest + workerd) on 2 cores. */
 const RUNS = { mlflow: 220, v1: 130, searches: 90, lookups: 45, legal: 20 } as const;
 
 const casesRun = new Map<string, number>();
@@ -86,7 +87,7 @@ async function expectRefusedUnchanged(arbitrary: fc.Arbitrary<Hostile>, numRuns:
       expect(answer.status, context).not.toBe(401);
       expect(unchanged, `${context} changed the database`).toBe(true);
     }),
-    { numRuns },
+    { numRuns: runsOr(numRuns) },
   );
 }
 
@@ -176,7 +177,11 @@ const wrongValue: Record<FieldKind, fc.Arbitrary<unknown>> = {
 /** Unknown fields, prototype keys among them; MLflow ignores unknown fields, so they ride on another invalidity. */
 function unknownFields(known: string[]): fc.Arbitrary<Record<string, unknown>> {
   const name = fc.oneof(fc.constantFrom("__proto__", "constructor", "prototype", "toString", "hasOwnProperty"), fc.string({ minLength: 1, maxLength: 12 }));
-  return fc.dictionary(name.filter((n) => !known.includes(n)), fc.jsonValue({ maxDepth: 2 }), { minKeys: 1, maxKeys: 4 });
+  return fc.dictionary(
+    name.filter((n) => !known.includes(n)),
+    fc.jsonValue({ maxDepth: 2 }),
+    { minKeys: 1, maxKeys: 4 },
+  );
 }
 
 const RAW = "__raw_json_value__";
@@ -197,9 +202,7 @@ function invalidMlflowRequests(endpoint: Endpoint): fc.Arbitrary<Hostile> {
     ["unknown fields + a wrong field", fc.tuple(unknownFields(fields), wrongField).map(([extra, body]) => JSON.stringify({ ...extra, ...body }))],
   ];
   if (endpoint.required.length > 0) {
-    const missing = fc.constantFrom(...endpoint.required).chain((name) =>
-      fc.constantFrom(undefined, null).map((value) => JSON.stringify({ ...endpoint.valid(), [name]: value })),
-    );
+    const missing = fc.constantFrom(...endpoint.required).chain((name) => fc.constantFrom(undefined, null).map((value) => JSON.stringify({ ...endpoint.valid(), [name]: value })));
     bodies.push(["a required field missing or null", missing], ["an empty body", fc.constantFrom("", " ", "\n")]);
   }
   if (numericFields.length > 0) {
@@ -211,7 +214,9 @@ function invalidMlflowRequests(endpoint: Endpoint): fc.Arbitrary<Hostile> {
       bodies.push(["a non-finite, fractional or out-of-range integer", overflow]);
     }
   }
-  return fc.oneof(...bodies.map(([kind, body]) => fc.tuple(mlflowPrefix, body).map(([prefix, text]) => ({ kind: `mlflow ${kind}`, method: "POST", path: prefix + endpoint.route, body: text }))));
+  return fc.oneof(
+    ...bodies.map(([kind, body]) => fc.tuple(mlflowPrefix, body).map(([prefix, text]) => ({ kind: `mlflow ${kind}`, method: "POST", path: prefix + endpoint.route, body: text }))),
+  );
 }
 
 /** log-batch over MLflow's limits: too many metrics, params, tags or entries; keys and values too long. */
@@ -238,7 +243,12 @@ const overLongValue: fc.Arbitrary<Hostile> = fc
     ["runs/log-metric", { run_id: "", key: "k".repeat(LIMITS.maxKeyLength + 1), value: 1, timestamp: 1 }],
     ["runs/update", { run_id: "", run_name: "n".repeat(LIMITS.maxRunNameLength + 1) }],
   )
-  .map(([route, body]) => ({ kind: "mlflow keys, values or names over their length limit", method: "POST", path: `/api/2.0/mlflow/${route}`, body: JSON.stringify({ ...body, run_id: runId }) }));
+  .map(([route, body]) => ({
+    kind: "mlflow keys, values or names over their length limit",
+    method: "POST",
+    path: `/api/2.0/mlflow/${route}`,
+    body: JSON.stringify({ ...body, run_id: runId }),
+  }));
 
 // ---------------------------------------------------------------------------------------------
 // /api/v1 writes
@@ -246,10 +256,31 @@ const overLongValue: fc.Arbitrary<Hostile> = fc
 /** Percent-escapes that decode to no text: a lone surrogate's bytes, a stray byte, truncated and bogus escapes. */
 const badPercent = fc.constantFrom("%ED%A0%80", "%FF", "%", "%zz", "%C3");
 const badSegment = fc.oneof(badPercent, fc.constantFrom("..%2F..", "%2e%2e", ".hidden", "a%20b", "a%00b", "%C3%A9", "'--", "a;b", "a%2Fb", "x".repeat(129), "%F0%9F%98%80", "*"));
-const badQuery = fc.constantFrom("foo=1", "start_time=abc", "start_time=-1", "start_time=1.5", "start_time=NaN", "start_time=1e3", "start_time=9999999999999999", "experiment=", `experiment=${"x".repeat(251)}`);
+const badQuery = fc.constantFrom(
+  "foo=1",
+  "start_time=abc",
+  "start_time=-1",
+  "start_time=1.5",
+  "start_time=NaN",
+  "start_time=1e3",
+  "start_time=9999999999999999",
+  "experiment=",
+  `experiment=${"x".repeat(251)}`,
+);
 const badMetricsQuery = fc.constantFrom("format=xml", "step=-1", "step=1.5", "timestamp=abc", "timestamp=Infinity", "foo=1", "experiment=");
 const badIdempotencyKey = fc.constantFrom("", " ", "a b", "k".repeat(251), "tab\there");
-const badCsv = fc.constantFrom("", "step,loss\n", "epoch,loss\n1,0.5", "step,loss\n1", "step,loss\nx,0.5", "step,loss\n1.5,0.2", "step,loss\n1,abc", "step,bad key!\n1,0.5", "step,loss\nNaN,1", "\u0000");
+const badCsv = fc.constantFrom(
+  "",
+  "step,loss\n",
+  "epoch,loss\n1,0.5",
+  "step,loss\n1",
+  "step,loss\nx,0.5",
+  "step,loss\n1.5,0.2",
+  "step,loss\n1,abc",
+  "step,bad key!\n1,0.5",
+  "step,loss\nNaN,1",
+  "\u0000",
+);
 
 const v1Hostile = (kind: string, method: string, path: string, body: fc.Arbitrary<string>, headers?: Record<string, string>) =>
   body.map((text): Hostile => ({ kind: `v1 ${kind}`, method, path, body: text, headers }));
@@ -258,7 +289,12 @@ const invalidV1Requests: fc.Arbitrary<Hostile> = fc.oneof(
   // PUT /runs/{dataset}/{name}: the stage's config.json
   v1Hostile("PUT malformed JSON", "PUT", V1_RUN, malformedJson({ seed: 1, lr: 0.1, vgae_hidden_dims: [1024, 512, 96] })),
   v1Hostile("PUT config not an object", "PUT", V1_RUN, nonObjectJson),
-  v1Hostile("PUT config key not a valid param key", "PUT", V1_RUN, invalidKey.map((key) => JSON.stringify({ [key]: 1 }))),
+  v1Hostile(
+    "PUT config key not a valid param key",
+    "PUT",
+    V1_RUN,
+    invalidKey.map((key) => JSON.stringify({ [key]: 1 })),
+  ),
   v1Hostile("PUT config value over the param limit", "PUT", V1_RUN, fc.constant(JSON.stringify({ long: "x".repeat(LIMITS.maxParamValueLength + 1) }))),
   fc.tuple(badSegment, fc.boolean()).map(([segment, first]) => ({
     kind: "v1 PUT bad run id segment",
@@ -271,11 +307,36 @@ const invalidV1Requests: fc.Arbitrary<Hostile> = fc.oneof(
   // POST .../metrics: JSON points, metrics.json or metrics.csv
   v1Hostile("metrics malformed JSON", "POST", `${V1_RUN}/metrics`, malformedJson({ step: 1, metrics: { val_loss: 0.5 } })),
   v1Hostile("metrics not an object or no points", "POST", `${V1_RUN}/metrics`, fc.oneof(nonObjectJson, fc.constantFrom("{}", '{"metrics": {}}', "[]", "[{}]"))),
-  v1Hostile("metrics invalid key", "POST", `${V1_RUN}/metrics`, invalidKey.map((key) => JSON.stringify({ step: 1, metrics: { [key]: 0.5 } }))),
-  v1Hostile("metrics value not a number", "POST", `${V1_RUN}/metrics`, notAMetricValue.map((value) => JSON.stringify({ step: 1, metrics: { loss: value } }))),
-  v1Hostile("metrics step or timestamp not an integer", "POST", `${V1_RUN}/metrics`, fc.tuple(fc.constantFrom("step", "timestamp"), notAnInteger).map(([field, value]) => JSON.stringify({ [field]: value, metrics: { loss: 1 } }))),
-  v1Hostile("metrics NaN step", "POST", `${V1_RUN}/metrics`, bareNonFiniteToken.map((raw) => withRawField({ metrics: { loss: 1 } }, "step", raw))),
-  v1Hostile("metrics unknown fields", "POST", `${V1_RUN}/metrics`, unknownFields(["step", "timestamp", "metrics"]).map((extra) => JSON.stringify({ ...extra, step: 1, metrics: { loss: 1 } }))),
+  v1Hostile(
+    "metrics invalid key",
+    "POST",
+    `${V1_RUN}/metrics`,
+    invalidKey.map((key) => JSON.stringify({ step: 1, metrics: { [key]: 0.5 } })),
+  ),
+  v1Hostile(
+    "metrics value not a number",
+    "POST",
+    `${V1_RUN}/metrics`,
+    notAMetricValue.map((value) => JSON.stringify({ step: 1, metrics: { loss: value } })),
+  ),
+  v1Hostile(
+    "metrics step or timestamp not an integer",
+    "POST",
+    `${V1_RUN}/metrics`,
+    fc.tuple(fc.constantFrom("step", "timestamp"), notAnInteger).map(([field, value]) => JSON.stringify({ [field]: value, metrics: { loss: 1 } })),
+  ),
+  v1Hostile(
+    "metrics NaN step",
+    "POST",
+    `${V1_RUN}/metrics`,
+    bareNonFiniteToken.map((raw) => withRawField({ metrics: { loss: 1 } }, "step", raw)),
+  ),
+  v1Hostile(
+    "metrics unknown fields",
+    "POST",
+    `${V1_RUN}/metrics`,
+    unknownFields(["step", "timestamp", "metrics"]).map((extra) => JSON.stringify({ ...extra, step: 1, metrics: { loss: 1 } })),
+  ),
   v1Hostile("metrics malformed CSV", "POST", `${V1_RUN}/metrics`, badCsv, { "Content-Type": "text/csv" }),
   badMetricsQuery.map((query) => ({ kind: "v1 metrics bad query", method: "POST", path: `${V1_RUN}/metrics?${query}`, body: '{"step": 1, "metrics": {"loss": 1}}' })),
   v1Hostile("metrics for a run never started", "POST", "/api/v1/runs/hcrl_sa/never_started/metrics", fc.constant('{"step": 1, "metrics": {"loss": 1}}')),
@@ -294,7 +355,12 @@ const invalidV1Requests: fc.Arbitrary<Hostile> = fc.oneof(
       bareNonFiniteToken.map((raw) => withRawField({ status: "FINISHED" }, "end_time", raw)),
     ),
   ),
-  v1Hostile("end unknown fields", "POST", `${V1_RUN}/end`, unknownFields(["status", "error", "end_time"]).map((extra) => JSON.stringify({ ...extra, status: "FINISHED" }))),
+  v1Hostile(
+    "end unknown fields",
+    "POST",
+    `${V1_RUN}/end`,
+    unknownFields(["status", "error", "end_time"]).map((extra) => JSON.stringify({ ...extra, status: "FINISHED" })),
+  ),
   v1Hostile("end for a run never started", "POST", "/api/v1/runs/hcrl_sa/never_started/end", fc.constant('{"status": "FINISHED"}')),
 );
 
@@ -331,25 +397,35 @@ const runSearch = (body: object) => JSON.stringify({ experiment_ids: ["0"], ...b
 const invalidSearches: fc.Arbitrary<Hostile> = fc.oneof(
   fc.tuple(mlflowPrefix, brokenFilter).map(([p, filter]) => ({ kind: "search broken filter", method: "POST", path: `${p}runs/search`, body: runSearch({ filter }) })),
   fc.tuple(mlflowPrefix, brokenOrderBy).map(([p, order]) => ({ kind: "search broken order_by", method: "POST", path: `${p}runs/search`, body: runSearch({ order_by: [order] }) })),
-  fc.tuple(mlflowPrefix, brokenOrderBy).map(([p, order]) => ({ kind: "search broken order_by", method: "POST", path: `${p}experiments/search`, body: JSON.stringify({ order_by: [order] }) })),
+  fc
+    .tuple(mlflowPrefix, brokenOrderBy)
+    .map(([p, order]) => ({ kind: "search broken order_by", method: "POST", path: `${p}experiments/search`, body: JSON.stringify({ order_by: [order] }) })),
   fc.tuple(mlflowPrefix, brokenPageToken).map(([p, page_token]) => ({ kind: "search bad page token", method: "POST", path: `${p}runs/search`, body: runSearch({ page_token }) })),
   brokenPageToken.map((page_token) => ({ kind: "search bad page token", method: "GET", path: `/api/2.0/mlflow/experiments/search?page_token=${encodeURIComponent(page_token)}`, body: "" })),
   fc.tuple(mlflowPrefix, badMaxResults).map(([p, max_results]) => ({ kind: "search bad max_results", method: "POST", path: `${p}runs/search`, body: runSearch({ max_results }) })),
   brokenPageToken.map((page_token) => ({ kind: "v1 list bad page token", method: "GET", path: `/api/v1/runs?page_token=${encodeURIComponent(page_token)}`, body: "" })),
-  brokenPageToken.map((page_token) => ({ kind: "v1 export bad page token", method: "GET", path: `/api/v1/export?page_token=${encodeURIComponent(page_token)}`, body: "", token: ADMIN_TOKEN })),
+  brokenPageToken.map((page_token) => ({
+    kind: "v1 export bad page token",
+    method: "GET",
+    path: `/api/v1/export?page_token=${encodeURIComponent(page_token)}`,
+    body: "",
+    token: ADMIN_TOKEN,
+  })),
 );
 
 /** Reads of runs and metrics that do not exist: MLflow answers get-history for an unknown run with 200 {}. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 /** URL-encoded text; a URL cannot carry a lone surrogate, so it goes as U+FFFD (raw bad escapes are in badPercent). */
 const uri = (text: string) => encodeURIComponent(text.replace(LONE_SURROGATE, "\ufffd"));
-const hostileLookups: fc.Arbitrary<Hostile> = fc.oneof(
-  fc.tuple(unknownRunId, invalidKey).map(([run, key]) => `/api/2.0/mlflow/metrics/get-history?run_id=${uri(run)}&metric_key=${uri(key)}`),
-  fc.oneof(unknownRunId.map(uri), badPercent).map((run) => `/api/2.0/mlflow/runs/get?run_id=${run}`),
-  unknownExperimentId.map((id) => `/api/2.0/mlflow/experiments/get?experiment_id=${uri(id)}`),
-  fc.tuple(badSegment, invalidKey).map(([segment, key]) => `/api/v1/runs/hcrl_sa/${segment}/metrics/${uri(key) || "x"}`),
-  badSegment.map((segment) => `/api/v1/runs/${segment}/teacher_autoencoder`),
-).map((path) => ({ kind: "reads of unknown or hostile run ids, experiment ids and keys", method: "GET", path, body: "" }));
+const hostileLookups: fc.Arbitrary<Hostile> = fc
+  .oneof(
+    fc.tuple(unknownRunId, invalidKey).map(([run, key]) => `/api/2.0/mlflow/metrics/get-history?run_id=${uri(run)}&metric_key=${uri(key)}`),
+    fc.oneof(unknownRunId.map(uri), badPercent).map((run) => `/api/2.0/mlflow/runs/get?run_id=${run}`),
+    unknownExperimentId.map((id) => `/api/2.0/mlflow/experiments/get?experiment_id=${uri(id)}`),
+    fc.tuple(badSegment, invalidKey).map(([segment, key]) => `/api/v1/runs/hcrl_sa/${segment}/metrics/${uri(key) || "x"}`),
+    badSegment.map((segment) => `/api/v1/runs/${segment}/teacher_autoencoder`),
+  )
+  .map((path) => ({ kind: "reads of unknown or hostile run ids, experiment ids and keys", method: "GET", path, body: "" }));
 
 // ---------------------------------------------------------------------------------------------
 
@@ -411,7 +487,7 @@ describe("hostile but legal text is stored verbatim", () => {
           expect(runs.map((r) => r.info.run_id)).toEqual([run.run.info.run_id]);
         }
       }),
-      { numRuns: RUNS.legal },
+      { numRuns: runsOr(RUNS.legal) },
     );
   }, 120_000);
 
@@ -453,7 +529,7 @@ describe("request bodies are capped before they are parsed", () => {
     // A Blob's stream has a known length, which workerd turns into a Content-Length: not a stream.
     "no Content-Length (a stream)": (body) => ({ body: unknownLengthBody(body), headers: {} }),
     "a lying Content-Length": (body) => ({ body, headers: { "Content-Length": "2" } }),
-    "chunked": (body) => ({ body: unknownLengthBody(body), headers: { "Transfer-Encoding": "chunked" } }),
+    chunked: (body) => ({ body: unknownLengthBody(body), headers: { "Transfer-Encoding": "chunked" } }),
   };
 
   for (const [how, send] of Object.entries(senders)) {
@@ -467,7 +543,7 @@ describe("request bodies are capped before they are parsed", () => {
         const context = `${route.method} ${route.path} (${how})`;
         expect(expectClientError(answer, context).message, context).toMatch(/exceeds the limit/);
       }
-      expect(await dumpDatabase() === before, "the database changed").toBe(true);
+      expect((await dumpDatabase()) === before, "the database changed").toBe(true);
     });
   }
 });

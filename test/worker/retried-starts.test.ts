@@ -12,22 +12,20 @@ async function attemptsOf(name: string) {
 describe("concurrent copies of one start", () => {
   it("create one attempt when they carry the same Idempotency-Key", async () => {
     const name = "hcrl_sa/teacher_autoencoder";
-    const copies = await Promise.all(
-      Array.from({ length: 6 }, () => call("PUT", `/api/v1/runs/${name}`, { body: config, token: ADMIN, headers: { "Idempotency-Key": "slurm-4711" } })),
-    );
+    const copies = await Promise.all(Array.from({ length: 6 }, () => call("PUT", `/api/v1/runs/${name}`, { body: config, token: ADMIN, headers: { "Idempotency-Key": "slurm-4711" } })));
     const ids = new Set(await Promise.all(copies.map(async (r) => ((await r.json()) as { run_id: string }).run_id)));
     expect(copies.every((r) => r.status === 200 || r.status === 201)).toBe(true);
     expect(ids.size).toBe(1);
     expect(await attemptsOf(name)).toEqual([{ run_uuid: [...ids][0], attempt: 1, is_latest: 1 }]);
-    const params = await env.DB.prepare("select count(*) as n from params where run_uuid = ?").bind([...ids][0]).first("n");
+    const params = await env.DB.prepare("select count(*) as n from params where run_uuid = ?")
+      .bind([...ids][0])
+      .first("n");
     expect(params).toBe(Object.keys(JSON.parse(config)).length);
   });
 
   it("create one attempt when they are the same backfill (start_time and config)", async () => {
     const name = "set_01/teacher_autoencoder";
-    const copies = await Promise.all(
-      Array.from({ length: 4 }, () => call("PUT", `/api/v1/runs/${name}?start_time=1700000000000`, { body: config, token: ADMIN })),
-    );
+    const copies = await Promise.all(Array.from({ length: 4 }, () => call("PUT", `/api/v1/runs/${name}?start_time=1700000000000`, { body: config, token: ADMIN })));
     expect(copies.every((r) => r.status === 200 || r.status === 201)).toBe(true);
     expect(await attemptsOf(name)).toHaveLength(1);
   });

@@ -29,10 +29,27 @@ describe("migrated schema", () => {
   });
 
   it("has, for every drizzle table, exactly the columns drizzle declares", async () => {
-    expect(tables.map((t) => getTableName(t)).sort()).toEqual(["api_tokens", "artifacts", "datasets", "experiment_tags", "experiments", "input_tags", "inputs", "latest_metrics", "metrics", "params", "runs", "site_state", "tags"]);
+    expect(tables.map((t) => getTableName(t)).sort()).toEqual([
+      "api_tokens",
+      "artifacts",
+      "datasets",
+      "experiment_tags",
+      "experiments",
+      "input_tags",
+      "inputs",
+      "latest_metrics",
+      "metrics",
+      "params",
+      "runs",
+      "site_state",
+      "tags",
+    ]);
     for (const table of tables) {
       const { results } = await env.DB.prepare("select name from pragma_table_info(?) order by cid").bind(getTableName(table)).all<{ name: string }>();
-      expect(results.map((r) => r.name), getTableName(table)).toEqual(Object.values(getTableColumns(table)).map((c) => c.name));
+      expect(
+        results.map((r) => r.name),
+        getTableName(table),
+      ).toEqual(Object.values(getTableColumns(table)).map((c) => c.name));
     }
   });
 });

@@ -18,7 +18,10 @@ const names = async (filter: string, experiments = false) => {
   if (experiments) {
     const answer = await post("experiments/search", { filter, max_results: 100 });
     expect(answer.status).toBe(200);
-    return (answer.json.experiments ?? []).map((e: { name: string }) => e.name).filter((n: string) => n.startsWith("nul-")).sort();
+    return (answer.json.experiments ?? [])
+      .map((e: { name: string }) => e.name)
+      .filter((n: string) => n.startsWith("nul-"))
+      .sort();
   }
   const answer = await post("runs/search", { experiment_ids: [experimentId], filter });
   expect(answer.status).toBe(200);

@@ -135,7 +135,9 @@ describe("cron: the deploy hook", () => {
     const state = await env.DB.prepare("select changed_at from site_state").first<{ changed_at: number }>();
     const at = state!.changed_at + SITE_BUILD_POLICY.maxWaitMs + SECOND;
     // Move the newest change up to just before the tick: the burst is not over, the wait is.
-    await env.DB.prepare("update site_state set changed_at = ?").bind(at - SECOND).run();
+    await env.DB.prepare("update site_state set changed_at = ?")
+      .bind(at - SECOND)
+      .run();
     await tick("/stream", 0, "v1", at);
     expect(await hookCalls("/stream")).toBe(1);
   });

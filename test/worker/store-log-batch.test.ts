@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { openDb, zeroCost } from "../../functions/store/db";
-import { rowCounts } from "../../functions/store/sql";
 import { logBatch } from "../../functions/store/log-batch";
 import { createRun, getRunData } from "../../functions/store/runs";
+import { rowCounts } from "../../functions/store/sql";
 
 const db = openDb(env.DB);
 
@@ -61,9 +61,9 @@ describe("store: runs and batched logging", () => {
   it("refuses a changed param and writes nothing of that batch", async () => {
     const run = await createRun(db, { experimentId: 0, name: "x/student_fusion", startTime: 1 });
     await logBatch(db, run.runUuid, { params: [{ key: "lr", value: "0.01" }] });
-    await expect(
-      logBatch(db, run.runUuid, { params: [{ key: "lr", value: "0.02" }], metrics: [{ key: "m", value: 1, timestamp: 1, step: 0 }] }),
-    ).rejects.toThrow(/Changing param values is not allowed/);
+    await expect(logBatch(db, run.runUuid, { params: [{ key: "lr", value: "0.02" }], metrics: [{ key: "m", value: 1, timestamp: 1, step: 0 }] })).rejects.toThrow(
+      /Changing param values is not allowed/,
+    );
     const data = await getRunData(db, run.runUuid);
     expect(data.metrics).toEqual([]);
     expect(data.params).toEqual([{ key: "lr", value: "0.01" }]);

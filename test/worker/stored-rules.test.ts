@@ -2,15 +2,16 @@
  * Rules that live in the store's SQL (issue 14), each checked by what was stored and what is read
  * back. test/worker/MUTATIONS.md lists the mutants of that SQL each test here kills.
  */
-import { env, exports } from "cloudflare:workers";
+
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PIPELINE_EXPERIMENT } from "../../functions/domain/index";
-import { app } from "../../functions/index";
 import { LIMITS } from "../../functions/domain/limits";
+import { app } from "../../functions/index";
 import { openDb } from "../../functions/store/db";
-import { createRun } from "../../functions/store/runs";
 import { ensureExperiment } from "../../functions/store/pipeline-runs";
+import { createRun } from "../../functions/store/runs";
 import { post } from "./mlflow-helpers";
 import { unknownLengthBody } from "./support/hostile";
 import { ADMIN, call, json, snapshot } from "./v1-helpers";
@@ -39,8 +40,18 @@ describe("the latest metric", () => {
   it("at equal step and timestamp the greater value wins, in one batch and across batches", async () => {
     const { runId } = await newRun("latest-ties", "r");
     // Within one batch, whichever comes first.
-    await logMetrics(runId, [{ value: 0.6, step: 1, timestamp: 10 }, { value: 0.5, step: 1, timestamp: 10 }]);
-    await logMetrics(runId, [{ value: 0.5, step: 1, timestamp: 10 }, { value: 0.6, step: 1, timestamp: 10 }], "acc");
+    await logMetrics(runId, [
+      { value: 0.6, step: 1, timestamp: 10 },
+      { value: 0.5, step: 1, timestamp: 10 },
+    ]);
+    await logMetrics(
+      runId,
+      [
+        { value: 0.5, step: 1, timestamp: 10 },
+        { value: 0.6, step: 1, timestamp: 10 },
+      ],
+      "acc",
+    );
     expect((await latest(runId)).stored).toEqual({ step: 1, timestamp: 10, value: 0.6, is_nan: 0 });
     expect((await latest(runId, "acc")).stored).toEqual({ step: 1, timestamp: 10, value: 0.6, is_nan: 0 });
     await logMetrics(runId, [{ value: 0.7, step: 1, timestamp: 10 }]);
@@ -74,13 +85,26 @@ describe("a batch with the same param key twice", () => {
     const before = await snapshot();
     const refused = await post("runs/log-batch", {
       run_id: runId,
-      params: [{ key: "lr", value: "0.1" }, { key: "lr", value: "0.2" }],
+      params: [
+        { key: "lr", value: "0.1" },
+        { key: "lr", value: "0.2" },
+      ],
       metrics: [{ key: "loss", value: 1, step: 0, timestamp: 1 }],
     });
     expect(refused.status).toBe(400);
     expect(refused.json.error_code).toBe("INVALID_PARAMETER_VALUE");
     expect(await snapshot()).toEqual(before);
-    expect((await post("runs/log-batch", { run_id: runId, params: [{ key: "lr", value: "0.1" }, { key: "lr", value: "0.1" }] })).status).toBe(200);
+    expect(
+      (
+        await post("runs/log-batch", {
+          run_id: runId,
+          params: [
+            { key: "lr", value: "0.1" },
+            { key: "lr", value: "0.1" },
+          ],
+        })
+      ).status,
+    ).toBe(200);
     expect((await getRun(runId)).data.params).toEqual([{ key: "lr", value: "0.1" }]);
   });
 });
@@ -96,7 +120,9 @@ describe("attempt numbers", () => {
     expect((await put("attempts-b")).attempt).toBe(1);
     const detail = await json(await call("GET", "/api/v1/runs/hcrl_sa/teacher_normal?experiment=attempts-b"));
     expect(detail.attempts.map((a: { attempt: number }) => a.attempt)).toEqual([1]);
-    const rows = await env.DB.prepare("select e.name as experiment, r.attempt, r.is_latest from runs r join experiments e using (experiment_id) where r.name = 'hcrl_sa/teacher_normal' and e.name like 'attempts-%' order by 1, 2").all();
+    const rows = await env.DB.prepare(
+      "select e.name as experiment, r.attempt, r.is_latest from runs r join experiments e using (experiment_id) where r.name = 'hcrl_sa/teacher_normal' and e.name like 'attempts-%' order by 1, 2",
+    ).all();
     expect(rows.results).toEqual([
       { experiment: "attempts-a", attempt: 1, is_latest: 0 },
       { experiment: "attempts-a", attempt: 2, is_latest: 1 },
@@ -117,7 +143,9 @@ describe("a backfill start", () => {
     expect(otherConfig.attempt).toBe(2);
     const otherStart = await put(1_600_000_000_001, '{"lr": 0.1}');
     expect(otherStart.attempt).toBe(3);
-    const stored = await env.DB.prepare("select r.start_time, p.value from runs r join params p using (run_uuid) where r.name = 'set_02/teacher_fusion' and p.key = 'lr' order by r.attempt").all();
+    const stored = await env.DB.prepare(
+      "select r.start_time, p.value from runs r join params p using (run_uuid) where r.name = 'set_02/teacher_fusion' and p.key = 'lr' order by r.attempt",
+    ).all();
     expect(stored.results).toEqual([
       { start_time: 1_600_000_000_000, value: "0.1" },
       { start_time: 1_600_000_000_000, value: "0.2" },
@@ -151,7 +179,10 @@ describe("the key-less retry window of PUT", () => {
     expect(body.run_id).not.toBe(started.runUuid);
     expect(body.attempt).toBe(2);
     const rows = await env.DB.prepare("select attempt, is_latest from runs where name = 'win_b/teacher_curriculum' order by attempt").all();
-    expect(rows.results).toEqual([{ attempt: 1, is_latest: 0 }, { attempt: 2, is_latest: 1 }]);
+    expect(rows.results).toEqual([
+      { attempt: 1, is_latest: 0 },
+      { attempt: 2, is_latest: 1 },
+    ]);
   });
 });
 
@@ -189,7 +220,6 @@ describe("body caps", () => {
       }),
     );
 
-
   for (const streamed of [false, true]) {
     const how = streamed ? "a streamed body" : "a declared Content-Length";
     it(`accept exactly the cap and refuse one byte more, for ${how}`, async () => {
@@ -208,18 +238,28 @@ describe("body caps", () => {
 describe("search", () => {
   let experimentId: string;
   const ids: Record<string, string> = {};
-  const search = async (body: object) =>
-    ((await post("runs/search", { experiment_ids: [experimentId], ...body })).json.runs ?? []).map((r: { info: { run_id: string } }) => r.info.run_id);
+  const search = async (body: object) => ((await post("runs/search", { experiment_ids: [experimentId], ...body })).json.runs ?? []).map((r: { info: { run_id: string } }) => r.info.run_id);
   const names = async (body: object) => (await search(body)).map((id: string) => Object.keys(ids).find((name) => ids[name] === id));
 
   beforeAll(async () => {
     experimentId = (await post("experiments/create", { name: "search-rules" })).json.experiment_id;
     // All start at the same time, so that only the run id can break ties.
-    const runs: Array<[string, number | string, string]> = [["m07", 0.7, "a?c"], ["m05", 0.5, "abc"], ["nan", "NaN", "[ab]c"], ["m07b", 0.7, "bc"], ["m07c", 0.7, "ac"]];
+    const runs: Array<[string, number | string, string]> = [
+      ["m07", 0.7, "a?c"],
+      ["m05", 0.5, "abc"],
+      ["nan", "NaN", "[ab]c"],
+      ["m07b", 0.7, "bc"],
+      ["m07c", 0.7, "ac"],
+    ];
     for (const [name, value, note] of runs) {
       const run = (await post("runs/create", { experiment_id: experimentId, run_name: name, start_time: 5000 })).json.run;
       ids[name] = run.info.run_id;
-      await post("runs/log-batch", { run_id: run.info.run_id, metrics: [{ key: "f1", value, step: 0, timestamp: 1 }], tags: [{ key: "note", value: note }], params: [{ key: "same", value: "x" }] });
+      await post("runs/log-batch", {
+        run_id: run.info.run_id,
+        metrics: [{ key: "f1", value, step: 0, timestamp: 1 }],
+        tags: [{ key: "note", value: note }],
+        params: [{ key: "same", value: "x" }],
+      });
     }
     const bare = (await post("runs/create", { experiment_id: experimentId, run_name: "bare", start_time: 5000 })).json.run;
     ids.bare = bare.info.run_id;
@@ -270,7 +310,9 @@ describe("search", () => {
     expect(await search({ order_by: ["metrics.f1 DESC", "params.same"] })).toEqual(expected);
     expect(await search({ order_by: ["metrics.f1 ASC"] })).toEqual([ids.m05, ...tied, ids.nan, ids.bare]);
     // Orders that are not by a metric: every run tied (the bare run has no param: last).
-    const byRunId = Object.values(ids).filter((id) => id !== ids.bare).sort();
+    const byRunId = Object.values(ids)
+      .filter((id) => id !== ids.bare)
+      .sort();
     expect(await search({ order_by: ["params.same DESC"] })).toEqual([...byRunId, ids.bare]);
     expect(await search({ order_by: ["attributes.start_time"] })).toEqual(Object.values(ids).sort());
     expect(await search({})).toEqual(Object.values(ids).sort());

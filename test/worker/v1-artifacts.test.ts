@@ -5,8 +5,8 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { app } from "../../functions/index";
 import { toHex } from "../../functions/domain/hex";
+import { app } from "../../functions/index";
 import { post } from "./mlflow-helpers";
 import { ADMIN } from "./v1-helpers";
 
@@ -17,7 +17,11 @@ async function runWithArtifacts(files: Record<string, string>) {
   runs++;
   const { run_id } = (await post("runs/create", { experiment_id: "0", run_name: `hcrl_sa/teacher_autoencoder_${runs}`, start_time: runs })).json.run.info;
   for (const [path, text] of Object.entries(files)) {
-    const put = await exports.default.fetch(`http://x/api/2.0/mlflow-artifacts/artifacts/0/${run_id}/artifacts/${path}`, { method: "PUT", headers: { Authorization: `Bearer ${ADMIN}` }, body: text });
+    const put = await exports.default.fetch(`http://x/api/2.0/mlflow-artifacts/artifacts/0/${run_id}/artifacts/${path}`, {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${ADMIN}` },
+      body: text,
+    });
     expect(put.status).toBe(200);
   }
   return run_id as string;

@@ -9,16 +9,16 @@ import { hc } from "hono/client";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import type { V1Api } from "../../functions/api";
 import {
+  type ExportDocument,
   exportDocument,
   leaderboardResponse,
   metricKeysResponse,
+  type RunDetailResponse,
+  type RunListResponse,
   runDetailResponse,
   runListResponse,
   summaryResponse,
   tokenCreatedResponse,
-  type ExportDocument,
-  type RunDetailResponse,
-  type RunListResponse,
 } from "../../functions/api/contract";
 import { ADMIN } from "./v1-helpers";
 

@@ -27,7 +27,10 @@ beforeAll(async () => {
 describe("GET /api/v1/export", () => {
   it("leaves out deleted runs, deleted experiments and their runs, and idempotency keys for the public", async () => {
     const { document } = await exportPage();
-    expect(document.experiments.map((e: any) => [e.name, e.lifecycle_stage])).toEqual([["Default", "active"], ["kd-gat-pipeline", "active"]]);
+    expect(document.experiments.map((e: any) => [e.name, e.lifecycle_stage])).toEqual([
+      ["Default", "active"],
+      ["kd-gat-pipeline", "active"],
+    ]);
     expect(names(document)).toEqual(["hcrl_sa/teacher_curriculum", "hcrl_sa/teacher_fusion"]);
     expect(document.runs.every((r: any) => r.lifecycle_stage === "active" && r.deleted_time === null)).toBe(true);
     const keyed = document.runs.find((r: any) => r.run_name === "hcrl_sa/teacher_curriculum");
@@ -39,7 +42,11 @@ describe("GET /api/v1/export", () => {
   it("gives the admin the full backup: deleted runs and experiments, idempotency keys, never cached", async () => {
     const { document, cacheControl } = await exportPage(ADMIN);
     expect(cacheControl).toBe("private, no-store");
-    expect(document.experiments.map((e: any) => [e.name, e.lifecycle_stage])).toEqual([["Default", "active"], ["kd-gat-pipeline", "active"], ["scratch", "deleted"]]);
+    expect(document.experiments.map((e: any) => [e.name, e.lifecycle_stage])).toEqual([
+      ["Default", "active"],
+      ["kd-gat-pipeline", "active"],
+      ["scratch", "deleted"],
+    ]);
     expect(names(document)).toEqual(["hcrl_sa/student_fusion", "hcrl_sa/teacher_curriculum", "hcrl_sa/teacher_fusion", "set_01/teacher_normal"]);
     expect(document.runs.find((r: any) => r.run_name === "hcrl_sa/student_fusion")).toMatchObject({ lifecycle_stage: "deleted" });
     expect(document.runs.find((r: any) => r.run_name === "hcrl_sa/teacher_curriculum").tags[IDEMPOTENCY_TAG]).toBe("slurm-4242-0");

@@ -39,7 +39,13 @@ beforeAll(async () => {
   // Curl-logged runs with a real config, attempts, an end, NaN and a tagged second experiment...
   const run = "/api/v1/runs/hcrl_sa/student_curriculum_kd";
   await call("PUT", `${run}?start_time=1000`, { token: ADMIN, body: config });
-  await call("POST", `${run}/metrics`, { token: ADMIN, body: [{ step: 0, metrics: { val_loss: 0.5, acc: "NaN" } }, { step: 1, metrics: { val_loss: 0.25 } }] });
+  await call("POST", `${run}/metrics`, {
+    token: ADMIN,
+    body: [
+      { step: 0, metrics: { val_loss: 0.5, acc: "NaN" } },
+      { step: 1, metrics: { val_loss: 0.25 } },
+    ],
+  });
   await call("POST", `${run}/end`, { token: ADMIN, body: { status: "FAILED", error: "OOM", end_time: 2000 } });
   await call("PUT", `${run}?start_time=3000`, { token: ADMIN, body: config });
   const other = await ensureExperiment(db, "ablations");
@@ -71,7 +77,13 @@ describe("export and import", () => {
     expect(failed).toMatchObject({ status: "FAILED", start_time: 1000, end_time: 2000, lifecycle_stage: "active" });
     expect(failed.params.kd_temperature).toBe("4.0");
     expect(failed.tags).toMatchObject({ status: "failed", error_msg: "OOM", teacher_run_id: "hcrl_sa/teacher_curriculum" });
-    expect(failed.metrics).toEqual({ val_loss: [[0, 1000, 0.5], [1, 1000, 0.25]], acc: [[0, 1000, "NaN"]] });
+    expect(failed.metrics).toEqual({
+      val_loss: [
+        [0, 1000, 0.5],
+        [1, 1000, 0.25],
+      ],
+      acc: [[0, 1000, "NaN"]],
+    });
     expect(pages[0].experiments[2]).toMatchObject({ lifecycle_stage: "deleted", tags: { owner: "lab" } });
     expect(JSON.stringify(pages)).not.toMatch(/never-exported|token_hash/);
   });

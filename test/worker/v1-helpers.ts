@@ -1,6 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 
-export const ADMIN = "test-admin-token-0123456789abcdef";
+/** The admin token the test Worker holds: vitest.config.ts binds it (scripts/admin-token.mjs). */
+export const ADMIN = env.ADMIN_TOKEN;
 
 /** Calls the Worker; a JSON-able body is sent as JSON text, a string as is. */
 export async function call(method: string, path: string, options: { body?: unknown; token?: string; headers?: Record<string, string> } = {}) {

@@ -1,10 +1,10 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { STAGE_NAMES } from "../../functions/domain/stages";
-import { runAtomically } from "../../functions/store/sql";
 import { openDb } from "../../functions/store/db";
 import { ensureExperiment } from "../../functions/store/pipeline-runs";
-import { rankingQuery, type RankingQuery } from "../../functions/store/reads";
+import { type RankingQuery, rankingQuery } from "../../functions/store/reads";
+import { runAtomically } from "../../functions/store/sql";
 import { call, json } from "./v1-helpers";
 
 const db = openDb(env.DB);
@@ -24,7 +24,10 @@ interface SeededRun {
 /** 4,000 runs (400 datasets x 2 sizes x 5 stages) with pseudo-random gat_f1 values, some NaN. */
 const seeded: SeededRun[] = [];
 let random = 12345;
-const next = () => (random = (random * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+const next = () => {
+  random = (random * 1103515245 + 12345) % 2 ** 31;
+  return random / 2 ** 31;
+};
 for (let d = 0; d < DATASETS; d++) {
   for (const size of SIZES) {
     for (const stage of STAGE_NAMES) {
@@ -47,7 +50,12 @@ let experimentId = 0;
 beforeAll(async () => {
   experimentId = await ensureExperiment(db, "kd-gat-pipeline");
   const runRows = JSON.stringify(seeded.map((r) => [r.uuid, r.name, r.dataset, r.stage, r.status, r.isLatest ? 1 : 0, r.name.includes("/teacher") ? "teacher" : "student"]));
-  const metricRows = JSON.stringify(seeded.flatMap((r) => [[r.uuid, "gat_f1", Number.isNaN(r.f1) ? 0 : r.f1, Number.isNaN(r.f1) ? 1 : 0], [r.uuid, "val_loss", 1 - (Number.isNaN(r.f1) ? 0 : r.f1), 0]]));
+  const metricRows = JSON.stringify(
+    seeded.flatMap((r) => [
+      [r.uuid, "gat_f1", Number.isNaN(r.f1) ? 0 : r.f1, Number.isNaN(r.f1) ? 1 : 0],
+      [r.uuid, "val_loss", 1 - (Number.isNaN(r.f1) ? 0 : r.f1), 0],
+    ]),
+  );
   await env.DB.batch([
     env.DB.prepare(
       `insert into runs (run_uuid, experiment_id, name, status, start_time, artifact_uri, dataset, model_size, stage, kd, is_latest)
@@ -73,7 +81,9 @@ async function measure(q: Omit<RankingQuery, "experimentId">) {
   const statement = rankingQuery(db, { ...q, experimentId });
   const [result] = await runAtomically(db, [statement]);
   const query = statement.toSQL();
-  const plan = await env.DB.prepare(`explain query plan ${query.sql}`).bind(...query.params).all<{ detail: string }>();
+  const plan = await env.DB.prepare(`explain query plan ${query.sql}`)
+    .bind(...query.params)
+    .all<{ detail: string }>();
   return { rowsRead: result.meta.rows_read, plan: plan.results.map((p) => p.detail).join("\n") };
 }
 

@@ -14,9 +14,7 @@ beforeAll(async () => {
   expect((await call("POST", `${path}/metrics`, { token: ADMIN, body: [{ step: 0, metrics: { gat_f1: 0.9, "val/loss.x": 0.5 } }] })).status).toBe(200);
   // Many runs with the same keys, written directly (the API's writes are tested elsewhere).
   const rows = JSON.stringify(Array.from({ length: RUNS }, (_, r) => KEYS.map((key, k) => [`run-${r}`, key, r * k])).flat());
-  await env.DB.prepare(
-    `insert into latest_metrics (run_uuid, key, step, timestamp, value, is_nan) select j.value ->> 0, j.value ->> 1, 0, 0, j.value ->> 2, 0 from json_each(?) j`,
-  )
+  await env.DB.prepare(`insert into latest_metrics (run_uuid, key, step, timestamp, value, is_nan) select j.value ->> 0, j.value ->> 1, 0, 0, j.value ->> 2, 0 from json_each(?) j`)
     .bind(rows)
     .run();
 });

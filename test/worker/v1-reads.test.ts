@@ -243,7 +243,12 @@ describe("rankings", () => {
   });
 
   it("gives equal values the same rank", async () => {
-    for (const [runId, f1] of [["a/teacher_evaluation", 0.9], ["b/teacher_evaluation", 0.9], ["c/teacher_evaluation", 0.8], ["d/teacher_evaluation", 0.95]] as const) {
+    for (const [runId, f1] of [
+      ["a/teacher_evaluation", 0.9],
+      ["b/teacher_evaluation", 0.9],
+      ["c/teacher_evaluation", 0.8],
+      ["d/teacher_evaluation", 0.95],
+    ] as const) {
       await call("PUT", `/api/v1/runs/${runId}?experiment=ties`, { token: ADMIN, body: {} });
       await call("POST", `/api/v1/runs/${runId}/metrics?experiment=ties`, { token: ADMIN, body: { step: 0, metrics: { gat_f1: f1 } } });
       await call("POST", `/api/v1/runs/${runId}/end?experiment=ties`, { token: ADMIN, body: { status: "FINISHED" } });
@@ -292,7 +297,15 @@ describe("rankings", () => {
     expect((await json(await get("/api/v1/summary?experiment=none"))).total).toBe(0);
   });
 
-  for (const query of ["/leaderboard?top=0", "/leaderboard?top=1001", "/leaderboard?metric=a..b", "/leaderboard?sort=up", "/compare?a=teacher&b=teacher", "/compare?a=te/acher", "/summary?x=1"]) {
+  for (const query of [
+    "/leaderboard?top=0",
+    "/leaderboard?top=1001",
+    "/leaderboard?metric=a..b",
+    "/leaderboard?sort=up",
+    "/compare?a=teacher&b=teacher",
+    "/compare?a=te/acher",
+    "/summary?x=1",
+  ]) {
     it(`answers ${query} with 400`, async () => {
       const response = await get(`/api/v1${query}`);
       expect(response.status).toBe(400);

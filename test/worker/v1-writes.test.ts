@@ -9,7 +9,10 @@ const RUN = "/api/v1/runs/hcrl_sa/student_curriculum_kd";
 /** 100,000 points take a few seconds, more while the rest of the suite shares the two cores. */
 const HEAVY_TEST_TIMEOUT_MS = 60_000;
 
-const count = async (sql: string, ...binds: unknown[]) => (await env.DB.prepare(sql).bind(...binds).first<number>("n"))!;
+const count = async (sql: string, ...binds: unknown[]) =>
+  (await env.DB.prepare(sql)
+    .bind(...binds)
+    .first<number>("n"))!;
 
 describe("/api/v1 curl writes", () => {
   it("runs the three-curl SLURM flow with the real fixtures", async () => {
@@ -244,7 +247,20 @@ describe("/api/v1 curl writes", () => {
       ["metrics of an unknown run", "POST", "/api/v1/runs/set_01/nobody_normal/metrics", { body: { step: 0, metrics: { a: 1 } }, token: ADMIN }, 404, "RESOURCE_DOES_NOT_EXIST"],
       ["metrics in an unknown experiment", "POST", `${RUN}/metrics?experiment=nope`, { body: { step: 0, metrics: { a: 1 } }, token: ADMIN }, 404, "RESOURCE_DOES_NOT_EXIST"],
       ["malformed metrics JSON", "POST", `${RUN}/metrics`, { body: "{", token: ADMIN }, 400, "INVALID_PARAMETER_VALUE"],
-      ["a non-numeric metric", "POST", `${RUN}/metrics`, { body: [{ step: 0, metrics: { a: 1 } }, { step: 1, metrics: { a: "high" } }], token: ADMIN }, 400, "INVALID_PARAMETER_VALUE"],
+      [
+        "a non-numeric metric",
+        "POST",
+        `${RUN}/metrics`,
+        {
+          body: [
+            { step: 0, metrics: { a: 1 } },
+            { step: 1, metrics: { a: "high" } },
+          ],
+          token: ADMIN,
+        },
+        400,
+        "INVALID_PARAMETER_VALUE",
+      ],
       ["a fractional step", "POST", `${RUN}/metrics`, { body: { step: 1.5, metrics: { a: 1 } }, token: ADMIN }, 400, "INVALID_PARAMETER_VALUE"],
       ["a bad metric key", "POST", `${RUN}/metrics`, { body: { step: 1, metrics: { "/a": 1 } }, token: ADMIN }, 400, "INVALID_PARAMETER_VALUE"],
       ["an empty upload", "POST", `${RUN}/metrics`, { body: { step: 1, metrics: {} }, token: ADMIN }, 400, "INVALID_PARAMETER_VALUE"],
@@ -252,7 +268,7 @@ describe("/api/v1 curl writes", () => {
       ["a ragged CSV", "POST", `${RUN}/metrics?format=csv`, { body: "epoch,step,loss\n0,1,0.5\n0,2\n", token: ADMIN }, 400, "INVALID_PARAMETER_VALUE"],
       ["a CSV with a bad cell", "POST", `${RUN}/metrics?format=csv`, { body: "epoch,step,loss\n0,1,0.5\n0,2,oops\n", token: ADMIN }, 400, "INVALID_PARAMETER_VALUE"],
       ["an unknown format", "POST", `${RUN}/metrics?format=xml`, { body: "<a/>", token: ADMIN }, 400, "INVALID_PARAMETER_VALUE"],
-      ["an over-cap upload", "POST", `${RUN}/metrics?format=csv`, { body: "epoch,step,loss\n" + "0,1,0.5\n".repeat(1_100_000), token: ADMIN }, 400, "INVALID_PARAMETER_VALUE"],
+      ["an over-cap upload", "POST", `${RUN}/metrics?format=csv`, { body: `epoch,step,loss\n${"0,1,0.5\n".repeat(1_100_000)}`, token: ADMIN }, 400, "INVALID_PARAMETER_VALUE"],
       ["a bad end status", "POST", `${RUN}/end`, { body: { status: "DONE" }, token: ADMIN }, 400, "INVALID_PARAMETER_VALUE"],
       ["RUNNING as an end status", "POST", `${RUN}/end`, { body: { status: "RUNNING" }, token: ADMIN }, 400, "INVALID_PARAMETER_VALUE"],
       ["an end with an unknown field", "POST", `${RUN}/end`, { body: { status: "FAILED", eror: "typo" }, token: ADMIN }, 400, "INVALID_PARAMETER_VALUE"],
@@ -273,18 +289,21 @@ describe("/api/v1 curl writes", () => {
   });
 
   // Last: its 100,000 rows would slow every snapshot above.
-  it("writes a 100,000-point upload in one transaction and refuses more", async () => {
-    const { run_id } = await json(await call("PUT", "/api/v1/runs/set_04/student_normal", { token: ADMIN, body: "{}" }));
-    const points = Array.from({ length: 100_000 }, (_, i) => ({ step: i, metrics: { loss: i / 100_000 } }));
-    const response = await call("POST", "/api/v1/runs/set_04/student_normal/metrics", { token: ADMIN, body: points });
-    expect(response.status).toBe(200);
-    expect(await count("select count(*) as n from metrics where run_uuid = ?", run_id)).toBe(100_000);
-    expect(await env.DB.prepare("select step from latest_metrics where run_uuid = ?").bind(run_id).first("step")).toBe(99_999);
-    const tooMany = [...points, { step: 100_000, metrics: { other: 1 } }];
-    const refused = await call("POST", "/api/v1/runs/set_04/student_normal/metrics", { token: ADMIN, body: tooMany });
-    expect(refused.status).toBe(400);
-    expect((await json(refused)).message).toMatch(/at most 100000 metric points/);
-    expect(await count("select count(*) as n from metrics where run_uuid = ? and key = 'other'", run_id)).toBe(0);
-  }, HEAVY_TEST_TIMEOUT_MS);
-
+  it(
+    "writes a 100,000-point upload in one transaction and refuses more",
+    async () => {
+      const { run_id } = await json(await call("PUT", "/api/v1/runs/set_04/student_normal", { token: ADMIN, body: "{}" }));
+      const points = Array.from({ length: 100_000 }, (_, i) => ({ step: i, metrics: { loss: i / 100_000 } }));
+      const response = await call("POST", "/api/v1/runs/set_04/student_normal/metrics", { token: ADMIN, body: points });
+      expect(response.status).toBe(200);
+      expect(await count("select count(*) as n from metrics where run_uuid = ?", run_id)).toBe(100_000);
+      expect(await env.DB.prepare("select step from latest_metrics where run_uuid = ?").bind(run_id).first("step")).toBe(99_999);
+      const tooMany = [...points, { step: 100_000, metrics: { other: 1 } }];
+      const refused = await call("POST", "/api/v1/runs/set_04/student_normal/metrics", { token: ADMIN, body: tooMany });
+      expect(refused.status).toBe(400);
+      expect((await json(refused)).message).toMatch(/at most 100000 metric points/);
+      expect(await count("select count(*) as n from metrics where run_uuid = ? and key = 'other'", run_id)).toBe(0);
+    },
+    HEAVY_TEST_TIMEOUT_MS,
+  );
 });

@@ -64,7 +64,14 @@ describe("D1 round trips per write, token known to the isolate", () => {
 
   it("one for /api/v1 metric uploads: JSON points, metrics.csv and metrics.json", async () => {
     const uploads: Array<[string, string, string]> = [
-      ["", JSON.stringify([{ step: 0, metrics: { train_loss: 0.5 } }, { step: 1, metrics: { train_loss: 0.4 } }]), "application/json"],
+      [
+        "",
+        JSON.stringify([
+          { step: 0, metrics: { train_loss: 0.5 } },
+          { step: 1, metrics: { train_loss: 0.4 } },
+        ]),
+        "application/json",
+      ],
       ["?timestamp=7", JSON.stringify({ step: 2, metrics: { train_loss: 0.3 } }), "application/json"],
       ["", "epoch,step,val_loss\n0,0,0.9\n1,1,0.8\n", "text/csv"],
       ["?step=3", JSON.stringify({ gat: { core: { f1: 0.7 } } }), "application/json"],
@@ -80,7 +87,16 @@ describe("D1 round trips per write, token known to the isolate", () => {
   it("at most two for MLflow runs/create and runs/update, answered as a read back would", async () => {
     const created = await call("POST", `${MLFLOW}/runs/create`, {
       token,
-      body: { experiment_id: "0", run_name: "set_02/teacher_fusion", start_time: 9, tags: [{ key: "b", value: "2" }, { key: "a", value: "1" }, { key: "b", value: "3" }] },
+      body: {
+        experiment_id: "0",
+        run_name: "set_02/teacher_fusion",
+        start_time: 9,
+        tags: [
+          { key: "b", value: "2" },
+          { key: "a", value: "1" },
+          { key: "b", value: "3" },
+        ],
+      },
     });
     expect(created.status).toBe(200);
     expect(calls(created), "runs/create").toBeLessThanOrEqual(2);

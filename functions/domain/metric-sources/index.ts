@@ -8,10 +8,10 @@ import { parsePythonJson } from "../python-json.js";
 import { isPointsBody, pointsFromJson } from "./json-points.js";
 import { pointsFromLightningCsv } from "./lightning-csv.js";
 import { pointsFromMetricsJson } from "./metrics-json.js";
-import { MetricSourceError, PointClock, type MetricPoint, type MetricUpload, type PointBase } from "./point.js";
+import { type MetricPoint, MetricSourceError, type MetricUpload, type PointBase, PointClock } from "./point.js";
 
+export { type LightningCsv, readLightningCsv, rowPoints } from "./lightning-csv.js";
 export * from "./point.js";
-export { readLightningCsv, rowPoints, type LightningCsv } from "./lightning-csv.js";
 
 export const METRIC_FORMATS = ["json", "csv", "metrics.json"] as const;
 export type MetricFormat = (typeof METRIC_FORMATS)[number];

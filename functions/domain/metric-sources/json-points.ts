@@ -4,7 +4,7 @@
  */
 import { excerpt } from "../excerpt.js";
 import { isJsonObject } from "../python-json.js";
-import { pointValue, MetricSourceError, type MetricPoint, type PointClock } from "./point.js";
+import { type MetricPoint, MetricSourceError, type PointClock, pointValue } from "./point.js";
 
 const FIELDS = new Set(["step", "timestamp", "metrics"]);
 

@@ -4,9 +4,9 @@
  * `epoch` included: Lightning's own MLFlowLogger logs `epoch` as a metric at each step. Data row i
  * gets timestamp base + i, which keeps the rows in order and the same on every re-send.
  */
-import { parseCsv, type CsvRecord } from "../csv.js";
+import { type CsvRecord, parseCsv } from "../csv.js";
 import { LIMITS } from "../limits.js";
-import { pointValue, MetricSourceError, type MetricPoint, type PointClock } from "./point.js";
+import { type MetricPoint, MetricSourceError, type PointClock, pointValue } from "./point.js";
 
 export interface LightningCsv {
   header: string[];

@@ -4,7 +4,7 @@
  */
 import { flattenMetrics } from "../flatten.js";
 import { isJsonObject } from "../python-json.js";
-import { MetricSourceError, type MetricPoint, type PointClock } from "./point.js";
+import { type MetricPoint, MetricSourceError, type PointClock } from "./point.js";
 
 export function pointsFromMetricsJson(body: unknown, clock: PointClock): MetricPoint[] {
   if (!isJsonObject(body)) throw new MetricSourceError("A metrics.json body must be a JSON object.");

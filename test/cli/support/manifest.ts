@@ -1,6 +1,6 @@
 /** A file manifest to compare trees exactly: paths, types, sizes, SHA-256, modes, symlink targets, mtimes. */
 import { createHash } from "node:crypto";
-import { closeSync, lstatSync, openSync, readSync, readdirSync, readlinkSync } from "node:fs";
+import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } from "node:fs";
 import { join } from "node:path";
 
 /** Bookkeeping of kdgat migrate itself, not user data. */

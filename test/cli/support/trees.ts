@@ -6,9 +6,9 @@
  */
 import { chmodSync, closeSync, ftruncateSync, lutimesSync, mkdirSync, openSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { STAGES, STAGE_NAMES, type Stage } from "../../../functions/domain/index.js";
+import { STAGE_NAMES, STAGES, type Stage } from "../../../functions/domain/index.js";
 
-const FIXTURES = join(import.meta.dirname, "..", "fixtures");
+const FIXTURES = join(import.meta.dirname, "..", "..", "fixtures");
 export const CONFIG_TEMPLATE = readFileSync(join(FIXTURES, "student_curriculum_kd_config.json"), "utf8");
 export const METRICS_JSON = readFileSync(join(FIXTURES, "teacher_evaluation_metrics.json"), "utf8");
 
@@ -113,7 +113,7 @@ export interface BuiltTree {
 
 export function buildOldTree(root: string, options: TreeOptions = {}): BuiltTree {
   const specs = runSpecs(options);
-  specs.forEach((spec, i) => writeRunFolder(join(root, oldPath(spec)), spec, i, { sparseBytes: i === 0 ? options.sparseCheckpointBytes : undefined }));
+  for (const [i, spec] of specs.entries()) writeRunFolder(join(root, oldPath(spec)), spec, i, { sparseBytes: i === 0 ? options.sparseCheckpointBytes : undefined });
   if (!options.awkward) return { specs, unmappable: [] };
   // A run whose new folder already exists: never overwritten, never merged.
   const conflictSpec: RunSpec = { dataset: "hcrl_ch", size: "teacher", stage: "normal", kd: false };

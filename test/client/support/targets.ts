@@ -3,7 +3,7 @@
  * own server, on ports of this project's range (9400-9449), two per test file.
  */
 import { startTestServer, type TestServer } from "../../support/server.js";
-import { clientMissing, normalise, runPython, startMlflowServer, type MlflowServer, type Target } from "./mlflow.js";
+import { clientMissing, type MlflowServer, normalise, runPython, startMlflowServer, type Target } from "./mlflow.js";
 
 export const PORT_BASE = 9400;
 

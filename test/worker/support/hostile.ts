@@ -5,9 +5,9 @@
 import { env, exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { expect } from "vitest";
-import { isUnsupportedHandler } from "../../../functions/mlflow/unsupported";
+import { type AccessKind, accessKind } from "../../../functions/http/access";
 import { app } from "../../../functions/index";
-import { accessKind, type AccessKind } from "../../../functions/http/access";
+import { isUnsupportedHandler } from "../../../functions/mlflow/unsupported";
 
 declare global {
   namespace Cloudflare {
@@ -106,9 +106,9 @@ export async function revokeToken(name: string): Promise<void> {
  * last_used_at is left out: it is auth bookkeeping, refreshed after the answer (waitUntil).
  */
 export async function dumpDatabase(): Promise<string> {
-  const { results: tables } = await env.DB.prepare(
-    "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '_cf_%' order by name",
-  ).all<{ name: string }>();
+  const { results: tables } = await env.DB.prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '_cf_%' order by name").all<{
+    name: string;
+  }>();
   const contents = await env.DB.batch(tables.map((t) => env.DB.prepare(`select * from "${t.name}"`)));
   const dump = tables.map((t, i) => {
     const rows = contents[i].results.map((row) => {
@@ -206,20 +206,46 @@ export const notAnInteger: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 /** Values that no metric value accepts (a number, or the strings "NaN", "Infinity", "-Infinity"). */
-export const notAMetricValue: fc.Arbitrary<unknown> = fc.oneof(
-  fc.constant({}),
-  fc.constant([1]),
-  fc.constant(true),
-  fc.constantFrom("twelve", "1,5", "NaN NaN", "0x", "--1", "∞"),
-);
+export const notAMetricValue: fc.Arbitrary<unknown> = fc.oneof(fc.constant({}), fc.constant([1]), fc.constant(true), fc.constantFrom("twelve", "1,5", "NaN NaN", "0x", "--1", "∞"));
 
 /** Python's bare NaN/Infinity tokens: not JSON, so a strict JSON endpoint must refuse them. */
 export const bareNonFiniteToken = fc.constantFrom("NaN", "Infinity", "-Infinity");
 
 /** Characters no key or name segment may hold: controls, invisible and bidi marks, lone surrogates, emoji, SQL and shell metacharacters. */
 const forbiddenKeyChar = fc.constantFrom(
-  "\u0000", "\n", "\t", "\u007f", "\u200b", "\u202e", "\ufeff", "\ud800", "\udfff", "😀", "\uff0f",
-  "'", '"', ";", "%", "*", "\\", "`", "(", ")", "=", "<", ">", "|", "&", "$", "#", "?", ",", "!", "~", "[", "+",
+  "\u0000",
+  "\n",
+  "\t",
+  "\u007f",
+  "\u200b",
+  "\u202e",
+  "\ufeff",
+  "\ud800",
+  "\udfff",
+  "😀",
+  "\uff0f",
+  "'",
+  '"',
+  ";",
+  "%",
+  "*",
+  "\\",
+  "`",
+  "(",
+  ")",
+  "=",
+  "<",
+  ">",
+  "|",
+  "&",
+  "$",
+  "#",
+  "?",
+  ",",
+  "!",
+  "~",
+  "[",
+  "+",
 );
 
 const keySafe = fc.string({ unit: fc.constantFrom(..."abcXYZ019_-. :"), maxLength: 12 });
@@ -242,6 +268,22 @@ export const unknownRunId: fc.Arbitrary<string> = fc.oneof(
 
 /** SQL metacharacters and oddities to embed in names, filters and order_by clauses. */
 export const sqlMeta = fc.constantFrom(
-  "'", "''", '"', "`", ";", "--", "/*", "*/", "%", "_", "\\", "\u0000", "' OR '1'='1", "; DROP TABLE runs; --",
-  ") OR (1=1", "UNION SELECT * FROM api_tokens", "\u202e", "\ud800",
+  "'",
+  "''",
+  '"',
+  "`",
+  ";",
+  "--",
+  "/*",
+  "*/",
+  "%",
+  "_",
+  "\\",
+  "\u0000",
+  "' OR '1'='1",
+  "; DROP TABLE runs; --",
+  ") OR (1=1",
+  "UNION SELECT * FROM api_tokens",
+  "\u202e",
+  "\ud800",
 );
