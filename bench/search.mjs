@@ -4,11 +4,10 @@
 // run names are compared, and latency p50 / p95 and the Worker's D1 rows read are reported.
 // `node bench/search.mjs [--runs 2000] [--samples 50] [--mlflow-port 9301]` writes
 // bench/results/search.json and the "runs/search against MLflow" block of bench/README.md.
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { MLFLOW, T0 } from "./lib/api.mjs";
 import { createClient, expectOk, jsonOf } from "./lib/http.mjs";
+import { startMlflow } from "./lib/mlflow.mjs";
 import { environmentNote, saveJson, table, writeReadmeBlock } from "./lib/report.mjs";
 import { ADMIN_TOKEN, withServer } from "./lib/server.mjs";
 import { fmt, latencySummary, pool } from "./lib/stats.mjs";
@@ -19,7 +18,6 @@ const { values: args } = parseArgs({
 const RUNS = Number(args.runs);
 const SAMPLES = Number(args.samples);
 const WARMUP = 10;
-const SERVE = "/work/shared/mlflow-client/serve.sh";
 const PARAMS = 78;
 
 export const SEARCHES = {
@@ -85,39 +83,10 @@ async function measure(client, experimentId) {
   return out;
 }
 
-/** MLflow's own server on `port`, stopped (its whole process group) by the returned function. */
-async function startMlflow(port) {
-  const child = spawn("sh", [SERVE, String(port)], { detached: true, stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  child.stderr.on("data", (chunk) => (stderr = (stderr + chunk).slice(-4000)));
-  const stop = () => {
-    try {
-      process.kill(-child.pid, "SIGTERM");
-    } catch {}
-  };
-  // Stopped on Ctrl-C or a timeout too (withServer stops the Worker then, and exits).
-  for (const signal of ["SIGINT", "SIGTERM"]) process.prependOnceListener(signal, stop);
-  const deadline = Date.now() + 120_000;
-  const probe = createClient(`http://127.0.0.1:${port}`);
-  try {
-    while (Date.now() < deadline) {
-      try {
-        if ((await probe.request({ method: "GET", path: "/health", timeoutMs: 2000 })).status === 200) return stop;
-      } catch {}
-      if (child.exitCode !== null) break;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  } finally {
-    probe.close();
-  }
-  stop();
-  throw new Error(`MLflow's server did not start on port ${port}:\n${stderr}`);
-}
-
 async function main() {
-  if (!existsSync(SERVE)) throw new Error(`${SERVE} is missing: this bench compares with MLflow's own server.`);
   const port = Number(args["mlflow-port"]);
-  const stopMlflow = await startMlflow(port);
+  const started = await startMlflow(port);
+  if (!started) throw new Error("serve.sh (../shared/mlflow-client) is missing: this bench compares with MLflow's own server.");
   const result = { environment: environmentNote(), runs: RUNS, samples: SAMPLES };
   try {
     const mlflow = createClient(`http://127.0.0.1:${port}`, { maxSockets: 8 });
@@ -138,7 +107,7 @@ async function main() {
     });
     mlflow.close();
   } finally {
-    stopMlflow();
+    started.stop();
   }
   const rows = Object.keys(SEARCHES).map((name) => {
     const [o, m] = [result.ours[name], result.mlflow[name]];

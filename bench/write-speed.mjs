@@ -10,8 +10,8 @@
 // `node bench/write-speed.mjs [--samples 300] [--batches 200] [--mlflow-port 9251]` writes
 // bench/results/write-speed.json and the "Writes side by side with MLflow" block of bench/README.md.
 // MLflow runs from ../shared/mlflow-client/serve.sh (skipped, and said so, when it is absent).
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -19,40 +19,14 @@ import { parseArgs } from "node:util";
 import { build } from "esbuild";
 import { createMlflowRun, experimentId, logBatchBody, MLFLOW, mintToken, T0 } from "./lib/api.mjs";
 import { createClient, expectOk } from "./lib/http.mjs";
+import { startMlflow } from "./lib/mlflow.mjs";
 import { BENCH_DIR, environmentNote, saveJson, table, writeReadmeBlock } from "./lib/report.mjs";
 import { cpuDelta, serverCpuSeconds, withServer } from "./lib/server.mjs";
 import { fmt, latencySummary, percentile, pool } from "./lib/stats.mjs";
 
-const MLFLOW_SERVE = join(BENCH_DIR, "..", "..", "..", "shared", "mlflow-client", "serve.sh");
-const SHARED_SERVE = "/work/shared/mlflow-client/serve.sh";
 const POINTS_PER_BATCH = 1000;
 const PHASE_DEADLINE_MS = 180_000;
 export const TARGETS = { logMetricP50Ratio: 0.5, logBatchVsMlflow: 5, logBatchVsSqlite: 0.5, cpuMsPerBatch: 10 };
-
-/** Starts MLflow's own server on 127.0.0.1:port; resolves to {url, stop}, or undefined when serve.sh is absent. */
-async function startMlflow(port) {
-  const serve = [MLFLOW_SERVE, SHARED_SERVE].find((path) => existsSync(path));
-  if (!serve) return undefined;
-  const child = spawn("sh", [serve, String(port)], { detached: true, stdio: ["ignore", "ignore", "pipe"] });
-  let output = "";
-  child.stderr.on("data", (chunk) => (output = (output + chunk).slice(-5_000)));
-  const stop = () => {
-    try {
-      process.kill(-child.pid, "SIGTERM");
-    } catch {}
-  };
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`MLflow's server exited:\n${output}`);
-    try {
-      if ((await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) })).ok) return { url, stop, pid: child.pid };
-    } catch {}
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
-  stop();
-  throw new Error(`MLflow's server did not answer on ${url}:\n${output}`);
-}
 
 /** CPU seconds of a process group (MLflow's gunicorn and its workers), from /proc. */
 function groupCpuSeconds(pgid) {

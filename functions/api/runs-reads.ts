@@ -13,11 +13,11 @@ import type { AppEnv, Db } from "../env";
 import { notFound } from "../errors";
 import { publicRead } from "../http/access";
 import { queryParams } from "../http/validate";
+import { decodePageToken, encodePageToken, historyCursor } from "../search/cursor-token";
 import { validateKey } from "../store/key-values";
 import { findExperimentId } from "../store/pipeline-runs";
 import { listAttempts, listLatestRuns, listStudents } from "../store/reads";
 import type { MetricHistoryResponse, RunDetailResponse, RunListResponse, RunSummary } from "./contract";
-import { decodePageToken, encodePageToken, historyCursor } from "./page-token";
 import { metricHistory, runRecords, summarize } from "./presenters";
 import { experimentName, pathRunId, queryInt, requireExperimentId } from "./run-path";
 

@@ -13,9 +13,9 @@ import { RUN_UUID } from "../domain/run-id";
 import type { AppEnv } from "../env";
 import { admin, publicRead } from "../http/access";
 import { jsonBody, queryParams } from "../http/validate";
+import { decodePageToken, encodePageToken } from "../search/cursor-token";
 import { exportExperiments, exportRunsPage, importPage } from "../store/export";
 import type { ExportDocument, ImportResponse } from "./contract";
-import { decodePageToken, encodePageToken } from "./page-token";
 
 const runUuid = z.string().check(z.regex(RUN_UUID, "expected 32 lowercase hex characters"));
 

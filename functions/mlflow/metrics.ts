@@ -8,11 +8,11 @@
  */
 import { Hono } from "hono";
 import * as z from "zod/mini";
-import { decodePageToken, encodePageToken, historyCursor } from "../api/page-token";
 import type { AppEnv } from "../env";
 import { invalidParameter } from "../errors";
 import { publicRead } from "../http/access";
 import { queryParams } from "../http/validate";
+import { decodePageToken, encodePageToken, historyCursor } from "../search/cursor-token";
 import { getMetricHistory, metricPointsAtSteps, metricStepsOfRuns } from "../store/runs";
 import { int64, repeatedString } from "./fields";
 import { metricJson, repeated } from "./wire";

@@ -9,16 +9,8 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ExportDocument, ExportedRun, ExportDocument as WholeExport } from "../../functions/api/contract.js";
-import { mergeExportPages } from "../../functions/domain/index.js";
-import { loadExport } from "../../site/lib/export-source.js";
-
-/** Every page the site's loader hands over, merged: the whole export. */
-async function loadWhole(env: NodeJS.ProcessEnv): Promise<WholeExport> {
-  const pages: WholeExport[] = [];
-  await loadExport((page) => pages.push(page), env);
-  return mergeExportPages(pages);
-}
+import type { ExportDocument, ExportedRun } from "../../functions/api/contract.js";
+import { loadWhole } from "./whole-export.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kdgat-export-source-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,19 +4,10 @@
  * order that is not run-id order, answers the same order and ranks as the site builds from its export.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LeaderboardResponse, ExportDocument as WholeExport } from "../../functions/api/contract.js";
-import { mergeExportPages } from "../../functions/domain/index.js";
+import type { LeaderboardResponse } from "../../functions/api/contract.js";
 import { buildSiteData, evaluationRuns, rankRuns } from "../../site/lib/data.js";
-import { loadExport } from "../../site/lib/export-source.js";
-
-/** Every page the site's loader hands over, merged: the whole export. */
-async function loadWhole(env: NodeJS.ProcessEnv): Promise<WholeExport> {
-  const pages: WholeExport[] = [];
-  await loadExport((page) => pages.push(page), env);
-  return mergeExportPages(pages);
-}
-
 import { startTestServer, type TestServer } from "../support/server.js";
+import { loadWhole } from "./whole-export.js";
 
 let server: TestServer;
 

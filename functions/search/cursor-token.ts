@@ -2,7 +2,10 @@ import * as z from "zod/mini";
 import { excerpt } from "../domain/excerpt";
 import { invalidParameter } from "../errors";
 
-/** Page tokens are opaque base64url JSON to clients; never trusted: decoded through a schema. */
+/**
+ * Cursor page tokens of the /api/v1 reads and of a metric history (MLflow's runs/search uses offset
+ * tokens: page-token.ts): opaque base64url JSON to clients, never trusted, decoded through a schema.
+ */
 export function encodePageToken(position: unknown): string {
   return btoa(JSON.stringify(position)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
