@@ -8,7 +8,7 @@ import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { toHex } from "../../functions/domain/hex";
 import { app } from "../../functions/index";
-import { ADMIN_TOKEN, post } from "./mlflow-helpers";
+import { ADMIN_TOKEN, post } from "./support/call";
 
 const ART = "http://x/api/2.0/mlflow-artifacts";
 

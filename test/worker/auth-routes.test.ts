@@ -12,21 +12,8 @@ import { app } from "../../functions/index";
 import { sha256Hex, tokenCache } from "../../functions/store/tokens";
 import siteHeaders from "../../site/public/_headers?raw";
 import wranglerToml from "../../wrangler.toml?raw";
-import {
-  ADMIN_TOKEN,
-  type Answer,
-  appRoutes,
-  call,
-  concretePath,
-  dumpDatabase,
-  expectClientError,
-  expectSecurityHeaders,
-  isAdminRoute,
-  isReadRoute,
-  mintToken,
-  type Route,
-  revokeToken,
-} from "./support/hostile";
+import { ADMIN_TOKEN, type Answer, call } from "./support/call";
+import { appRoutes, concretePath, dumpDatabase, expectClientError, expectSecurityHeaders, isAdminRoute, isReadRoute, mintToken, type Route, revokeToken } from "./support/hostile";
 
 const routes = appRoutes().map((route) => ({ ...route, url: concretePath(route.path) }));
 const adminRoutes = routes.filter(isAdminRoute);

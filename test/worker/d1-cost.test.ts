@@ -8,7 +8,8 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vite
 import { ApiError } from "../../functions/errors";
 import { app } from "../../functions/index";
 import { backoffMs, D1_RETRY, D1_RETRY_AFTER_SECONDS, OVERLOADED_D1_ERROR, TRANSIENT_D1_ERRORS, withD1Retry } from "../../functions/store/db";
-import { ADMIN_TOKEN, dumpDatabase } from "./support/hostile";
+import { ADMIN_TOKEN } from "./support/call";
+import { dumpDatabase } from "./support/hostile";
 
 interface Sent {
   sql: string;

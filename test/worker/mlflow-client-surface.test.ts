@@ -6,7 +6,7 @@
  */
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, get, post } from "./mlflow-helpers";
+import { ADMIN_TOKEN, get, post } from "./support/call";
 
 async function newRun(name: string) {
   return (await post("runs/create", { experiment_id: "0", run_name: name, start_time: 1 })).json.run.info.run_id as string;

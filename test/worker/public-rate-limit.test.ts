@@ -8,7 +8,8 @@ import { describe, expect, it } from "vitest";
 import { clientKey, RATE_LIMIT_PERIOD_SECONDS } from "../../functions/http/security";
 import { app } from "../../functions/index";
 import wranglerToml from "../../wrangler.toml?raw";
-import { ADMIN_TOKEN, dumpDatabase, mintToken, revokeToken } from "./support/hostile";
+import { ADMIN_TOKEN } from "./support/call";
+import { dumpDatabase, mintToken, revokeToken } from "./support/hostile";
 
 declare global {
   namespace Cloudflare {

@@ -7,8 +7,7 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { toHex } from "../../functions/domain/hex";
 import { app } from "../../functions/index";
-import { post } from "./mlflow-helpers";
-import { ADMIN } from "./v1-helpers";
+import { ADMIN_TOKEN, post } from "./support/call";
 
 const sha256 = async (text: string) => toHex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
 
@@ -19,7 +18,7 @@ async function runWithArtifacts(files: Record<string, string>) {
   for (const [path, text] of Object.entries(files)) {
     const put = await exports.default.fetch(`http://x/api/2.0/mlflow-artifacts/artifacts/0/${run_id}/artifacts/${path}`, {
       method: "PUT",
-      headers: { Authorization: `Bearer ${ADMIN}` },
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
       body: text,
     });
     expect(put.status).toBe(200);
@@ -63,6 +62,6 @@ describe("GET /api/v1/artifacts/{mlflow_run_id}", () => {
       return response.status;
     };
     expect(await fetchWith({})).toBe(401);
-    expect(await fetchWith({ Authorization: `Bearer ${ADMIN}` })).toBe(200);
+    expect(await fetchWith({ Authorization: `Bearer ${ADMIN_TOKEN}` })).toBe(200);
   });
 });
