@@ -13,7 +13,10 @@ export const ADMIN_TOKEN = env.ADMIN_TOKEN;
 const HANG_MS = 10_000;
 
 export interface CallOptions {
-  /** A string, bytes or a stream are sent as is; anything else as JSON. A body comes with `Content-Type: application/json` unless `headers` name one. */
+  /**
+   * A string, bytes or a stream are sent as is; anything else as JSON. A body other than bytes comes
+   * with `Content-Type: application/json` unless `headers` name one.
+   */
   body?: BodyInit | object;
   /** Added to the path as a query string. */
   query?: Record<string, string>;
@@ -24,7 +27,7 @@ export interface CallOptions {
    * Runs the app in this isolate (`app.fetch`, waiting for its `waitUntil` work) with these bindings
    * swapped in; `{}` swaps none. Without it the request goes through the Worker's own fetch handler.
    */
-  env?: Partial<Env>;
+  env?: { [K in keyof Env]?: unknown };
 }
 
 export interface Answer {
@@ -36,14 +39,17 @@ export interface Answer {
   readonly json: any;
 }
 
+/** `path` is a path on the Worker, or a whole URL (a signed URL the Worker handed out). */
 export async function call(method: string, path: string, options: CallOptions = {}): Promise<Answer> {
   const headers = new Headers(options.headers);
   if (options.token) headers.set("Authorization", `Bearer ${options.token}`);
   const raw = options.body;
-  const body = raw === undefined || typeof raw === "string" || raw instanceof ReadableStream || raw instanceof ArrayBuffer || ArrayBuffer.isView(raw) ? raw : JSON.stringify(raw);
-  if (raw !== undefined && !headers.has("Content-Type")) headers.set("Content-Type", "application/json");
+  const bytes = raw instanceof ArrayBuffer || ArrayBuffer.isView(raw);
+  const body = raw === undefined || bytes || typeof raw === "string" || raw instanceof ReadableStream ? raw : JSON.stringify(raw);
+  if (raw !== undefined && !bytes && !headers.has("Content-Type")) headers.set("Content-Type", "application/json");
   const query = options.query ? `?${new URLSearchParams(options.query)}` : "";
-  const request = new Request(`http://x${path}${query}`, { method, headers, body, duplex: "half" } as RequestInit);
+  const url = /^https?:/.test(path) ? path : `http://x${path}`;
+  const request = new Request(`${url}${query}`, { method, headers, body, duplex: "half" } as RequestInit);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const hang = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${method} ${path} hung for ${HANG_MS} ms`)), HANG_MS);
@@ -66,7 +72,7 @@ export async function call(method: string, path: string, options: CallOptions = 
   }
 }
 
-async function send(request: Request, bindings: Partial<Env> | undefined): Promise<Response> {
+async function send(request: Request, bindings: CallOptions["env"]): Promise<Response> {
   if (!bindings) return exports.default.fetch(request);
   const ctx = createExecutionContext();
   const response = await app.fetch(request, { ...env, ...bindings }, ctx);
