@@ -30,7 +30,7 @@ export async function call(method: string, path: string, options: CallOptions = 
     timer = setTimeout(() => reject(new Error(`${method} ${path} hung for ${HANG_MS} ms`)), HANG_MS);
   });
   try {
-    return await Promise.race([send(toRequest("http://x", method, path, options), options.env).then(readAnswer), hang]);
+    return readAnswer(await Promise.race([send(toRequest("http://x", method, path, options), options.env), hang]));
   } finally {
     clearTimeout(timer);
   }
