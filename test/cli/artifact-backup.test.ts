@@ -24,13 +24,13 @@ const files: Record<string, Record<string, Buffer>> = {
   deleted: { "best_model.pt": randomBytes(1000) },
 };
 
-async function mlflow(server: TestServer, path: string, body: unknown) {
-  const response = await fetch(`${server.url}/api/2.0/mlflow/${path}`, { method: "POST", headers: { Authorization: `Bearer ${server.adminToken}` }, body: JSON.stringify(body) });
-  expect(response.status).toBe(200);
-  return response.json() as Promise<any>;
+async function mlflow(server: TestServer, path: string, body: object) {
+  const answer = await server.post(path, body);
+  expect(answer.status).toBe(200);
+  return answer.json;
 }
 
-const listing = async (server: TestServer, uuid: string) => ((await (await fetch(`${server.url}/api/v1/artifacts/${uuid}`)).json()) as ArtifactListResponse).files;
+const listing = async (server: TestServer, uuid: string) => ((await server.call("GET", `/api/v1/artifacts/${uuid}`)).json as ArtifactListResponse).files;
 
 beforeAll(async () => {
   ensureCliBuilt();
@@ -39,11 +39,7 @@ beforeAll(async () => {
     const run = (await mlflow(source, "runs/create", { experiment_id: "0", run_name: `hcrl_sa/teacher_${name}`, start_time: 1_700_000_000_000 })).run.info;
     runs[name] = run.run_id;
     for (const [path, bytes] of Object.entries(content)) {
-      const put = await fetch(`${source.url}/api/2.0/mlflow-artifacts/artifacts/0/${run.run_id}/artifacts/${path}`, {
-        method: "PUT",
-        headers: { Authorization: `Bearer ${source.adminToken}` },
-        body: new Uint8Array(bytes),
-      });
+      const put = await source.call("PUT", `/api/2.0/mlflow-artifacts/artifacts/0/${run.run_id}/artifacts/${path}`, { token: source.adminToken, body: new Uint8Array(bytes) });
       expect(put.status).toBe(200);
     }
   }

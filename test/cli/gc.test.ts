@@ -15,15 +15,14 @@ let server: TestServer;
 const cwd = mkdtempSync(join(tmpdir(), "kdgat-gc-"));
 const runs: Record<string, string> = {};
 
-async function mlflow(path: string, body: unknown) {
-  const response = await fetch(`${server.url}/api/2.0/mlflow/${path}`, { method: "POST", headers: { Authorization: `Bearer ${server.adminToken}` }, body: JSON.stringify(body) });
-  expect(response.status).toBe(200);
-  return response.json() as Promise<any>;
+async function mlflow(path: string, body: object) {
+  const answer = await server.post(path, body);
+  expect(answer.status).toBe(200);
+  return answer.json;
 }
-const put = (uuid: string, path: string, body: string) =>
-  fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/0/${uuid}/artifacts/${path}`, { method: "PUT", headers: { Authorization: `Bearer ${server.adminToken}` }, body });
-const listing = async (uuid: string) => ((await (await fetch(`${server.url}/api/v1/artifacts/${uuid}`)).json()) as ArtifactListResponse).files.map((f) => f.path);
-const download = async (uuid: string, path: string) => (await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/0/${uuid}/artifacts/${path}`)).status;
+const put = (uuid: string, path: string, body: string) => server.call("PUT", `/api/2.0/mlflow-artifacts/artifacts/0/${uuid}/artifacts/${path}`, { token: server.adminToken, body });
+const listing = async (uuid: string) => ((await server.call("GET", `/api/v1/artifacts/${uuid}`)).json as ArtifactListResponse).files.map((f) => f.path);
+const download = async (uuid: string, path: string) => (await server.call("GET", `/api/2.0/mlflow-artifacts/artifacts/0/${uuid}/artifacts/${path}`)).status;
 const gc = (...args: string[]) => runCli(["gc", "--api", server.url, "--admin-token", server.adminToken, ...args], { cwd });
 
 beforeAll(async () => {

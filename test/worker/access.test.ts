@@ -3,11 +3,9 @@
  * added later is covered: each route carries exactly one, and the order inside each is rate limit,
  * then token, then body cap (a refused write never reads its body).
  */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ACCESS_KINDS } from "../../functions/http/access";
-import { app } from "../../functions/index";
+import { call } from "./support/call";
 import { accessKinds, appRoutes, concretePath, mintToken } from "./support/hostile";
 
 // Wildcard routes too (the artifact proxy): every route the app answers.
@@ -16,16 +14,8 @@ const routes = appRoutes({ wildcards: true });
 /** A body that never ends: a route that read it before refusing the token would never answer. */
 const endlessBody = () => new ReadableStream({ start: (controller) => controller.enqueue(new TextEncoder().encode('{"name": "')) });
 
-/** The app itself, in this isolate (no loopback pipe to leave dangling), with a deadline. */
-async function send(method: string, path: string, token: string): Promise<Response> {
-  const headers = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
-  const request = new Request(`http://x${path}`, { method, headers, body: endlessBody(), duplex: "half" } as RequestInit);
-  const ctx = createExecutionContext();
-  const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${method} ${path}: no answer within 5 s`)), 5000));
-  const response = await Promise.race([app.fetch(request, env, ctx), deadline]);
-  await waitOnExecutionContext(ctx);
-  return response;
-}
+/** The app itself, in this isolate (`env: {}`: no loopback pipe to leave dangling); call() gives up on a hang. */
+const send = (method: string, path: string, token: string) => call(method, path, { token, body: endlessBody(), env: {} });
 
 describe("access per route kind", () => {
   it("every route carries exactly one access helper, of the five kinds", () => {
@@ -52,7 +42,7 @@ describe("access per route kind", () => {
       const admin = accessKinds(route)[0] === "admin";
       for (const token of ["kdgat_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", ...(admin ? [writer] : [])]) {
         const answer = await send(route.method, `${concretePath(route.path)}?experiment=kdgat-pipeline`, token);
-        expect([answer.status, ((await answer.json()) as { error_code: string }).error_code], `${route.method} ${route.path}`).toEqual([401, "UNAUTHENTICATED"]);
+        expect([answer.status, (answer.json as { error_code: string }).error_code], `${route.method} ${route.path}`).toEqual([401, "UNAUTHENTICATED"]);
       }
     }
   }, 60_000);

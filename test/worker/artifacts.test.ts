@@ -3,43 +3,19 @@
  * MLflow 2.17.2's proxy gives them (recorded with curl against serve.sh, quoted in the expectations),
  * bytes and SHA-256 as stored, refused paths and runs that write nothing, access, multipart uploads.
  */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { toHex } from "../../functions/domain/hex";
-import { app } from "../../functions/index";
-import { ADMIN_TOKEN, post } from "./mlflow-helpers";
+import { ADMIN_TOKEN, type CallOptions, call, post } from "./support/call";
 
-const ART = "http://x/api/2.0/mlflow-artifacts";
+const ART = "/api/2.0/mlflow-artifacts";
 
-interface Sent {
+interface Sent extends CallOptions {
   method?: string;
-  token?: string | null;
-  body?: BodyInit | null;
-  headers?: Record<string, string>;
-  env?: Partial<Env>;
 }
 
-async function send(url: string, { method = "GET", token = ADMIN_TOKEN, body, headers = {}, env: envOverride }: Sent = {}) {
-  const all = new Headers(headers);
-  if (token) all.set("Authorization", `Bearer ${token}`);
-  const request = new Request(url, { method, headers: all, body, duplex: "half" } as RequestInit);
-  let response: Response;
-  if (envOverride) {
-    const ctx = createExecutionContext();
-    response = await app.fetch(request, { ...env, ...envOverride }, ctx);
-    await waitOnExecutionContext(ctx);
-  } else {
-    response = await exports.default.fetch(request);
-  }
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  const text = new TextDecoder().decode(bytes);
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {}
-  return { status: response.status, headers: response.headers, bytes, text, json };
-}
+/** With the admin token unless `token` is given (`null` sends none). */
+const send = (url: string, { method = "GET", token = ADMIN_TOKEN, ...options }: Sent = {}) => call(method, url, { token, ...options });
 
 async function newRun(name: string) {
   const res = await post("runs/create", { experiment_id: "0", run_name: name, start_time: 1 });
@@ -272,8 +248,7 @@ describe("proxied multipart upload (MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD=true)",
     root = `0/${runId}/artifacts`;
   });
 
-  const mpu = (route: string, dir: string, payload: unknown, options: Sent = {}) =>
-    send(`${ART}/mpu/${route}/${dir}`, { method: "POST", body: JSON.stringify(payload), headers: { "Content-Type": "application/json" }, ...options });
+  const mpu = (route: string, dir: string, payload: object, options: Sent = {}) => send(`${ART}/mpu/${route}/${dir}`, { method: "POST", body: payload, ...options });
 
   /** What the client's _upload_part does: a bare PUT to the credential's URL, no token. */
   const putPart = (url: string, body: Uint8Array) => send(url, { method: "PUT", body, token: null });

@@ -5,12 +5,13 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import config from "../fixtures/student_curriculum_kd_config.json?raw";
-import { ADMIN, call, json, snapshot } from "./v1-helpers";
+import { ADMIN_TOKEN, call } from "./support/call";
+import { dumpDatabase } from "./support/hostile";
 
 const NAME = "hcrl_sa/student_curriculum_kd";
 const RUN = `/api/v1/runs/${NAME}`;
 
-const start = async (path: string, job: string) => (await json(await call("PUT", path, { token: ADMIN, body: config, headers: { "Idempotency-Key": job } }))).run_id as string;
+const start = async (path: string, job: string) => (await call("PUT", path, { token: ADMIN_TOKEN, body: config, headers: { "Idempotency-Key": job } })).json.run_id as string;
 
 /** An attempt as stored: its row, its tags and its metric points. */
 async function attemptState(runUuid: string) {
@@ -29,14 +30,14 @@ describe("writes naming their attempt", () => {
     expect(requeuedBefore).toMatchObject({ attempt: 2, status: "RUNNING", is_latest: 1 });
 
     // The old copy, still running, logs and then fails, naming its attempt both ways.
-    const logged = await call("POST", `${RUN}/metrics?run_id=${old}`, { token: ADMIN, body: { step: 5, metrics: { val_loss: 0.4 } } });
+    const logged = await call("POST", `${RUN}/metrics?run_id=${old}`, { token: ADMIN_TOKEN, body: { step: 5, metrics: { val_loss: 0.4 } } });
     expect(logged.status).toBe(200);
-    expect(await json(logged)).toMatchObject({ run_id: old, attempt: 1, points: 1 });
-    const csv = await call("POST", `${RUN}/metrics`, { token: ADMIN, body: "epoch,step,train_loss\n0,9,0.9\n", headers: { "Content-Type": "text/csv", "X-Run-Id": old } });
+    expect(logged.json).toMatchObject({ run_id: old, attempt: 1, points: 1 });
+    const csv = await call("POST", `${RUN}/metrics`, { token: ADMIN_TOKEN, body: "epoch,step,train_loss\n0,9,0.9\n", headers: { "Content-Type": "text/csv", "X-Run-Id": old } });
     expect(csv.status).toBe(200);
-    const ended = await call("POST", `${RUN}/end`, { token: ADMIN, body: { status: "FAILED", error: "node lost", end_time: 1800000000000 }, headers: { "X-Run-Id": old } });
+    const ended = await call("POST", `${RUN}/end`, { token: ADMIN_TOKEN, body: { status: "FAILED", error: "node lost", end_time: 1800000000000 }, headers: { "X-Run-Id": old } });
     expect(ended.status).toBe(200);
-    expect(await json(ended)).toMatchObject({ run_id: old, attempt: 1, status: "FAILED" });
+    expect(ended.json).toMatchObject({ run_id: old, attempt: 1, status: "FAILED" });
 
     expect(await attemptState(old)).toMatchObject({
       attempt: 1,
@@ -51,12 +52,12 @@ describe("writes naming their attempt", () => {
       ],
     });
     expect(await attemptState(requeued)).toEqual(requeuedBefore);
-    const detail = await json(await call("GET", RUN));
+    const detail = (await call("GET", RUN)).json;
     expect(detail.run).toMatchObject({ mlflow_run_id: requeued, attempt: 2, status: "RUNNING" });
 
     // The requeued copy's writes, by run_id or (as before) without one, reach its own attempt.
-    expect((await call("POST", `${RUN}/metrics`, { token: ADMIN, body: { step: 1, metrics: { val_loss: 0.7 } } })).status).toBe(200);
-    expect((await call("POST", `${RUN}/end?run_id=${requeued}`, { token: ADMIN, body: { status: "FINISHED" } })).status).toBe(200);
+    expect((await call("POST", `${RUN}/metrics`, { token: ADMIN_TOKEN, body: { step: 1, metrics: { val_loss: 0.7 } } })).status).toBe(200);
+    expect((await call("POST", `${RUN}/end?run_id=${requeued}`, { token: ADMIN_TOKEN, body: { status: "FINISHED" } })).status).toBe(200);
     expect(await attemptState(requeued)).toMatchObject({ status: "FINISHED", is_latest: 1, points: [{ key: "val_loss", step: 1, value: 0.7 }] });
     expect(await attemptState(old)).toMatchObject({ status: "FAILED", points: [{ key: "epoch" }, { key: "train_loss" }, { key: "val_loss", step: 5 }] });
   });
@@ -75,7 +76,7 @@ describe("writes naming their attempt", () => {
     });
     const metrics = { step: 0, metrics: { a: 1 } };
     const end = { status: "FAILED" };
-    type Request = { path: string; body: unknown; headers?: Record<string, string> };
+    type Request = { path: string; body: object | string; headers?: Record<string, string> };
     const cases: Array<[string, (ids: Ids) => Request, number, string]> = [
       ["metrics with another run id's run_id", (i) => ({ path: `${RUN}/metrics?run_id=${i.ofOtherRunId}`, body: metrics }), 404, "RESOURCE_DOES_NOT_EXIST"],
       ["an end with another run id's run_id", (i) => ({ path: `${RUN}/end?run_id=${i.ofOtherRunId}`, body: end }), 404, "RESOURCE_DOES_NOT_EXIST"],
@@ -96,13 +97,13 @@ describe("writes naming their attempt", () => {
       it(`${label}: ${status} ${code}`, async () => {
         ids ??= await startAll();
         const { path, body, headers } = request(ids);
-        const before = await snapshot();
-        const response = await call("POST", path, { token: ADMIN, body, headers });
+        const before = await dumpDatabase();
+        const response = await call("POST", path, { token: ADMIN_TOKEN, body, headers });
         expect(response.status).toBe(status);
-        const answer = await json(response);
+        const answer = response.json;
         expect(answer.error_code).toBe(code);
         expect(answer.message.length).toBeLessThan(300);
-        expect(await snapshot()).toEqual(before);
+        expect(await dumpDatabase()).toEqual(before);
       });
     }
   });
@@ -112,10 +113,10 @@ describe("writes naming their attempt", () => {
     const first = await start(path, "slurm-300");
     await start(path, "slurm-301");
     await env.DB.prepare("update runs set lifecycle_stage = 'deleted' where run_uuid = ?").bind(first).run();
-    const before = await snapshot();
-    const response = await call("POST", `${path}/end`, { token: ADMIN, body: { status: "FAILED" }, headers: { "X-Run-Id": first } });
+    const before = await dumpDatabase();
+    const response = await call("POST", `${path}/end`, { token: ADMIN_TOKEN, body: { status: "FAILED" }, headers: { "X-Run-Id": first } });
     expect(response.status).toBe(400);
-    expect((await json(response)).error_code).toBe("INVALID_PARAMETER_VALUE");
-    expect(await snapshot()).toEqual(before);
+    expect(response.json.error_code).toBe("INVALID_PARAMETER_VALUE");
+    expect(await dumpDatabase()).toEqual(before);
   });
 });

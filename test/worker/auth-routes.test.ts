@@ -4,29 +4,14 @@
  * wrong and revoked tokens; no answer or log line carries a token or its hash; security headers;
  * the per-token write rate limit.
  */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { LIMITS } from "../../functions/domain/limits";
-import { app } from "../../functions/index";
 import { sha256Hex, tokenCache } from "../../functions/store/tokens";
 import siteHeaders from "../../site/public/_headers?raw";
 import wranglerToml from "../../wrangler.toml?raw";
-import {
-  ADMIN_TOKEN,
-  type Answer,
-  appRoutes,
-  call,
-  concretePath,
-  dumpDatabase,
-  expectClientError,
-  expectSecurityHeaders,
-  isAdminRoute,
-  isReadRoute,
-  mintToken,
-  type Route,
-  revokeToken,
-} from "./support/hostile";
+import { ADMIN_TOKEN, type Answer, call } from "./support/call";
+import { appRoutes, concretePath, dumpDatabase, expectClientError, expectSecurityHeaders, isAdminRoute, isReadRoute, mintToken, type Route, revokeToken } from "./support/hostile";
 
 const routes = appRoutes().map((route) => ({ ...route, url: concretePath(route.path) }));
 const adminRoutes = routes.filter(isAdminRoute);
@@ -223,14 +208,7 @@ describe("security headers", () => {
 
 describe("the per-token write rate limit", () => {
   /** The real app with the tight test limiter (3 writes a minute) in place of the configured one. */
-  async function tightCall(path: string, token: string | undefined, body: object): Promise<Response> {
-    const ctx = createExecutionContext();
-    const headers: Record<string, string> = { "Content-Type": "application/json", ...(token && { Authorization: `Bearer ${token}` }) };
-    const request = new Request(`http://x${path}`, { method: "POST", headers, body: JSON.stringify(body) });
-    const response = await app.fetch(request, { ...env, WRITE_RATE_LIMITER: env.TEST_TIGHT_RATE_LIMITER }, ctx);
-    await waitOnExecutionContext(ctx);
-    return response;
-  }
+  const tightCall = (path: string, token: string | undefined, body: object) => call("POST", path, { token, body, env: { WRITE_RATE_LIMITER: env.TEST_TIGHT_RATE_LIMITER } });
 
   it("answers 429 REQUEST_LIMIT_EXCEEDED with Retry-After once a token spends its budget, and only for that token's writes", async () => {
     const limit = 3;
@@ -239,7 +217,7 @@ describe("the per-token write rate limit", () => {
     // The limiter counts in fixed windows: the first `limit` writes always pass, and the budget is
     // gone by write 2 * limit + 1 even if a window boundary falls in between.
     for (let i = 0; i < limit; i++) expect((await write()).status).toBe(200);
-    let refused: Response | undefined;
+    let refused: Answer | undefined;
     for (let i = 0; i <= limit && !refused; i++) {
       const response = await write();
       if (response.status === 429) refused = response;
@@ -248,7 +226,7 @@ describe("the per-token write rate limit", () => {
     expect(refused, "no 429 after 2 * limit + 1 writes").toBeDefined();
     expect(refused!.headers.get("Retry-After")).toBe("60");
     expect(refused!.headers.get("Content-Type")).toMatch(/^application\/json/);
-    expect(await refused!.json()).toEqual({ error_code: "REQUEST_LIMIT_EXCEEDED", message: expect.any(String) });
+    expect(refused!.json).toEqual({ error_code: "REQUEST_LIMIT_EXCEEDED", message: expect.any(String) });
 
     // Reads with the same token, writes with another token, and tokenless writes are not throttled.
     expect((await tightCall("/api/2.0/mlflow/runs/search", spender, {})).status).toBe(200);

@@ -1,13 +1,13 @@
 /** CORS: any origin may read (GET, HEAD, the two POST searches) without credentials, and never write. */
 import { describe, expect, it } from "vitest";
-import { ADMIN, call } from "./v1-helpers";
+import { ADMIN_TOKEN, type Answer, call } from "./support/call";
 
 const EVIL = "https://evil.example";
 
 const preflight = (path: string, method: string, requestHeaders = "authorization,content-type") =>
   call("OPTIONS", path, { headers: { Origin: EVIL, "Access-Control-Request-Method": method, "Access-Control-Request-Headers": requestHeaders } });
 
-const allowedHeaders = (response: Response) =>
+const allowedHeaders = (response: Answer) =>
   (response.headers.get("Access-Control-Allow-Headers") ?? "")
     .toLowerCase()
     .split(",")
@@ -62,7 +62,7 @@ describe("CORS", () => {
     expect(search.headers.get("Access-Control-Allow-Origin")).toBe("*");
     const read = await call("GET", "/api/v1/runs", { headers: { Origin: EVIL } });
     expect(read.headers.get("Access-Control-Allow-Origin")).toBe("*");
-    const write = await call("POST", "/api/2.0/mlflow/experiments/create", { token: ADMIN, headers: { Origin: EVIL }, body: { name: "from-evil" } });
+    const write = await call("POST", "/api/2.0/mlflow/experiments/create", { token: ADMIN_TOKEN, headers: { Origin: EVIL }, body: { name: "from-evil" } });
     expect(write.status).toBe(200);
     expect(write.headers.get("Access-Control-Allow-Origin")).toBeNull();
   });

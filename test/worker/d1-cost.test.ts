@@ -2,13 +2,12 @@
  * The store's D1 wrapper (functions/store/db.ts): Server-Timing counts every D1 round trip and the
  * rows of every statement, and D1's transient errors are retried, then answered 503.
  */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { ApiError } from "../../functions/errors";
-import { app } from "../../functions/index";
 import { backoffMs, D1_RETRY, D1_RETRY_AFTER_SECONDS, OVERLOADED_D1_ERROR, TRANSIENT_D1_ERRORS, withD1Retry } from "../../functions/store/db";
-import { ADMIN_TOKEN, dumpDatabase } from "./support/hostile";
+import { ADMIN_TOKEN, call } from "./support/call";
+import { dumpDatabase } from "./support/hostile";
 
 interface Sent {
   sql: string;
@@ -72,17 +71,13 @@ interface Observed {
 
 async function observe(method: string, path: string, body?: object, failures?: { left: number; message: string }): Promise<Observed> {
   const trips: Sent[][] = [];
-  const headers: Record<string, string> = { Authorization: `Bearer ${ADMIN_TOKEN}`, ...(body && { "Content-Type": "application/json" }) };
-  const request = new Request(`http://x${path}`, { method, headers, body: body && JSON.stringify(body) });
-  const ctx = createExecutionContext();
-  const response = await app.fetch(request, { ...env, DB: observedD1(trips, failures) }, ctx);
-  await waitOnExecutionContext(ctx);
+  const response = await call(method, path, { token: ADMIN_TOKEN, body, env: { DB: observedD1(trips, failures) } });
   const timing = response.headers.get("Server-Timing") ?? "";
   const [, rowsRead, rowsWritten, calls] = timing.match(/^d1;desc="rows_read=(\d+) rows_written=(\d+) calls=(\d+)"$/) ?? [];
   expect(calls, `Server-Timing: ${timing}`).toBeDefined();
   return {
     status: response.status,
-    body: await response.text(),
+    body: response.text,
     headers: response.headers,
     trips,
     cost: { rowsRead: Number(rowsRead), rowsWritten: Number(rowsWritten), calls: Number(calls) },

@@ -2,15 +2,13 @@
  * D1's Sessions API (functions/http/session.ts): anonymous reads may use any replica, writes start
  * at the primary, and a request that sends back a write's X-D1-Bookmark reads at least that write.
  */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { BOOKMARK_HEADER, BOOKMARK_SHAPE } from "../../functions/domain/sessions";
-import { app } from "../../functions/index";
-import { ADMIN, call, json } from "./v1-helpers";
+import { ADMIN_TOKEN, call } from "./support/call";
 
 /** Calls the Worker with a D1 binding that records how each request started its session. */
-async function withSessionsRecorded(method: string, path: string, headers: Record<string, string> = {}, body?: unknown) {
+async function withSessionsRecorded(method: string, path: string, headers: Record<string, string> = {}, body?: object) {
   const starts: unknown[] = [];
   const DB = new Proxy(env.DB, {
     get(d1, property) {
@@ -24,22 +22,19 @@ async function withSessionsRecorded(method: string, path: string, headers: Recor
       return typeof value === "function" ? value.bind(d1) : value;
     },
   });
-  const request = new Request(`http://x${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const ctx = createExecutionContext();
-  const response = await app.fetch(request, { ...env, DB }, ctx);
-  await waitOnExecutionContext(ctx);
+  const response = await call(method, path, { headers, body, env: { DB } });
   return { response, starts };
 }
 
 describe("D1 sessions and bookmarks", () => {
   it("a write answers with its bookmark, and a read that sends it sees the write", async () => {
-    const put = await call("PUT", "/api/v1/runs/sess_a/teacher_normal", { token: ADMIN, body: "{}" });
+    const put = await call("PUT", "/api/v1/runs/sess_a/teacher_normal", { token: ADMIN_TOKEN, body: "{}" });
     expect(put.status).toBe(201);
     const bookmark = put.headers.get(BOOKMARK_HEADER);
     expect(bookmark).toMatch(BOOKMARK_SHAPE);
     const read = await call("GET", "/api/v1/runs/sess_a/teacher_normal", { headers: { [BOOKMARK_HEADER]: bookmark! } });
     expect(read.status).toBe(200);
-    expect((await json(read)).run.mlflow_run_id).toBe((await json(put)).run_id);
+    expect(read.json.run.mlflow_run_id).toBe(put.json.run_id);
     // The read's own session is at least as new as the bookmark it started from.
     expect(read.headers.get(BOOKMARK_HEADER)! >= bookmark!).toBe(true);
   });
@@ -52,10 +47,15 @@ describe("D1 sessions and bookmarks", () => {
     const search = await withSessionsRecorded("POST", "/api/2.0/mlflow/runs/search", { "Content-Type": "application/json" }, { experiment_ids: ["0"] });
     expect(search.starts).toEqual(["first-unconstrained"]);
     // A read with a token is a writer's client (MLflow's sends no bookmarks): it reads the primary.
-    const own = await withSessionsRecorded("GET", "/api/2.0/mlflow/experiments/get?experiment_id=0", { Authorization: `Bearer ${ADMIN}` });
+    const own = await withSessionsRecorded("GET", "/api/2.0/mlflow/experiments/get?experiment_id=0", { Authorization: `Bearer ${ADMIN_TOKEN}` });
     expect(own.response.status).toBe(200);
     expect(own.starts).toEqual(["first-primary"]);
-    const write = await withSessionsRecorded("POST", "/api/2.0/mlflow/experiments/create", { Authorization: `Bearer ${ADMIN}`, "Content-Type": "application/json" }, { name: "sess-b" });
+    const write = await withSessionsRecorded(
+      "POST",
+      "/api/2.0/mlflow/experiments/create",
+      { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
+      { name: "sess-b" },
+    );
     expect(write.response.status).toBe(200);
     expect(write.starts).toEqual(["first-primary"]);
     const bookmark = write.response.headers.get(BOOKMARK_HEADER)!;
@@ -69,7 +69,7 @@ describe("D1 sessions and bookmarks", () => {
   it("refuses a malformed bookmark with a clear 400 before it reaches D1", async () => {
     const { response, starts } = await withSessionsRecorded("GET", "/api/v1/summary", { [BOOKMARK_HEADER]: `garbage\u001b[31m${"x".repeat(500)}` });
     expect(response.status).toBe(400);
-    const body = await json(response);
+    const body = response.json;
     expect(body.error_code).toBe("INVALID_PARAMETER_VALUE");
     expect(body.message).toContain(BOOKMARK_HEADER);
     expect(body.message.length).toBeLessThan(300);

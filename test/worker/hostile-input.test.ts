@@ -8,8 +8,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { EXCERPT_LENGTH } from "../../functions/domain/excerpt";
 import { LIMITS } from "../../functions/domain/limits";
-import { post } from "./mlflow-helpers";
-import { ADMIN, call, json } from "./v1-helpers";
+import { ADMIN_TOKEN, call, post } from "./support/call";
 
 /** Room for the message's own words around the excerpt. */
 const MAX_MESSAGE = EXCERPT_LENGTH + 250;
@@ -17,7 +16,7 @@ let experimentId = "";
 let runId = "";
 
 async function expectRefusal(response: { status: number; json: any } | Response, pattern: RegExp) {
-  const { status, body } = response instanceof Response ? { status: response.status, body: await json(response) } : { status: response.status, body: response.json };
+  const { status, body } = response instanceof Response ? { status: response.status, body: response.json } : { status: response.status, body: response.json };
   expect(status).toBe(400);
   expect(Object.keys(body).sort()).toEqual(["error_code", "message"]);
   expect(body.error_code).toBe("INVALID_PARAMETER_VALUE");
@@ -80,14 +79,14 @@ describe("hostile bodies are answered with a short excerpt", () => {
   it("a config PUT of escaped quotes or deep nesting is malformed JSON; nothing is written", async () => {
     const runsBefore = (await env.DB.prepare("select count(*) as n from runs").first<{ n: number }>())!.n;
     for (const body of [`{"a": "${'\\"'.repeat(400_000)}`, `{"a": ${"[".repeat(500_000)}`, `{"a": ${"1".repeat(900_000)}x}`]) {
-      await expectRefusal(await call("PUT", "/api/v1/runs/set_01/hostile_config", { token: ADMIN, body }), /^Malformed JSON/);
+      await expectRefusal(await call("PUT", "/api/v1/runs/set_01/hostile_config", { token: ADMIN_TOKEN, body }), /^Malformed JSON/);
     }
     expect((await env.DB.prepare("select count(*) as n from runs").first<{ n: number }>())!.n).toBe(runsBefore);
   });
 
   it("metrics uploads: a long CSV cell, a long metrics.json string, a long log-batch value", async () => {
-    expect((await call("PUT", "/api/v1/runs/set_01/hostile_metrics", { token: ADMIN, body: "{}" })).status).toBe(201);
-    const upload = (body: string, format: string) => call("POST", `/api/v1/runs/set_01/hostile_metrics/metrics?format=${format}`, { token: ADMIN, body });
+    expect((await call("PUT", "/api/v1/runs/set_01/hostile_metrics", { token: ADMIN_TOKEN, body: "{}" })).status).toBe(201);
+    const upload = (body: string, format: string) => call("POST", `/api/v1/runs/set_01/hostile_metrics/metrics?format=${format}`, { token: ADMIN_TOKEN, body });
     await expectRefusal(await upload(`step,loss\r\n0,${digitsThenLetter(80_000)}\r\n`, "csv"), /^Malformed CSV.*over 1024 characters/);
     await expectRefusal(await upload(`step,loss\r\n0,"${'""'.repeat(500_000)}"\r\n`, "csv"), /^Malformed CSV/);
     await expectRefusal(await upload(`step,loss\r\n0,${digitsThenLetter(1000)}\r\n`, "csv"), /^Invalid value "1{20}.*\(1002 characters\) for metric 'loss' on line 2: not a number/);

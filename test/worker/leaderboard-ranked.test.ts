@@ -6,24 +6,24 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ADMIN, call, json } from "./v1-helpers";
+import { ADMIN_TOKEN, call } from "./support/call";
 
 const leaderboard = async (dataset: string) => {
   const response = await call("GET", `/api/v1/leaderboard?metric=gat_f1&dataset=${dataset}`);
   expect(response.status).toBe(200);
   const rowsRead = Number(response.headers.get("Server-Timing")?.match(/rows_read=(\d+)/)?.[1]);
-  const body = await json(response);
+  const body = response.json;
   return { entries: body.entries.map((e: any) => [e.run.run_id, e.value, e.run.attempt]), rowsRead };
 };
 
 async function finishedRun(name: string, f1: number): Promise<string> {
-  const started = await json(await call("PUT", `/api/v1/runs/${name}`, { token: ADMIN, body: "{}" }));
-  expect((await call("POST", `/api/v1/runs/${name}/metrics`, { token: ADMIN, body: { step: 1, metrics: { gat_f1: f1 } } })).status).toBe(200);
-  expect((await call("POST", `/api/v1/runs/${name}/end`, { token: ADMIN, body: { status: "FINISHED" } })).status).toBe(200);
+  const started = (await call("PUT", `/api/v1/runs/${name}`, { token: ADMIN_TOKEN, body: "{}" })).json;
+  expect((await call("POST", `/api/v1/runs/${name}/metrics`, { token: ADMIN_TOKEN, body: { step: 1, metrics: { gat_f1: f1 } } })).status).toBe(200);
+  expect((await call("POST", `/api/v1/runs/${name}/end`, { token: ADMIN_TOKEN, body: { status: "FINISHED" } })).status).toBe(200);
   return started.run_id;
 }
 
-const mlflow = (path: string, body: object) => call("POST", `/api/2.0/mlflow/${path}`, { token: ADMIN, body, headers: { "Content-Type": "application/json" } });
+const mlflow = (path: string, body: object) => call("POST", `/api/2.0/mlflow/${path}`, { token: ADMIN_TOKEN, body, headers: { "Content-Type": "application/json" } });
 
 describe("the ranked copies on latest_metrics follow every write path", () => {
   it("ranks an attempt when it ends FINISHED, and only the latest attempt of a name", async () => {
@@ -34,13 +34,13 @@ describe("the ranked copies on latest_metrics follow every write path", () => {
       ["rk_a/teacher_evaluation", 0.7, 1],
     ]);
     // A re-run: attempt 2 starts (RUNNING, not ranked) and attempt 1 is no longer the latest.
-    await call("PUT", "/api/v1/runs/rk_a/student_evaluation", { token: ADMIN, body: "{}" });
+    await call("PUT", "/api/v1/runs/rk_a/student_evaluation", { token: ADMIN_TOKEN, body: "{}" });
     expect((await leaderboard("rk_a")).entries).toEqual([["rk_a/teacher_evaluation", 0.7, 1]]);
     const ranked = await env.DB.prepare("select ranked from latest_metrics where run_uuid = ?").bind(student).first("ranked");
     expect(ranked).toBe(0);
     // Attempt 2 logs, then ends: it is ranked with its own value.
-    await call("POST", "/api/v1/runs/rk_a/student_evaluation/metrics", { token: ADMIN, body: { step: 1, metrics: { gat_f1: 0.6 } } });
-    await call("POST", "/api/v1/runs/rk_a/student_evaluation/end", { token: ADMIN, body: { status: "FINISHED" } });
+    await call("POST", "/api/v1/runs/rk_a/student_evaluation/metrics", { token: ADMIN_TOKEN, body: { step: 1, metrics: { gat_f1: 0.6 } } });
+    await call("POST", "/api/v1/runs/rk_a/student_evaluation/end", { token: ADMIN_TOKEN, body: { status: "FINISHED" } });
     expect((await leaderboard("rk_a")).entries).toEqual([
       ["rk_a/teacher_evaluation", 0.7, 1],
       ["rk_a/student_evaluation", 0.6, 2],
@@ -53,9 +53,9 @@ describe("the ranked copies on latest_metrics follow every write path", () => {
     expect((await leaderboard("rk_b")).entries).toEqual([]);
     expect((await mlflow("runs/restore", { run_id: run })).status).toBe(200);
     expect((await leaderboard("rk_b")).entries).toEqual([["rk_b/teacher_evaluation", 0.5, 1]]);
-    await call("PUT", "/api/v1/runs/rk_b/student_evaluation", { token: ADMIN, body: "{}" });
-    await call("POST", "/api/v1/runs/rk_b/student_evaluation/metrics", { token: ADMIN, body: { step: 1, metrics: { gat_f1: 0.9 } } });
-    await call("POST", "/api/v1/runs/rk_b/student_evaluation/end", { token: ADMIN, body: { status: "FAILED" } });
+    await call("PUT", "/api/v1/runs/rk_b/student_evaluation", { token: ADMIN_TOKEN, body: "{}" });
+    await call("POST", "/api/v1/runs/rk_b/student_evaluation/metrics", { token: ADMIN_TOKEN, body: { step: 1, metrics: { gat_f1: 0.9 } } });
+    await call("POST", "/api/v1/runs/rk_b/student_evaluation/end", { token: ADMIN_TOKEN, body: { status: "FAILED" } });
     expect((await leaderboard("rk_b")).entries).toEqual([["rk_b/teacher_evaluation", 0.5, 1]]);
   });
 
@@ -63,7 +63,7 @@ describe("the ranked copies on latest_metrics follow every write path", () => {
     const run = await finishedRun("rk_c/teacher_evaluation", 0.4);
     // MLflow lets a finished run log: the new key's latest row is inserted with the run's rank.
     expect((await mlflow("runs/log-metric", { run_id: run, key: "val_f1", value: 0.3, timestamp: 1, step: 0 })).status).toBe(200);
-    const late = await json(await call("GET", "/api/v1/leaderboard?metric=val_f1&dataset=rk_c"));
+    const late = (await call("GET", "/api/v1/leaderboard?metric=val_f1&dataset=rk_c")).json;
     expect(late.entries.map((e: any) => e.value)).toEqual([0.3]);
     expect((await mlflow("runs/update", { run_id: run, run_name: "rk_d/teacher_evaluation" })).status).toBe(200);
     expect((await leaderboard("rk_c")).entries).toEqual([]);
@@ -85,7 +85,7 @@ describe("the ranked copies on latest_metrics follow every write path", () => {
     for (const i of [3, 10, 0, 7, 11, 5, 1, 9, 2, 8, 4, 6]) await finishedRun(`rk_t/s${String(i).padStart(2, "0")}_evaluation`, i === 11 ? 0.9 : 0.5);
     const { entries } = await leaderboard("rk_t");
     expect(entries).toEqual([["rk_t/s11_evaluation", 0.9, 1], ...Array.from({ length: 9 }, (_, i) => [`rk_t/s${String(i).padStart(2, "0")}_evaluation`, 0.5, 1])]);
-    const ranks = (await json(await call("GET", "/api/v1/leaderboard?metric=gat_f1&dataset=rk_t"))).entries.map((e: any) => e.rank);
+    const ranks = (await call("GET", "/api/v1/leaderboard?metric=gat_f1&dataset=rk_t")).json.entries.map((e: any) => e.rank);
     expect(ranks).toEqual([1, ...Array(9).fill(2)]);
   }, 60_000);
 

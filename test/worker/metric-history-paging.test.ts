@@ -6,13 +6,13 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { HISTORY_PAGE_POINTS } from "../../functions/store/runs";
-import { ADMIN, call, json } from "./v1-helpers";
+import { ADMIN_TOKEN, call } from "./support/call";
 
 const POINTS = 2 * HISTORY_PAGE_POINTS + 1234;
 let runUuid = "";
 
 beforeAll(async () => {
-  const started = await json(await call("PUT", "/api/v1/runs/hist_a/teacher_normal", { token: ADMIN, body: "{}" }));
+  const started = (await call("PUT", "/api/v1/runs/hist_a/teacher_normal", { token: ADMIN_TOKEN, body: "{}" })).json;
   runUuid = started.run_id;
   // Steps 0.. with two points at step 7 (timestamps 1 and 2) and a NaN, to exercise the order's ties.
   await env.DB.prepare(
@@ -31,7 +31,7 @@ async function followPages(first: string, next: (token: string) => string, pick:
   while (url && pages.length < 10) {
     const response = await call("GET", url);
     expect(response.status).toBe(200);
-    const body = await json(response);
+    const body = response.json;
     pages.push({ points: pick(body), rowsRead: Number(response.headers.get("Server-Timing")?.match(/rows_read=(\d+)/)?.[1]) });
     url = body.next_page_token ? next(body.next_page_token) : undefined;
   }
@@ -73,7 +73,7 @@ describe("metric history in pages", () => {
     ]) {
       const response = await call("GET", url);
       expect(response.status).toBe(400);
-      expect((await json(response)).error_code).toBe("INVALID_PARAMETER_VALUE");
+      expect(response.json.error_code).toBe("INVALID_PARAMETER_VALUE");
     }
   });
 });

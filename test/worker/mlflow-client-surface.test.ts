@@ -4,9 +4,9 @@
  * get-history's order, get-history-bulk-interval's sampling, log-inputs, artifacts/list, and 501 for
  * what the tracker does not serve.
  */
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, get, post } from "./mlflow-helpers";
+import { ADMIN_TOKEN, call, get, post } from "./support/call";
 
 async function newRun(name: string) {
   return (await post("runs/create", { experiment_id: "0", run_name: name, start_time: 1 })).json.run.info.run_id as string;
@@ -62,8 +62,7 @@ describe("metric history", () => {
     ]);
   });
 
-  const bulk = (query: string) =>
-    exports.default.fetch(new Request(`http://x/api/2.0/mlflow/metrics/get-history-bulk-interval?${query}`)).then(async (r) => ({ status: r.status, json: (await r.json()) as any }));
+  const bulk = (query: string) => call("GET", `/api/2.0/mlflow/metrics/get-history-bulk-interval?${query}`).then(({ status, json }) => ({ status, json }));
 
   it("samples get-history-bulk-interval's steps as MLflow does, keeping each run's first and last", async () => {
     const sampled = await bulk(`run_ids=${runId}&metric_key=m&max_results=2`);
@@ -159,10 +158,7 @@ describe("runs/log-inputs", () => {
 describe("artifacts/list (the tracking API's listing)", () => {
   it("lists paths relative to the run's root, with root_uri, as MLflow does", async () => {
     const runId = await newRun("tracking-list");
-    const put = (path: string, body: string) =>
-      exports.default.fetch(
-        new Request(`http://x/api/2.0/mlflow-artifacts/artifacts/0/${runId}/artifacts/${path}`, { method: "PUT", body, headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } }),
-      );
+    const put = (path: string, body: string) => call("PUT", `/api/2.0/mlflow-artifacts/artifacts/0/${runId}/artifacts/${path}`, { token: ADMIN_TOKEN, body });
     await put("sub/f.txt", "x");
     await put("top.txt", "yy");
     const root = `mlflow-artifacts:/0/${runId}/artifacts`;
@@ -193,8 +189,8 @@ describe("endpoints the tracker does not serve", () => {
     ["POST", "/graphql"],
     ["GET", "/get-artifact"],
   ])("answers %s %s 501 NOT_IMPLEMENTED in MLflow's error shape, naming the feature", async (method, path) => {
-    const res = await exports.default.fetch(new Request(`http://x${path}`, { method, headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } }));
-    const json = (await res.json()) as { error_code: string; message: string };
+    const res = await call(method, path, { token: ADMIN_TOKEN });
+    const json = res.json as { error_code: string; message: string };
     expect(res.status).toBe(501);
     expect(Object.keys(json)).toEqual(["error_code", "message"]);
     expect(json.error_code).toBe("NOT_IMPLEMENTED");
@@ -202,7 +198,7 @@ describe("endpoints the tracker does not serve", () => {
   });
 
   it("still answers 405 for a known endpoint asked with another method", async () => {
-    const res = await exports.default.fetch(new Request("http://x/api/2.0/mlflow/registered-models/search", { method: "PUT" }));
+    const res = await call("PUT", "/api/2.0/mlflow/registered-models/search");
     expect(res.status).toBe(405);
   });
 });

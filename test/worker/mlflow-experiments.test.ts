@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { get, post } from "./mlflow-helpers";
+import { get, post } from "./support/call";
 
 const ids: Record<string, string> = {};
 

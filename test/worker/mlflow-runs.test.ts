@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { accessKind } from "../../functions/http/access";
 import { mlflowApi } from "../../functions/mlflow";
 import { isUnsupportedHandler } from "../../functions/mlflow/unsupported";
-import { call, get, post } from "./mlflow-helpers";
+import { ADMIN_TOKEN, call, get, post } from "./support/call";
 
 const count = async (table: string) => (await env.DB.prepare(`select count(*) as n from ${table}`).first<number>("n")) ?? 0;
 const newRun = async (body: object = {}) => (await post("runs/create", { experiment_id: "0", ...body })).json.run;
@@ -34,8 +34,8 @@ describe("MLflow API access", () => {
       const res = await get(path.slice(1));
       expect([res.status, res.json.error_code], path).toEqual([405, "METHOD_NOT_ALLOWED"]);
     }
-    expect((await call("PUT", "runs/get", {})).status).toBe(405);
-    expect((await call("DELETE", "metrics/get-history", {})).status).toBe(405);
+    expect((await call("PUT", "/api/2.0/mlflow/runs/get", { token: ADMIN_TOKEN, body: {} })).status).toBe(405);
+    expect((await call("DELETE", "/api/2.0/mlflow/metrics/get-history", { token: ADMIN_TOKEN, body: {} })).status).toBe(405);
   });
 
   it("a body over 1 MB is refused before it is read, and nothing is written", async () => {

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parseFilter, parseOrderBy, RUN_SEARCH } from "../../functions/search/filter";
 import { openDb } from "../../functions/store/db";
 import { rankRunIds } from "../../functions/store/search";
-import { call } from "./v1-helpers";
+import { call } from "./support/call";
 
 const db = openDb(env.DB);
 const RUNS = 2000;
@@ -98,7 +98,7 @@ describe("runs/search filters over 2,000 runs", () => {
       const body = { experiment_ids: ["0"], filter, order_by: order, max_results: 10 };
       const response = await call("POST", "/api/2.0/mlflow/runs/search", { body, headers: { "Content-Type": "application/json" } });
       expect(response.status).toBe(200);
-      const { runs } = (await response.json()) as { runs: Array<{ data: { params: unknown[] } }> };
+      const { runs } = response.json as { runs: Array<{ data: { params: unknown[] } }> };
       expect(runs).toHaveLength(10);
       expect(runs[0].data.params).toHaveLength(PARAMS);
       const rowsRead = Number(response.headers.get("Server-Timing")?.match(/rows_read=(\d+)/)?.[1]);

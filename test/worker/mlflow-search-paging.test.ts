@@ -6,7 +6,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SEARCH_PAGE } from "../../functions/store/search";
-import { post } from "./mlflow-helpers";
+import { post } from "./support/call";
 
 const SMALL = SEARCH_PAGE.maxRuns + 300;
 const BIG = 40;

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parseFilter, parseOrderBy, RUN_SEARCH } from "../../functions/search/filter";
 import { openDb } from "../../functions/store/db";
 import { rankRunIds } from "../../functions/store/search";
-import { post } from "./mlflow-helpers";
+import { post } from "./support/call";
 
 const db = openDb(env.DB);
 const RUNS = 3000;

@@ -1,6 +1,6 @@
 /** runs/search semantics through the API: every clause kind, missing keys, ordering, scopes. */
 import { beforeAll, describe, expect, it } from "vitest";
-import { post } from "./mlflow-helpers";
+import { post } from "./support/call";
 
 let experimentIds: string[] = [];
 const names = async (body: object) => ((await post("runs/search", { experiment_ids: experimentIds, ...body })).json.runs ?? []).map((r: { info: { run_name: string } }) => r.info.run_name);

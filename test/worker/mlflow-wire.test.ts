@@ -4,7 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { get, post } from "./mlflow-helpers";
+import { get, post } from "./support/call";
 
 /** Same JSON text means same values and the same key order. */
 const expectWire = (actual: unknown, expected: unknown) => expect(JSON.stringify(actual, null, 1)).toBe(JSON.stringify(expected, null, 1));
@@ -67,7 +67,7 @@ describe("MLflow wire replay", () => {
   it("experiments/create with tags", async () => {
     const res = await post("experiments/create", { name: NAME, tags: [{ key: "team", value: "demo" }] });
     expect(res.status).toBe(200);
-    expect(res.contentType).toMatch(/application\/json/);
+    expect(res.headers.get("Content-Type")).toMatch(/application\/json/);
     experimentId = res.json.experiment_id;
     expect(experimentId).toMatch(/^[1-9]\d*$/);
     expectWire(res.json, { experiment_id: experimentId });

@@ -2,13 +2,12 @@
  * The public read budget per client address (PUBLIC_RATE_LIMITER, functions/http/security.ts):
  * the real app with the tight test limiter (3 reads a minute, vitest.config.ts) swapped in.
  */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { clientKey, RATE_LIMIT_PERIOD_SECONDS } from "../../functions/http/security";
-import { app } from "../../functions/index";
 import wranglerToml from "../../wrangler.toml?raw";
-import { ADMIN_TOKEN, dumpDatabase, mintToken, revokeToken } from "./support/hostile";
+import { ADMIN_TOKEN, type Answer, call } from "./support/call";
+import { dumpDatabase, mintToken, revokeToken } from "./support/hostile";
 
 declare global {
   namespace Cloudflare {
@@ -24,25 +23,17 @@ const LIMIT = 3;
 interface TightRequest {
   ip?: string;
   token?: string;
-  body?: BodyInit;
+  body?: string | ReadableStream;
   /** Also swap the tight limiter in for the per-token budget. */
   tightTokenBudget?: boolean;
 }
 
-async function tightCall(method: string, path: string, options: TightRequest = {}): Promise<Response> {
-  const headers = new Headers();
-  if (options.ip) headers.set("CF-Connecting-IP", options.ip);
-  if (options.token) headers.set("Authorization", `Bearer ${options.token}`);
-  if (options.body !== undefined) headers.set("Content-Type", "application/json");
-  const request = new Request(`http://x${path}`, { method, headers, body: options.body, duplex: "half" } as RequestInit);
-  const ctx = createExecutionContext();
+function tightCall(method: string, path: string, { ip, tightTokenBudget, ...options }: TightRequest = {}): Promise<Answer> {
   const limiters = {
     PUBLIC_RATE_LIMITER: env.TEST_TIGHT_PUBLIC_RATE_LIMITER,
-    ...(options.tightTokenBudget && { WRITE_RATE_LIMITER: env.TEST_TIGHT_RATE_LIMITER }),
+    ...(tightTokenBudget && { WRITE_RATE_LIMITER: env.TEST_TIGHT_RATE_LIMITER }),
   };
-  const response = await app.fetch(request, { ...env, ...limiters }, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
+  return call(method, path, { ...options, headers: ip ? { "CF-Connecting-IP": ip } : {}, env: limiters });
 }
 
 const EXPERIMENT = "/api/2.0/mlflow/experiments/get?experiment_id=0";
@@ -55,7 +46,7 @@ const read =
  * Sends reads until one is refused. The limiter counts in fixed windows: the first LIMIT reads
  * always pass, and the budget is gone by read 2 * LIMIT + 1 even if a window boundary falls in between.
  */
-async function spendBudget(send: () => Promise<Response>): Promise<Response> {
+async function spendBudget(send: () => Promise<Answer>): Promise<Answer> {
   for (let i = 0; i < LIMIT; i++) expect((await send()).status).toBe(200);
   for (let i = 0; i <= LIMIT; i++) {
     const response = await send();
@@ -71,7 +62,7 @@ const endlessBody = () => new ReadableStream({ start: (controller) => controller
 const within = <T>(promise: Promise<T>, ms: number, what: string) =>
   Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms))]);
 
-async function expectRefused(response: Response, context: string): Promise<void> {
+async function expectRefused(response: Answer, context: string): Promise<void> {
   expect(response.status, context).toBe(429);
   expect(response.headers.get("Retry-After"), context).toBe(String(RATE_LIMIT_PERIOD_SECONDS));
   expect(response.headers.get("Content-Type"), context).toMatch(/^application\/json/);
@@ -79,7 +70,7 @@ async function expectRefused(response: Response, context: string): Promise<void>
   expect(response.headers.get("Server-Timing"), context).toBe('d1;desc="rows_read=0 rows_written=0 calls=0"');
   // A HEAD answer has no body.
   if (context === "HEAD") return;
-  expect(await response.json(), context).toEqual({ error_code: "REQUEST_LIMIT_EXCEEDED", message: expect.stringContaining("Too many reads") });
+  expect(response.json, context).toEqual({ error_code: "REQUEST_LIMIT_EXCEEDED", message: expect.stringContaining("Too many reads") });
 }
 
 describe("the public read budget per client address", () => {

@@ -9,12 +9,10 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LIMITS } from "../../functions/domain/limits";
 import { runsOr } from "../support/fast-check.js";
+import { ADMIN_TOKEN, type Answer, call } from "./support/call";
 import {
-  ADMIN_TOKEN,
-  type Answer,
   appRoutes,
   bareNonFiniteToken,
-  call,
   concretePath,
   dumpDatabase,
   excerpt,

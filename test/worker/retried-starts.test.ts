@@ -1,8 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import config from "../fixtures/teacher_autoencoder_config.json?raw";
-import { post } from "./mlflow-helpers";
-import { ADMIN, call } from "./v1-helpers";
+import { ADMIN_TOKEN, call, post } from "./support/call";
 
 async function attemptsOf(name: string) {
   const { results } = await env.DB.prepare("select run_uuid, attempt, is_latest from runs where name = ? order by attempt").bind(name).all();
@@ -12,8 +11,10 @@ async function attemptsOf(name: string) {
 describe("concurrent copies of one start", () => {
   it("create one attempt when they carry the same Idempotency-Key", async () => {
     const name = "hcrl_sa/teacher_autoencoder";
-    const copies = await Promise.all(Array.from({ length: 6 }, () => call("PUT", `/api/v1/runs/${name}`, { body: config, token: ADMIN, headers: { "Idempotency-Key": "slurm-4711" } })));
-    const ids = new Set(await Promise.all(copies.map(async (r) => ((await r.json()) as { run_id: string }).run_id)));
+    const copies = await Promise.all(
+      Array.from({ length: 6 }, () => call("PUT", `/api/v1/runs/${name}`, { body: config, token: ADMIN_TOKEN, headers: { "Idempotency-Key": "slurm-4711" } })),
+    );
+    const ids = new Set(await Promise.all(copies.map((r) => (r.json as { run_id: string }).run_id)));
     expect(copies.every((r) => r.status === 200 || r.status === 201)).toBe(true);
     expect(ids.size).toBe(1);
     expect(await attemptsOf(name)).toEqual([{ run_uuid: [...ids][0], attempt: 1, is_latest: 1 }]);
@@ -25,14 +26,14 @@ describe("concurrent copies of one start", () => {
 
   it("create one attempt when they are the same backfill (start_time and config)", async () => {
     const name = "set_01/teacher_autoencoder";
-    const copies = await Promise.all(Array.from({ length: 4 }, () => call("PUT", `/api/v1/runs/${name}?start_time=1700000000000`, { body: config, token: ADMIN })));
+    const copies = await Promise.all(Array.from({ length: 4 }, () => call("PUT", `/api/v1/runs/${name}?start_time=1700000000000`, { body: config, token: ADMIN_TOKEN })));
     expect(copies.every((r) => r.status === 200 || r.status === 201)).toBe(true);
     expect(await attemptsOf(name)).toHaveLength(1);
   });
 
   it("still start a new attempt for a new key, which becomes the latest", async () => {
     const name = "hcrl_sa/teacher_autoencoder";
-    const rerun = await call("PUT", `/api/v1/runs/${name}`, { body: config, token: ADMIN, headers: { "Idempotency-Key": "slurm-4712" } });
+    const rerun = await call("PUT", `/api/v1/runs/${name}`, { body: config, token: ADMIN_TOKEN, headers: { "Idempotency-Key": "slurm-4712" } });
     expect(rerun.status).toBe(201);
     expect((await attemptsOf(name)).map((r) => [r.attempt, r.is_latest])).toEqual([
       [1, 0],

@@ -3,7 +3,7 @@
  * runs/search and experiments/search, against real D1.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { post } from "./mlflow-helpers";
+import { post } from "./support/call";
 
 let experimentId = "";
 /** Every control character, and characters json_quote escapes, around a NUL. */

@@ -9,7 +9,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../../functions/index";
 import { SITE_BUILD_POLICY } from "../../functions/site/refresh";
-import { ADMIN, call, json } from "./v1-helpers";
+import { ADMIN_TOKEN, call } from "./support/call";
 
 const SECOND = 1000;
 let runCounter = 0;
@@ -32,17 +32,17 @@ async function hookCalls(hook: string): Promise<number> {
 async function siteState(): Promise<{ changed_at: number | null; pending: boolean }> {
   const response = await call("GET", "/api/v1/site/state");
   expect(response.status).toBe(200);
-  return json(response);
+  return response.json;
 }
 
 /** A run started and ended through /api/v1: the end is what the site shows. */
 async function endedRun(): Promise<string> {
   const path = `/api/v1/runs/hcrl_sa/teacher_stage${++runCounter}`;
-  const started = await call("PUT", path, { token: ADMIN, body: { lr: 0.01 } });
+  const started = await call("PUT", path, { token: ADMIN_TOKEN, body: { lr: 0.01 } });
   expect(started.status).toBe(201);
-  const runId = (await json(started)).run_id as string;
-  expect((await call("POST", `${path}/metrics`, { token: ADMIN, body: { step: 0, metrics: { gat_f1: 0.9 } } })).status).toBe(200);
-  expect((await call("POST", `${path}/end`, { token: ADMIN, body: { status: "FINISHED" } })).status).toBe(200);
+  const runId = started.json.run_id as string;
+  expect((await call("POST", `${path}/metrics`, { token: ADMIN_TOKEN, body: { step: 0, metrics: { gat_f1: 0.9 } } })).status).toBe(200);
+  expect((await call("POST", `${path}/end`, { token: ADMIN_TOKEN, body: { status: "FINISHED" } })).status).toBe(200);
   return runId;
 }
 
@@ -54,32 +54,32 @@ describe("site stale marker", () => {
   it("is set by a run's end, delete, restore and an import, and not by starting a run or logging metrics", async () => {
     expect(await siteState()).toEqual({ changed_at: null, pending: false });
     const path = "/api/v1/runs/set_01/student_autoencoder";
-    const started = await call("PUT", path, { token: ADMIN, body: { lr: 0.02 } });
-    const runId = (await json(started)).run_id as string;
-    await call("POST", `${path}/metrics`, { token: ADMIN, body: { step: 1, metrics: { val_loss: 0.5 } } });
+    const started = await call("PUT", path, { token: ADMIN_TOKEN, body: { lr: 0.02 } });
+    const runId = started.json.run_id as string;
+    await call("POST", `${path}/metrics`, { token: ADMIN_TOKEN, body: { step: 1, metrics: { val_loss: 0.5 } } });
     expect(await siteState()).toEqual({ changed_at: null, pending: false });
 
     const before = Date.now();
-    await call("POST", `${path}/end`, { token: ADMIN, body: { status: "FAILED", error: "OOM" } });
+    await call("POST", `${path}/end`, { token: ADMIN_TOKEN, body: { status: "FAILED", error: "OOM" } });
     const ended = await siteState();
     expect(ended.pending).toBe(true);
     expect(ended.changed_at).toBeGreaterThanOrEqual(before - SECOND);
 
     for (const route of ["runs/delete", "runs/restore"]) {
       await env.DB.prepare("delete from site_state").run();
-      const response = await call("POST", `/api/2.0/mlflow/${route}`, { token: ADMIN, body: { run_id: runId }, headers: { "Content-Type": "application/json" } });
+      const response = await call("POST", `/api/2.0/mlflow/${route}`, { token: ADMIN_TOKEN, body: { run_id: runId }, headers: { "Content-Type": "application/json" } });
       expect(response.status, route).toBe(200);
       expect((await siteState()).pending, route).toBe(true);
     }
 
     await env.DB.prepare("delete from site_state").run();
-    const page = await json(await call("GET", "/api/v1/export", { token: ADMIN }));
+    const page = (await call("GET", "/api/v1/export", { token: ADMIN_TOKEN })).json;
     // An import that adds nothing (every run is already here) leaves the site as it is ...
-    expect((await call("POST", "/api/v1/import", { token: ADMIN, body: page })).status).toBe(200);
+    expect((await call("POST", "/api/v1/import", { token: ADMIN_TOKEN, body: page })).status).toBe(200);
     expect(await siteState()).toEqual({ changed_at: null, pending: false });
     // ... one that adds a run marks it stale.
     const copy = { ...page, runs: [{ ...page.runs[0], mlflow_run_id: "f".repeat(32), run_name: "set_01/teacher_imported" }] };
-    expect((await call("POST", "/api/v1/import", { token: ADMIN, body: copy })).status).toBe(200);
+    expect((await call("POST", "/api/v1/import", { token: ADMIN_TOKEN, body: copy })).status).toBe(200);
     expect((await siteState()).pending).toBe(true);
   });
 });

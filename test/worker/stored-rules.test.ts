@@ -3,18 +3,15 @@
  * back. test/worker/MUTATIONS.md lists the mutants of that SQL each test here kills.
  */
 
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PIPELINE_EXPERIMENT } from "../../functions/domain/index";
 import { LIMITS } from "../../functions/domain/limits";
-import { app } from "../../functions/index";
 import { openDb } from "../../functions/store/db";
 import { ensureExperiment } from "../../functions/store/pipeline-runs";
 import { createRun } from "../../functions/store/runs";
-import { post } from "./mlflow-helpers";
-import { unknownLengthBody } from "./support/hostile";
-import { ADMIN, call, json, snapshot } from "./v1-helpers";
+import { ADMIN_TOKEN, call, get, post } from "./support/call";
+import { dumpDatabase, unknownLengthBody } from "./support/hostile";
 
 const db = openDb(env.DB);
 
@@ -34,7 +31,7 @@ async function latest(runId: string, key = "loss") {
   return { read: read.data.metrics.find((m: { key: string }) => m.key === key), stored };
 }
 const getRun = async (runId: string) => (await callGet(`runs/get?run_id=${runId}`)).run;
-const callGet = async (path: string) => json(await call("GET", `/api/2.0/mlflow/${path}`, { token: ADMIN }));
+const callGet = async (path: string) => (await get(path)).json;
 
 describe("the latest metric", () => {
   it("at equal step and timestamp the greater value wins, in one batch and across batches", async () => {
@@ -82,7 +79,7 @@ describe("the latest metric", () => {
 describe("a batch with the same param key twice", () => {
   it("is refused when the values differ, and nothing of it is stored; the same value twice is one param", async () => {
     const { runId } = await newRun("dup-params", "r");
-    const before = await snapshot();
+    const before = await dumpDatabase();
     const refused = await post("runs/log-batch", {
       run_id: runId,
       params: [
@@ -93,7 +90,7 @@ describe("a batch with the same param key twice", () => {
     });
     expect(refused.status).toBe(400);
     expect(refused.json.error_code).toBe("INVALID_PARAMETER_VALUE");
-    expect(await snapshot()).toEqual(before);
+    expect(await dumpDatabase()).toEqual(before);
     expect(
       (
         await post("runs/log-batch", {
@@ -111,14 +108,14 @@ describe("a batch with the same param key twice", () => {
 
 describe("attempt numbers", () => {
   it("count the attempts of a run id within its own experiment only", async () => {
-    const put = (experiment: string) => call("PUT", `/api/v1/runs/hcrl_sa/teacher_normal?experiment=${experiment}`, { token: ADMIN, body: "{}" }).then(json);
+    const put = (experiment: string) => call("PUT", `/api/v1/runs/hcrl_sa/teacher_normal?experiment=${experiment}`, { token: ADMIN_TOKEN, body: "{}" }).then((answer) => answer.json);
     // Each PUT is a new attempt because the previous one has ended.
-    const end = (experiment: string) => call("POST", `/api/v1/runs/hcrl_sa/teacher_normal/end?experiment=${experiment}`, { token: ADMIN, body: { status: "FINISHED" } });
+    const end = (experiment: string) => call("POST", `/api/v1/runs/hcrl_sa/teacher_normal/end?experiment=${experiment}`, { token: ADMIN_TOKEN, body: { status: "FINISHED" } });
     expect((await put("attempts-a")).attempt).toBe(1);
     await end("attempts-a");
     expect((await put("attempts-a")).attempt).toBe(2);
     expect((await put("attempts-b")).attempt).toBe(1);
-    const detail = await json(await call("GET", "/api/v1/runs/hcrl_sa/teacher_normal?experiment=attempts-b"));
+    const detail = (await call("GET", "/api/v1/runs/hcrl_sa/teacher_normal?experiment=attempts-b")).json;
     expect(detail.attempts.map((a: { attempt: number }) => a.attempt)).toEqual([1]);
     const rows = await env.DB.prepare(
       "select e.name as experiment, r.attempt, r.is_latest from runs r join experiments e using (experiment_id) where r.name = 'hcrl_sa/teacher_normal' and e.name like 'attempts-%' order by 1, 2",
@@ -134,7 +131,7 @@ describe("attempt numbers", () => {
 describe("a backfill start", () => {
   it("is the same attempt only for the same start time and the same config", async () => {
     const put = (startTime: number, config: string) =>
-      call("PUT", `/api/v1/runs/set_02/teacher_fusion?experiment=backfill-identity&start_time=${startTime}`, { token: ADMIN, body: config }).then(json);
+      call("PUT", `/api/v1/runs/set_02/teacher_fusion?experiment=backfill-identity&start_time=${startTime}`, { token: ADMIN_TOKEN, body: config }).then((answer) => answer.json);
     const first = await put(1_600_000_000_000, '{"lr": 0.1}');
     expect(first.attempt).toBe(1);
     expect(first.run_id).toMatch(/^[0-9a-f]{32}$/);
@@ -162,20 +159,20 @@ describe("the key-less retry window of PUT", () => {
     const experimentId = await ensureExperiment(db, PIPELINE_EXPERIMENT);
     return createRun(db, { experimentId, name, startTime: Date.now() - ageMs, params: [{ key: "lr", value: "0.001" }] });
   }
-  const put = (name: string) => call("PUT", `/api/v1/runs/${name}`, { token: ADMIN, body: '{"lr": 0.001}' });
+  const put = (name: string) => call("PUT", `/api/v1/runs/${name}`, { token: ADMIN_TOKEN, body: '{"lr": 0.001}' });
 
   it("still holds a minute before it ends: the same attempt", async () => {
     const started = await attemptStartedAgo("win_a/teacher_curriculum", RETRY_WINDOW_MS - 60_000);
     const answer = await put("win_a/teacher_curriculum");
     expect(answer.status).toBe(200);
-    expect((await json(answer)).run_id).toBe(started.runUuid);
+    expect(answer.json.run_id).toBe(started.runUuid);
   });
 
   it("has ended a minute after: a new attempt, now the latest", async () => {
     const started = await attemptStartedAgo("win_b/teacher_curriculum", RETRY_WINDOW_MS + 60_000);
     const answer = await put("win_b/teacher_curriculum");
     expect(answer.status).toBe(201);
-    const body = await json(answer);
+    const body = answer.json;
     expect(body.run_id).not.toBe(started.runUuid);
     expect(body.attempt).toBe(2);
     const rows = await env.DB.prepare("select attempt, is_latest from runs where name = 'win_b/teacher_curriculum' order by attempt").all();
@@ -188,11 +185,7 @@ describe("the key-less retry window of PUT", () => {
 
 describe("the admin token", () => {
   async function listTokensWith(adminToken: string) {
-    const ctx = createExecutionContext();
-    const request = new Request("http://x/api/v1/tokens", { headers: { Authorization: `Bearer ${adminToken}` } });
-    const response = await app.fetch(request, { ...env, ADMIN_TOKEN: adminToken }, ctx);
-    await waitOnExecutionContext(ctx);
-    return response.status;
+    return (await call("GET", "/api/v1/tokens", { token: adminToken, env: { ADMIN_TOKEN: adminToken } })).status;
   }
 
   it("is refused when configured shorter than 16 characters, even when sent exactly", async () => {
@@ -212,13 +205,7 @@ describe("body caps", () => {
     return text + " ".repeat(size - text.length);
   };
   const send = (body: string, streamed: boolean) =>
-    exports.default.fetch(
-      new Request("http://x/api/2.0/mlflow/runs/log-batch", {
-        method: "POST",
-        headers: { Authorization: `Bearer ${ADMIN}`, "Content-Type": "application/json", ...(!streamed && { "Content-Length": String(body.length) }) },
-        body: streamed ? unknownLengthBody(body) : body,
-      }),
-    );
+    post("runs/log-batch", undefined, streamed ? { rawBody: unknownLengthBody(body) } : { rawBody: body, headers: { "Content-Length": String(body.length) } });
 
   for (const streamed of [false, true]) {
     const how = streamed ? "a streamed body" : "a declared Content-Length";
@@ -226,11 +213,11 @@ describe("body caps", () => {
       const atCap = await send(bodyOf(LIMITS.maxBodyBytes, `${how} at cap`), streamed);
       expect(atCap.status).toBe(200);
       expect((await getRun(runId)).data.tags).toContainEqual({ key: "cap", value: `${how} at cap` });
-      const before = await snapshot();
+      const before = await dumpDatabase();
       const over = await send(bodyOf(LIMITS.maxBodyBytes + 1, `${how} over cap`), streamed);
       expect(over.status).toBe(400);
-      expect(((await over.json()) as { message: string }).message).toMatch(/exceeds the limit of 1048576 bytes/);
-      expect(await snapshot()).toEqual(before);
+      expect((over.json as { message: string }).message).toMatch(/exceeds the limit of 1048576 bytes/);
+      expect(await dumpDatabase()).toEqual(before);
     });
   }
 });

@@ -2,13 +2,9 @@
  * GET /api/v1/artifacts/{mlflow_run_id}: the stored listing with sizes and SHA-256 that
  * `kdgat backfill --artifacts` resumes from, over the real local R2 and D1.
  */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { toHex } from "../../functions/domain/hex";
-import { app } from "../../functions/index";
-import { post } from "./mlflow-helpers";
-import { ADMIN } from "./v1-helpers";
+import { ADMIN_TOKEN, call, post } from "./support/call";
 
 const sha256 = async (text: string) => toHex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
 
@@ -17,11 +13,7 @@ async function runWithArtifacts(files: Record<string, string>) {
   runs++;
   const { run_id } = (await post("runs/create", { experiment_id: "0", run_name: `hcrl_sa/teacher_autoencoder_${runs}`, start_time: runs })).json.run.info;
   for (const [path, text] of Object.entries(files)) {
-    const put = await exports.default.fetch(`http://x/api/2.0/mlflow-artifacts/artifacts/0/${run_id}/artifacts/${path}`, {
-      method: "PUT",
-      headers: { Authorization: `Bearer ${ADMIN}` },
-      body: text,
-    });
+    const put = await call("PUT", `/api/2.0/mlflow-artifacts/artifacts/0/${run_id}/artifacts/${path}`, { token: ADMIN_TOKEN, body: text });
     expect(put.status).toBe(200);
   }
   return run_id as string;
@@ -30,9 +22,9 @@ async function runWithArtifacts(files: Record<string, string>) {
 describe("GET /api/v1/artifacts/{mlflow_run_id}", () => {
   it("lists every stored file of the run, nested ones too, with size and SHA-256, by path", async () => {
     const runId = await runWithArtifacts({ "slurm.out": "done\n", "lightning_logs/version_0/metrics.csv": "epoch,step\n0,1\n", "best_model.pt": "weights" });
-    const response = await exports.default.fetch(`http://x/api/v1/artifacts/${runId}`);
+    const response = await call("GET", `/api/v1/artifacts/${runId}`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({
+    expect(response.json).toEqual({
       run_id: runId,
       artifact_uri: `mlflow-artifacts:/0/${runId}/artifacts`,
       files: [
@@ -45,24 +37,19 @@ describe("GET /api/v1/artifacts/{mlflow_run_id}", () => {
 
   it("answers an empty list for a run without artifacts, 404 for an unknown run and 400 for a malformed id", async () => {
     const runId = await runWithArtifacts({});
-    expect(await (await exports.default.fetch(`http://x/api/v1/artifacts/${runId}`)).json()).toMatchObject({ files: [] });
-    const unknown = await exports.default.fetch(`http://x/api/v1/artifacts/${"0".repeat(32)}`);
+    expect((await call("GET", `/api/v1/artifacts/${runId}`)).json).toMatchObject({ files: [] });
+    const unknown = await call("GET", `/api/v1/artifacts/${"0".repeat(32)}`);
     expect(unknown.status).toBe(404);
-    expect(await unknown.json()).toMatchObject({ error_code: "RESOURCE_DOES_NOT_EXIST" });
-    const malformed = await exports.default.fetch("http://x/api/v1/artifacts/not-a-run");
+    expect(unknown.json).toMatchObject({ error_code: "RESOURCE_DOES_NOT_EXIST" });
+    const malformed = await call("GET", "/api/v1/artifacts/not-a-run");
     expect(malformed.status).toBe(400);
-    expect(await malformed.json()).toMatchObject({ error_code: "INVALID_PARAMETER_VALUE" });
+    expect(malformed.json).toMatchObject({ error_code: "INVALID_PARAMETER_VALUE" });
   });
 
   it("needs a token when ARTIFACTS_PUBLIC is false, like artifact downloads", async () => {
     const runId = await runWithArtifacts({ "a.txt": "a" });
-    const fetchWith = async (headers: Record<string, string>) => {
-      const ctx = createExecutionContext();
-      const response = await app.fetch(new Request(`http://x/api/v1/artifacts/${runId}`, { headers }), { ...env, ARTIFACTS_PUBLIC: "false" }, ctx);
-      await waitOnExecutionContext(ctx);
-      return response.status;
-    };
-    expect(await fetchWith({})).toBe(401);
-    expect(await fetchWith({ Authorization: `Bearer ${ADMIN}` })).toBe(200);
+    const fetchWith = async (token?: string) => (await call("GET", `/api/v1/artifacts/${runId}`, { token, env: { ARTIFACTS_PUBLIC: "false" } })).status;
+    expect(await fetchWith()).toBe(401);
+    expect(await fetchWith(ADMIN_TOKEN)).toBe(200);
   });
 });

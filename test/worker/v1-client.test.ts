@@ -20,7 +20,7 @@ import {
   summaryResponse,
   tokenCreatedResponse,
 } from "../../functions/api/contract";
-import { ADMIN } from "./v1-helpers";
+import { ADMIN_TOKEN } from "./support/call";
 
 const EXPERIMENT = "kdgat-pipeline";
 const client = (token?: string) =>
@@ -31,7 +31,7 @@ const client = (token?: string) =>
 
 describe("the typed v1 client", () => {
   it("writes and reads through hc<V1Api>, every answer as the contract's schema says", async () => {
-    const admin = client(ADMIN);
+    const admin = client(ADMIN_TOKEN);
     const minted = await admin.tokens.$post({ json: { name: "typed-client" } });
     expect(minted.status).toBe(201);
     const { token } = tokenCreatedResponse.parse(await minted.json());

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { EXPORT_POINTS_PER_PAGE } from "../../functions/store/export";
-import { ADMIN, call, json } from "./v1-helpers";
+import { ADMIN_TOKEN, call } from "./support/call";
 
 const pointsOf = (run: any) => Object.values(run.metrics as Record<string, unknown[]>).reduce((sum, h) => sum + h.length, 0);
 
@@ -8,14 +8,14 @@ describe("export paging by metric points", () => {
   it("keeps each page within the point budget, a larger run alone on its page", async () => {
     const sizes = { "set_01/teacher_curriculum": 30_000, "set_02/teacher_curriculum": 30_000, "set_03/teacher_curriculum": 60_000, "set_04/teacher_curriculum": 10 };
     for (const [runId, n] of Object.entries(sizes)) {
-      await call("PUT", `/api/v1/runs/${runId}`, { token: ADMIN, body: {} });
+      await call("PUT", `/api/v1/runs/${runId}`, { token: ADMIN_TOKEN, body: {} });
       const points = Array.from({ length: n }, (_, step) => ({ step, metrics: { loss: step } }));
-      expect((await call("POST", `/api/v1/runs/${runId}/metrics`, { token: ADMIN, body: points })).status).toBe(200);
+      expect((await call("POST", `/api/v1/runs/${runId}/metrics`, { token: ADMIN_TOKEN, body: points })).status).toBe(200);
     }
     const pages: any[] = [];
     let token: string | undefined;
     do {
-      const page = await json(await call("GET", `/api/v1/export${token ? `?page_token=${token}` : ""}`));
+      const page = (await call("GET", `/api/v1/export${token ? `?page_token=${token}` : ""}`)).json;
       pages.push(page);
       token = page.next_page_token;
     } while (token);

@@ -2,26 +2,26 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { IDEMPOTENCY_TAG } from "../../functions/store/pipeline-runs";
-import { ADMIN, call, json } from "./v1-helpers";
+import { ADMIN_TOKEN, call } from "./support/call";
 
 const exportPage = async (token?: string) => {
   const response = await call("GET", "/api/v1/export", { token });
   expect(response.status).toBe(200);
-  return { document: await json(response), cacheControl: response.headers.get("Cache-Control") };
+  return { document: response.json, cacheControl: response.headers.get("Cache-Control") };
 };
 
 const names = (document: any) => document.runs.map((r: any) => r.run_name).sort();
 
 beforeAll(async () => {
-  const put = (path: string, headers: Record<string, string> = {}) => call("PUT", `/api/v1/runs/${path}?experiment=kd-gat-pipeline`, { token: ADMIN, body: "{}", headers });
+  const put = (path: string, headers: Record<string, string> = {}) => call("PUT", `/api/v1/runs/${path}?experiment=kd-gat-pipeline`, { token: ADMIN_TOKEN, body: "{}", headers });
   expect((await put("hcrl_sa/teacher_curriculum", { "Idempotency-Key": "slurm-4242-0" })).status).toBe(201);
   expect((await put("hcrl_sa/teacher_fusion")).status).toBe(201);
-  const deleted = await json(await put("hcrl_sa/student_fusion"));
-  expect((await call("POST", "/api/2.0/mlflow/runs/delete", { token: ADMIN, body: { run_id: deleted.run_id } })).status).toBe(200);
+  const deleted = (await put("hcrl_sa/student_fusion")).json;
+  expect((await call("POST", "/api/2.0/mlflow/runs/delete", { token: ADMIN_TOKEN, body: { run_id: deleted.run_id } })).status).toBe(200);
   // A run that is itself active, in an experiment that was deleted.
-  const hidden = await json(await call("POST", "/api/2.0/mlflow/experiments/create", { token: ADMIN, body: { name: "scratch" } }));
-  expect((await call("PUT", "/api/v1/runs/set_01/teacher_normal?experiment=scratch", { token: ADMIN, body: "{}" })).status).toBe(201);
-  expect((await call("POST", "/api/2.0/mlflow/experiments/delete", { token: ADMIN, body: { experiment_id: hidden.experiment_id } })).status).toBe(200);
+  const hidden = (await call("POST", "/api/2.0/mlflow/experiments/create", { token: ADMIN_TOKEN, body: { name: "scratch" } })).json;
+  expect((await call("PUT", "/api/v1/runs/set_01/teacher_normal?experiment=scratch", { token: ADMIN_TOKEN, body: "{}" })).status).toBe(201);
+  expect((await call("POST", "/api/2.0/mlflow/experiments/delete", { token: ADMIN_TOKEN, body: { experiment_id: hidden.experiment_id } })).status).toBe(200);
 });
 
 describe("GET /api/v1/export", () => {
@@ -40,7 +40,7 @@ describe("GET /api/v1/export", () => {
   });
 
   it("gives the admin the full backup: deleted runs and experiments, idempotency keys, never cached", async () => {
-    const { document, cacheControl } = await exportPage(ADMIN);
+    const { document, cacheControl } = await exportPage(ADMIN_TOKEN);
     expect(cacheControl).toBe("private, no-store");
     expect(document.experiments.map((e: any) => [e.name, e.lifecycle_stage])).toEqual([
       ["Default", "active"],
@@ -55,11 +55,11 @@ describe("GET /api/v1/export", () => {
   });
 
   it("refuses a token that is not the admin token rather than answering it the public export", async () => {
-    const write = await json(await call("POST", "/api/v1/tokens", { token: ADMIN, body: { name: "ci" } }));
+    const write = (await call("POST", "/api/v1/tokens", { token: ADMIN_TOKEN, body: { name: "ci" } })).json;
     for (const token of [write.token, "not-the-admin-token"]) {
       const response = await call("GET", "/api/v1/export", { token });
       expect(response.status).toBe(401);
-      expect((await json(response)).error_code).toBe("UNAUTHENTICATED");
+      expect(response.json.error_code).toBe("UNAUTHENTICATED");
     }
   });
 });

@@ -6,7 +6,7 @@ import { logBatch } from "../../functions/store/log-batch";
 import { ensureExperiment } from "../../functions/store/pipeline-runs";
 import { createRun } from "../../functions/store/runs";
 import config from "../fixtures/student_curriculum_kd_config.json?raw";
-import { ADMIN, call, json } from "./v1-helpers";
+import { ADMIN_TOKEN, call } from "./support/call";
 
 const db = openDb(env.DB);
 const TABLES = ["experiments", "experiment_tags", "runs", "params", "tags", "metrics", "latest_metrics"];
@@ -23,31 +23,31 @@ async function exportAll(): Promise<any[]> {
   const pages: any[] = [];
   let token: string | undefined;
   do {
-    const response = await call("GET", `/api/v1/export${token ? `?page_token=${token}` : ""}`, { token: ADMIN });
+    const response = await call("GET", `/api/v1/export${token ? `?page_token=${token}` : ""}`, { token: ADMIN_TOKEN });
     expect(response.status).toBe(200);
-    const page = await json(response);
+    const page = response.json;
     pages.push(page);
     token = page.next_page_token;
   } while (token);
   return pages;
 }
 
-const importPage = (page: unknown, token = ADMIN) => call("POST", "/api/v1/import", { token, body: page });
+const importPage = (page: object | string, token = ADMIN_TOKEN) => call("POST", "/api/v1/import", { token, body: page });
 const withoutTimes = (pages: any[]) => pages.map(({ exported_at, ...rest }) => rest);
 
 beforeAll(async () => {
   // Curl-logged runs with a real config, attempts, an end, NaN and a tagged second experiment...
   const run = "/api/v1/runs/hcrl_sa/student_curriculum_kd";
-  await call("PUT", `${run}?start_time=1000`, { token: ADMIN, body: config });
+  await call("PUT", `${run}?start_time=1000`, { token: ADMIN_TOKEN, body: config });
   await call("POST", `${run}/metrics`, {
-    token: ADMIN,
+    token: ADMIN_TOKEN,
     body: [
       { step: 0, metrics: { val_loss: 0.5, acc: "NaN" } },
       { step: 1, metrics: { val_loss: 0.25 } },
     ],
   });
-  await call("POST", `${run}/end`, { token: ADMIN, body: { status: "FAILED", error: "OOM", end_time: 2000 } });
-  await call("PUT", `${run}?start_time=3000`, { token: ADMIN, body: config });
+  await call("POST", `${run}/end`, { token: ADMIN_TOKEN, body: { status: "FAILED", error: "OOM", end_time: 2000 } });
+  await call("PUT", `${run}?start_time=3000`, { token: ADMIN_TOKEN, body: config });
   const other = await ensureExperiment(db, "ablations");
   await env.DB.prepare("insert into experiment_tags (experiment_id, key, value) values (?, 'owner', 'lab')").bind(other).run();
   await env.DB.prepare("update experiments set lifecycle_stage = 'deleted' where experiment_id = ?").bind(other).run();
@@ -57,7 +57,7 @@ beforeAll(async () => {
     await logBatch(db, created.runUuid, { metrics: [{ key: "reward", value: i, timestamp: 10_000 + i, step: i }] });
   }
   await env.DB.prepare("update runs set lifecycle_stage = 'deleted', deleted_time = 12345 where name = 'set_01/teacher_fusion' and attempt = 1").run();
-  await call("POST", "/api/v1/tokens", { token: ADMIN, body: { name: "never-exported" } });
+  await call("POST", "/api/v1/tokens", { token: ADMIN_TOKEN, body: { name: "never-exported" } });
 }, 60_000); // some 250 writes: slower while the rest of the suite runs
 
 describe("export and import", () => {
@@ -93,7 +93,7 @@ describe("export and import", () => {
     for (const page of await exportAll()) {
       const response = await importPage(page);
       expect(response.status).toBe(200);
-      expect((await json(response)).imported).toEqual({ experiments: 0, runs: 0 });
+      expect(response.json.imported).toEqual({ experiments: 0, runs: 0 });
     }
     expect(await snapshot()).toEqual(before);
   });
@@ -110,14 +110,14 @@ describe("export and import", () => {
     for (const page of pages) {
       const response = await importPage(page);
       expect(response.status).toBe(200);
-      imported += (await json(response)).imported.runs;
+      imported += response.json.imported.runs;
     }
     expect(imported).toBe(EXPORT_RUNS_PER_PAGE + 22);
     expect(await snapshot()).toEqual(before);
     expect(await keyOrder()).toEqual(keysBefore);
     expect(withoutTimes(await exportAll())).toEqual(withoutTimes(pages));
     // The tracker works on as before: the next attempt of a run id counts on.
-    const next = await json(await call("PUT", "/api/v1/runs/hcrl_sa/student_curriculum_kd", { token: ADMIN, body: "{}" }));
+    const next = (await call("PUT", "/api/v1/runs/hcrl_sa/student_curriculum_kd", { token: ADMIN_TOKEN, body: "{}" })).json;
     expect(next.attempt).toBe(3);
   });
 
@@ -132,7 +132,7 @@ describe("export and import", () => {
       const before = await snapshot();
       const response = await importPage(page);
       expect(response.status).toBe(400);
-      expect((await json(response)).error_code).toBe("INVALID_PARAMETER_VALUE");
+      expect(response.json.error_code).toBe("INVALID_PARAMETER_VALUE");
       expect(await snapshot()).toEqual(before);
     }
   });
@@ -140,24 +140,24 @@ describe("export and import", () => {
   it("refuses bad documents, bad tokens and bad page tokens", async () => {
     const [first] = await exportAll();
     const before = await snapshot();
-    const cases: Array<[unknown, string, number]> = [
+    const cases: Array<[object | string, string, number]> = [
       [first, "not-the-admin", 401],
-      [{ ...first, format: "mlflow" }, ADMIN, 400],
-      [{ ...first, runs: [{ ...first.runs[0], mlflow_run_id: "xyz" }] }, ADMIN, 400],
-      [{ ...first, runs: [{ ...first.runs[0], status: "DONE" }] }, ADMIN, 400],
-      [{ ...first, runs: [{ ...first.runs[0], metrics: { "a..b": [[0, 0, 1]] } }] }, ADMIN, 400],
-      ["{not json", ADMIN, 400],
+      [{ ...first, format: "mlflow" }, ADMIN_TOKEN, 400],
+      [{ ...first, runs: [{ ...first.runs[0], mlflow_run_id: "xyz" }] }, ADMIN_TOKEN, 400],
+      [{ ...first, runs: [{ ...first.runs[0], status: "DONE" }] }, ADMIN_TOKEN, 400],
+      [{ ...first, runs: [{ ...first.runs[0], metrics: { "a..b": [[0, 0, 1]] } }] }, ADMIN_TOKEN, 400],
+      ["{not json", ADMIN_TOKEN, 400],
     ];
     for (const [body, token, status] of cases) {
       const response = await importPage(body, token);
       expect(response.status).toBe(status);
-      expect((await json(response)).error_code).toMatch(/INVALID_PARAMETER_VALUE|UNAUTHENTICATED/);
+      expect(response.json.error_code).toMatch(/INVALID_PARAMETER_VALUE|UNAUTHENTICATED/);
     }
     expect(await snapshot()).toEqual(before);
     for (const token of ["garbage", btoa('"short"')]) {
       const response = await call("GET", `/api/v1/export?page_token=${token}`);
       expect(response.status).toBe(400);
-      expect((await json(response)).error_code).toBe("INVALID_PARAMETER_VALUE");
+      expect(response.json.error_code).toBe("INVALID_PARAMETER_VALUE");
     }
   });
 });

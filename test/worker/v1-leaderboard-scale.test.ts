@@ -5,7 +5,7 @@ import { openDb } from "../../functions/store/db";
 import { ensureExperiment } from "../../functions/store/pipeline-runs";
 import { type RankingQuery, rankingQuery } from "../../functions/store/reads";
 import { runAtomically } from "../../functions/store/sql";
-import { call, json } from "./v1-helpers";
+import { call } from "./support/call";
 
 const db = openDb(env.DB);
 const DATASETS = 400;
@@ -89,9 +89,9 @@ async function measure(q: Omit<RankingQuery, "experimentId">) {
 
 describe("leaderboard over thousands of runs", () => {
   it("returns the same top 10 as a full scan would", async () => {
-    const body = await json(await call("GET", "/api/v1/leaderboard?top=10"));
+    const body = (await call("GET", "/api/v1/leaderboard?top=10")).json;
     expect(body.entries.map((e: any) => [e.run.run_id, e.value])).toEqual(expected("evaluation", 10));
-    const inDataset = await json(await call("GET", "/api/v1/leaderboard?dataset=d3&stage=curriculum"));
+    const inDataset = (await call("GET", "/api/v1/leaderboard?dataset=d3&stage=curriculum")).json;
     expect(inDataset.entries.map((e: any) => [e.run.run_id, e.value])).toEqual(expected("curriculum", 10, "d3"));
   });
 

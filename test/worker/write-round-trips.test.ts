@@ -7,13 +7,13 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { tokenCache } from "../../functions/store/tokens";
-import { ADMIN, call, json } from "./v1-helpers";
+import { ADMIN_TOKEN, type Answer, call } from "./support/call";
 
 const MLFLOW = "/api/2.0/mlflow";
 const V1_RUN = "/api/v1/runs/set_01/teacher_autoencoder";
 
 /** D1 round trips a response reports. */
-function calls(response: Response): number {
+function calls(response: Answer): number {
   const timing = response.headers.get("Server-Timing") ?? "";
   const found = /calls=(\d+)/.exec(timing);
   expect(found, `Server-Timing: ${timing}`).not.toBeNull();
@@ -21,9 +21,9 @@ function calls(response: Response): number {
 }
 
 async function mint(name: string): Promise<string> {
-  const minted = await call("POST", "/api/v1/tokens", { token: ADMIN, body: { name } });
+  const minted = await call("POST", "/api/v1/tokens", { token: ADMIN_TOKEN, body: { name } });
   expect(minted.status).toBe(201);
-  return (await json(minted)).token;
+  return minted.json.token;
 }
 
 let token = "";
@@ -33,7 +33,7 @@ beforeAll(async () => {
   token = await mint("round-trips");
   const created = await call("POST", `${MLFLOW}/runs/create`, { token, body: { experiment_id: "0", run_name: "set_01/teacher_fusion", start_time: 5 } });
   expect(created.status).toBe(200);
-  runId = (await json(created)).run.info.run_id;
+  runId = created.json.run.info.run_id;
   expect((await call("PUT", V1_RUN, { token, body: { lr: 0.1 } })).status).toBe(201);
 });
 
@@ -55,7 +55,7 @@ describe("D1 round trips per write, token known to the isolate", () => {
     ];
     for (const [path, body] of writes) {
       const answer = await call("POST", `${MLFLOW}/${path}`, { token, body });
-      expect(answer.status, `${path}: ${await answer.clone().text()}`).toBe(200);
+      expect(answer.status, `${path}: ${answer.text}`).toBe(200);
       expect(calls(answer), path).toBe(1);
     }
     const stored = await env.DB.prepare("select count(*) as n from metrics where run_uuid = ?").bind(runId).first<number>("n");
@@ -78,9 +78,9 @@ describe("D1 round trips per write, token known to the isolate", () => {
     ];
     for (const [query, body, contentType] of uploads) {
       const answer = await call("POST", `${V1_RUN}/metrics${query}`, { token, body, headers: { "Content-Type": contentType } });
-      expect(answer.status, await answer.clone().text()).toBe(200);
+      expect(answer.status, answer.text).toBe(200);
       expect(calls(answer), `${contentType} ${query}`).toBe(1);
-      expect((await json(answer)).attempt).toBe(1);
+      expect(answer.json.attempt).toBe(1);
     }
   });
 
@@ -100,13 +100,13 @@ describe("D1 round trips per write, token known to the isolate", () => {
     });
     expect(created.status).toBe(200);
     expect(calls(created), "runs/create").toBeLessThanOrEqual(2);
-    const { run } = await json(created);
+    const { run } = created.json;
     const readBack = await call("GET", `${MLFLOW}/runs/get?run_id=${run.info.run_id}`);
-    expect({ ...run, inputs: {} }).toEqual((await json(readBack)).run);
+    expect({ ...run, inputs: {} }).toEqual(readBack.json.run);
     const updated = await call("POST", `${MLFLOW}/runs/update`, { token, body: { run_id: run.info.run_id, status: "FINISHED", end_time: 10 } });
     expect(updated.status).toBe(200);
     expect(calls(updated), "runs/update").toBeLessThanOrEqual(2);
-    expect((await json(updated)).run_info).toEqual((await json(await call("GET", `${MLFLOW}/runs/get?run_id=${run.info.run_id}`))).run.info);
+    expect(updated.json.run_info).toEqual((await call("GET", `${MLFLOW}/runs/get?run_id=${run.info.run_id}`)).json.run.info);
   });
 
   it("at most two for ends (POST end)", async () => {
@@ -138,12 +138,12 @@ describe("the token cache", () => {
     await new Promise((resolve) => setTimeout(resolve, 400));
     const after = await write(elsewhere);
     expect(after.status).toBe(401);
-    expect((await json(after)).error_code).toBe("UNAUTHENTICATED");
+    expect(after.json.error_code).toBe("UNAUTHENTICATED");
 
     tokenCache.ttlMs = 30_000;
     const here = await mint("cache-revoked-here");
     expect((await write(here)).status).toBe(200);
-    expect((await call("DELETE", "/api/v1/tokens/cache-revoked-here", { token: ADMIN })).status).toBe(200);
+    expect((await call("DELETE", "/api/v1/tokens/cache-revoked-here", { token: ADMIN_TOKEN })).status).toBe(200);
     expect((await write(here)).status).toBe(401);
   });
 

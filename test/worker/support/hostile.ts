@@ -1,13 +1,14 @@
 /**
- * Shared helpers for the reliability and auth tests: calling the Worker, dumping the database,
+ * Shared helpers for the reliability and auth tests: minting tokens, dumping the database,
  * enumerating the app's routes, and fast-check arbitraries that each build one kind of bad input.
  */
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { expect } from "vitest";
 import { type AccessKind, accessKind } from "../../../functions/http/access";
 import { app } from "../../../functions/index";
 import { isUnsupportedHandler } from "../../../functions/mlflow/unsupported";
+import { ADMIN_TOKEN, type Answer, call } from "./call";
 
 declare global {
   namespace Cloudflare {
@@ -15,41 +16,6 @@ declare global {
       /** A 3-writes-a-minute limiter (vitest.config.ts) that the rate-limit test swaps in. */
       TEST_TIGHT_RATE_LIMITER: RateLimit;
     }
-  }
-}
-
-/** A request that takes longer than this counts as a hang. */
-const HANG_MS = 10_000;
-
-export interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-}
-
-export interface CallOptions {
-  /** A string or stream is sent as is; anything else as JSON. */
-  body?: BodyInit | object;
-  token?: string;
-  headers?: Record<string, string>;
-}
-
-export async function call(method: string, path: string, options: CallOptions = {}): Promise<Answer> {
-  const headers = new Headers(options.headers);
-  if (options.token !== undefined) headers.set("Authorization", `Bearer ${options.token}`);
-  const raw = options.body;
-  const body = raw === undefined || typeof raw === "string" || raw instanceof ReadableStream ? raw : JSON.stringify(raw);
-  if (raw !== undefined && !headers.has("Content-Type")) headers.set("Content-Type", "application/json");
-  const request = new Request(`http://x${path}`, { method, headers, body, duplex: "half" } as RequestInit);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const hang = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${method} ${path} hung for ${HANG_MS} ms`)), HANG_MS);
-  });
-  try {
-    const response = await Promise.race([exports.default.fetch(request), hang]);
-    return { status: response.status, headers: response.headers, text: await response.text() };
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -88,12 +54,10 @@ export function expectSecurityHeaders(answer: Answer, context: string): void {
   expect(answer.headers.get("Content-Security-Policy"), context).toBeTruthy();
 }
 
-export const ADMIN_TOKEN = env.ADMIN_TOKEN;
-
 export async function mintToken(name: string): Promise<string> {
   const answer = await call("POST", "/api/v1/tokens", { token: ADMIN_TOKEN, body: { name } });
   expect(answer.status, answer.text).toBe(201);
-  return (JSON.parse(answer.text) as { token: string }).token;
+  return (answer.json as { token: string }).token;
 }
 
 export async function revokeToken(name: string): Promise<void> {
