@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 import { ADMIN_TOKEN } from "./scripts/admin-token.mjs";
@@ -20,22 +21,27 @@ process.env.WRANGLER_LOG ??= "error";
 
 /**
  * The projects that start real processes (the built CLI, a local server, Chromium, the MLflow
- * client): one file at a time within each, since each file starts its own server.
+ * client). Each file starts its own server on a free port with its own temporary D1, so files run
+ * side by side; `oneAtATime` runs a project's files after all the others, one at a time (the
+ * site's files share dist/site; the serving project times things).
  */
-const nodeProject = (name: string, include: string[], exclude: string[] = [], timeouts = { testTimeout: 60_000, hookTimeout: 120_000 }) => ({
+const nodeProject = (name: string, include: string[], options: { exclude?: string[]; oneAtATime?: boolean; testTimeout?: number; hookTimeout?: number } = {}) => ({
   test: {
     name,
     include,
-    exclude,
+    exclude: options.exclude ?? [],
     environment: "node" as const,
     setupFiles: ["test/support/fast-check-setup.ts"],
-    ...timeouts,
-    fileParallelism: false,
+    testTimeout: options.testTimeout ?? 60_000,
+    hookTimeout: options.hookTimeout ?? 120_000,
+    fileParallelism: !options.oneAtATime,
   },
 });
 
 export default defineConfig({
   test: {
+    // vitest's default is one worker fewer than there are cores: one file at a time on this 2-core machine.
+    maxWorkers: availableParallelism(),
     reporters: process.env.VITEST_JSON_REPORT ? ["default", ["json", { outputFile: process.env.VITEST_JSON_REPORT }] as ["json", { outputFile: string }]] : ["default"],
     projects: [
       unit,
@@ -61,11 +67,13 @@ export default defineConfig({
           setupFiles: ["test/worker/apply-migrations.ts"],
         },
       },
-      nodeProject("cli", ["test/cli/**/*.test.ts"], unit.test?.include),
-      nodeProject("site", ["test/site/**/*.test.ts"]),
-      nodeProject("serving", ["test/serving/**/*.test.ts", HOSTILE_PARSERS]),
+      nodeProject("cli", ["test/cli/**/*.test.ts"], { exclude: unit.test?.include }),
+      // site.test.ts and live-site.test.ts both build into dist/site, which their servers serve.
+      nodeProject("site", ["test/site/**/*.test.ts"], { oneAtATime: true }),
+      // Timed: stalls, budgets and linear-time parsers, measured with no other test file running.
+      nodeProject("serving", ["test/serving/**/*.test.ts", HOSTILE_PARSERS], { oneAtATime: true }),
       // The real MLflow Python client against a local Worker and against MLflow's own server.
-      nodeProject("client", ["test/client/**/*.test.ts"], [], { testTimeout: 300_000, hookTimeout: 180_000 }),
+      nodeProject("client", ["test/client/**/*.test.ts"], { testTimeout: 300_000, hookTimeout: 180_000 }),
     ],
   },
 });

@@ -6,8 +6,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { type RetryOptions, retrying, retryingFetch, type V1Client, v1Client } from "../functions/client/index.js";
-import { BOOKMARK_HEADER } from "../functions/domain/index.js";
 import { HTTP_BACKOFF } from "../functions/domain/retry.js";
+import { BOOKMARK_HEADER } from "../functions/domain/sessions.js";
 import { UsageError } from "./errors.js";
 
 /** Where `npm start` serves the tracker. */

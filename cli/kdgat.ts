@@ -4,13 +4,6 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { UnreachableError } from "../functions/client/index.js";
 import { TrackerError } from "./api-client.js";
-import { registerBackfill } from "./commands/backfill.js";
-import { registerExport } from "./commands/export.js";
-import { registerGc } from "./commands/gc.js";
-import { registerImport } from "./commands/import.js";
-import { registerMigrate } from "./commands/migrate.js";
-import { registerQuery } from "./commands/query.js";
-import { registerToken } from "./commands/token.js";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from "./errors.js";
 import { terminalSafe } from "./output.js";
 
@@ -23,13 +16,22 @@ const program = new Command("kdgat")
   // Parser errors become exceptions, so that every usage error exits with 2.
   .exitOverride();
 
-registerMigrate(program);
-registerBackfill(program);
-registerQuery(program);
-registerToken(program);
-registerExport(program);
-registerImport(program);
-registerGc(program);
+/**
+ * Each command's module, in the order of --help. Only the named command's is loaded (all of them for
+ * --help or a mistyped name): `kdgat migrate`, which SLURM scripts and the crash tests start hundreds
+ * of times, then starts without the HTTP client, zod and the progress bar.
+ */
+const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
+  migrate: async () => (await import("./commands/migrate.js")).registerMigrate,
+  backfill: async () => (await import("./commands/backfill.js")).registerBackfill,
+  query: async () => (await import("./commands/query.js")).registerQuery,
+  token: async () => (await import("./commands/token.js")).registerToken,
+  export: async () => (await import("./commands/export.js")).registerExport,
+  import: async () => (await import("./commands/import.js")).registerImport,
+  gc: async () => (await import("./commands/gc.js")).registerGc,
+};
+const named = Object.hasOwn(COMMANDS, process.argv[2] ?? "") ? [COMMANDS[process.argv[2]]] : Object.values(COMMANDS);
+for (const register of await Promise.all(named.map((load) => load()))) register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,5 +1,9 @@
 /** Progress on stderr: a bar on a terminal, a quiet line every 10% otherwise (logs, SLURM). */
-import cliProgress from "cli-progress";
+import { createRequire } from "node:module";
+import type cliProgressModule from "cli-progress";
+
+// Loaded only for a terminal: logs and the many short non-interactive runs skip its start-up cost.
+const loadCliProgress = () => createRequire(import.meta.url)("cli-progress") as typeof cliProgressModule;
 
 export interface Progress {
   increment(by?: number): void;
@@ -9,6 +13,7 @@ export interface Progress {
 export function startProgress(label: string, total: number): Progress {
   if (total === 0) return { increment() {}, stop() {} };
   if (process.stderr.isTTY) {
+    const cliProgress = loadCliProgress();
     const bar = new cliProgress.SingleBar(
       { stream: process.stderr, format: `${label} [{bar}] {value}/{total} {percentage}% eta {eta_formatted}`, hideCursor: true },
       cliProgress.Presets.shades_classic,

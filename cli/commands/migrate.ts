@@ -1,8 +1,8 @@
 /** `kdgat migrate`: old 8-level layout -> new 2-level layout, with dry run, crash-safe execute and rollback. */
 import type { Command } from "commander";
-import { OLD_LAYOUT_ROOT } from "../../functions/domain/index.js";
-import { ApiClient, type ConnectionFlags, withConnectionOptions } from "../api-client.js";
-import { Backfiller, type BackfillResult, printBackfillReport } from "../backfill/backfill.js";
+import { OLD_LAYOUT_ROOT } from "../../functions/domain/layout.js";
+import { type ConnectionFlags, withConnectionOptions } from "../api-client.js";
+import type { BackfillResult } from "../backfill/backfill.js";
 import { EXIT_FAILED, EXIT_OK, UsageError } from "../errors.js";
 import { executeMigration, type FolderResult, rollbackMigration } from "../migrate/apply.js";
 import { ConfinedRoot } from "../migrate/confine.js";
@@ -60,9 +60,15 @@ async function migrate(flags: MigrateFlags): Promise<number> {
     const note = complete ? "the tree is as before the migration (folder times included); the journal is removed" : "some folders could not be restored: fix them and run --rollback again";
     return report({ mode, root, results, note }, flags.json);
   }
-  const backfiller = flags.backfill ? await Backfiller.create(ApiClient.fromFlags(flags), root) : undefined;
+  const backfiller = flags.backfill ? await startBackfill(flags, root) : undefined;
   const results = await executeMigration(confined, { progress, onMoved: backfiller ? (runIds) => backfiller.run(runIds).then(() => undefined) : undefined });
   return report({ mode, root, results, backfill: backfiller?.results }, flags.json);
+}
+
+/** The backfill's modules (the HTTP client, the contract's schemas) are loaded only when it is asked for. */
+async function startBackfill(flags: MigrateFlags, root: string) {
+  const [{ ApiClient }, { Backfiller }] = await Promise.all([import("../api-client.js"), import("../backfill/backfill.js")]);
+  return Backfiller.create(ApiClient.fromFlags(flags), root);
 }
 
 interface MigrationReport {
@@ -99,7 +105,7 @@ function summarize(results: FolderResult[]) {
   };
 }
 
-function report(outcome: MigrationReport, json = false): number {
+async function report(outcome: MigrationReport, json = false): Promise<number> {
   const summary = summarize(outcome.results);
   const backfillFailed = outcome.backfill?.some((r) => r.status === "failed") ?? false;
   const exitCode = summary.failed > 0 || backfillFailed ? EXIT_FAILED : EXIT_OK;
@@ -123,7 +129,7 @@ function report(outcome: MigrationReport, json = false): number {
   const ignored = outcome.results.length - summary.total;
   lines.push(`Summary: total ${summary.total}, ${verb} ${summary.migrated}, skipped ${summary.skipped}, failed ${summary.failed}${ignored > 0 ? `, ignored ${ignored} hidden` : ""}`);
   process.stdout.write(`${lines.join("\n")}\n`);
-  if (outcome.backfill) printBackfillReport(outcome.backfill);
+  if (outcome.backfill) (await import("../backfill/backfill.js")).printBackfillReport(outcome.backfill);
   printNextSteps(outcome, summary.migrated);
   return exitCode;
 }

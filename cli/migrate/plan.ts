@@ -7,7 +7,7 @@
  */
 import { lstatSync, readdirSync, readlinkSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve, sep } from "node:path";
-import { mapOldLayout, OLD_LAYOUT_DEPTH, OLD_LAYOUT_LEVELS, OLD_LAYOUT_ROOT, type OldLayoutMapping } from "../../functions/domain/index.js";
+import { mapOldLayout, OLD_LAYOUT_DEPTH, OLD_LAYOUT_LEVELS, OLD_LAYOUT_ROOT, type OldLayoutMapping } from "../../functions/domain/layout.js";
 import { type ConfinedRoot, PathOutsideRoot } from "./confine.js";
 import { lexists, PARTIAL_SUFFIX } from "./move-folder.js";
 
