@@ -64,6 +64,11 @@ export default defineConfig({
         test: {
           name: "worker",
           include: ["test/worker/**/*.test.ts"],
+          // One workerd runtime per vitest worker, reused from file to file (starting one and loading
+          // the app into it costs seconds per file); apply-migrations.ts gives each file a fresh
+          // database and bucket, and mocks are restored after each test.
+          isolate: false,
+          restoreMocks: true,
           setupFiles: ["test/worker/apply-migrations.ts"],
         },
       },
