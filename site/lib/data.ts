@@ -35,6 +35,21 @@ export interface Point {
   value: number;
 }
 
+/** A metric's latest point as the pages show it (its step and value). */
+export type LatestPoint = Pick<Point, "step" | "value">;
+
+/**
+ * A history of more than one point, packed as (step, value) pairs: a build keeps 10,000 runs' histories,
+ * and a point object per point was most of its memory. historyPoints unpacks one for a chart.
+ */
+export type History = Float64Array;
+
+export function historyPoints(history: History): LatestPoint[] {
+  const points: LatestPoint[] = [];
+  for (let i = 0; i < history.length; i += 2) points.push({ step: history[i], value: history[i + 1] });
+  return points;
+}
+
 export interface Attempt {
   number: number;
   mlflowRunId: string;
@@ -59,9 +74,9 @@ export interface RunView {
   params: Record<string, string>;
   tags: Record<string, string>;
   /** Per key of the latest attempt, the point with the greatest (step, timestamp, value): MLflow's "latest". */
-  latest: Record<string, Point>;
+  latest: Record<string, LatestPoint>;
   /** Histories of more than one point (the ones worth a chart), in step order. */
-  histories: Record<string, Point[]>;
+  histories: Record<string, History>;
   teacherRunId: string | null;
   /** KD students whose teacher_run_id is this run. */
   students: string[];
@@ -80,8 +95,8 @@ export interface PlainRunView {
   endTime: number | null;
   params: Record<string, string>;
   tags: Record<string, string>;
-  latest: Record<string, Point>;
-  histories: Record<string, Point[]>;
+  latest: Record<string, LatestPoint>;
+  histories: Record<string, History>;
 }
 
 export interface ExperimentView {
@@ -262,15 +277,25 @@ function toRunView(id: string, attempts: LoadedAttempt[]): RunView {
   };
 }
 
-/** Single-point histories (evaluation results) are kept only as latest values: 10,000 runs must fit in memory. */
+/**
+ * Single-point histories (evaluation results) are kept only as latest values, longer ones packed
+ * (History): 10,000 runs must fit in memory.
+ */
 function metricsOf(metrics: ExportedRun["metrics"]): Pick<RunView, "latest" | "histories"> {
-  const latest: Record<string, Point> = {};
-  const histories: Record<string, Point[]> = {};
+  const latest: Record<string, LatestPoint> = {};
+  const histories: Record<string, History> = {};
   for (const [key, history] of Object.entries(metrics)) {
     if (history.length === 0) continue;
-    const points = history.map(([step, timestamp, value]) => ({ step, timestamp, value: metricNumber(value) }));
-    latest[key] = latestPoint(points);
-    if (points.length > 1) histories[key] = points;
+    const { step, value } = latestPoint(history.map(([step, timestamp, value]) => ({ step, timestamp, value: metricNumber(value) })));
+    latest[key] = { step, value };
+    if (history.length > 1) {
+      const packed = new Float64Array(history.length * 2);
+      history.forEach(([step, , value], i) => {
+        packed[i * 2] = step;
+        packed[i * 2 + 1] = metricNumber(value);
+      });
+      histories[key] = packed;
+    }
   }
   return { latest, histories };
 }
