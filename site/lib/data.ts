@@ -129,16 +129,19 @@ export function experimentHref(experimentId: string): string {
   return `/experiments/${experimentId}/`;
 }
 
-let cached: Promise<SiteData> | undefined;
+let cached: { build: string | undefined; site: Promise<SiteData> } | undefined;
 
-/** The site data, loaded once per build however many pages ask for it. */
+/**
+ * The site data, loaded once per build however many pages ask for it. A warm builder
+ * (scripts/site-builder.mjs) runs several builds in one process, and names each in SITE_BUILD_ID.
+ */
 export function getSite(): Promise<SiteData> {
-  cached ??= (async () => {
+  const build = process.env.SITE_BUILD_ID;
+  if (cached === undefined || cached.build !== build) {
     const builder = new SiteDataBuilder();
-    await loadExport((page) => builder.add(page));
-    return builder.finish();
-  })();
-  return cached;
+    cached = { build, site: loadExport((page) => builder.add(page)).then(() => builder.finish()) };
+  }
+  return cached.site;
 }
 
 export function runHref(runId: string): string {
