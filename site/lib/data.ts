@@ -624,16 +624,23 @@ export function scenarioGrid(run: RunView): MetricGrid {
 
 /** Params grouped by their first word (`gat_hidden`, `gat_heads` -> `gat`); words used once go to `general`. */
 export function paramGroups(params: Record<string, string>): Array<{ name: string; entries: Array<[string, string]> }> {
-  const first = (key: string) => key.split(METRIC_PATH_SEPARATOR)[0];
+  const entries = Object.entries(params)
+    .map(([key, value]) => ({ first: firstWord(key), entry: [key, value] as [string, string] }))
+    .sort((a, b) => compareText(a.entry[0], b.entry[0]));
   const counts = new Map<string, number>();
-  for (const key of Object.keys(params)) counts.set(first(key), (counts.get(first(key)) ?? 0) + 1);
+  for (const { first } of entries) counts.set(first, (counts.get(first) ?? 0) + 1);
   const groups = new Map<string, Array<[string, string]>>();
-  for (const entry of Object.entries(params).sort(([a], [b]) => compareText(a, b))) {
-    const name = (counts.get(first(entry[0])) ?? 0) > 1 ? first(entry[0]) : "general";
+  for (const { first, entry } of entries) {
+    const name = counts.get(first)! > 1 ? first : "general";
     if (!groups.has(name)) groups.set(name, []);
     groups.get(name)!.push(entry);
   }
   return [...groups.entries()].map(([name, entries]) => ({ name, entries })).sort((a, b) => (a.name === "general" ? -1 : b.name === "general" ? 1 : compareText(a.name, b.name)));
+}
+
+function firstWord(key: string): string {
+  const end = key.indexOf(METRIC_PATH_SEPARATOR);
+  return end < 0 ? key : key.slice(0, end);
 }
 
 // ---------------------------------------------------------------------------------------------
