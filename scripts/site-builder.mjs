@@ -11,6 +11,7 @@
 // MAX_BUILDS builds.
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { SITE_BUILD_NODE_FLAGS } from "./build-site.mjs";
 import { ROOT } from "./local-server.mjs";
 import { offlineEnv } from "./wrangler-env.mjs";
 
@@ -47,7 +48,7 @@ export function startSiteBuilder() {
   let nextId = 0;
 
   const spawnChild = () => {
-    const started = fork(fileURLToPath(import.meta.url), ["--child"], { cwd: ROOT, env: offlineEnv(), stdio: ["ignore", "pipe", "pipe", "ipc"] });
+    const started = fork(fileURLToPath(import.meta.url), ["--child"], { cwd: ROOT, env: offlineEnv(), execArgv: SITE_BUILD_NODE_FLAGS, stdio: ["ignore", "pipe", "pipe", "ipc"] });
     started.output = "";
     const keep = (chunk) => (started.output = (started.output + chunk).slice(-50_000));
     started.stdout.on("data", keep);
