@@ -54,7 +54,8 @@ export function buildSite(options = {}) {
 
 // `npm run build`: one build, its output shown, from SITE_API_URL or SITE_SNAPSHOT.
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  await buildSite({ quiet: false, timeoutMs: 60 * 60_000 }).catch(() => {
+  await buildSite({ quiet: false, timeoutMs: 60 * 60_000 }).catch((error) => {
+    console.error(error.message);
     process.exitCode = 1;
   });
 }
