@@ -59,12 +59,16 @@ export function sortValue(value: number | null | undefined): string {
   return value === undefined || value === null || Number.isNaN(value) ? "" : String(value);
 }
 
+const HTML_SPECIAL = /[&<>"']/;
+const HTML_SPECIALS = /[&<>"']/g;
+
 /** Escapes text for HTML content and double-quoted attributes. */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  // Most texts (metric keys, numbers) have nothing to escape: a test is cheaper than a replace with a callback.
+  return HTML_SPECIAL.test(text) ? text.replace(HTML_SPECIALS, (c) => `&#${c.charCodeAt(0)};`) : text;
 }
 
 /** HTML for an identifier that may break after each `/` and `_` (run ids, metric keys, datasets), escaped. */
 export function breakableHtml(text: string): string {
-  return escapeHtml(text).replace(/[/_]/g, (c) => `${c}<wbr>`);
+  return escapeHtml(text).replace(/[/_]/g, "$&<wbr>");
 }
