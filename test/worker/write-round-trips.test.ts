@@ -121,7 +121,7 @@ describe("D1 round trips per write, token known to the isolate", () => {
     ];
     for (const [label, path, headers, status] of starts) {
       const answer = await call("PUT", path, { token, body: { lr: 0.2 }, headers });
-      expect(answer.status, `${label}: ${await answer.clone().text()}`).toBe(status);
+      expect(answer.status, `${label}: ${answer.text}`).toBe(status);
       expect(calls(answer), label).toBeLessThanOrEqual(2);
     }
     const refused = await call("PUT", "/api/v1/runs/set_03/teacher_fusion", { token, body: { lr: 0.3 }, headers: { "Idempotency-Key": "job-1" } });
