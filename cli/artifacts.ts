@@ -54,6 +54,17 @@ export function storedArtifacts(client: ApiClient, runUuid: string): Promise<Art
   return client.json<ArtifactListResponse>("GET", `/api/v1/artifacts/${runUuid}`);
 }
 
+/**
+ * Whether the tracker serves `<root>/<path>` (a HEAD of the download): an import writes a run's
+ * listing before its bytes arrive, so a listed file is not always a stored one.
+ */
+export async function artifactServed(client: ApiClient, root: string, path: string): Promise<boolean> {
+  const response = await client.request("HEAD", `${PROXY}/artifacts/${root}/${encodePath(path)}`);
+  if (response.status === 404) return false;
+  if (!response.ok) await parseAnswer(response);
+  return true;
+}
+
 /** Bytes [start, end) of the file as a web stream. */
 function slice(fd: number, start: number, end: number): ReadableStream<Uint8Array> {
   if (end <= start) return new Blob([]).stream();
