@@ -10,10 +10,9 @@ import { dirname } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ArtifactListResponse } from "../functions/api/contract.js";
-import { ARTIFACT_LIMITS } from "../functions/domain/artifacts.js";
+import { ARTIFACT_LIMITS, encodeArtifactPath as encodePath, ARTIFACT_PROXY as PROXY } from "../functions/domain/artifacts.js";
 import { type ApiClient, parseAnswer } from "./api-client.js";
 
-const PROXY = "/api/2.0/mlflow-artifacts";
 /**
  * Files above KDGAT_MULTIPART_MIN_BYTES (default: one PUT's limit, 100 MB) go up in parts of
  * KDGAT_MULTIPART_PART_BYTES (default 64 MiB; R2 needs at least 5 MiB but for the last part,
@@ -39,8 +38,6 @@ export interface Digest {
   size: number;
   sha256: string;
 }
-
-const encodePath = (path: string) => path.split("/").map(encodeURIComponent).join("/");
 
 /** `<experiment_id>/<run_uuid>/artifacts` of an artifact_uri `mlflow-artifacts:/...`. */
 export function artifactRoot(artifactUri: string): string {

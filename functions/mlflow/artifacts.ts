@@ -6,7 +6,7 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import * as z from "zod/mini";
-import { ARTIFACT_LIMITS, artifactKey, artifactMimeType, baseName, type RunArtifactPath, runArtifactPath, safeArtifactPath } from "../domain/artifacts";
+import { ARTIFACT_LIMITS, ARTIFACT_PROXY, artifactKey, artifactMimeType, baseName, encodeArtifactPath, type RunArtifactPath, runArtifactPath, safeArtifactPath } from "../domain/artifacts";
 import { excerpt } from "../domain/excerpt";
 import type { AppEnv } from "../env";
 import { invalidParameter } from "../errors";
@@ -80,8 +80,6 @@ const listRequest = z.object({ path: z.optional(z.string()) });
 /** The signed fields of a part URL: what it may write. */
 const partFields = (target: RunArtifactPath, uploadId: string, partNumber: number) => [artifactKey(target.experimentId, target.runUuid, target.path), uploadId, partNumber];
 
-const encodePath = (path: string) => path.split("/").map(encodeURIComponent).join("/");
-
 /** mpu/*: the file is `<artifact_path in the URL>/<base name of the client's local file>`. */
 function uploadTarget(c: Context<AppEnv>, route: string, localFile: string): RunArtifactPath {
   const dir = runPath(pathAfter(c, `/mlflow-artifacts/mpu/${route}/`));
@@ -143,7 +141,7 @@ export const artifactsApi = new Hono<AppEnv>()
     const run = await writableRun(c, target, { file: true });
     const id = await createArtifactUpload(c.get("db"), c.env.ARTIFACTS, run, target.path);
     const expires = Date.now() + PART_URL_LIFETIME_MS;
-    const base = `${new URL(c.req.url).origin}/api/2.0/mlflow-artifacts/mpu/part/${encodePath(artifactKey(target.experimentId, target.runUuid, target.path))}`;
+    const base = `${new URL(c.req.url).origin}${ARTIFACT_PROXY}/mpu/part/${encodeArtifactPath(artifactKey(target.experimentId, target.runUuid, target.path))}`;
     const credentials = [];
     for (let part = 1; part <= body.num_parts; part++) {
       const signature = await sign(c.env.ADMIN_TOKEN, [...partFields(target, id, part), expires]);

@@ -5,6 +5,7 @@
  * KD-GAT knowledge (run ids, groups, metric keys, directions) comes from functions/domain.
  */
 import type { ExportDocument, ExportedRun, MetricValue, RunStatus } from "../../functions/api/contract.js";
+import { artifactDownloadPath } from "../../functions/domain/artifacts.js";
 import {
   compareText,
   DEFAULT_LEADERBOARD_METRIC,
@@ -43,6 +44,13 @@ export interface Attempt {
   endTime: number | null;
 }
 
+/** A stored artifact of a run, linked to the Worker's download route (the site is served by the same origin). */
+export interface ArtifactView {
+  path: string;
+  size: number;
+  href: string;
+}
+
 /** One run id, shown through its latest attempt. */
 export interface RunView {
   id: string;
@@ -66,6 +74,8 @@ export interface RunView {
   /** KD students whose teacher_run_id is this run. */
   students: string[];
   errorMsg: string | null;
+  /** The latest attempt's artifacts by path; undefined when the export has no listing (ARTIFACTS_PUBLIC=false). */
+  artifacts: ArtifactView[] | undefined;
 }
 
 /** A run whose name is not a KD-GAT run id, or of another experiment: one page per MLflow run (attempt). */
@@ -82,6 +92,7 @@ export interface PlainRunView {
   tags: Record<string, string>;
   latest: Record<string, Point>;
   histories: Record<string, Point[]>;
+  artifacts: ArtifactView[] | undefined;
 }
 
 export interface ExperimentView {
@@ -234,6 +245,7 @@ function toPlainRunView({ run, metrics }: LoadedAttempt, experimentName: string)
     tags: run.tags,
     latest: metrics.latest,
     histories: metrics.histories,
+    artifacts: artifactsOf(run),
   };
 }
 
@@ -259,7 +271,12 @@ function toRunView(id: string, attempts: LoadedAttempt[]): RunView {
     teacherRunId: latestAttempt.tags.teacher_run_id || null,
     students: [],
     errorMsg: latestAttempt.tags.error_msg || null,
+    artifacts: artifactsOf(latestAttempt),
   };
+}
+
+function artifactsOf(run: LoadedAttempt["run"]): ArtifactView[] | undefined {
+  return run.artifacts?.map(({ path, size }) => ({ path, size, href: artifactDownloadPath(Number(run.experiment_id), run.mlflow_run_id, path) }));
 }
 
 /** Single-point histories (evaluation results) are kept only as latest values: 10,000 runs must fit in memory. */
