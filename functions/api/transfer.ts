@@ -1,8 +1,9 @@
 /**
  * GET /export?page_token=  one ExportDocument page: the experiments, then a bounded page of runs in
- *                          uuid order with params, tags and full metric histories. Public: what anyone
- *                          may read (no deleted runs or experiments, no idempotency keys); with the
- *                          admin token: the full backup.
+ *                          uuid order with params, tags, full metric histories and artifact listings
+ *                          (path, size, sha256). Public: what anyone may read (no deleted runs or
+ *                          experiments, no idempotency keys, no artifact listings when ARTIFACTS_PUBLIC
+ *                          is "false"); with the admin token: the full backup.
  * POST /import             (admin) one such page; idempotent (see store/export.ts).
  */
 import { Hono } from "hono";
@@ -11,7 +12,7 @@ import { experimentEntry, exportDocument, runEntry } from "../domain/export-docu
 import { LIMITS } from "../domain/limits";
 import { RUN_UUID } from "../domain/run-id";
 import type { AppEnv } from "../env";
-import { admin, publicRead } from "../http/access";
+import { admin, artifactsPrivate, publicRead } from "../http/access";
 import { jsonBody, queryParams } from "../http/validate";
 import { decodePageToken, encodePageToken } from "../search/cursor-token";
 import { exportExperiments, exportRunsPage, importPage } from "../store/export";
@@ -29,7 +30,8 @@ export const transferRoutes = new Hono<AppEnv>()
     const db = c.get("db");
     const scope = c.get("tokenName") === "admin" ? "backup" : "public";
     if (scope === "backup") c.header("Cache-Control", "private, no-store");
-    const page = await exportRunsPage(db, scope, after);
+    // Each run's artifact listing, but not to the public when artifacts are private.
+    const page = await exportRunsPage(db, scope, after, scope === "backup" || !artifactsPrivate(c.env));
     const body: ExportDocument = {
       format: "kdgat-export",
       version: 1,

@@ -6,6 +6,7 @@
  * types are inferred from it.
  */
 import * as z from "zod/mini";
+import { artifactKey, runArtifactPath, safeArtifactPath } from "./artifacts.js";
 import { keyProblem } from "./keys.js";
 import { LIMITS } from "./limits.js";
 import { fromStoredValue } from "./metric-values.js";
@@ -40,27 +41,62 @@ export const exportedExperiment = z.object({
   tags: z.record(key("tag"), z.string().check(z.maxLength(LIMITS.maxTagValueLength))),
 });
 
-export const exportedRun = z.object({
-  mlflow_run_id: z.string().check(z.regex(RUN_UUID, "expected 32 lowercase hex characters")),
-  experiment_id: experimentId,
-  run_name: z.string().check(z.maxLength(LIMITS.maxRunNameLength)),
-  user_id: z.string().check(z.maxLength(LIMITS.maxRunNameLength)),
-  status: z.enum(RUN_STATUSES),
-  start_time: millis,
-  end_time: z.nullable(millis),
-  artifact_uri: z.string().check(z.maxLength(2000)),
-  lifecycle_stage: lifecycle,
-  /** When the run was soft-deleted (lifecycle_stage "deleted"), else null. */
-  deleted_time: z.nullable(millis),
-  /** 1 for the first attempt of run_name in its experiment, counting up (kept by import). */
-  attempt: z.int().check(z.minimum(1)),
-  params: z.record(key("param"), z.string().check(z.maxLength(LIMITS.maxParamValueLength))),
-  tags: z.record(key("tag"), z.string().check(z.maxLength(LIMITS.maxTagValueLength))),
-  /** Full history per key: [step, timestamp, value] in step order. */
-  metrics: z
-    .record(key("metric"), z.array(z.tuple([z.int(), millis, metricValue])))
-    .check(z.refine((history) => Object.keys(history).length <= LIMITS.maxMetricKeysPerRun, `a run can hold at most ${LIMITS.maxMetricKeysPerRun} distinct metric keys`)),
+/** One stored artifact of a run, without its bytes: path inside the run's artifact root, bytes, hex SHA-256. */
+export const exportedArtifact = z.object({
+  path: z.string().check(z.minLength(1), z.maxLength(1024)),
+  size: z.int().check(z.nonnegative()),
+  sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/, "expected 64 lowercase hex characters")),
 });
+
+/**
+ * A run's artifact listing names files the artifact proxy would store for that run: each path is
+ * safe and inside its artifact root (the proxy's rule, functions/domain/artifacts.ts), once.
+ */
+function artifactListingProblem(run: { experiment_id: string; mlflow_run_id: string; artifacts?: Array<{ path: string }> }): string | undefined {
+  const seen = new Set<string>();
+  for (const { path } of run.artifacts ?? []) {
+    const inside = safeArtifactPath(path) === path ? runArtifactPath(artifactKey(Number(run.experiment_id), run.mlflow_run_id, path)) : undefined;
+    if (inside?.path !== path) return `artifact path '${path.slice(0, 80)}' of run ${run.mlflow_run_id} is not a safe path inside the run's artifact root`;
+    if (seen.has(path)) return `artifact path '${path.slice(0, 80)}' of run ${run.mlflow_run_id} is listed twice`;
+    seen.add(path);
+  }
+  return undefined;
+}
+
+export const exportedRun = z
+  .object({
+    mlflow_run_id: z.string().check(z.regex(RUN_UUID, "expected 32 lowercase hex characters")),
+    experiment_id: experimentId,
+    run_name: z.string().check(z.maxLength(LIMITS.maxRunNameLength)),
+    user_id: z.string().check(z.maxLength(LIMITS.maxRunNameLength)),
+    status: z.enum(RUN_STATUSES),
+    start_time: millis,
+    end_time: z.nullable(millis),
+    artifact_uri: z.string().check(z.maxLength(2000)),
+    lifecycle_stage: lifecycle,
+    /** When the run was soft-deleted (lifecycle_stage "deleted"), else null. */
+    deleted_time: z.nullable(millis),
+    /** 1 for the first attempt of run_name in its experiment, counting up (kept by import). */
+    attempt: z.int().check(z.minimum(1)),
+    params: z.record(key("param"), z.string().check(z.maxLength(LIMITS.maxParamValueLength))),
+    tags: z.record(key("tag"), z.string().check(z.maxLength(LIMITS.maxTagValueLength))),
+    /** Full history per key: [step, timestamp, value] in step order. */
+    metrics: z
+      .record(key("metric"), z.array(z.tuple([z.int(), millis, metricValue])))
+      .check(z.refine((history) => Object.keys(history).length <= LIMITS.maxMetricKeysPerRun, `a run can hold at most ${LIMITS.maxMetricKeysPerRun} distinct metric keys`)),
+    /**
+     * The run's stored artifacts by path, without their bytes (those stay in R2; `kdgat export
+     * --artifacts DIR` copies them). Left out of the public export when ARTIFACTS_PUBLIC is "false",
+     * and optional on import (documents from before artifacts).
+     */
+    artifacts: z.optional(z.array(exportedArtifact)),
+  })
+  .check(
+    z.superRefine((run, ctx) => {
+      const problem = artifactListingProblem(run);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem, path: ["artifacts"] });
+    }),
+  );
 
 /**
  * GET /api/v1/export (public, paged with `page_token`): everything but tokens.
@@ -78,6 +114,7 @@ export const exportDocument = z.object({
 export type ExportDocument = z.infer<typeof exportDocument>;
 export type ExportedExperiment = z.infer<typeof exportedExperiment>;
 export type ExportedRun = z.infer<typeof exportedRun>;
+export type ExportedArtifact = z.infer<typeof exportedArtifact>;
 
 /** The pages of a paged export as one document: every page's runs, each experiment once (the last page's copy). */
 export function mergeExportPages(pages: readonly ExportDocument[]): ExportDocument {
@@ -130,13 +167,24 @@ export interface PointRecord {
   isNan: boolean;
 }
 
-/** Everything an export holds of one run, as rows: its keys in first-logged order, its points in step order. */
+/** A stored artifact of a run (drizzle's property names). */
+export interface ArtifactRecord {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+/**
+ * Everything an export holds of one run, as rows: its keys in first-logged order, its points in step
+ * order, its artifacts by path (undefined: the listing is not part of this export).
+ */
 export interface RunRows {
   run: RunRecord;
   params: KeyValueRecord[];
   tags: KeyValueRecord[];
   keys: string[];
   points: PointRecord[];
+  artifacts?: ArtifactRecord[];
 }
 
 const record = (rows: KeyValueRecord[]) => Object.fromEntries(rows.map((r) => [r.key, r.value]));
@@ -155,7 +203,7 @@ export function experimentEntry(e: ExperimentRecord, tags: KeyValueRecord[]): Ex
 }
 
 /** The document entry of a run. */
-export function runEntry({ run: r, params, tags, keys, points }: RunRows): ExportedRun {
+export function runEntry({ run: r, params, tags, keys, points, artifacts }: RunRows): ExportedRun {
   const history: ExportedRun["metrics"] = {};
   for (const key of keys) history[key] = [];
   for (const p of points) {
@@ -177,6 +225,7 @@ export function runEntry({ run: r, params, tags, keys, points }: RunRows): Expor
     params: record(params),
     tags: record(tags),
     metrics: history,
+    ...(artifacts && { artifacts: artifacts.map(({ path, size, sha256 }) => ({ path, size, sha256 })) }),
   };
 }
 
@@ -209,13 +258,19 @@ export function runRecord(r: ExportedRun): RunRecord {
   };
 }
 
-/** Whether two exported runs hold the same data, whatever the order of their keys and points. */
+/**
+ * Whether two exported runs hold the same data, whatever the order of their keys, points and
+ * artifacts. An artifact listing counts only when both state one (a document from before artifacts,
+ * or a public export with ARTIFACTS_PUBLIC=false, says nothing about them).
+ */
 export function sameExportedRun(a: ExportedRun, b: ExportedRun): boolean {
-  return canonical(a) === canonical(b);
+  const withListing = a.artifacts !== undefined && b.artifacts !== undefined;
+  return canonical(a, withListing) === canonical(b, withListing);
 }
 
-function canonical(run: ExportedRun): string {
+function canonical(run: ExportedRun, withListing: boolean): string {
   const sorted = (entries: Record<string, unknown>) => Object.entries(entries).sort(([x], [y]) => compareText(x, y));
   const history = sorted(run.metrics).map(([key, points]) => [key, (points as ExportedRun["metrics"][string]).map((p) => JSON.stringify(p)).sort()]);
-  return JSON.stringify({ ...run, params: sorted(run.params), tags: sorted(run.tags), metrics: history });
+  const files = withListing ? [...(run.artifacts ?? [])].sort((x, y) => compareText(x.path, y.path)).map((f) => [f.path, f.size, f.sha256]) : undefined;
+  return JSON.stringify({ ...run, params: sorted(run.params), tags: sorted(run.tags), metrics: history, artifacts: files });
 }

@@ -6,7 +6,7 @@
  */
 import { and, asc, eq, getTableColumns, gt, or, type SQL, sql, type Table } from "drizzle-orm";
 import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
-import { experiments, experimentTags, latestMetrics, metrics, params, runs, tags } from "../db/schema";
+import { artifacts, experiments, experimentTags, latestMetrics, metrics, params, runs, tags } from "../db/schema";
 import { type ExportedExperiment, type ExportedRun, experimentRecord, type RunRows, runEntry, runRecord, sameExportedRun } from "../domain/export-document";
 import { toStoredValue } from "../domain/metric-values";
 import { latestByKey } from "../domain/ranking";
@@ -49,8 +49,11 @@ export async function exportExperiments(db: Db, scope: ExportScope): Promise<Arr
   return rows.map((experiment) => ({ experiment, tags: tagRows.filter((t) => t.experimentId === experiment.experimentId) }));
 }
 
-/** One page of runs after the given uuid; `nextAfter` is set when more follow. */
-export async function exportRunsPage(db: Db, scope: ExportScope, afterUuid?: string): Promise<{ runs: RunRows[]; nextAfter?: string }> {
+/**
+ * One page of runs after the given uuid; `nextAfter` is set when more follow. `withArtifacts`: each
+ * run's artifact listing too (not when artifacts are private and the export is public).
+ */
+export async function exportRunsPage(db: Db, scope: ExportScope, afterUuid: string | undefined, withArtifacts: boolean): Promise<{ runs: RunRows[]; nextAfter?: string }> {
   const visible =
     scope === "public"
       ? and(eq(runs.lifecycleStage, "active"), sql`${runs.experimentId} in (select ${experiments.experimentId} from ${experiments} where ${experiments.lifecycleStage} = 'active')`)
@@ -83,19 +86,25 @@ export async function exportRunsPage(db: Db, scope: ExportScope, afterUuid?: str
     taken++;
   }
   const page = candidates.slice(0, taken);
-  return { runs: await exportRunRows(db, page, scope), nextAfter: taken < candidates.length ? page.at(-1)!.runUuid : undefined };
+  return { runs: await exportRunRows(db, page, scope, withArtifacts), nextAfter: taken < candidates.length ? page.at(-1)!.runUuid : undefined };
 }
 
-/** These runs with params, tags and full metric histories, in the given order. */
-export async function exportRunRows(db: Db, rows: RunRow[], scope: ExportScope): Promise<RunRows[]> {
+/** These runs with params, tags and full metric histories (and, `withArtifacts`, artifact listings), in the given order. */
+export async function exportRunRows(db: Db, rows: RunRow[], scope: ExportScope, withArtifacts: boolean): Promise<RunRows[]> {
   if (rows.length === 0) return [];
   const uuids = rows.map((r) => r.runUuid);
-  const [paramRows, tagRows, keyRows, pointRows] = await db.batch([
+  const [paramRows, tagRows, keyRows, pointRows, artifactRows] = await db.batch([
     db.select().from(params).where(inJson(params.runUuid, uuids)).orderBy(sql`rowid`),
     db.select().from(tags).where(inJson(tags.runUuid, uuids)).orderBy(sql`rowid`),
     // Keys in the order they were first logged, which import restores (MLflow lists metrics so).
     db.select({ runUuid: latestMetrics.runUuid, key: latestMetrics.key }).from(latestMetrics).where(inJson(latestMetrics.runUuid, uuids)).orderBy(sql`rowid`),
     db.select().from(metrics).where(inJson(metrics.runUuid, uuids)).orderBy(asc(metrics.runUuid), asc(metrics.key), asc(metrics.step), asc(metrics.timestamp), asc(metrics.value)),
+    // In the same batch (no extra round trip); reads nothing when the listing is not exported.
+    db
+      .select({ runUuid: artifacts.runUuid, path: artifacts.path, size: artifacts.size, sha256: artifacts.sha256 })
+      .from(artifacts)
+      .where(withArtifacts ? inJson(artifacts.runUuid, uuids) : sql`0`)
+      .orderBy(asc(artifacts.runUuid), asc(artifacts.path)),
   ]);
   return rows.map((run) => ({
     run,
@@ -103,6 +112,7 @@ export async function exportRunRows(db: Db, rows: RunRow[], scope: ExportScope):
     tags: tagRows.filter((t) => t.runUuid === run.runUuid && (scope === "backup" || !PRIVATE_TAGS.has(t.key))),
     keys: keyRows.filter((k) => k.runUuid === run.runUuid).map((k) => k.key),
     points: pointRows.filter((m) => m.runUuid === run.runUuid),
+    ...(withArtifacts && { artifacts: artifactRows.filter((a) => a.runUuid === run.runUuid) }),
   }));
 }
 
@@ -151,7 +161,7 @@ export async function importPage(db: Db, doc: { experiments: ExportedExperiment[
         )
         .all()
     : [];
-  const stored = new Map((await exportRunRows(db, existingRuns, "backup")).map((rows) => [rows.run.runUuid, runEntry(rows)]));
+  const stored = new Map((await exportRunRows(db, existingRuns, "backup", true)).map((rows) => [rows.run.runUuid, runEntry(rows)]));
   for (const r of doc.runs) {
     const current = stored.get(r.mlflow_run_id);
     if (current !== undefined && !sameExportedRun(current, r)) {
@@ -213,6 +223,14 @@ function importStatements(newExperiments: ExportedExperiment[], newRuns: Exporte
     ),
   );
   bulk(metrics, POINT_ROW, points, "ignore");
+  // The listing as the document states it; the bytes come separately (`kdgat import --artifacts DIR`
+  // uploads each listed file the tracker cannot serve yet, which rewrites its row with what arrived).
+  const importedAt = Date.now();
+  bulk(
+    artifacts,
+    ["runUuid", "path", "size", "sha256", "updatedAt"],
+    newRuns.flatMap((r) => (r.artifacts ?? []).map((a) => [r.mlflow_run_id, a.path, a.size, a.sha256, importedAt])),
+  );
   bulk(latestMetrics, POINT_ROW, latestPoints(points));
   // The newest attempt of each imported name (by attempt, then start time) is its latest.
   chunks(

@@ -5,6 +5,7 @@
  * KD-GAT knowledge (run ids, groups, metric keys, directions) comes from functions/domain.
  */
 import type { ExportDocument, ExportedRun, MetricValue, RunStatus } from "../../functions/api/contract.js";
+import { artifactDownloadPath } from "../../functions/domain/artifacts.js";
 import {
   compareText,
   DEFAULT_LEADERBOARD_METRIC,
@@ -58,6 +59,13 @@ export interface Attempt {
   endTime: number | null;
 }
 
+/** A stored artifact of a run, linked to the Worker's download route (the site is served by the same origin). */
+export interface ArtifactView {
+  path: string;
+  size: number;
+  href: string;
+}
+
 /** One run id, shown through its latest attempt. */
 export interface RunView {
   id: string;
@@ -81,6 +89,8 @@ export interface RunView {
   /** KD students whose teacher_run_id is this run. */
   students: string[];
   errorMsg: string | null;
+  /** The latest attempt's artifacts by path; undefined when the export has no listing (ARTIFACTS_PUBLIC=false). */
+  artifacts: ArtifactView[] | undefined;
 }
 
 /** A run whose name is not a KD-GAT run id, or of another experiment: one page per MLflow run (attempt). */
@@ -97,6 +107,7 @@ export interface PlainRunView {
   tags: Record<string, string>;
   latest: Record<string, LatestPoint>;
   histories: Record<string, History>;
+  artifacts: ArtifactView[] | undefined;
 }
 
 export interface ExperimentView {
@@ -252,6 +263,7 @@ function toPlainRunView({ run, metrics }: LoadedAttempt, experimentName: string)
     tags: run.tags,
     latest: metrics.latest,
     histories: metrics.histories,
+    artifacts: artifactsOf(run),
   };
 }
 
@@ -277,7 +289,12 @@ function toRunView(id: string, attempts: LoadedAttempt[]): RunView {
     teacherRunId: latestAttempt.tags.teacher_run_id || null,
     students: [],
     errorMsg: latestAttempt.tags.error_msg || null,
+    artifacts: artifactsOf(latestAttempt),
   };
+}
+
+function artifactsOf(run: LoadedAttempt["run"]): ArtifactView[] | undefined {
+  return run.artifacts?.map(({ path, size }) => ({ path, size, href: artifactDownloadPath(Number(run.experiment_id), run.mlflow_run_id, path) }));
 }
 
 /**

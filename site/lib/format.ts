@@ -19,6 +19,20 @@ export function formatDelta(delta: number | null): string {
   return delta > 0 ? `+${text}` : delta < 0 ? `−${text}` : `±${text}`;
 }
 
+const BYTE_UNITS = ["KiB", "MiB", "GiB", "TiB"];
+
+/** A file size for people: `512 B`, `1.5 KiB`, `200.0 MiB` (binary units, one decimal). */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${BYTE_UNITS[unit]}`;
+}
+
 /** `2026-11-29 09:53:07 UTC` */
 export function formatTime(ms: number | null): string {
   if (ms === null) return "—";
