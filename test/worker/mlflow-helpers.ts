@@ -24,7 +24,8 @@ export async function call(method: string, path: string, payload?: unknown, opti
   }
   const response = await exports.default.fetch(new Request(url, { method, headers, body }));
   const text = await response.text();
-  return { status: response.status, contentType: response.headers.get("Content-Type"), text, json: JSON.parse(text) as any };
+  const rowsRead = Number(response.headers.get("Server-Timing")?.match(/rows_read=(\d+)/)?.[1]);
+  return { status: response.status, contentType: response.headers.get("Content-Type"), text, json: JSON.parse(text) as any, rowsRead };
 }
 
 export const post = (path: string, payload?: unknown, options?: CallOptions) => call("POST", path, payload, options);

@@ -51,7 +51,6 @@ const search = (filter: string, order: string[] = [], maxResults = 1000) =>
     orderBy: parseOrderBy(order, RUN_SEARCH),
     viewType: "ACTIVE_ONLY",
     maxResults,
-    offset: 0,
   });
 
 /** The matching runs, newest first (MLflow's default order), computed from the seed. */
