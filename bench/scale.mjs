@@ -6,9 +6,12 @@
 // Memory: the resident set (VmRSS, /proc) of the server's workerd process, sampled every 5 ms; it
 // holds the Worker isolate and the local D1 (SQLite and its page cache) together, so the peak
 // over the idle baseline is an upper bound on what the answer took in the isolate.
-// `node bench/scale.mjs [--export-pages 20]` writes bench/results/scale.json and the
-// "Production limits at scale" block of bench/README.md.
-import { readFileSync } from "node:fs";
+// `node bench/scale.mjs [--export-pages 20] [--state DIR]` writes bench/results/scale.json and the
+// "Production limits at scale" block of bench/README.md. With --state the seeded database is kept in
+// DIR and reused by the next run with the same DIR (seeding takes ~20 minutes on a loaded machine);
+// `--seed-only` stops after seeding.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { MLFLOW } from "./lib/api.mjs";
 import { createClient, expectOk, jsonOf } from "./lib/http.mjs";
@@ -17,7 +20,7 @@ import { SEED, seedLocalD1 } from "./lib/seed.mjs";
 import { ADMIN_TOKEN, removeDir, serverProcesses, tempStateDir, withServer } from "./lib/server.mjs";
 import { fmt } from "./lib/stats.mjs";
 
-const { values: args } = parseArgs({ options: { "export-pages": { type: "string", default: "20" } } });
+const { values: args } = parseArgs({ options: { "export-pages": { type: "string", default: "20" }, state: { type: "string" }, "seed-only": { type: "boolean", default: false } } });
 const EXPORT_PAGES = Number(args["export-pages"]);
 const LONG_HISTORY = 1_000_000;
 const MAX_RESULTS = 50_000;
@@ -60,12 +63,22 @@ async function pages(client, first, next, count, limit = 1000) {
   return out;
 }
 
+/** Seeds persistTo, or reuses the seed a run with the same --state made (its seeding time noted there). */
+function seeded(persistTo) {
+  const marker = join(persistTo, "seeded.json");
+  if (existsSync(marker)) return JSON.parse(readFileSync(marker, "utf8")).seedSeconds;
+  const seedSeconds = seedLocalD1(persistTo, { paramsOnEveryRun: true, longHistory: LONG_HISTORY });
+  writeFileSync(marker, JSON.stringify({ seedSeconds }));
+  return seedSeconds;
+}
+
 async function main() {
-  const persistTo = tempStateDir("scale");
+  const persistTo = args.state ?? tempStateDir("scale");
   const result = { environment: environmentNote() };
   try {
-    result.seedSeconds = seedLocalD1(persistTo, { paramsOnEveryRun: true, longHistory: LONG_HISTORY });
+    result.seedSeconds = seeded(persistTo);
     console.log(`seeded in ${fmt(result.seedSeconds)} s`);
+    if (args["seed-only"]) return;
     await withServer({ persistTo }, async (server) => {
       const workerd = serverProcesses(persistTo).find((p) => p.comm === "workerd");
       if (!workerd) throw new Error("no workerd process found for the server");
@@ -118,8 +131,9 @@ async function main() {
       }
     });
   } finally {
-    removeDir(persistTo);
+    if (!args.state) removeDir(persistTo);
   }
+  if (args["seed-only"]) return;
   saveJson("scale", result);
   const row = (name, r, unit) => [
     name,

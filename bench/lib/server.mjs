@@ -8,6 +8,8 @@ import { startLocalServer } from "../../scripts/local-server.mjs";
 
 /** Vars for every benchmark server (the write rate limit stays as wrangler.toml sets it). */
 export const BENCH_VARS = { ADMIN_TOKEN };
+/** The admin token the benchmark servers hold (scripts/admin-token.mjs). */
+export { ADMIN_TOKEN };
 
 /** A fresh temp directory for a local D1 (removed by the caller with removeDir). */
 export function tempStateDir(label) {

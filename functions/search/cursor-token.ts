@@ -30,3 +30,12 @@ export const historyCursor = z.tuple([z.int(), z.int(), z.number(), z.union([z.l
  */
 export const runSearchCursor = z.tuple([z.int().check(z.minimum(0), z.maximum(2)), z.string().check(z.regex(RUN_UUID))]);
 export type RunSearchCursor = z.output<typeof runSearchCursor>;
+
+/**
+ * An export page token's position (store/export.ts ExportCursor): after a run, or inside one, after a
+ * point of its history ([run, key, step, timestamp, value, is_nan, next part]).
+ */
+export const exportCursor = z.union([
+  z.string().check(z.regex(RUN_UUID)),
+  z.tuple([z.string().check(z.regex(RUN_UUID)), z.string(), z.int(), z.int(), z.number(), z.union([z.literal(0), z.literal(1)]), z.int().check(z.minimum(2))]),
+]);
