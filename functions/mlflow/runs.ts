@@ -126,15 +126,11 @@ export const runsApi = new Hono<AppEnv>()
     const experimentIds = (body.experiment_ids ?? []).flatMap((e) => parseExperimentId(e) ?? []);
     const db = c.get("db");
     const { runs, next } = await searchRuns(db, { ...query, after, experimentIds, viewType: body.run_view_type });
-    const inputs = await inputsOfRuns(
-      db,
-      runs.map((run) => run.info.runUuid),
-    );
     const token = next && encodePageToken(next);
     return c.json({
       ...repeated(
         "runs",
-        runs.map((run) => runJson(run, inputs.get(run.info.runUuid) ?? [])),
+        runs.map((run) => runJson(run, run.inputs)),
       ),
       ...(token && { next_page_token: token }),
     });

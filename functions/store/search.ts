@@ -14,6 +14,7 @@ import type { Db } from "../env";
 import { invalidParameter } from "../errors";
 import type { RunSearchCursor } from "../search/cursor-token";
 import type { Clause, Comparison, OrderKey, StringOp } from "../search/filter";
+import { type DatasetInput, inputQueries, inputsFrom } from "./inputs";
 import type { RunRow } from "./runs";
 import { rowCounts, runAtomically } from "./sql";
 
@@ -340,20 +341,23 @@ export interface RunWithData {
   params: Array<{ key: string; value: string }>;
   tags: Array<{ key: string; value: string }>;
   metrics: LatestMetricRow[];
+  inputs: DatasetInput[];
 }
 
-/** Runs with their params, tags and latest metrics (insertion order), in the order of `ids`; one batch. */
+/** Runs with their params, tags, latest metrics (insertion order) and dataset inputs, in the order of `ids`; one batch. */
 export async function getRunsWithData(db: Db, ids: string[]): Promise<RunWithData[]> {
   if (ids.length === 0) return [];
   const idList = JSON.stringify(ids);
   const inPage = (column: AnyColumn) => sql`${column} in (select value from json_each(${idList}))`;
-  const [runRows, paramRows, tagRows, metricRows] = await db.batch([
+  const [runRows, paramRows, tagRows, metricRows, edges, inputTagRows] = await db.batch([
     db.select().from(runs).where(inPage(runs.runUuid)),
     db.select({ runUuid: params.runUuid, key: params.key, value: params.value }).from(params).where(inPage(params.runUuid)).orderBy(sql`rowid`),
     db.select({ runUuid: tags.runUuid, key: tags.key, value: tags.value }).from(tags).where(inPage(tags.runUuid)).orderBy(sql`rowid`),
     db.select().from(latestMetrics).where(inPage(latestMetrics.runUuid)).orderBy(sql`rowid`),
+    ...inputQueries(db, ids),
   ]);
-  const byRun = new Map(runRows.map((info) => [info.runUuid, { info, params: [], tags: [], metrics: [] } as RunWithData]));
+  const inputsByRun = inputsFrom(edges, inputTagRows);
+  const byRun = new Map(runRows.map((info) => [info.runUuid, { info, params: [], tags: [], metrics: [], inputs: inputsByRun.get(info.runUuid) ?? [] } as RunWithData]));
   for (const { runUuid, ...kv } of paramRows) byRun.get(runUuid)?.params.push(kv);
   for (const { runUuid, ...kv } of tagRows) byRun.get(runUuid)?.tags.push(kv);
   for (const metric of metricRows) byRun.get(metric.runUuid)?.metrics.push(metric);
