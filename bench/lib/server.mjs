@@ -52,7 +52,7 @@ export async function withServer(options, fn) {
   process.env.WRANGLER_LOG_PATH = logDir;
   try {
     // The benchmarks read far more than one address's public budget in a minute; they measure speed.
-    server = await startLocalServer({ persistTo, vars: { ...BENCH_VARS, ...options.vars }, publicReadLimit: 10_000_000 });
+    server = await startLocalServer({ persistTo, vars: { ...BENCH_VARS, ...options.vars }, publicReadLimit: 10_000_000, inspectorPort: options.inspectorPort });
     running.add(server);
     return await fn({ ...server, reloads: () => countReloads(logDir) });
   } finally {
