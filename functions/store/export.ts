@@ -66,9 +66,14 @@ const pointOrder = [asc(metrics.runUuid), asc(metrics.key), asc(metrics.step), a
  * many points per page, wherever the page starts).
  */
 export async function exportRunsPage(db: Db, scope: ExportScope, after?: ExportCursor): Promise<{ runs: RunRows[]; next?: ExportCursor }> {
+  // A correlated EXISTS (one experiment looked up by primary key per run) keeps SQLite walking runs in
+  // uuid order from the cursor; an IN list of experiments made it read every run of them and sort.
   const visible =
     scope === "public"
-      ? and(eq(runs.lifecycleStage, "active"), sql`${runs.experimentId} in (select ${experiments.experimentId} from ${experiments} where ${experiments.lifecycleStage} = 'active')`)
+      ? and(
+          eq(runs.lifecycleStage, "active"),
+          sql`exists (select 1 from ${experiments} where ${experiments.experimentId} = ${runs.experimentId} and ${experiments.lifecycleStage} = 'active')`,
+        )
       : undefined;
   const inside = typeof after === "object" ? after : undefined;
   const afterUuid = typeof after === "string" ? after : undefined;
