@@ -370,7 +370,7 @@ export async function getRunsWithData(db: Db, ids: string[]): Promise<RunWithDat
  * keys and values reach about `maxBytes`, so that an answer fits a Worker's 128 MB (bench/scale.mjs
  * measures it). A short page still carries a next_page_token: MLflow's client follows it.
  */
-export const SEARCH_PAGE = { maxRuns: 2500, chunkRuns: 500, maxBytes: 4 * 1024 * 1024 } as const;
+export const SEARCH_PAGE = { maxRuns: 1000, chunkRuns: 250, maxBytes: 2 * 1024 * 1024 } as const;
 
 /** About how many bytes of an answer a run's data makes. */
 function dataBytes(run: RunWithData): number {
