@@ -161,12 +161,9 @@ interface Term {
 function orderTerms(key: OrderKey, index: number): { join?: SQL; terms: Term[] } {
   if (key.entity === "attribute") {
     const column = RUN_COLUMNS[key.key];
-    return {
-      terms: [
-        { expr: sql`(${column} is null)`, ascending: true },
-        { expr: column, ascending: key.ascending },
-      ],
-    };
+    // Only end_time may be NULL; a NOT NULL column alone keeps its index usable (runs_experiment_start_idx).
+    const missingLast: Term[] = key.key === "end_time" ? [{ expr: sql`(${column} is null)`, ascending: true }] : [];
+    return { terms: [...missingLast, { expr: column, ascending: key.ascending }] };
   }
   const alias = sql.raw(`o${index}`);
   const table = sql.raw(key.entity === "metric" ? "latest_metrics" : key.entity === "param" ? "params" : "tags");
