@@ -135,6 +135,9 @@ export async function startWorkerFront({ hostname, port, logRequests }) {
     onReloadStart: pause,
     onReloadComplete({ proxyData, config }) {
       const { protocol, hostname: workerHost, port: workerPort } = proxyData.userWorkerUrl;
+      // With the inspector on (KDGAT_INSPECTOR_PORT), where the Worker isolate's DevTools endpoint is.
+      const inspector = proxyData.userWorkerInspectorUrl;
+      if (inspector) console.log(`inspector: ws://${inspector.hostname}:${inspector.port}${inspector.pathname}`);
       // The previous build's kept-alive connections go once what still uses them is done.
       const previous = latest;
       if (previous) setTimeout(() => previous.agent.destroy(), 10_000).unref();

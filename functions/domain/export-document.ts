@@ -80,7 +80,13 @@ export const exportedRun = z
     attempt: z.int().check(z.minimum(1)),
     params: z.record(key("param"), z.string().check(z.maxLength(LIMITS.maxParamValueLength))),
     tags: z.record(key("tag"), z.string().check(z.maxLength(LIMITS.maxTagValueLength))),
-    /** Full history per key: [step, timestamp, value] in step order. */
+    /**
+     * Set when this entry holds only part of the run's metric history (a history too large for one
+     * page): part 1 lists every key, the parts follow one another in the next pages, the last one says
+     * so. Without it the entry is the whole run. `RunParts` joins them back.
+     */
+    part: z.optional(z.object({ index: z.int().check(z.minimum(1)), last: z.boolean() })),
+    /** Full history per key (or this part's points of it): [step, timestamp, value] in step order. */
     metrics: z
       .record(key("metric"), z.array(z.tuple([z.int(), millis, metricValue])))
       .check(z.refine((history) => Object.keys(history).length <= LIMITS.maxMetricKeysPerRun, `a run can hold at most ${LIMITS.maxMetricKeysPerRun} distinct metric keys`)),
@@ -116,16 +122,83 @@ export type ExportedExperiment = z.infer<typeof exportedExperiment>;
 export type ExportedRun = z.infer<typeof exportedRun>;
 export type ExportedArtifact = z.infer<typeof exportedArtifact>;
 
-/** The pages of a paged export as one document: every page's runs, each experiment once (the last page's copy). */
+/** The pages of a paged export as one document: every page's runs (parts joined), each experiment once (the last page's copy). */
 export function mergeExportPages(pages: readonly ExportDocument[]): ExportDocument {
   const experiments = new Map(pages.flatMap((page) => page.experiments).map((e) => [e.experiment_id, e]));
+  const parts = new RunParts();
+  const runs = pages.flatMap((page) => parts.add(page.runs));
+  parts.finish();
   return {
     format: "kdgat-export",
     version: 1,
     exported_at: Math.max(...pages.map((page) => page.exported_at)),
     experiments: [...experiments.values()],
-    runs: pages.flatMap((page) => page.runs),
+    runs,
   };
+}
+
+/**
+ * Joins the parts of runs split across pages, as the pages arrive in order: `add` gives back a
+ * page's whole runs, a split run once its last part is in (its fields and params from the last part,
+ * each key's points in order). Parts out of order, or a run left unfinished (`finish`), throw.
+ */
+export class RunParts {
+  private pending: ExportedRun | undefined;
+
+  add(runs: readonly ExportedRun[]): ExportedRun[] {
+    const whole: ExportedRun[] = [];
+    for (const run of runs) {
+      const expected = this.pending ? { id: this.pending.mlflow_run_id, index: (this.pending.part?.index ?? 0) + 1 } : undefined;
+      if (expected && (run.mlflow_run_id !== expected.id || run.part?.index !== expected.index)) {
+        throw new Error(`Export pages out of order: run ${expected.id} stops before its part ${expected.index}.`);
+      }
+      if (!expected && run.part && run.part.index !== 1) throw new Error(`Export pages out of order: part ${run.part.index} of run ${run.mlflow_run_id} comes without part 1.`);
+      const joined = this.pending ? appendPart(this.pending, run) : run;
+      this.pending = undefined;
+      if (joined.part && !joined.part.last) this.pending = joined;
+      else whole.push(withoutPart(joined));
+    }
+    return whole;
+  }
+
+  finish(): void {
+    if (this.pending) throw new Error(`Export ends inside run ${this.pending.mlflow_run_id}: its part ${(this.pending.part?.index ?? 0) + 1} is missing.`);
+  }
+}
+
+function appendPart(run: ExportedRun, next: ExportedRun): ExportedRun {
+  const metrics = { ...run.metrics };
+  for (const [key, points] of Object.entries(next.metrics)) metrics[key] = [...(metrics[key] ?? []), ...points];
+  return { ...next, params: { ...run.params, ...next.params }, tags: { ...run.tags, ...next.tags }, metrics };
+}
+
+function withoutPart({ part: _part, ...run }: ExportedRun): ExportedRun {
+  return run;
+}
+
+/**
+ * A run cut into entries of at most `maxPoints` points each (in key order, then step order), marked
+ * as parts; a run within the bound stays one entry. The export's inverse of RunParts.
+ */
+export function splitRun(run: ExportedRun, maxPoints: number): ExportedRun[] {
+  const total = Object.values(run.metrics).reduce((sum, history) => sum + history.length, 0);
+  if (total <= maxPoints) return [run];
+  const parts: Array<ExportedRun["metrics"]> = [Object.fromEntries(Object.keys(run.metrics).map((key) => [key, []]))];
+  let room = maxPoints;
+  for (const [key, history] of Object.entries(run.metrics)) {
+    for (let at = 0; at < history.length; ) {
+      if (room === 0) {
+        parts.push({});
+        room = maxPoints;
+      }
+      const taken = history.slice(at, at + room);
+      const current = parts[parts.length - 1];
+      current[key] = [...(current[key] ?? []), ...taken];
+      at += taken.length;
+      room -= taken.length;
+    }
+  }
+  return parts.map((metrics, i) => ({ ...run, part: { index: i + 1, last: i === parts.length - 1 }, metrics }));
 }
 
 /** An experiment as the store reads it (drizzle's property names). */
@@ -185,6 +258,8 @@ export interface RunRows {
   keys: string[];
   points: PointRecord[];
   artifacts?: ArtifactRecord[];
+  /** Set when `points` is only part of the run's history (see exportedRun's `part`). */
+  part?: { index: number; last: boolean };
 }
 
 const record = (rows: KeyValueRecord[]) => Object.fromEntries(rows.map((r) => [r.key, r.value]));
@@ -203,7 +278,7 @@ export function experimentEntry(e: ExperimentRecord, tags: KeyValueRecord[]): Ex
 }
 
 /** The document entry of a run. */
-export function runEntry({ run: r, params, tags, keys, points, artifacts }: RunRows): ExportedRun {
+export function runEntry({ run: r, params, tags, keys, points, part, artifacts }: RunRows): ExportedRun {
   const history: ExportedRun["metrics"] = {};
   for (const key of keys) history[key] = [];
   for (const p of points) {
@@ -224,6 +299,7 @@ export function runEntry({ run: r, params, tags, keys, points, artifacts }: RunR
     attempt: r.attempt,
     params: record(params),
     tags: record(tags),
+    ...(part && { part }),
     metrics: history,
     ...(artifacts && { artifacts: artifacts.map(({ path, size, sha256 }) => ({ path, size, sha256 })) }),
   };

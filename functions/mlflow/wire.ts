@@ -75,7 +75,7 @@ function datasetInputJson({ dataset: d, tags }: DatasetInput) {
  * A run as runs/get and runs/search give it, with its inputs (`"inputs": {}` when it has none);
  * runs/create's response has no inputs field ("omit").
  */
-export function runJson(run: RunWithData, inputs: DatasetInput[] | "omit") {
+export function runJson(run: Omit<RunWithData, "inputs">, inputs: DatasetInput[] | "omit") {
   return {
     info: runInfoJson(run.info),
     data: {
