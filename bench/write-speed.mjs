@@ -28,6 +28,17 @@ const POINTS_PER_BATCH = 1000;
 const PHASE_DEADLINE_MS = 180_000;
 export const TARGETS = { logMetricP50Ratio: 0.5, logBatchVsMlflow: 5, logBatchVsSqlite: 0.5, cpuMsPerBatch: 10 };
 
+/**
+ * Where this run keeps the three databases (the local D1, MLflow's SQLite, raw SQLite's file: all
+ * under the temp folder) and its file system: on a disk every D1 commit waits for an fsync (workerd
+ * syncs its SQLite at every commit), on tmpfs (TMPDIR=/dev/shm) none does.
+ */
+function storageNote() {
+  const dir = tmpdir();
+  const fsType = spawnSync("stat", ["-f", "-c", "%T", dir], { encoding: "utf8" }).stdout.trim() || "?";
+  return { dir, fsType };
+}
+
 /** CPU seconds of a process group (MLflow's gunicorn and its workers), from /proc. */
 function groupCpuSeconds(pgid) {
   let total = 0;
@@ -167,7 +178,7 @@ async function measureServer(label, url, { token, samples, batches, cpu }) {
 }
 
 export async function runWriteSpeed({ samples = 300, batches = 200, mlflowPort = 9251 } = {}) {
-  const environment = environmentNote();
+  const environment = { ...environmentNote(), storage: storageNote() };
   const cpu = await workerCpu();
   const sqlite = rawSqlite();
   const mlflow = await startMlflow(mlflowPort);
@@ -204,7 +215,8 @@ export function writeSpeedMarkdown({ environment, samples, batches, ours, mlflow
   const ratio = (a, b) => (m ? `${fmt(a / b)}x` : "-");
   const lines = [
     `Measured ${environment.at} (Node ${environment.node}, ${environment.cpus}; load average before: ${environment.loadavg}; busiest processes: ${environment.topProcesses}). ` +
-      `kdgat through \`npm start\`'s local serving (scripts/serve-worker.mjs + worker-front.mjs) with a minted write token; MLflow 2.17.2 from \`serve.sh\` (SQLite, 2 gunicorn workers), measured right after, in the same run.`,
+      `kdgat through \`npm start\`'s local serving (scripts/serve-worker.mjs + worker-front.mjs) with a minted write token; MLflow 2.17.2 from \`serve.sh\` (SQLite, 2 gunicorn workers), measured right after, in the same run. ` +
+      `All three databases under ${environment.storage?.dir ?? "?"} (${environment.storage?.fsType ?? "?"}).`,
     "",
     table(
       ["figure", "kdgat", "MLflow 2.17.2", "ratio", "target"],

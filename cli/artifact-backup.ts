@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { ArtifactFile, ExportDocument } from "../functions/api/contract.js";
 import { runArtifactPath, safeArtifactPath } from "../functions/domain/artifacts.js";
 import type { ApiClient } from "./api-client.js";
-import { artifactRoot, digestOf, downloadArtifact, storedArtifacts, uploadArtifact } from "./artifacts.js";
+import { artifactRoot, artifactServed, digestOf, downloadArtifact, storedArtifacts, uploadArtifact } from "./artifacts.js";
 import { UsageError } from "./errors.js";
 import { startProgress } from "./progress.js";
 
@@ -82,7 +82,11 @@ export async function verifyBackup(dir: string): Promise<ArtifactManifest> {
   return manifest;
 }
 
-/** Uploads each verified file the tracker does not hold with the same digest, to the run's artifact root there. */
+/**
+ * Uploads each verified file the tracker does not hold with the same digest, to the run's artifact
+ * root there. The import lists a run's files before their bytes arrive, so a listed file counts as
+ * held only when the tracker also serves it.
+ */
 export async function importArtifacts(
   client: ApiClient,
   dir: string,
@@ -102,8 +106,9 @@ export async function importArtifacts(
     const have = new Map(stored.files.map((f) => [f.path, f]));
     for (const file of run.files) {
       const known = have.get(file.path);
-      if (known && known.size === file.size && known.sha256 === file.sha256) unchanged++;
-      else todo.push({ uuid, root: artifactRoot(stored.artifact_uri), file });
+      const root = artifactRoot(stored.artifact_uri);
+      if (known && known.size === file.size && known.sha256 === file.sha256 && (await artifactServed(client, root, file.path))) unchanged++;
+      else todo.push({ uuid, root, file });
     }
   }
   const total = todo.reduce((sum, t) => sum + t.file.size, 0);

@@ -10,10 +10,9 @@ import { dirname } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ArtifactListResponse } from "../functions/api/contract.js";
-import { ARTIFACT_LIMITS } from "../functions/domain/artifacts.js";
+import { ARTIFACT_LIMITS, encodeArtifactPath as encodePath, ARTIFACT_PROXY as PROXY } from "../functions/domain/artifacts.js";
 import { type ApiClient, parseAnswer } from "./api-client.js";
 
-const PROXY = "/api/2.0/mlflow-artifacts";
 /**
  * Files above KDGAT_MULTIPART_MIN_BYTES (default: one PUT's limit, 100 MB) go up in parts of
  * KDGAT_MULTIPART_PART_BYTES (default 64 MiB; R2 needs at least 5 MiB but for the last part,
@@ -40,8 +39,6 @@ export interface Digest {
   sha256: string;
 }
 
-const encodePath = (path: string) => path.split("/").map(encodeURIComponent).join("/");
-
 /** `<experiment_id>/<run_uuid>/artifacts` of an artifact_uri `mlflow-artifacts:/...`. */
 export function artifactRoot(artifactUri: string): string {
   const match = /^mlflow-artifacts:\/+(.+?)\/*$/.exec(artifactUri);
@@ -52,6 +49,17 @@ export function artifactRoot(artifactUri: string): string {
 /** A run's stored artifacts (path, size, sha256). */
 export function storedArtifacts(client: ApiClient, runUuid: string): Promise<ArtifactListResponse> {
   return client.json<ArtifactListResponse>("GET", `/api/v1/artifacts/${runUuid}`);
+}
+
+/**
+ * Whether the tracker serves `<root>/<path>` (a HEAD of the download): an import writes a run's
+ * listing before its bytes arrive, so a listed file is not always a stored one.
+ */
+export async function artifactServed(client: ApiClient, root: string, path: string): Promise<boolean> {
+  const response = await client.request("HEAD", `${PROXY}/artifacts/${root}/${encodePath(path)}`);
+  if (response.status === 404) return false;
+  if (!response.ok) await parseAnswer(response);
+  return true;
 }
 
 /** Bytes [start, end) of the file as a web stream. */

@@ -1,12 +1,13 @@
 // The local site keeps itself fresh (`npm start`): it polls the API's stale marker
 // (GET /api/v1/site/state, one D1 row), and after a change rebuilds the site from the API, one build
-// at a time, debounced. Each build goes into a folder of its own under dist/site-builds/; dist/site is
-// a symlink that is swapped to the finished build in one rename(2), so the server never serves a
+// at a time, debounced, in a warm builder process (site-builder.mjs: Node, Astro and Vite stay
+// loaded between builds). Each build goes into a folder of its own under dist/site-builds/; dist/site
+// is a symlink that is swapped to the finished build in one rename(2), so the server never serves a
 // half-written site, then the Worker is reloaded to pick up the new build's asset list.
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { buildSite } from "./build-site.mjs";
 import { ROOT } from "./local-server.mjs";
+import { startSiteBuilder } from "./site-builder.mjs";
 
 export const SITE_DIR = join(ROOT, "dist", "site");
 const BUILDS_DIR = join(ROOT, "dist", "site-builds");
@@ -31,6 +32,7 @@ export function startLiveSite({ apiUrl, reload, log = console.log, policy = LIVE
   let builtFrom = existsSync(join(SITE_DIR, "index.html")) ? readBuiltFrom() : undefined;
   let seen; // {changedAt, firstSeenAt, lastChangeAt} of a change not built yet
   let timer;
+  const builder = startSiteBuilder();
 
   async function poll() {
     if (stopped) return;
@@ -59,7 +61,7 @@ export function startLiveSite({ apiUrl, reload, log = console.log, policy = LIVE
     mkdirSync(BUILDS_DIR, { recursive: true });
     const outDir = join(BUILDS_DIR, `build-${started}`);
     try {
-      await buildSite({ apiUrl, outDir });
+      await builder.build({ apiUrl, outDir });
     } catch (error) {
       rmSync(outDir, { recursive: true, force: true });
       // Remember the failed change, so that a broken build is not retried in a loop; the next change retries.
@@ -81,6 +83,7 @@ export function startLiveSite({ apiUrl, reload, log = console.log, policy = LIVE
       stopped = true;
       clearTimeout(timer);
       await building;
+      builder.stop();
     },
     idle: () => building,
   };

@@ -40,8 +40,9 @@ export function applyLocalMigrations(persistTo) {
  * options: port (default: a free one), persistTo (default .wrangler/state), vars ({NAME: value}),
  * publicReadLimit (anonymous reads per 60 s from this machine; default wrangler.toml's limit),
  * watch (reload on source changes; default false), liveSite (rebuild the site by itself after
- * changes, scripts/live-site.mjs; default false), logLevel, quiet (default true: the output is
- * kept for error messages only).
+ * changes, scripts/live-site.mjs; default false), inspectorPort (open wrangler's DevTools inspector
+ * of the Worker isolate there, for a benchmark to read the isolate's heap; default off), logLevel,
+ * quiet (default true: the output is kept for error messages only).
  */
 export async function startLocalServer(options = {}) {
   const port = options.port ?? (await freePort());
@@ -58,6 +59,7 @@ export async function startLocalServer(options = {}) {
       KDGAT_LIVE_SITE: options.liveSite ? "1" : "0",
       KDGAT_WORKER_VARS: JSON.stringify(options.vars ?? {}),
       KDGAT_PUBLIC_READ_LIMIT: options.publicReadLimit === undefined ? "" : String(options.publicReadLimit),
+      KDGAT_INSPECTOR_PORT: options.inspectorPort === undefined ? "" : String(options.inspectorPort),
     }),
     // Own process group, so that stopping it also stops workerd.
     detached: true,

@@ -6,7 +6,8 @@
 // KDGAT_WATCH ("1": reload on source changes), KDGAT_WORKER_VARS (JSON {NAME: value}: secrets such as
 // ADMIN_TOKEN; kept off the command line), KDGAT_PUBLIC_READ_LIMIT (when set: the anonymous read
 // budget per 60 s instead of wrangler.toml's; locally every client shares one address), KDGAT_LIVE_SITE
-// ("1": rebuild the site by itself after changes, scripts/live-site.mjs).
+// ("1": rebuild the site by itself after changes, scripts/live-site.mjs), KDGAT_INSPECTOR_PORT (when
+// set: the DevTools inspector on this port, as bench/scale.mjs uses it to read the isolate's heap).
 import { join } from "node:path";
 import { unstable_DevEnv } from "wrangler";
 import { startLiveSite } from "./live-site.mjs";
@@ -36,7 +37,7 @@ await devEnv.config.set(
     },
     dev: {
       server,
-      inspector: false,
+      inspector: process.env.KDGAT_INSPECTOR_PORT ? { port: Number(process.env.KDGAT_INSPECTOR_PORT) } : false,
       persist: process.argv[2],
       logLevel,
       watch: process.env.KDGAT_WATCH === "1",

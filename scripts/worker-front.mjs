@@ -17,6 +17,17 @@
 import { Agent, createServer, request as httpRequest } from "node:http";
 import { Socket } from "node:net";
 
+/**
+ * Paths only the Worker answers (its routes; the site has no pages under them). The front sends
+ * them past wrangler's asset router straight to the Worker (miniflare's `MF-Route-Override`), as
+ * Cloudflare does for a path with no asset, and saves the router's and the asset worker's hops on
+ * every API request. Anything else (the site, and a path that may be an asset) takes the router.
+ */
+const WORKER_PATHS = /^\/(?:api\/|ajax-api\/|health(?:\?|$)|version(?:\?|$))/;
+
+/** Whether a request target (path and query) is one only the Worker answers (see WORKER_PATHS). */
+export const isWorkerPath = (target) => WORKER_PATHS.test(target);
+
 /** The local site's poller (scripts/live-site.mjs), left out of the request log: it asks every 2 s. */
 const LIVE_SITE_AGENT = "kdgat-live-site";
 
@@ -40,7 +51,7 @@ const POOLED_BODY_BYTES = 256 * 1024;
  * nextReload(): resolves once the next build of the Worker serves.
  */
 export async function startWorkerFront({ hostname, port, logRequests }) {
-  /** The Worker's miniflare ({url, headers} from wrangler's reloadComplete); undefined while reloading. */
+  /** The Worker's miniflare ({url, headers, workerName} from wrangler's reloadComplete); undefined while reloading. */
   let upstream;
   let waiting = [];
   let reloadWaiters = [];
@@ -61,6 +72,8 @@ export async function startWorkerFront({ hostname, port, logRequests }) {
   function relay(req, res, target) {
     if (res.closed) return; // the client left while the Worker was reloading
     const headers = { ...req.headers, ...target.headers, "mf-original-url": `http://${req.headers.host ?? `${hostname}:${port}`}${req.url}` };
+    if (target.workerName && isWorkerPath(req.url ?? "")) headers["mf-route-override"] = target.workerName;
+    else delete headers["mf-route-override"];
     for (const name of HOP_REQUEST_HEADERS) delete headers[name];
     const pooled = isSmall(req);
     const forwarded = httpRequest({
@@ -120,14 +133,18 @@ export async function startWorkerFront({ hostname, port, logRequests }) {
     onConfigUpdate: pause,
     onBundleStart: pause,
     onReloadStart: pause,
-    onReloadComplete({ proxyData }) {
+    onReloadComplete({ proxyData, config }) {
       const { protocol, hostname: workerHost, port: workerPort } = proxyData.userWorkerUrl;
+      // With the inspector on (KDGAT_INSPECTOR_PORT), where the Worker isolate's DevTools endpoint is.
+      const inspector = proxyData.userWorkerInspectorUrl;
+      if (inspector) console.log(`inspector: ws://${inspector.hostname}:${inspector.port}${inspector.pathname}`);
       // The previous build's kept-alive connections go once what still uses them is done.
       const previous = latest;
       if (previous) setTimeout(() => previous.agent.destroy(), 10_000).unref();
       latest = upstream = {
         url: new URL(`${protocol}//${workerHost}:${workerPort}`),
         headers: proxyData.headers ?? {},
+        workerName: config?.name,
         agent: new Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16, noDelay: true }),
       };
       for (const resolve of waiting) resolve(upstream);

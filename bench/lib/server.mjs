@@ -8,6 +8,8 @@ import { startLocalServer } from "../../scripts/local-server.mjs";
 
 /** Vars for every benchmark server (the write rate limit stays as wrangler.toml sets it). */
 export const BENCH_VARS = { ADMIN_TOKEN };
+/** The admin token the benchmark servers hold (scripts/admin-token.mjs). */
+export { ADMIN_TOKEN };
 
 /** A fresh temp directory for a local D1 (removed by the caller with removeDir). */
 export function tempStateDir(label) {
@@ -33,9 +35,10 @@ function installSignalHandlers() {
 
 /**
  * Runs fn(server) against a started `wrangler dev` ({url, stop, ...}) and stops the server afterwards,
- * whatever happens. options: persistTo (default a fresh temp dir, removed afterwards), vars.
+ * whatever happens. options: persistTo (default a fresh temp dir, removed afterwards), vars, port
+ * (default a free one).
  * @template T
- * @param {{persistTo?: string, vars?: Record<string,string>, label?: string}} options
+ * @param {{persistTo?: string, vars?: Record<string,string>, label?: string, port?: number}} options
  * @param {(server: {url: string, persistTo: string, reloads: () => number}) => Promise<T>} fn
  * @returns {Promise<T>}
  */
@@ -50,7 +53,7 @@ export async function withServer(options, fn) {
   process.env.WRANGLER_LOG_PATH = logDir;
   try {
     // The benchmarks read far more than one address's public budget in a minute; they measure speed.
-    server = await startLocalServer({ persistTo, vars: { ...BENCH_VARS, ...options.vars }, publicReadLimit: 10_000_000 });
+    server = await startLocalServer({ persistTo, port: options.port, vars: { ...BENCH_VARS, ...options.vars }, publicReadLimit: 10_000_000, inspectorPort: options.inspectorPort });
     running.add(server);
     return await fn({ ...server, reloads: () => countReloads(logDir) });
   } finally {

@@ -1,7 +1,8 @@
 /** `kdgat import <file>`: recreates an export in a tracker, POSTed in pages (admin token). */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import type { ExportDocument } from "../../functions/api/contract.js";
+import type { ExportDocument, ExportedRun } from "../../functions/api/contract.js";
+import { splitRun } from "../../functions/domain/index.js";
 import { ApiClient, answer, type ConnectionFlags, withAdminTokenOption, withConnectionOptions } from "../api-client.js";
 import { importArtifacts, verifyBackup } from "../artifact-backup.js";
 import { UsageError } from "../errors.js";
@@ -42,13 +43,16 @@ export function registerImport(program: Command): void {
   });
 }
 
-/** Pages of the document: every page carries the experiments, runs are split by size. */
+/**
+ * Pages of the document: every page carries the experiments, runs are split by size, and a run
+ * larger than a page is cut into parts of its history (the export's own parts, `splitRun`).
+ */
 export function paginate(document: ExportDocument): ExportDocument[] {
   const { next_page_token: _ignored, runs, ...head } = document;
   const pages: ExportDocument[] = [];
   let current: ExportDocument["runs"] = [];
   let bytes = 0;
-  for (const run of runs) {
+  for (const run of runs.flatMap(bySize)) {
     const size = JSON.stringify(run).length;
     if (current.length > 0 && bytes + size > MAX_PAGE_BYTES) {
       pages.push({ ...head, runs: current });
@@ -60,4 +64,12 @@ export function paginate(document: ExportDocument): ExportDocument[] {
   }
   pages.push({ ...head, runs: current });
   return pages;
+}
+
+/** A run as parts of at most about a page each (a part of an export page is kept as it is). */
+function bySize(run: ExportedRun): ExportedRun[] {
+  const size = JSON.stringify(run).length;
+  const points = Object.values(run.metrics).reduce((sum, history) => sum + history.length, 0);
+  if (size <= MAX_PAGE_BYTES || points === 0 || run.part) return [run];
+  return splitRun(run, Math.max(1, Math.floor((MAX_PAGE_BYTES / 2 / size) * points)));
 }

@@ -8,10 +8,19 @@
  * Times are integer milliseconds since the epoch.
  */
 import * as z from "zod/mini";
-import { type ExportDocument, type ExportedExperiment, type ExportedRun, exportDocument, metricValue, RUN_STATUSES, type RunStatus } from "../domain/export-document.js";
+import {
+  type ExportDocument,
+  type ExportedArtifact,
+  type ExportedExperiment,
+  type ExportedRun,
+  exportDocument,
+  metricValue,
+  RUN_STATUSES,
+  type RunStatus,
+} from "../domain/export-document.js";
 import type { MetricValue } from "../domain/metric-values.js";
 
-export type { ExportDocument, ExportedExperiment, ExportedRun, MetricValue, RunStatus };
+export type { ExportDocument, ExportedArtifact, ExportedExperiment, ExportedRun, MetricValue, RunStatus };
 export { exportDocument, metricValue };
 
 const status = z.enum(RUN_STATUSES);

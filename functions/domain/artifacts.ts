@@ -73,6 +73,15 @@ export function runArtifactPath(safePath: string): RunArtifactPath | undefined {
 /** The R2 key of a run's artifact. */
 export const artifactKey = (experimentId: number, runUuid: string, path: string) => `${runArtifactRoot(experimentId, runUuid)}/${path}`;
 
+/** Where the Worker serves MLflow's artifact proxy (MLflow's own URL for `mlflow-artifacts:` URIs). */
+export const ARTIFACT_PROXY = "/api/2.0/mlflow-artifacts";
+
+/** A "/"-separated path with each segment percent-encoded, for a URL. */
+export const encodeArtifactPath = (path: string) => path.split("/").map(encodeURIComponent).join("/");
+
+/** The URL path that downloads a run's artifact (the proxy's GET): what the site links to. */
+export const artifactDownloadPath = (experimentId: number, runUuid: string, path: string) => `${ARTIFACT_PROXY}/artifacts/${encodeArtifactPath(artifactKey(experimentId, runUuid, path))}`;
+
 /** Extensions MLflow sends as text/plain (mlflow.utils.mime_type_utils.get_text_extensions). */
 const TEXT_EXTENSIONS = new Set([
   "txt",

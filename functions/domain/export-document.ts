@@ -6,6 +6,7 @@
  * types are inferred from it.
  */
 import * as z from "zod/mini";
+import { artifactKey, runArtifactPath, safeArtifactPath } from "./artifacts.js";
 import { keyProblem } from "./keys.js";
 import { LIMITS } from "./limits.js";
 import { fromStoredValue } from "./metric-values.js";
@@ -40,27 +41,68 @@ export const exportedExperiment = z.object({
   tags: z.record(key("tag"), z.string().check(z.maxLength(LIMITS.maxTagValueLength))),
 });
 
-export const exportedRun = z.object({
-  mlflow_run_id: z.string().check(z.regex(RUN_UUID, "expected 32 lowercase hex characters")),
-  experiment_id: experimentId,
-  run_name: z.string().check(z.maxLength(LIMITS.maxRunNameLength)),
-  user_id: z.string().check(z.maxLength(LIMITS.maxRunNameLength)),
-  status: z.enum(RUN_STATUSES),
-  start_time: millis,
-  end_time: z.nullable(millis),
-  artifact_uri: z.string().check(z.maxLength(2000)),
-  lifecycle_stage: lifecycle,
-  /** When the run was soft-deleted (lifecycle_stage "deleted"), else null. */
-  deleted_time: z.nullable(millis),
-  /** 1 for the first attempt of run_name in its experiment, counting up (kept by import). */
-  attempt: z.int().check(z.minimum(1)),
-  params: z.record(key("param"), z.string().check(z.maxLength(LIMITS.maxParamValueLength))),
-  tags: z.record(key("tag"), z.string().check(z.maxLength(LIMITS.maxTagValueLength))),
-  /** Full history per key: [step, timestamp, value] in step order. */
-  metrics: z
-    .record(key("metric"), z.array(z.tuple([z.int(), millis, metricValue])))
-    .check(z.refine((history) => Object.keys(history).length <= LIMITS.maxMetricKeysPerRun, `a run can hold at most ${LIMITS.maxMetricKeysPerRun} distinct metric keys`)),
+/** One stored artifact of a run, without its bytes: path inside the run's artifact root, bytes, hex SHA-256. */
+export const exportedArtifact = z.object({
+  path: z.string().check(z.minLength(1), z.maxLength(1024)),
+  size: z.int().check(z.nonnegative()),
+  sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/, "expected 64 lowercase hex characters")),
 });
+
+/**
+ * A run's artifact listing names files the artifact proxy would store for that run: each path is
+ * safe and inside its artifact root (the proxy's rule, functions/domain/artifacts.ts), once.
+ */
+function artifactListingProblem(run: { experiment_id: string; mlflow_run_id: string; artifacts?: Array<{ path: string }> }): string | undefined {
+  const seen = new Set<string>();
+  for (const { path } of run.artifacts ?? []) {
+    const inside = safeArtifactPath(path) === path ? runArtifactPath(artifactKey(Number(run.experiment_id), run.mlflow_run_id, path)) : undefined;
+    if (inside?.path !== path) return `artifact path '${path.slice(0, 80)}' of run ${run.mlflow_run_id} is not a safe path inside the run's artifact root`;
+    if (seen.has(path)) return `artifact path '${path.slice(0, 80)}' of run ${run.mlflow_run_id} is listed twice`;
+    seen.add(path);
+  }
+  return undefined;
+}
+
+export const exportedRun = z
+  .object({
+    mlflow_run_id: z.string().check(z.regex(RUN_UUID, "expected 32 lowercase hex characters")),
+    experiment_id: experimentId,
+    run_name: z.string().check(z.maxLength(LIMITS.maxRunNameLength)),
+    user_id: z.string().check(z.maxLength(LIMITS.maxRunNameLength)),
+    status: z.enum(RUN_STATUSES),
+    start_time: millis,
+    end_time: z.nullable(millis),
+    artifact_uri: z.string().check(z.maxLength(2000)),
+    lifecycle_stage: lifecycle,
+    /** When the run was soft-deleted (lifecycle_stage "deleted"), else null. */
+    deleted_time: z.nullable(millis),
+    /** 1 for the first attempt of run_name in its experiment, counting up (kept by import). */
+    attempt: z.int().check(z.minimum(1)),
+    params: z.record(key("param"), z.string().check(z.maxLength(LIMITS.maxParamValueLength))),
+    tags: z.record(key("tag"), z.string().check(z.maxLength(LIMITS.maxTagValueLength))),
+    /**
+     * Set when this entry holds only part of the run's metric history (a history too large for one
+     * page): part 1 lists every key, the parts follow one another in the next pages, the last one says
+     * so. Without it the entry is the whole run. `RunParts` joins them back.
+     */
+    part: z.optional(z.object({ index: z.int().check(z.minimum(1)), last: z.boolean() })),
+    /** Full history per key (or this part's points of it): [step, timestamp, value] in step order. */
+    metrics: z
+      .record(key("metric"), z.array(z.tuple([z.int(), millis, metricValue])))
+      .check(z.refine((history) => Object.keys(history).length <= LIMITS.maxMetricKeysPerRun, `a run can hold at most ${LIMITS.maxMetricKeysPerRun} distinct metric keys`)),
+    /**
+     * The run's stored artifacts by path, without their bytes (those stay in R2; `kdgat export
+     * --artifacts DIR` copies them). Left out of the public export when ARTIFACTS_PUBLIC is "false",
+     * and optional on import (documents from before artifacts).
+     */
+    artifacts: z.optional(z.array(exportedArtifact)),
+  })
+  .check(
+    z.superRefine((run, ctx) => {
+      const problem = artifactListingProblem(run);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem, path: ["artifacts"] });
+    }),
+  );
 
 /**
  * GET /api/v1/export (public, paged with `page_token`): everything but tokens.
@@ -78,17 +120,85 @@ export const exportDocument = z.object({
 export type ExportDocument = z.infer<typeof exportDocument>;
 export type ExportedExperiment = z.infer<typeof exportedExperiment>;
 export type ExportedRun = z.infer<typeof exportedRun>;
+export type ExportedArtifact = z.infer<typeof exportedArtifact>;
 
-/** The pages of a paged export as one document: every page's runs, each experiment once (the last page's copy). */
+/** The pages of a paged export as one document: every page's runs (parts joined), each experiment once (the last page's copy). */
 export function mergeExportPages(pages: readonly ExportDocument[]): ExportDocument {
   const experiments = new Map(pages.flatMap((page) => page.experiments).map((e) => [e.experiment_id, e]));
+  const parts = new RunParts();
+  const runs = pages.flatMap((page) => parts.add(page.runs));
+  parts.finish();
   return {
     format: "kdgat-export",
     version: 1,
     exported_at: Math.max(...pages.map((page) => page.exported_at)),
     experiments: [...experiments.values()],
-    runs: pages.flatMap((page) => page.runs),
+    runs,
   };
+}
+
+/**
+ * Joins the parts of runs split across pages, as the pages arrive in order: `add` gives back a
+ * page's whole runs, a split run once its last part is in (its fields and params from the last part,
+ * each key's points in order). Parts out of order, or a run left unfinished (`finish`), throw.
+ */
+export class RunParts {
+  private pending: ExportedRun | undefined;
+
+  add(runs: readonly ExportedRun[]): ExportedRun[] {
+    const whole: ExportedRun[] = [];
+    for (const run of runs) {
+      const expected = this.pending ? { id: this.pending.mlflow_run_id, index: (this.pending.part?.index ?? 0) + 1 } : undefined;
+      if (expected && (run.mlflow_run_id !== expected.id || run.part?.index !== expected.index)) {
+        throw new Error(`Export pages out of order: run ${expected.id} stops before its part ${expected.index}.`);
+      }
+      if (!expected && run.part && run.part.index !== 1) throw new Error(`Export pages out of order: part ${run.part.index} of run ${run.mlflow_run_id} comes without part 1.`);
+      const joined = this.pending ? appendPart(this.pending, run) : run;
+      this.pending = undefined;
+      if (joined.part && !joined.part.last) this.pending = joined;
+      else whole.push(withoutPart(joined));
+    }
+    return whole;
+  }
+
+  finish(): void {
+    if (this.pending) throw new Error(`Export ends inside run ${this.pending.mlflow_run_id}: its part ${(this.pending.part?.index ?? 0) + 1} is missing.`);
+  }
+}
+
+function appendPart(run: ExportedRun, next: ExportedRun): ExportedRun {
+  const metrics = { ...run.metrics };
+  for (const [key, points] of Object.entries(next.metrics)) metrics[key] = [...(metrics[key] ?? []), ...points];
+  return { ...next, params: { ...run.params, ...next.params }, tags: { ...run.tags, ...next.tags }, metrics };
+}
+
+function withoutPart({ part: _part, ...run }: ExportedRun): ExportedRun {
+  return run;
+}
+
+/**
+ * A run cut into entries of at most `maxPoints` points each (in key order, then step order), marked
+ * as parts; a run within the bound stays one entry. The export's inverse of RunParts.
+ */
+export function splitRun(run: ExportedRun, maxPoints: number): ExportedRun[] {
+  const total = Object.values(run.metrics).reduce((sum, history) => sum + history.length, 0);
+  if (total <= maxPoints) return [run];
+  const parts: Array<ExportedRun["metrics"]> = [Object.fromEntries(Object.keys(run.metrics).map((key) => [key, []]))];
+  let room = maxPoints;
+  for (const [key, history] of Object.entries(run.metrics)) {
+    for (let at = 0; at < history.length; ) {
+      if (room === 0) {
+        parts.push({});
+        room = maxPoints;
+      }
+      const taken = history.slice(at, at + room);
+      const current = parts[parts.length - 1];
+      current[key] = [...(current[key] ?? []), ...taken];
+      at += taken.length;
+      room -= taken.length;
+    }
+  }
+  return parts.map((metrics, i) => ({ ...run, part: { index: i + 1, last: i === parts.length - 1 }, metrics }));
 }
 
 /** An experiment as the store reads it (drizzle's property names). */
@@ -130,13 +240,26 @@ export interface PointRecord {
   isNan: boolean;
 }
 
-/** Everything an export holds of one run, as rows: its keys in first-logged order, its points in step order. */
+/** A stored artifact of a run (drizzle's property names). */
+export interface ArtifactRecord {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+/**
+ * Everything an export holds of one run, as rows: its keys in first-logged order, its points in step
+ * order, its artifacts by path (undefined: the listing is not part of this export).
+ */
 export interface RunRows {
   run: RunRecord;
   params: KeyValueRecord[];
   tags: KeyValueRecord[];
   keys: string[];
   points: PointRecord[];
+  artifacts?: ArtifactRecord[];
+  /** Set when `points` is only part of the run's history (see exportedRun's `part`). */
+  part?: { index: number; last: boolean };
 }
 
 const record = (rows: KeyValueRecord[]) => Object.fromEntries(rows.map((r) => [r.key, r.value]));
@@ -155,7 +278,7 @@ export function experimentEntry(e: ExperimentRecord, tags: KeyValueRecord[]): Ex
 }
 
 /** The document entry of a run. */
-export function runEntry({ run: r, params, tags, keys, points }: RunRows): ExportedRun {
+export function runEntry({ run: r, params, tags, keys, points, part, artifacts }: RunRows): ExportedRun {
   const history: ExportedRun["metrics"] = {};
   for (const key of keys) history[key] = [];
   for (const p of points) {
@@ -176,7 +299,9 @@ export function runEntry({ run: r, params, tags, keys, points }: RunRows): Expor
     attempt: r.attempt,
     params: record(params),
     tags: record(tags),
+    ...(part && { part }),
     metrics: history,
+    ...(artifacts && { artifacts: artifacts.map(({ path, size, sha256 }) => ({ path, size, sha256 })) }),
   };
 }
 
@@ -209,13 +334,19 @@ export function runRecord(r: ExportedRun): RunRecord {
   };
 }
 
-/** Whether two exported runs hold the same data, whatever the order of their keys and points. */
+/**
+ * Whether two exported runs hold the same data, whatever the order of their keys, points and
+ * artifacts. An artifact listing counts only when both state one (a document from before artifacts,
+ * or a public export with ARTIFACTS_PUBLIC=false, says nothing about them).
+ */
 export function sameExportedRun(a: ExportedRun, b: ExportedRun): boolean {
-  return canonical(a) === canonical(b);
+  const withListing = a.artifacts !== undefined && b.artifacts !== undefined;
+  return canonical(a, withListing) === canonical(b, withListing);
 }
 
-function canonical(run: ExportedRun): string {
+function canonical(run: ExportedRun, withListing: boolean): string {
   const sorted = (entries: Record<string, unknown>) => Object.entries(entries).sort(([x], [y]) => compareText(x, y));
   const history = sorted(run.metrics).map(([key, points]) => [key, (points as ExportedRun["metrics"][string]).map((p) => JSON.stringify(p)).sort()]);
-  return JSON.stringify({ ...run, params: sorted(run.params), tags: sorted(run.tags), metrics: history });
+  const files = withListing ? [...(run.artifacts ?? [])].sort((x, y) => compareText(x.path, y.path)).map((f) => [f.path, f.size, f.sha256]) : undefined;
+  return JSON.stringify({ ...run, params: sorted(run.params), tags: sorted(run.tags), metrics: history, artifacts: files });
 }

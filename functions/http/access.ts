@@ -49,8 +49,11 @@ const tokenWhen =
   (c, next) =>
     isPrivate(c.env) ? requireWriteToken(c, next) : next();
 
-/** Artifact downloads and listings: public unless the variable ARTIFACTS_PUBLIC is "false", then they need a write token. */
-export const artifactRead = () => publicRead({ privateWhen: (env) => (env.ARTIFACTS_PUBLIC as string) === "false" });
+/** Whether the deployment closed artifact reads: the variable ARTIFACTS_PUBLIC is "false". */
+export const artifactsPrivate = (env: Env) => (env.ARTIFACTS_PUBLIC as string) === "false";
+
+/** Artifact downloads and listings: public unless ARTIFACTS_PUBLIC is "false", then they need a write token. */
+export const artifactRead = () => publicRead({ privateWhen: artifactsPrivate });
 
 /** A read sent as POST: public like a GET, its body capped before it is read. */
 export const publicSearch = (maxBodyBytes: number = LIMITS.maxBodyBytes) => tagged("publicSearch", readCors, addressRateLimit, capBody(maxBodyBytes));

@@ -6,7 +6,7 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import * as z from "zod/mini";
-import { ARTIFACT_LIMITS, artifactKey, artifactMimeType, baseName, type RunArtifactPath, runArtifactPath, safeArtifactPath } from "../domain/artifacts";
+import { ARTIFACT_LIMITS, ARTIFACT_PROXY, artifactKey, artifactMimeType, baseName, encodeArtifactPath, type RunArtifactPath, runArtifactPath, safeArtifactPath } from "../domain/artifacts";
 import { excerpt } from "../domain/excerpt";
 import type { AppEnv } from "../env";
 import { invalidParameter } from "../errors";
@@ -16,7 +16,7 @@ import { jsonBody, queryParams } from "../http/validate";
 import { abortArtifactUpload, completeArtifactUpload, createArtifactUpload, deleteArtifacts, getArtifactBody, listArtifactDir, putArtifact, uploadArtifactPart } from "../store/artifacts";
 import { getActiveRun, getRun } from "../store/runs";
 import { refuseOtherMethods } from "./unsupported";
-import { repeated } from "./wire";
+import { artifactFilesJson, multipartCreateJson } from "./wire";
 
 /** MLflow's answer to an unsafe path, word for word. */
 const invalidPath = () => invalidParameter("Invalid path");
@@ -80,8 +80,6 @@ const listRequest = z.object({ path: z.optional(z.string()) });
 /** The signed fields of a part URL: what it may write. */
 const partFields = (target: RunArtifactPath, uploadId: string, partNumber: number) => [artifactKey(target.experimentId, target.runUuid, target.path), uploadId, partNumber];
 
-const encodePath = (path: string) => path.split("/").map(encodeURIComponent).join("/");
-
 /** mpu/*: the file is `<artifact_path in the URL>/<base name of the client's local file>`. */
 function uploadTarget(c: Context<AppEnv>, route: string, localFile: string): RunArtifactPath {
   const dir = runPath(pathAfter(c, `/mlflow-artifacts/mpu/${route}/`));
@@ -110,9 +108,7 @@ const partQuery = z.object({ upload_id: uploadId, part_number: z.string(), expir
 export const artifactsApi = new Hono<AppEnv>()
   .get("/artifacts", artifactRead(), queryParams(listRequest), async (c) => {
     const target = runPath(c.req.valid("query").path ?? "");
-    const entries = await listArtifactDir(c.get("db"), target.runUuid, target.path);
-    const files = entries.map((e) => ({ path: e.name, is_dir: e.isDir, ...(e.size && { file_size: e.size }) }));
-    return c.json(repeated("files", files));
+    return c.json(artifactFilesJson(await listArtifactDir(c.get("db"), target.runUuid, target.path)));
   })
   .get("/artifacts/*", artifactRead(), async (c) => {
     const target = runPath(pathAfter(c, "/mlflow-artifacts/artifacts/"));
@@ -143,14 +139,13 @@ export const artifactsApi = new Hono<AppEnv>()
     const run = await writableRun(c, target, { file: true });
     const id = await createArtifactUpload(c.get("db"), c.env.ARTIFACTS, run, target.path);
     const expires = Date.now() + PART_URL_LIFETIME_MS;
-    const base = `${new URL(c.req.url).origin}/api/2.0/mlflow-artifacts/mpu/part/${encodePath(artifactKey(target.experimentId, target.runUuid, target.path))}`;
-    const credentials = [];
+    const base = `${new URL(c.req.url).origin}${ARTIFACT_PROXY}/mpu/part/${encodeArtifactPath(artifactKey(target.experimentId, target.runUuid, target.path))}`;
+    const urls: string[] = [];
     for (let part = 1; part <= body.num_parts; part++) {
       const signature = await sign(c.env.ADMIN_TOKEN, [...partFields(target, id, part), expires]);
-      const query = new URLSearchParams({ upload_id: id, part_number: String(part), expires: String(expires), signature });
-      credentials.push({ url: `${base}?${query}`, part_number: part });
+      urls.push(`${base}?${new URLSearchParams({ upload_id: id, part_number: String(part), expires: String(expires), signature })}`);
     }
-    return c.json({ upload_id: id, credentials });
+    return c.json(multipartCreateJson(id, urls));
   })
   // A part, sent by the client without its token: the signed URL is the permission (http/signed-url.ts).
   .put("/mpu/part/*", signedWrite(), queryParams(partQuery), async (c) => {
@@ -187,9 +182,7 @@ export const runArtifactsApi = new Hono<AppEnv>().get("/list", artifactRead(), q
   const dir = query.path === undefined ? "" : safeArtifactPath(query.path);
   if (dir === undefined) throw invalidPath();
   const parent = dir.replace(/\/+$/, "");
-  const entries = await listArtifactDir(c.get("db"), run.runUuid, parent);
-  const files = entries.map((e) => ({ path: parent === "" ? e.name : `${parent}/${e.name}`, is_dir: e.isDir, ...(e.size && { file_size: e.size }) }));
-  return c.json({ root_uri: run.artifactUri, ...repeated("files", files) });
+  return c.json({ root_uri: run.artifactUri, ...artifactFilesJson(await listArtifactDir(c.get("db"), run.runUuid, parent), parent) });
 });
 
 refuseOtherMethods(artifactsApi);

@@ -5,7 +5,7 @@ import type { AppEnv } from "../env";
 import { publicRead, publicSearch, write } from "../http/access";
 import { jsonBody, queryParams } from "../http/validate";
 import { EXPERIMENT_SEARCH } from "../search/filter";
-import { nextPageToken } from "../search/page-token";
+import { decodePageToken, nextPageToken } from "../search/page-token";
 import { createExperiment, getExperiment, getExperimentByName, renameExperiment, searchExperiments, setExperimentLifecycle, setExperimentTag } from "../store/experiments";
 import { id, keyValue, searchFields, viewType } from "./fields";
 import { parseSearchRequest } from "./search-request";
@@ -51,8 +51,8 @@ export const experimentsApi = new Hono<AppEnv>()
   });
 
 async function search(db: AppEnv["Variables"]["db"], request: z.output<typeof searchRequest>) {
-  const query = parseSearchRequest(request, EXPERIMENT_SEARCH);
-  const experiments = await searchExperiments(db, { ...query, viewType: request.view_type });
-  const token = nextPageToken(query.offset, experiments.length, query.maxResults);
+  const { page: offset, ...query } = parseSearchRequest(request, EXPERIMENT_SEARCH, decodePageToken);
+  const experiments = await searchExperiments(db, { ...query, offset, viewType: request.view_type });
+  const token = nextPageToken(offset, experiments.length, query.maxResults);
   return { ...repeated("experiments", experiments.map(experimentJson)), ...(token && { next_page_token: token }) };
 }

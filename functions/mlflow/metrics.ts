@@ -15,7 +15,7 @@ import { queryParams } from "../http/validate";
 import { decodePageToken, encodePageToken, historyCursor } from "../search/cursor-token";
 import { getMetricHistory, metricPointsAtSteps, metricStepsOfRuns } from "../store/runs";
 import { int64, repeatedString } from "./fields";
-import { metricJson, repeated } from "./wire";
+import { metricJson, metricWithRunIdJson, repeated } from "./wire";
 
 const historyRequest = z.object({
   run_id: z.string(),
@@ -94,7 +94,7 @@ export const metricsApi = new Hono<AppEnv>()
     for (const runId of runIds) {
       if (!stepsByRun.has(runId)) continue;
       const rows = await metricPointsAtSteps(db, runId, query.metric_key, steps, BULK.maxPointsPerRun);
-      points.push(...rows.map((row) => ({ ...metricJson(row), run_id: runId })));
+      points.push(...rows.map((row) => metricWithRunIdJson(row, runId)));
     }
     return c.json(repeated("metrics", points));
   });

@@ -8,8 +8,8 @@ import type { AppEnv, Db } from "../env";
 import { invalidParameter } from "../errors";
 import { publicRead, publicSearch, write } from "../http/access";
 import { jsonBody, queryParams } from "../http/validate";
+import { decodePageToken, encodePageToken, runSearchCursor } from "../search/cursor-token";
 import { RUN_SEARCH } from "../search/filter";
-import { encodePageToken } from "../search/page-token";
 import { parseExperimentId } from "../store/experiments";
 import { inputsOfRuns, logInputs } from "../store/inputs";
 import { cutValue, type KeyValue, paramAndTagStatements, validateKeyValue } from "../store/key-values";
@@ -122,19 +122,15 @@ export const runsApi = new Hono<AppEnv>()
   })
   .post("/search", publicSearch(), jsonBody(searchRequest), async (c) => {
     const body = c.req.valid("json");
-    const query = parseSearchRequest(body, RUN_SEARCH);
+    const { page: after, ...query } = parseSearchRequest(body, RUN_SEARCH, (token) => (token ? decodePageToken(token, runSearchCursor) : undefined));
     const experimentIds = (body.experiment_ids ?? []).flatMap((e) => parseExperimentId(e) ?? []);
     const db = c.get("db");
-    const { runs, more } = await searchRuns(db, { ...query, experimentIds, viewType: body.run_view_type });
-    const inputs = await inputsOfRuns(
-      db,
-      runs.map((run) => run.info.runUuid),
-    );
-    const token = more ? encodePageToken(query.offset + runs.length) : undefined;
+    const { runs, next } = await searchRuns(db, { ...query, after, experimentIds, viewType: body.run_view_type });
+    const token = next && encodePageToken(next);
     return c.json({
       ...repeated(
         "runs",
-        runs.map((run) => runJson(run, inputs.get(run.info.runUuid) ?? [])),
+        runs.map((run) => runJson(run, run.inputs)),
       ),
       ...(token && { next_page_token: token }),
     });

@@ -3,7 +3,6 @@ import { LIMITS } from "../domain/limits";
 import { invalidParameter } from "../errors";
 import { capLength } from "../http/limits";
 import { parseFilter, parseOrderBy, SearchSyntaxError, type Vocabulary } from "../search/filter";
-import { decodePageToken } from "../search/page-token";
 
 export interface SearchRequestFields {
   max_results?: number;
@@ -12,8 +11,11 @@ export interface SearchRequestFields {
   order_by?: string[];
 }
 
-/** Parses filter, order_by, page token and max_results; any mistake is INVALID_PARAMETER_VALUE. */
-export function parseSearchRequest(fields: SearchRequestFields, vocabulary: Vocabulary) {
+/**
+ * Parses filter, order_by, max_results and the page token (with the search's own decoder: offsets
+ * for experiments, cursors for runs); any mistake is INVALID_PARAMETER_VALUE.
+ */
+export function parseSearchRequest<Page>(fields: SearchRequestFields, vocabulary: Vocabulary, decodePage: (token: string | undefined) => Page) {
   const maxResults = fields.max_results ?? LIMITS.defaultSearchResults;
   if (maxResults > LIMITS.maxSearchResults) {
     throw invalidParameter(`Invalid value for request parameter max_results. It must be at most ${LIMITS.maxSearchResults}, but got value ${maxResults}`);
@@ -28,7 +30,7 @@ export function parseSearchRequest(fields: SearchRequestFields, vocabulary: Voca
     return {
       filter: parseFilter(fields.filter, vocabulary),
       orderBy: parseOrderBy(fields.order_by, vocabulary),
-      offset: decodePageToken(fields.page_token),
+      page: decodePage(fields.page_token),
       maxResults,
     };
   } catch (error) {

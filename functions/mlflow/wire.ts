@@ -4,6 +4,7 @@
  */
 
 import { fromStoredValue } from "../domain/metric-values";
+import type { ArtifactEntry } from "../store/artifacts";
 import type { ExperimentWithTags } from "../store/experiments";
 import type { DatasetInput } from "../store/inputs";
 import type { KeyValue } from "../store/key-values";
@@ -74,7 +75,7 @@ function datasetInputJson({ dataset: d, tags }: DatasetInput) {
  * A run as runs/get and runs/search give it, with its inputs (`"inputs": {}` when it has none);
  * runs/create's response has no inputs field ("omit").
  */
-export function runJson(run: RunWithData, inputs: DatasetInput[] | "omit") {
+export function runJson(run: Omit<RunWithData, "inputs">, inputs: DatasetInput[] | "omit") {
   return {
     info: runInfoJson(run.info),
     data: {
@@ -85,3 +86,21 @@ export function runJson(run: RunWithData, inputs: DatasetInput[] | "omit") {
     ...(inputs !== "omit" && { inputs: repeated("dataset_inputs", inputs.map(datasetInputJson)) }),
   };
 }
+
+/** A point of get-history-bulk-interval: a metric with its run's id. */
+export const metricWithRunIdJson = (point: MetricPointRow, runId: string) => ({ ...metricJson(point), run_id: runId });
+
+/**
+ * An artifact listing's `files` (FileInfo: `file_size` left out for 0 and for directories, as proto
+ * JSON omits defaults); `parent` prefixes each name (artifacts/list gives paths from the run's root).
+ */
+export function artifactFilesJson(entries: ArtifactEntry[], parent = "") {
+  const files = entries.map((e) => ({ path: parent === "" ? e.name : `${parent}/${e.name}`, is_dir: e.isDir, ...(e.size && { file_size: e.size }) }));
+  return repeated("files", files);
+}
+
+/** mpu/create's answer: the upload id and one credential (a URL, no headers) per part. */
+export const multipartCreateJson = (uploadId: string, urls: string[]) => ({
+  upload_id: uploadId,
+  credentials: urls.map((url, i) => ({ url, part_number: i + 1 })),
+});

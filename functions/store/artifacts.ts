@@ -21,23 +21,25 @@ const LAST = "\u{10FFFF}";
 const atOrUnder = (runUuid: string, path: string) =>
   and(eq(artifacts.runUuid, runUuid), path === "" ? undefined : sql`(${artifacts.path} = ${path} or (${artifacts.path} > ${`${path}/`} and ${artifacts.path} < ${`${path}/${LAST}`}))`);
 
-/** Passes the bytes on, unchanged, and feeds them to `digest` as they go (each write awaited: no buffering). */
-function feeding(digest: DigestStream): TransformStream<Uint8Array, Uint8Array> {
-  const writer = digest.getWriter();
-  return new TransformStream({
-    async transform(chunk, controller) {
-      await writer.write(chunk);
-      controller.enqueue(chunk);
-    },
-    flush: () => writer.close(),
-  });
+/** A body of exactly `length` bytes, for R2 (which needs the length up front); a shorter or longer one errors. */
+const exactly = (body: ReadableStream<Uint8Array>, length: number) => body.pipeThrough(new FixedLengthStream(length));
+
+/**
+ * The size and SHA-256 of a stored object, read back from R2 through a native digest stream.
+ * Hashing the upload on its way in needs a JavaScript transform per chunk, which made uploads 4
+ * times slower (bench/README.md, "Artifacts"); the parts of a multipart upload arrive in parallel
+ * and in any order anyway.
+ */
+async function storedDigest(bucket: R2Bucket, key: string): Promise<{ size: number; sha256: string }> {
+  const object = await bucket.get(key);
+  if (!object) throw notFound(`The artifact '${key.slice(0, 200)}' vanished while it was stored; upload it again.`);
+  const digest = new crypto.DigestStream("SHA-256");
+  await object.body.pipeTo(digest);
+  return { size: object.size, sha256: toHex(await digest.digest) };
 }
 
-/** A body of exactly `length` bytes, for R2 (which needs the length up front); a shorter or longer one errors. */
-function exactly(body: ReadableStream<Uint8Array>, length: number, digest?: DigestStream): ReadableStream<Uint8Array> {
-  const checked = new FixedLengthStream(length);
-  return (digest ? body.pipeThrough(feeding(digest)) : body).pipeThrough(checked);
-}
+/** workerd's FixedLengthStream error for a body shorter or longer than its declared length. */
+const wrongLengthError = (error: unknown) => error instanceof TypeError && /length/i.test(error.message);
 
 const wrongLength = (length: number) => invalidParameter(`The body did not hold the ${length} bytes its Content-Length declared; nothing was stored.`);
 
@@ -66,21 +68,21 @@ async function recordArtifact(db: Db, runUuid: string, path: string, size: numbe
 }
 
 /**
- * Stores one file of a run from a body of a known length: streamed into R2 through a SHA-256
- * digest, then recorded in D1. A body cut short stores nothing.
+ * Stores one file of a run from a body of a known length: streamed into R2, hashed from R2 (see
+ * storedDigest), then recorded in D1. A body cut short (or too long) stores nothing.
  */
 export async function putArtifact(db: Db, bucket: R2Bucket, run: RunRow, path: string, body: ReadableStream<Uint8Array>, length: number) {
   await assertNoClash(db, run.runUuid, path);
-  const digest = new crypto.DigestStream("SHA-256");
+  const key = artifactKey(run.experimentId, run.runUuid, path);
   try {
-    await bucket.put(artifactKey(run.experimentId, run.runUuid, path), exactly(body, length, digest));
+    await bucket.put(key, exactly(body, length));
   } catch (error) {
-    if (Number(digest.bytesWritten) !== length) throw wrongLength(length);
+    if (wrongLengthError(error)) throw wrongLength(length);
     throw error;
   }
-  const sha256 = toHex(await digest.digest);
-  await recordArtifact(db, run.runUuid, path, length, sha256);
-  return { size: length, sha256 };
+  const stored = await storedDigest(bucket, key);
+  await recordArtifact(db, run.runUuid, path, stored.size, stored.sha256);
+  return stored;
 }
 
 /** A stored file's bytes (streamed from R2), or RESOURCE_DOES_NOT_EXIST. */
@@ -164,22 +166,16 @@ export async function uploadArtifactPart(bucket: R2Bucket, run: RunRow, path: st
   }
 }
 
-/**
- * Completes a multipart upload, then records the file: its SHA-256 is computed by reading the
- * assembled object back from R2 through a digest (parts arrive in parallel, in any order).
- */
+/** Completes a multipart upload, then records the file (hashed from R2, see storedDigest). */
 export async function completeArtifactUpload(db: Db, bucket: R2Bucket, run: RunRow, path: string, uploadId: string, parts: R2UploadedPart[]) {
   try {
     await uploadOf(bucket, run, path, uploadId).complete(parts);
   } catch (error) {
     unknownUpload(error, uploadId);
   }
-  const object = await getArtifactBody(bucket, run.experimentId, run.runUuid, path);
-  const digest = new crypto.DigestStream("SHA-256");
-  await object.body.pipeTo(digest);
-  const sha256 = toHex(await digest.digest);
-  await recordArtifact(db, run.runUuid, path, object.size, sha256);
-  return { size: object.size, sha256 };
+  const stored = await storedDigest(bucket, artifactKey(run.experimentId, run.runUuid, path));
+  await recordArtifact(db, run.runUuid, path, stored.size, stored.sha256);
+  return stored;
 }
 
 export async function abortArtifactUpload(bucket: R2Bucket, run: RunRow, path: string, uploadId: string): Promise<void> {

@@ -1,5 +1,5 @@
 /** Experiments and their tags, with MLflow's rules for names, lifecycle and search. */
-import { eq, type SQL, sql } from "drizzle-orm";
+import { and, eq, type SQL, sql } from "drizzle-orm";
 import { DEFAULT_EXPERIMENT_ID, experiments, experimentTags, nowMs, runs } from "../db/schema";
 import { excerpt } from "../domain/excerpt";
 import { LIMITS } from "../domain/limits";
@@ -43,15 +43,29 @@ function tagUpserts(experimentId: SQL | number, tagList: KeyValue[]): Statement[
   ];
 }
 
+/**
+ * The statements that create an experiment of this name (its artifact location derives from the id
+ * it gets); with `ifMissing`, they leave an existing one as it is instead of failing.
+ */
+function experimentInsert(db: Db, name: string, ifMissing = false): Statement[] {
+  const insert = db.insert(experiments).values({ name, artifactLocation: "", lifecycleStage: "active", creationTime: nowMs, lastUpdateTime: nowMs });
+  return [
+    ifMissing ? insert.onConflictDoNothing({ target: experiments.name }) : insert,
+    db
+      .update(experiments)
+      .set({ artifactLocation })
+      .where(and(eq(experiments.name, name), eq(experiments.artifactLocation, ""))),
+  ];
+}
+
+/** Statements that create the experiment of this name when it is missing, for a batch that then writes into it. */
+export const experimentIfMissing = (db: Db, name: string): Statement[] => experimentInsert(db, name, true);
+
 /** Creates an experiment with its tags in one transaction; returns its id. */
 export async function createExperiment(db: Db, name: string, tagList: KeyValue[]): Promise<number> {
   for (const tag of tagList) validateKeyValue("tag", tag, LIMITS.maxTagValueLength);
   const idOfName = sql`(select experiment_id from experiments where name = ${name})`;
-  await writeNamed(db, name, [
-    db.insert(experiments).values({ name, artifactLocation: "", lifecycleStage: "active", creationTime: nowMs, lastUpdateTime: nowMs }),
-    db.update(experiments).set({ artifactLocation }).where(eq(experiments.name, name)),
-    ...tagUpserts(idOfName, tagList),
-  ]);
+  await writeNamed(db, name, [...experimentInsert(db, name), ...tagUpserts(idOfName, tagList)]);
   const row = await db.select({ id: experiments.experimentId }).from(experiments).where(eq(experiments.name, name)).get();
   return row!.id;
 }

@@ -62,27 +62,35 @@ export async function logInputs(db: Db, experimentId: number, runUuid: string, d
 
 /** The inputs of these runs, by run, in the order they were logged. */
 export async function inputsOfRuns(db: Db, runUuids: string[]): Promise<Map<string, DatasetInput[]>> {
+  if (runUuids.length === 0) return new Map();
+  const [edges, tagRows] = await db.batch(inputQueries(db, runUuids));
+  return inputsFrom(edges, tagRows);
+}
+
+/** The two queries of these runs' dataset inputs (edges with their datasets, then the edges' tags), for one batch. */
+export function inputQueries(db: Db, runUuids: string[]) {
+  const ofRuns = and(eq(inputs.destinationType, "RUN"), inValues(inputs.destinationId, runUuids));
+  return [
+    db
+      .select({ runUuid: inputs.destinationId, inputUuid: inputs.inputUuid, dataset: datasets })
+      .from(inputs)
+      .innerJoin(datasets, eq(datasets.datasetUuid, inputs.sourceId))
+      .where(ofRuns)
+      .orderBy(sql`${inputs}.rowid`),
+    db
+      .select({ inputUuid: inputTags.inputUuid, name: inputTags.name, value: inputTags.value })
+      .from(inputTags)
+      .where(sql`${inputTags.inputUuid} in (select ${inputs.inputUuid} from ${inputs} where ${ofRuns})`)
+      .orderBy(sql`${inputTags}.rowid`),
+  ] as const;
+}
+
+type InputEdge = Awaited<ReturnType<typeof inputQueries>[0]>[number];
+type InputTag = Awaited<ReturnType<typeof inputQueries>[1]>[number];
+
+/** The inputs of each run, from what inputQueries read. */
+export function inputsFrom(edges: InputEdge[], tagRows: InputTag[]): Map<string, DatasetInput[]> {
   const byRun = new Map<string, DatasetInput[]>();
-  if (runUuids.length === 0) return byRun;
-  const edges = await db
-    .select({ runUuid: inputs.destinationId, inputUuid: inputs.inputUuid, dataset: datasets })
-    .from(inputs)
-    .innerJoin(datasets, eq(datasets.datasetUuid, inputs.sourceId))
-    .where(and(eq(inputs.destinationType, "RUN"), inValues(inputs.destinationId, runUuids)))
-    .orderBy(sql`${inputs}.rowid`)
-    .all();
-  if (edges.length === 0) return byRun;
-  const tagRows = await db
-    .select()
-    .from(inputTags)
-    .where(
-      inValues(
-        inputTags.inputUuid,
-        edges.map((e) => e.inputUuid),
-      ),
-    )
-    .orderBy(sql`rowid`)
-    .all();
   for (const edge of edges) {
     const { name, digest, sourceType, source, schema, profile } = edge.dataset;
     const tags = tagRows.filter((t) => t.inputUuid === edge.inputUuid).map((t) => ({ key: t.name, value: t.value }));

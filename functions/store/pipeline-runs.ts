@@ -2,16 +2,16 @@
  * Writes of the /api/v1 curl API: experiments created on demand, attempts started from a
  * config.json (with retry detection), bulk metric uploads and run ends.
  */
-import { and, eq, sql } from "drizzle-orm";
-import { experiments, latestMetrics, params, type RunStatus, runs, tags } from "../db/schema";
+import { and, desc, eq, getTableColumns, inArray, sql } from "drizzle-orm";
+import { experiments, params, type RunStatus, runs, tags } from "../db/schema";
 import { LIMITS } from "../domain/limits";
 import type { Db } from "../env";
 import { invalidParameter } from "../errors";
-import { createExperiment } from "./experiments";
+import { createExperiment, experimentIfMissing } from "./experiments";
 import { runGuarded } from "./guard";
 import { type KeyValue, paramAndTagStatements, validateKeyValue } from "./key-values";
 import { type MetricPointInput, metricStatements, tooManyKeys } from "./log-batch";
-import { type AttemptRef, attemptUuidQuery, createRun, derivedRunUuid, getLatestAttempt, type RunRow, runInfoUpdate } from "./runs";
+import { type AttemptRef, assertActiveExperiment, attemptUuidQuery, createRunInNamed, derivedRunUuid, type RunRow, runInfoUpdate } from "./runs";
 import { siteChanged } from "./site-state";
 import { runAtomically, type Statement } from "./sql";
 
@@ -69,17 +69,17 @@ export interface StartAttempt {
 export async function startAttempt(db: Db, input: StartAttempt): Promise<{ run: RunRow; created: boolean }> {
   for (const p of input.params) validateKeyValue("param", p, LIMITS.maxParamValueLength);
   for (const t of input.tags) validateKeyValue("tag", t, LIMITS.maxTagValueLength);
-  const experimentId = await ensureExperiment(db, input.experiment);
-  const previous = await findRepeatedAttempt(db, experimentId, input);
-  if (previous) return { run: previous, created: false };
+  const { experiment, repeated } = await findRepeatedAttempt(db, input);
+  if (repeated) return { run: repeated, created: false };
+  if (experiment) assertActiveExperiment(experiment.id, experiment.lifecycleStage);
   const extraTags = input.idempotencyKey ? [{ key: IDEMPOTENCY_TAG, value: input.idempotencyKey }] : [];
-  const run = await createRun(db, {
-    experimentId,
+  // The experiment is created in the same transaction when it is missing.
+  const run = await createRunInNamed(db, input.experiment, experimentIfMissing(db, input.experiment), {
     name: input.name,
     startTime: input.startTime,
     params: input.params,
     tags: [...input.tags, ...extraTags],
-    runUuid: await attemptUuid(experimentId, input),
+    runUuid: await attemptUuid(input),
   });
   return { run, created: true };
 }
@@ -87,49 +87,68 @@ export async function startAttempt(db: Db, input: StartAttempt): Promise<{ run: 
 /**
  * The check above cannot see a concurrent copy of the same request (both pass it before either
  * writes). When the request says who it is (its Idempotency-Key, or a backfill's start_time and
- * config), the attempt's uuid is derived from that, so such copies collide on the run's primary key
- * and create one attempt. A request with neither gets a random uuid.
+ * config), the attempt's uuid is derived from that and the experiment's name (its id may not exist
+ * yet: the write creates the experiment), so such copies collide on the run's primary key and
+ * create one attempt. A request with neither gets a random uuid.
  */
-async function attemptUuid(experimentId: number, input: StartAttempt): Promise<string | undefined> {
-  if (input.idempotencyKey) return derivedRunUuid(experimentId, input.name, "key", input.idempotencyKey);
-  if (input.startTimeIsExplicit) return derivedRunUuid(experimentId, input.name, "start", input.startTime, JSON.stringify(input.params));
+async function attemptUuid(input: StartAttempt): Promise<string | undefined> {
+  if (input.idempotencyKey) return derivedRunUuid(input.experiment, input.name, "key", input.idempotencyKey);
+  if (input.startTimeIsExplicit) return derivedRunUuid(input.experiment, input.name, "start", input.startTime, JSON.stringify(input.params));
   return undefined;
 }
 
-async function findRepeatedAttempt(db: Db, experimentId: number, input: StartAttempt): Promise<RunRow | undefined> {
+/**
+ * The experiment of the start's name (when it exists) and the attempt the start repeats (see
+ * startAttempt), in one D1 round trip: the experiment, the candidate attempts (the one started with
+ * the Idempotency-Key; the backfill's attempts started at that time; else the latest attempt) with
+ * whether each has logged a metric, and their params.
+ */
+async function findRepeatedAttempt(db: Db, input: StartAttempt): Promise<{ experiment?: { id: number; lifecycleStage: string }; repeated?: RunRow }> {
+  const experimentId = sql`(select ${experiments.experimentId} from ${experiments} where ${experiments.name} = ${input.experiment})`;
   const sameName = and(eq(runs.experimentId, experimentId), eq(runs.name, input.name));
-  if (input.idempotencyKey) {
-    const keyed = await db
-      .select({ run: runs })
+  const candidateUuids = input.idempotencyKey
+    ? db
+        .select({ runUuid: runs.runUuid })
+        .from(runs)
+        .innerJoin(tags, and(eq(tags.runUuid, runs.runUuid), eq(tags.key, IDEMPOTENCY_TAG)))
+        .where(and(sameName, eq(tags.value, input.idempotencyKey)))
+    : input.startTimeIsExplicit
+      ? db
+          .select({ runUuid: runs.runUuid })
+          .from(runs)
+          .where(and(sameName, eq(runs.startTime, input.startTime)))
+      : db.select({ runUuid: runs.runUuid }).from(runs).where(sameName).orderBy(desc(runs.isLatest), desc(runs.attempt)).limit(1);
+  const [experimentRows, candidates, paramRows] = await db.batch([
+    db.select({ id: experiments.experimentId, lifecycleStage: experiments.lifecycleStage }).from(experiments).where(eq(experiments.name, input.experiment)),
+    db
+      .select({ ...getTableColumns(runs), logged: sql<number>`exists (select 1 from latest_metrics m where m.run_uuid = runs.run_uuid)`.mapWith(Number) })
       .from(runs)
-      .innerJoin(tags, and(eq(tags.runUuid, runs.runUuid), eq(tags.key, IDEMPOTENCY_TAG)))
-      .where(and(sameName, eq(tags.value, input.idempotencyKey)))
-      .get();
-    if (!keyed) return undefined;
-    if (!(await hasParams(db, keyed.run.runUuid, input.params))) {
+      .where(inArray(runs.runUuid, candidateUuids))
+      .orderBy(desc(runs.isLatest), desc(runs.attempt)),
+    db.select({ runUuid: params.runUuid, key: params.key, value: params.value }).from(params).where(inArray(params.runUuid, candidateUuids)),
+  ]);
+  const experiment = experimentRows[0];
+  const sameParams = (runUuid: string) =>
+    hasParams(
+      paramRows.filter((p) => p.runUuid === runUuid),
+      input.params,
+    );
+  const attempts = candidates.map(({ logged, ...run }) => ({ run, logged: logged === 1 }));
+  if (input.idempotencyKey) {
+    const keyed = attempts[0]?.run;
+    if (keyed && !sameParams(keyed.runUuid)) {
       throw invalidParameter(`Idempotency-Key '${input.idempotencyKey}' was already used for ${input.name} with a different config.`);
     }
-    return keyed.run;
+    return { experiment, repeated: keyed };
   }
-  if (input.startTimeIsExplicit) {
-    const candidates = await db
-      .select()
-      .from(runs)
-      .where(and(sameName, eq(runs.startTime, input.startTime)))
-      .all();
-    for (const run of candidates) if (await hasParams(db, run.runUuid, input.params)) return run;
-    return undefined;
-  }
-  const latest = await getLatestAttempt(db, experimentId, input.name);
-  if (latest?.status !== "RUNNING" || Date.now() - latest.startTime > RETRY_WINDOW_MS) return undefined;
-  const logged = await db.select({ key: latestMetrics.key }).from(latestMetrics).where(eq(latestMetrics.runUuid, latest.runUuid)).limit(1).get();
-  if (logged) return undefined;
-  return (await hasParams(db, latest.runUuid, input.params)) ? latest : undefined;
+  if (input.startTimeIsExplicit) return { experiment, repeated: attempts.find((a) => sameParams(a.run.runUuid))?.run };
+  const latest = attempts[0];
+  if (latest?.run.status !== "RUNNING" || Date.now() - latest.run.startTime > RETRY_WINDOW_MS || latest.logged) return { experiment };
+  return { experiment, repeated: sameParams(latest.run.runUuid) ? latest.run : undefined };
 }
 
-/** Whether the run's params are exactly these. */
-async function hasParams(db: Db, runUuid: string, expected: KeyValue[]): Promise<boolean> {
-  const stored = await db.select({ key: params.key, value: params.value }).from(params).where(eq(params.runUuid, runUuid)).all();
+/** Whether the stored params are exactly these. */
+function hasParams(stored: KeyValue[], expected: KeyValue[]): boolean {
   const wanted = new Map(expected.map((p) => [p.key, p.value]));
   return stored.length === wanted.size && stored.every((p) => wanted.get(p.key) === p.value);
 }

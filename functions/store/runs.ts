@@ -1,4 +1,4 @@
-import { and, desc, eq, ne, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, is, ne, SQL, sql } from "drizzle-orm";
 import { experiments, latestMetrics, metrics, params, type RunStatus, runs, tags } from "../db/schema";
 import { excerpt } from "../domain/excerpt";
 import { toHex } from "../domain/hex";
@@ -56,17 +56,28 @@ export interface NewRun {
 }
 
 /**
- * Creates a run (a new attempt of its name) atomically: the run row, its tags (with mlflow.runName)
- * and params, and the latest-attempt flag moved from the previous attempt to this one.
+ * Creates a run (a new attempt of its name) atomically in the experiment of this name, which the
+ * same transaction creates first when it is missing (`createIfMissing`: experimentIfMissing; the
+ * caller found an existing one active): the run row, its tags (with mlflow.runName) and params, and
+ * the latest-attempt flag moved from the previous attempt to this one. One D1 round trip; a second only when a concurrent copy of the
+ * request (same derived runUuid) wrote the run first and it is read back.
  */
+export async function createRunInNamed(db: Db, experimentName: string, createIfMissing: Statement[], input: Omit<NewRun, "experimentId">): Promise<RunRow> {
+  const named = (column: SQL) => sql`(select ${column} from ${experiments} where ${experiments.name} = ${experimentName})`;
+  const experiment = { id: named(sql`${experiments.experimentId}`), artifactLocation: named(sql`${experiments.artifactLocation}`) };
+  return (await writeRun(db, input, experiment, createIfMissing)).run;
+}
+
+/** createRunInNamed into an experiment given by id, which must exist and be active (read first). */
 export async function createRun(db: Db, input: NewRun): Promise<RunRow> {
   return (await insertRun(db, input)).run;
 }
 
 /**
- * createRun, answered with the run's data as getRunData would read it, in two D1 round trips: a
- * new run's data is what was just written (its tags in the order they were inserted, which is the
- * order they are read in; no params, no metrics); only a concurrent copy's run is read back.
+ * createRun (MLflow's runs/create), answered with the run's data as getRunData would read it, in
+ * two D1 round trips: a new run's data is what was just written (its tags in the order they were
+ * inserted, which is the order they are read in; no params, no metrics); only a concurrent copy's
+ * run is read back.
  */
 export async function createRunWithData(db: Db, input: Omit<NewRun, "params">) {
   const { run, tags: written } = await insertRun(db, input);
@@ -74,7 +85,7 @@ export async function createRunWithData(db: Db, input: Omit<NewRun, "params">) {
   return { info: run, ...(await getRunData(db, run.runUuid)) };
 }
 
-/** Inserts a run (see createRun); `tags` are the tags written, in order, when this call created it. */
+/** Inserts a run into an experiment given by id, read first (see writeRun). */
 async function insertRun(db: Db, input: NewRun): Promise<{ run: RunRow; tags?: KeyValue[] }> {
   const experiment = await db
     .select({ artifactLocation: experiments.artifactLocation, lifecycleStage: experiments.lifecycleStage })
@@ -82,44 +93,65 @@ async function insertRun(db: Db, input: NewRun): Promise<{ run: RunRow; tags?: K
     .where(eq(experiments.experimentId, input.experimentId))
     .get();
   if (!experiment) throw notFound(`No Experiment with id=${input.experimentId} exists`);
-  if (experiment.lifecycleStage !== "active") {
-    throw invalidParameter(`The experiment ${input.experimentId} must be in the 'active' state. Current state is ${experiment.lifecycleStage}.`);
+  assertActiveExperiment(input.experimentId, experiment.lifecycleStage);
+  return writeRun(db, input, { id: input.experimentId, artifactLocation: experiment.artifactLocation });
+}
+
+/** MLflow's refusal of a run in an experiment that is not active. */
+export function assertActiveExperiment(experimentId: number, lifecycleStage: string): void {
+  if (lifecycleStage !== "active") {
+    throw invalidParameter(`The experiment ${experimentId} must be in the 'active' state. Current state is ${lifecycleStage}.`);
   }
+}
+
+/** The experiment a run goes into: its id and artifact location, as values or as scalar subqueries. */
+interface RunExperiment {
+  id: number | SQL;
+  artifactLocation: string | SQL;
+}
+
+/**
+ * Writes a run in one transaction, after `lead` (statements that must come first, such as creating
+ * its experiment); `tags` are the tags written, in order, when this call created it.
+ */
+async function writeRun(db: Db, input: Omit<NewRun, "experimentId">, experiment: RunExperiment, lead: Statement[] = []): Promise<{ run: RunRow; tags?: KeyValue[] }> {
   for (const p of input.params ?? []) validateKeyValue("param", p, LIMITS.maxParamValueLength);
   for (const t of input.tags ?? []) validateKeyValue("tag", t, LIMITS.maxTagValueLength);
   const runUuid = input.runUuid ?? newRunUuid();
+  const artifacts = `/${runUuid}/artifacts`;
   const row = {
     runUuid,
-    experimentId: input.experimentId,
+    experimentId: experiment.id,
     name: input.name,
     userId: input.userId ?? "",
     status: input.status ?? ("RUNNING" as const),
     startTime: input.startTime,
     endTime: null,
-    artifactUri: `${experiment.artifactLocation}/${runUuid}/artifacts`,
+    artifactUri: is(experiment.artifactLocation, SQL) ? sql`${experiment.artifactLocation} || ${artifacts}` : `${experiment.artifactLocation}${artifacts}`,
     lifecycleStage: "active" as const,
     deletedTime: null,
     ...identityColumns(input.name),
     isLatest: true,
   };
   const runTags = dedupeLastWins([...(input.tags ?? []).filter((t) => t.key !== RUN_NAME_TAG), { key: RUN_NAME_TAG, value: input.name }]);
-  const sameName = and(eq(runs.experimentId, input.experimentId), eq(runs.name, input.name));
+  const sameName = and(eq(runs.experimentId, experiment.id), eq(runs.name, input.name));
   // Insert first (a no-op when a concurrent copy of this request won), then move the latest flag.
-  const [inserted] = await runAtomically(db, [
+  const results = await runAtomically(db, [
+    ...lead,
     db
       .insert(runs)
       .values({ ...row, attempt: sql`(select count(*) + 1 from ${runs} where ${sameName})` })
       .onConflictDoNothing({ target: runs.runUuid })
-      .returning({ attempt: runs.attempt }),
+      .returning(),
     db
       .update(runs)
       .set({ isLatest: false })
       .where(and(sameName, eq(runs.isLatest, true), ne(runs.runUuid, runUuid))),
     ...paramAndTagStatements(runUuid, input.params ?? [], runTags),
   ]);
-  // The inserted row is known but for its attempt number; a concurrent copy's row must be read.
-  const attempt = (inserted.results[0] as { attempt?: number } | undefined)?.attempt;
-  return attempt === undefined ? { run: await getRun(db, runUuid) } : { run: { ...row, attempt }, tags: runTags };
+  // The inserted row as stored; a concurrent copy's row must be read.
+  const inserted = results[lead.length].results[0] as Record<string, unknown> | undefined;
+  return inserted === undefined ? { run: await getRun(db, runUuid) } : { run: rowFrom(runs, inserted), tags: runTags };
 }
 
 /** A run by its MLflow uuid; RESOURCE_DOES_NOT_EXIST (MLflow's wording) when there is none. */

@@ -12,7 +12,9 @@ import { latestMetrics, params, runs, tags } from "../db/schema";
 import { excerpt } from "../domain/excerpt";
 import type { Db } from "../env";
 import { invalidParameter } from "../errors";
+import type { RunSearchCursor } from "../search/cursor-token";
 import type { Clause, Comparison, OrderKey, StringOp } from "../search/filter";
+import { type DatasetInput, inputQueries, inputsFrom } from "./inputs";
 import type { RunRow } from "./runs";
 import { rowCounts, runAtomically } from "./sql";
 
@@ -24,7 +26,8 @@ export interface RunSearch {
   orderBy: OrderKey[];
   viewType: ViewType;
   maxResults: number;
-  offset: number;
+  /** The page token's position: start after this run (of this segment), else at the start. */
+  after?: RunSearchCursor;
 }
 
 /** D1 refuses LIKE/GLOB patterns longer than this many bytes. */
@@ -148,24 +151,41 @@ function runClause(clause: Clause): SQL {
 
 const direction = (ascending: boolean) => sql.raw(ascending ? "asc" : "desc");
 
+/** One ORDER BY term: an expression and its direction. */
+interface Term {
+  expr: SQL;
+  ascending: boolean;
+}
+
 /** ORDER BY terms of one key (missing values last, whatever the direction) and the join it needs. */
-function orderTerms(key: OrderKey, index: number): { join?: SQL; terms: SQL[] } {
+function orderTerms(key: OrderKey, index: number): { join?: SQL; terms: Term[] } {
   if (key.entity === "attribute") {
     const column = RUN_COLUMNS[key.key];
-    return { terms: [sql`(${column} is null)`, sql`${column} ${direction(key.ascending)}`] };
+    // Only end_time may be NULL; a NOT NULL column alone keeps its index usable (runs_experiment_start_idx).
+    const missingLast: Term[] = key.key === "end_time" ? [{ expr: sql`(${column} is null)`, ascending: true }] : [];
+    return { terms: [...missingLast, { expr: column, ascending: key.ascending }] };
   }
   const alias = sql.raw(`o${index}`);
   const table = sql.raw(key.entity === "metric" ? "latest_metrics" : key.entity === "param" ? "params" : "tags");
   const join = sql`left join ${table} ${alias} on ${alias}.run_uuid = r.run_uuid and ${alias}.key = ${key.key}`;
   const missingLast = key.entity === "metric" ? sql`(case when ${alias}.is_nan then 1 when ${alias}.run_uuid is null then 2 else 0 end)` : sql`(${alias}.value is null)`;
-  return { join, terms: [missingLast, sql`${alias}.value ${direction(key.ascending)}`] };
+  return {
+    join,
+    terms: [
+      { expr: missingLast, ascending: true },
+      { expr: sql`${alias}.value`, ascending: key.ascending },
+    ],
+  };
 }
 
 /** One ordered slice of the result: every run of a segment sorts before every run of the next. */
 interface Segment {
   from: SQL;
   where: SQL[];
-  orderBy: SQL[];
+  /** The whole order, ending with run_uuid: no two runs tie, so a run's terms are a cursor. */
+  orderBy: Term[];
+  /** The same terms computed for any one run (`r`), whichever segment holds it now. */
+  cursorFrom: SQL;
   /** Set when the segment is ranked by `lm.value` alone, then start_time DESC, run_uuid (see readByIndex). */
   valueOrder?: { ascending: boolean };
 }
@@ -203,99 +223,113 @@ function segments(search: RunSearch): Segment[] {
     sql` `,
   );
   const sortsByStart = search.orderBy.some((k) => k.entity === "attribute" && k.key === "start_time");
-  const tieBreak = [...(sortsByStart ? [] : [sql`r.start_time desc`]), sql`r.run_uuid asc`];
+  const tieBreak: Term[] = [...(sortsByStart ? [] : [{ expr: RUN_COLUMNS.start_time, ascending: false }]), { expr: RUN_COLUMNS.run_id, ascending: true }];
   const laterTerms = [...later.flatMap((t) => t.terms), ...tieBreak];
   // CROSS JOIN keeps the candidates as the outer loop.
   const allRuns = driven ? sql`(${driven.candidates}) c cross join runs r on r.run_uuid = c.run_uuid ${joins}` : sql`runs r ${joins}`;
   const allWhere = driven ? candidateWhere : where;
-  if (!byMetric) return [{ from: allRuns, where: allWhere, orderBy: laterTerms }];
+  if (!byMetric) return [{ from: allRuns, where: allWhere, orderBy: laterTerms, cursorFrom: sql`runs r ${joins}` }];
   // CROSS JOIN keeps latest_metrics as the outer loop, so SQLite walks (key, value) in index order.
   const ranked = sql`latest_metrics lm cross join runs r on r.run_uuid = lm.run_uuid ${joins}`;
+  const cursorFrom = sql`runs r left join latest_metrics lm on lm.run_uuid = r.run_uuid and lm.key = ${first.key} ${joins}`;
   return [
     {
       from: ranked,
       where: [sql`lm.key = ${first.key}`, sql`lm.is_nan = 0`, ...where],
-      orderBy: [sql`lm.value ${direction(first.ascending)}`, ...laterTerms],
+      orderBy: [{ expr: sql`lm.value`, ascending: first.ascending }, ...laterTerms],
+      cursorFrom,
       ...(rest.length === 0 && { valueOrder: { ascending: first.ascending } }),
     },
     // NaN is stored as value 0 (see metric-values.ts), so this is a narrow range of the same index.
-    { from: ranked, where: [sql`lm.key = ${first.key}`, sql`lm.value = 0`, sql`lm.is_nan = 1`, ...where], orderBy: laterTerms },
+    { from: ranked, where: [sql`lm.key = ${first.key}`, sql`lm.value = 0`, sql`lm.is_nan = 1`, ...where], orderBy: laterTerms, cursorFrom },
     {
       from: allRuns,
       where: [sql`not exists (select 1 from latest_metrics m where m.run_uuid = r.run_uuid and m.key = ${first.key})`, ...allWhere],
       orderBy: laterTerms,
+      cursorFrom,
     },
   ];
 }
 
-async function selectRows<T>(db: Db, columns: SQL, segment: Segment, orderBy: SQL[], limit: number, offset: number) {
+const cursorKey = (i: number) => sql.raw(`(select k${i} from cursor)`);
+
+/**
+ * The runs after the cursor run in the segment's order: (t0 > k0) or (t0 = k0 and t1 > k1) or ...,
+ * every term compared with the cursor run's own value of it (`is`: NULLs are equal). The first term
+ * is never NULL, so its bound alone is repeated where SQLite can take it as an index range.
+ */
+function afterCursor(terms: Term[]): SQL[] {
+  const beyond = (t: Term, i: number) => sql`${t.expr} ${sql.raw(t.ascending ? ">" : "<")} ${cursorKey(i)}`;
+  const alternatives = terms.map((term, i) => sql.join([...terms.slice(0, i).map((t, j) => sql`${t.expr} is ${cursorKey(j)}`), beyond(term, i)], sql` and `));
+  return [sql`${terms[0].expr} ${sql.raw(terms[0].ascending ? ">=" : "<=")} ${cursorKey(0)}`, sql`(${sql.join(alternatives, sql` or `)})`];
+}
+
+/** The segment's rows from its start, or after the cursor run; each row carries its terms as k0, k1, ... */
+async function selectRows<T>(db: Db, segment: Segment, orderBy: Term[], limit: number, after: string | undefined) {
+  const keys = sql.join(
+    segment.orderBy.map((t, i) => sql`${t.expr} as ${sql.raw(`k${i}`)}`),
+    sql`, `,
+  );
+  const cursor = after === undefined ? sql`` : sql`with cursor as (select ${keys} from ${segment.cursorFrom} where r.run_uuid = ${after}) `;
+  const where = [...segment.where, ...(after === undefined ? [] : afterCursor(segment.orderBy))];
   const [result] = await runAtomically(db, [
-    sql`select ${columns} from ${segment.from} where ${sql.join(segment.where, sql` and `)}
-      order by ${sql.join(orderBy, sql`, `)} limit ${limit} offset ${offset}`,
+    sql`${cursor}select r.run_uuid as run_uuid, ${keys} from ${segment.from} where ${sql.join(where, sql` and `)}
+      order by ${sql.join(
+        orderBy.map((t) => sql`${t.expr} ${direction(t.ascending)}`),
+        sql`, `,
+      )} limit ${limit}`,
   ]);
   return { rows: result.results as T[], rowsRead: rowCounts([result]).rowsRead };
 }
 
-async function readSegment(db: Db, segment: Segment, limit: number, offset: number): Promise<{ ids: string[]; rowsRead: number }> {
+async function readSegment(db: Db, segment: Segment, limit: number, after: string | undefined): Promise<{ ids: string[]; rowsRead: number }> {
   let rowsRead = 0;
   if (segment.valueOrder) {
-    const page = await readByIndex(db, segment, segment.valueOrder.ascending, limit, offset);
+    const page = await readByIndex(db, segment, segment.valueOrder.ascending, limit, after);
     if (page.ids) return page as { ids: string[]; rowsRead: number };
     rowsRead = page.rowsRead;
   }
-  const exact = await selectRows<{ run_uuid: string }>(db, sql`r.run_uuid as run_uuid`, segment, segment.orderBy, limit, offset);
+  const exact = await selectRows<{ run_uuid: string }>(db, segment, segment.orderBy, limit, after);
   return { ids: exact.rows.map((row) => row.run_uuid), rowsRead: rowsRead + exact.rowsRead };
 }
 
-type RankedRow = { run_uuid: string; value: number; start_time: number };
+/** A row of a value-ordered segment: its terms are value, start_time, run_uuid. */
+type RankedRow = { run_uuid: string; k0: number; k1: number };
 
 /**
  * Reads a page in pure index order (value only), which SQLite streams without a sorter, so D1
  * reads about two rows per result. Ties are then ordered as MLflow does (start_time DESC, run_uuid)
- * in code. One extra row on each side of the page tells whether a tie crosses the page's edge;
- * only then is the index order not enough: no ids send the caller to the exact query.
+ * in code. One extra row after the page tells whether a tie crosses the page's edge; only then is
+ * the index order not enough: no ids send the caller to the exact query.
  */
-async function readByIndex(db: Db, segment: Segment, ascending: boolean, limit: number, offset: number): Promise<{ ids?: string[]; rowsRead: number }> {
-  const before = offset > 0 ? 1 : 0;
-  const columns = sql`r.run_uuid as run_uuid, lm.value as value, r.start_time as start_time`;
-  const { rows, rowsRead } = await selectRows<RankedRow>(db, columns, segment, [sql`lm.value ${direction(ascending)}`], limit + before + 1, offset - before);
-  const page = rows.slice(before, before + limit);
-  const tiedBefore = before === 1 && page.length > 0 && rows[0].value === page[0].value;
-  const tiedAfter = rows.length > before + limit && rows[before + limit].value === page[page.length - 1].value;
-  if (tiedBefore || tiedAfter) return { rowsRead };
-  page.sort((a, b) => (ascending ? a.value - b.value : b.value - a.value) || b.start_time - a.start_time || (a.run_uuid < b.run_uuid ? -1 : a.run_uuid > b.run_uuid ? 1 : 0));
+async function readByIndex(db: Db, segment: Segment, ascending: boolean, limit: number, after: string | undefined): Promise<{ ids?: string[]; rowsRead: number }> {
+  const { rows, rowsRead } = await selectRows<RankedRow>(db, segment, segment.orderBy.slice(0, 1), limit + 1, after);
+  const page = rows.slice(0, limit);
+  if (rows.length > limit && rows[limit].k0 === page[limit - 1].k0) return { rowsRead };
+  page.sort((a, b) => (ascending ? a.k0 - b.k0 : b.k0 - a.k0) || b.k1 - a.k1 || (a.run_uuid < b.run_uuid ? -1 : a.run_uuid > b.run_uuid ? 1 : 0));
   return { ids: page.map((row) => row.run_uuid), rowsRead };
 }
 
-async function countSegment(db: Db, segment: Segment) {
-  const [result] = await runAtomically(db, [sql`select count(*) as n from ${segment.from} where ${sql.join(segment.where, sql` and `)}`]);
-  return { count: (result.results[0] as { n: number }).n, rowsRead: rowCounts([result]).rowsRead };
-}
-
 /**
- * The run ids of one page, in order, and the rows D1 read to rank them. Segments are read in turn;
- * a segment is counted only when the offset skips past all of it.
+ * The run ids of one page, in order, each with its cursor (the page token after it), and the rows
+ * D1 read to rank them. Segments are read in turn, from the cursor's on; each read starts after the
+ * cursor run in its order (keyset paging), so a page reads rows in proportion to what it returns
+ * however deep it is.
  */
-export async function rankRunIds(db: Db, search: RunSearch): Promise<{ ids: string[]; rowsRead: number }> {
+export async function rankRunIds(db: Db, search: RunSearch): Promise<{ ids: string[]; cursors: RunSearchCursor[]; rowsRead: number }> {
   checkQuerySize(search.filter, search.orderBy);
   const ids: string[] = [];
-  let skip = search.offset;
+  const cursors: RunSearchCursor[] = [];
   let rowsRead = 0;
-  if (search.experimentIds.length === 0 || search.maxResults === 0) return { ids, rowsRead };
-  for (const segment of segments(search)) {
-    const page = await readSegment(db, segment, search.maxResults - ids.length, skip);
+  if (search.experimentIds.length === 0 || search.maxResults === 0) return { ids, cursors, rowsRead };
+  const all = segments(search);
+  for (let s = search.after?.[0] ?? 0; s < all.length && ids.length < search.maxResults; s++) {
+    const page = await readSegment(db, all[s], search.maxResults - ids.length, s === search.after?.[0] ? search.after[1] : undefined);
     rowsRead += page.rowsRead;
     ids.push(...page.ids);
-    if (ids.length === search.maxResults) break;
-    if (page.ids.length > 0 || skip === 0) {
-      skip = 0;
-      continue;
-    }
-    const counted = await countSegment(db, segment);
-    rowsRead += counted.rowsRead;
-    skip = Math.max(0, skip - counted.count);
+    cursors.push(...page.ids.map((id): RunSearchCursor => [s, id]));
   }
-  return { ids, rowsRead };
+  return { ids, cursors, rowsRead };
 }
 
 export type LatestMetricRow = typeof latestMetrics.$inferSelect;
@@ -304,20 +338,23 @@ export interface RunWithData {
   params: Array<{ key: string; value: string }>;
   tags: Array<{ key: string; value: string }>;
   metrics: LatestMetricRow[];
+  inputs: DatasetInput[];
 }
 
-/** Runs with their params, tags and latest metrics (insertion order), in the order of `ids`; one batch. */
+/** Runs with their params, tags, latest metrics (insertion order) and dataset inputs, in the order of `ids`; one batch. */
 export async function getRunsWithData(db: Db, ids: string[]): Promise<RunWithData[]> {
   if (ids.length === 0) return [];
   const idList = JSON.stringify(ids);
   const inPage = (column: AnyColumn) => sql`${column} in (select value from json_each(${idList}))`;
-  const [runRows, paramRows, tagRows, metricRows] = await db.batch([
+  const [runRows, paramRows, tagRows, metricRows, edges, inputTagRows] = await db.batch([
     db.select().from(runs).where(inPage(runs.runUuid)),
     db.select({ runUuid: params.runUuid, key: params.key, value: params.value }).from(params).where(inPage(params.runUuid)).orderBy(sql`rowid`),
     db.select({ runUuid: tags.runUuid, key: tags.key, value: tags.value }).from(tags).where(inPage(tags.runUuid)).orderBy(sql`rowid`),
     db.select().from(latestMetrics).where(inPage(latestMetrics.runUuid)).orderBy(sql`rowid`),
+    ...inputQueries(db, ids),
   ]);
-  const byRun = new Map(runRows.map((info) => [info.runUuid, { info, params: [], tags: [], metrics: [] } as RunWithData]));
+  const inputsByRun = inputsFrom(edges, inputTagRows);
+  const byRun = new Map(runRows.map((info) => [info.runUuid, { info, params: [], tags: [], metrics: [], inputs: inputsByRun.get(info.runUuid) ?? [] } as RunWithData]));
   for (const { runUuid, ...kv } of paramRows) byRun.get(runUuid)?.params.push(kv);
   for (const { runUuid, ...kv } of tagRows) byRun.get(runUuid)?.tags.push(kv);
   for (const metric of metricRows) byRun.get(metric.runUuid)?.metrics.push(metric);
@@ -330,7 +367,7 @@ export async function getRunsWithData(db: Db, ids: string[]): Promise<RunWithDat
  * keys and values reach about `maxBytes`, so that an answer fits a Worker's 128 MB (bench/scale.mjs
  * measures it). A short page still carries a next_page_token: MLflow's client follows it.
  */
-export const SEARCH_PAGE = { maxRuns: 2500, chunkRuns: 500, maxBytes: 4 * 1024 * 1024 } as const;
+export const SEARCH_PAGE = { maxRuns: 1000, chunkRuns: 250, maxBytes: 2 * 1024 * 1024 } as const;
 
 /** About how many bytes of an answer a run's data makes. */
 function dataBytes(run: RunWithData): number {
@@ -339,12 +376,12 @@ function dataBytes(run: RunWithData): number {
 }
 
 /**
- * runs/search: one page of runs with their data, the rows read by the ranking query, and whether
- * the page was cut short (by SEARCH_PAGE) or filled, so that more may follow.
+ * runs/search: one page of runs with their data, the rows read by the ranking query, and, when the
+ * page was cut short (by SEARCH_PAGE) or filled so that more may follow, the cursor after its last run.
  */
-export async function searchRuns(db: Db, search: RunSearch): Promise<{ runs: RunWithData[]; rowsRead: number; more: boolean }> {
+export async function searchRuns(db: Db, search: RunSearch): Promise<{ runs: RunWithData[]; rowsRead: number; next?: RunSearchCursor }> {
   const limit = Math.min(search.maxResults, SEARCH_PAGE.maxRuns);
-  const { ids, rowsRead } = await rankRunIds(db, { ...search, maxResults: limit });
+  const { ids, cursors, rowsRead } = await rankRunIds(db, { ...search, maxResults: limit });
   const page: RunWithData[] = [];
   let bytes = 0;
   for (let i = 0; i < ids.length && bytes < SEARCH_PAGE.maxBytes; i += SEARCH_PAGE.chunkRuns) {
@@ -354,5 +391,6 @@ export async function searchRuns(db: Db, search: RunSearch): Promise<{ runs: Run
       bytes += dataBytes(run);
     }
   }
-  return { runs: page, rowsRead, more: page.length > 0 && (page.length < ids.length || ids.length === limit) };
+  const more = page.length > 0 && (page.length < ids.length || ids.length === limit);
+  return { runs: page, rowsRead, ...(more && { next: cursors[page.length - 1] }) };
 }

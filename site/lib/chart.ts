@@ -5,7 +5,7 @@
  * hover and a text description that reads the curve from its first value to its last.
  */
 import { nice, ticks } from "d3-array";
-import type { Point, RunView } from "./data.js";
+import { historyPoints, type LatestPoint as Point, type RunView } from "./data.js";
 import { escapeHtml, formatMetric } from "./format.js";
 
 export const CHART_WIDTH = 360;
@@ -58,9 +58,9 @@ export function runCharts(run: Pick<RunView, "histories">, teacher: Pick<RunView
   for (const key of Object.keys(run.histories).sort()) {
     const { quantity, kind } = quantityOf(key);
     if (!groups.has(quantity)) groups.set(quantity, []);
-    groups.get(quantity)!.push({ label: key, kind, teacher: false, points: run.histories[key] });
+    groups.get(quantity)!.push({ label: key, kind, teacher: false, points: historyPoints(run.histories[key]) });
     const theirs = teacher?.histories[key];
-    if (theirs) groups.get(quantity)!.push({ label: `teacher ${key}`, kind, teacher: true, points: theirs });
+    if (theirs) groups.get(quantity)!.push({ label: `teacher ${key}`, kind, teacher: true, points: historyPoints(theirs) });
   }
   return [...groups.entries()].flatMap(([quantity, series]) => {
     const chart = lineChart(quantity, series);

@@ -5,6 +5,7 @@
  * KD-GAT knowledge (run ids, groups, metric keys, directions) comes from functions/domain.
  */
 import type { ExportDocument, ExportedRun, MetricValue, RunStatus } from "../../functions/api/contract.js";
+import { artifactDownloadPath } from "../../functions/domain/artifacts.js";
 import {
   compareText,
   DEFAULT_LEADERBOARD_METRIC,
@@ -35,12 +36,34 @@ export interface Point {
   value: number;
 }
 
+/** A metric's latest point as the pages show it (its step and value). */
+export type LatestPoint = Pick<Point, "step" | "value">;
+
+/**
+ * A history of more than one point, packed as (step, value) pairs: a build keeps 10,000 runs' histories,
+ * and a point object per point was most of its memory. historyPoints unpacks one for a chart.
+ */
+export type History = Float64Array;
+
+export function historyPoints(history: History): LatestPoint[] {
+  const points: LatestPoint[] = [];
+  for (let i = 0; i < history.length; i += 2) points.push({ step: history[i], value: history[i + 1] });
+  return points;
+}
+
 export interface Attempt {
   number: number;
   mlflowRunId: string;
   status: RunStatus;
   startTime: number;
   endTime: number | null;
+}
+
+/** A stored artifact of a run, linked to the Worker's download route (the site is served by the same origin). */
+export interface ArtifactView {
+  path: string;
+  size: number;
+  href: string;
 }
 
 /** One run id, shown through its latest attempt. */
@@ -59,13 +82,15 @@ export interface RunView {
   params: Record<string, string>;
   tags: Record<string, string>;
   /** Per key of the latest attempt, the point with the greatest (step, timestamp, value): MLflow's "latest". */
-  latest: Record<string, Point>;
+  latest: Record<string, LatestPoint>;
   /** Histories of more than one point (the ones worth a chart), in step order. */
-  histories: Record<string, Point[]>;
+  histories: Record<string, History>;
   teacherRunId: string | null;
   /** KD students whose teacher_run_id is this run. */
   students: string[];
   errorMsg: string | null;
+  /** The latest attempt's artifacts by path; undefined when the export has no listing (ARTIFACTS_PUBLIC=false). */
+  artifacts: ArtifactView[] | undefined;
 }
 
 /** A run whose name is not a KD-GAT run id, or of another experiment: one page per MLflow run (attempt). */
@@ -80,8 +105,9 @@ export interface PlainRunView {
   endTime: number | null;
   params: Record<string, string>;
   tags: Record<string, string>;
-  latest: Record<string, Point>;
-  histories: Record<string, Point[]>;
+  latest: Record<string, LatestPoint>;
+  histories: Record<string, History>;
+  artifacts: ArtifactView[] | undefined;
 }
 
 export interface ExperimentView {
@@ -114,16 +140,19 @@ export function experimentHref(experimentId: string): string {
   return `/experiments/${experimentId}/`;
 }
 
-let cached: Promise<SiteData> | undefined;
+let cached: { build: string | undefined; site: Promise<SiteData> } | undefined;
 
-/** The site data, loaded once per build however many pages ask for it. */
+/**
+ * The site data, loaded once per build however many pages ask for it. A warm builder
+ * (scripts/site-builder.mjs) runs several builds in one process, and names each in SITE_BUILD_ID.
+ */
 export function getSite(): Promise<SiteData> {
-  cached ??= (async () => {
+  const build = process.env.SITE_BUILD_ID;
+  if (cached === undefined || cached.build !== build) {
     const builder = new SiteDataBuilder();
-    await loadExport((page) => builder.add(page));
-    return builder.finish();
-  })();
-  return cached;
+    cached = { build, site: loadExport((page) => builder.add(page)).then(() => builder.finish()) };
+  }
+  return cached.site;
 }
 
 export function runHref(runId: string): string {
@@ -234,6 +263,7 @@ function toPlainRunView({ run, metrics }: LoadedAttempt, experimentName: string)
     tags: run.tags,
     latest: metrics.latest,
     histories: metrics.histories,
+    artifacts: artifactsOf(run),
   };
 }
 
@@ -259,18 +289,33 @@ function toRunView(id: string, attempts: LoadedAttempt[]): RunView {
     teacherRunId: latestAttempt.tags.teacher_run_id || null,
     students: [],
     errorMsg: latestAttempt.tags.error_msg || null,
+    artifacts: artifactsOf(latestAttempt),
   };
 }
 
-/** Single-point histories (evaluation results) are kept only as latest values: 10,000 runs must fit in memory. */
+function artifactsOf(run: LoadedAttempt["run"]): ArtifactView[] | undefined {
+  return run.artifacts?.map(({ path, size }) => ({ path, size, href: artifactDownloadPath(Number(run.experiment_id), run.mlflow_run_id, path) }));
+}
+
+/**
+ * Single-point histories (evaluation results) are kept only as latest values, longer ones packed
+ * (History): 10,000 runs must fit in memory.
+ */
 function metricsOf(metrics: ExportedRun["metrics"]): Pick<RunView, "latest" | "histories"> {
-  const latest: Record<string, Point> = {};
-  const histories: Record<string, Point[]> = {};
+  const latest: Record<string, LatestPoint> = {};
+  const histories: Record<string, History> = {};
   for (const [key, history] of Object.entries(metrics)) {
     if (history.length === 0) continue;
-    const points = history.map(([step, timestamp, value]) => ({ step, timestamp, value: metricNumber(value) }));
-    latest[key] = latestPoint(points);
-    if (points.length > 1) histories[key] = points;
+    const { step, value } = latestPoint(history.map(([step, timestamp, value]) => ({ step, timestamp, value: metricNumber(value) })));
+    latest[key] = { step, value };
+    if (history.length > 1) {
+      const packed = new Float64Array(history.length * 2);
+      history.forEach(([step, , value], i) => {
+        packed[i * 2] = step;
+        packed[i * 2 + 1] = metricNumber(value);
+      });
+      histories[key] = packed;
+    }
   }
   return { latest, histories };
 }
@@ -596,16 +641,23 @@ export function scenarioGrid(run: RunView): MetricGrid {
 
 /** Params grouped by their first word (`gat_hidden`, `gat_heads` -> `gat`); words used once go to `general`. */
 export function paramGroups(params: Record<string, string>): Array<{ name: string; entries: Array<[string, string]> }> {
-  const first = (key: string) => key.split(METRIC_PATH_SEPARATOR)[0];
+  const entries = Object.entries(params)
+    .map(([key, value]) => ({ first: firstWord(key), entry: [key, value] as [string, string] }))
+    .sort((a, b) => compareText(a.entry[0], b.entry[0]));
   const counts = new Map<string, number>();
-  for (const key of Object.keys(params)) counts.set(first(key), (counts.get(first(key)) ?? 0) + 1);
+  for (const { first } of entries) counts.set(first, (counts.get(first) ?? 0) + 1);
   const groups = new Map<string, Array<[string, string]>>();
-  for (const entry of Object.entries(params).sort(([a], [b]) => compareText(a, b))) {
-    const name = (counts.get(first(entry[0])) ?? 0) > 1 ? first(entry[0]) : "general";
+  for (const { first, entry } of entries) {
+    const name = counts.get(first)! > 1 ? first : "general";
     if (!groups.has(name)) groups.set(name, []);
     groups.get(name)!.push(entry);
   }
   return [...groups.entries()].map(([name, entries]) => ({ name, entries })).sort((a, b) => (a.name === "general" ? -1 : b.name === "general" ? 1 : compareText(a.name, b.name)));
+}
+
+function firstWord(key: string): string {
+  const end = key.indexOf(METRIC_PATH_SEPARATOR);
+  return end < 0 ? key : key.slice(0, end);
 }
 
 // ---------------------------------------------------------------------------------------------

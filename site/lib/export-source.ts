@@ -9,7 +9,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type ExportDocument, exportDocument } from "../../functions/api/contract.js";
 import { pages, UnreachableError, v1Client } from "../../functions/client/index.js";
-import { HTTP_BACKOFF } from "../../functions/domain/index.js";
+import { HTTP_BACKOFF, RunParts } from "../../functions/domain/index.js";
 
 export const DEFAULT_API_URL = "http://127.0.0.1:8787";
 const BUILD_HINT = "Start the tracker (`npm start`), point SITE_API_URL at it, or build from a snapshot with SITE_SNAPSHOT=snapshot.json.";
@@ -19,8 +19,18 @@ const BUILD_HINT = "Start the tracker (`npm start`), point SITE_API_URL at it, o
  */
 const SITE_BACKOFF = { ...HTTP_BACKOFF, retries: 3 };
 
-/** Hands each export page to onPage, in order: SITE_SNAPSHOT if set (a file, or a folder of page files), else SITE_API_URL's /api/v1/export. */
+/**
+ * Hands each export page to onPage, in order: SITE_SNAPSHOT if set (a file, or a folder of page
+ * files), else SITE_API_URL's /api/v1/export. A run whose history the export split across pages is
+ * handed over whole, with the page of its last part.
+ */
 export async function loadExport(onPage: (page: ExportDocument) => void, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const parts = new RunParts();
+  await loadPages((page) => onPage({ ...page, runs: parts.add(page.runs) }), env);
+  parts.finish();
+}
+
+async function loadPages(onPage: (page: ExportDocument) => void, env: NodeJS.ProcessEnv): Promise<void> {
   if (!env.SITE_SNAPSHOT) return fetchExport(env.SITE_API_URL || DEFAULT_API_URL, Number(env.SITE_FETCH_TIMEOUT_MS ?? 30_000), onPage);
   const path = env.SITE_SNAPSHOT;
   if (!(await stat(path).catch(() => undefined))?.isDirectory()) return onPage(await readSnapshot(path, { whole: true }));

@@ -19,6 +19,20 @@ export function formatDelta(delta: number | null): string {
   return delta > 0 ? `+${text}` : delta < 0 ? `−${text}` : `±${text}`;
 }
 
+const BYTE_UNITS = ["KiB", "MiB", "GiB", "TiB"];
+
+/** A file size for people: `512 B`, `1.5 KiB`, `200.0 MiB` (binary units, one decimal). */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${BYTE_UNITS[unit]}`;
+}
+
 /** `2026-11-29 09:53:07 UTC` */
 export function formatTime(ms: number | null): string {
   if (ms === null) return "—";
@@ -59,12 +73,16 @@ export function sortValue(value: number | null | undefined): string {
   return value === undefined || value === null || Number.isNaN(value) ? "" : String(value);
 }
 
+const HTML_SPECIAL = /[&<>"']/;
+const HTML_SPECIALS = /[&<>"']/g;
+
 /** Escapes text for HTML content and double-quoted attributes. */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  // Most texts (metric keys, numbers) have nothing to escape: a test is cheaper than a replace with a callback.
+  return HTML_SPECIAL.test(text) ? text.replace(HTML_SPECIALS, (c) => `&#${c.charCodeAt(0)};`) : text;
 }
 
 /** HTML for an identifier that may break after each `/` and `_` (run ids, metric keys, datasets), escaped. */
 export function breakableHtml(text: string): string {
-  return escapeHtml(text).replace(/[/_]/g, (c) => `${c}<wbr>`);
+  return escapeHtml(text).replace(/[/_]/g, "$&<wbr>");
 }

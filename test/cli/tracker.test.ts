@@ -232,4 +232,39 @@ describe("kdgat export and import", () => {
       await second.stop();
     }
   }, 180_000);
+
+  it("a history longer than an export page: exported in parts, merged into one run, imported in parts of a request each, identical", async () => {
+    // More than an export page holds (EXPORT_POINTS_PER_PAGE, 50,000).
+    const steps = 55_000;
+    const admin = { Authorization: `Bearer ${server.adminToken}` };
+    expect((await fetch(`${server.url}/api/v1/runs/set_07/teacher_normal`, { method: "PUT", headers: admin, body: "{}" })).ok).toBe(true);
+    for (let from = 0; from < steps; from += 20_000) {
+      const points = Array.from({ length: Math.min(20_000, steps - from) }, (_, i) => ({ step: from + i, metrics: { loss: 1 / (from + i + 1), ...(from + i < 100 && { acc: 0.5 }) } }));
+      const posted = await fetch(`${server.url}/api/v1/runs/set_07/teacher_normal/metrics`, { method: "POST", headers: admin, body: JSON.stringify(points) });
+      expect(posted.status, await posted.text()).toBe(200);
+    }
+    const file = join(base, "long.json");
+    const exported = await runCli(["export", "--out", file], { env: { ...env, KDGAT_ADMIN_TOKEN: server.adminToken } });
+    expect(exported.code, exported.stderr).toBe(0);
+    const document = JSON.parse(readFileSync(file, "utf8")) as ExportDocument;
+    const long = document.runs.filter((r) => r.run_name === "set_07/teacher_normal");
+    expect(long).toHaveLength(1);
+    expect(long[0].part).toBeUndefined();
+    expect(long[0].metrics.loss.map(([step]) => step)).toEqual(Array.from({ length: steps }, (_, i) => i));
+    expect(Object.keys(long[0].metrics)).toEqual(["loss", "acc"]);
+
+    const second = await startTestServer();
+    try {
+      const imported = await runCli(["import", file, "--api", second.url, "--admin-token", second.adminToken]);
+      expect(imported.code, imported.stderr).toBe(0);
+      const requests = Number(imported.stderr.match(/in (\d+) request/)?.[1]);
+      // 55,000 points do not fit one 512 kB request: the run went in parts.
+      expect(requests).toBeGreaterThan(Math.ceil(document.runs.length / 100) + 2);
+      expect(await exportDocument(second.url)).toEqual(await exportDocument());
+      const latest = (await (await fetch(`${second.url}/api/v1/runs/set_07/teacher_normal`)).json()) as RunDetailResponse;
+      expect(JSON.stringify(latest)).toContain(`${steps - 1}`);
+    } finally {
+      await second.stop();
+    }
+  }, 300_000);
 });

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExportDocument, ExportedRun } from "../../functions/api/contract.js";
+import { loadExport } from "../../site/lib/export-source.js";
 import { loadWhole } from "./whole-export.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kdgat-export-source-"));
@@ -86,6 +87,34 @@ describe("the site's export source", () => {
       answers.push([200, doc([run("1")], { next_page_token: "p2" })], [503, {}], [200, doc([run("2")], { exported_at: 6000 })]);
       const loaded: ExportDocument = await loadWhole({ SITE_API_URL: url });
       expect([loaded.runs.length, loaded.experiments.length, loaded.exported_at, loaded.next_page_token]).toEqual([2, 1, 6000, undefined]);
+    });
+
+    it("hands a run whose history is split across pages over whole, with the page of its last part; a lost part is refused", async () => {
+      const part = (index: number, last: boolean, metrics: object) => run("b", { part: { index, last }, metrics });
+      answers.push(
+        [200, doc([run("a"), part(1, false, { gat_f1: [[0, 1500, 0.1]], loss: [] })], { next_page_token: "p2" })],
+        [200, doc([part(2, false, { gat_f1: [[1, 1600, 0.2]], loss: [[0, 1500, 3]] })], { next_page_token: "p3" })],
+        [200, doc([part(3, true, { loss: [[1, 1600, 2]] }), run("c")])],
+      );
+      const pages: ExportDocument[] = [];
+      await loadExport((page) => pages.push(page), { SITE_API_URL: url });
+      expect(pages.map((page) => page.runs.map((r) => r.mlflow_run_id.replace(/^0+/, "")))).toEqual([["a"], [], ["b", "c"]]);
+      const joined = pages[2].runs[0];
+      expect(joined.part).toBeUndefined();
+      expect(joined.metrics).toEqual({
+        gat_f1: [
+          [0, 1500, 0.1],
+          [1, 1600, 0.2],
+        ],
+        loss: [
+          [0, 1500, 3],
+          [1, 1600, 2],
+        ],
+      });
+      answers.push([200, doc([part(1, false, { gat_f1: [] })], { next_page_token: "p2" })], [200, doc([part(3, true, { gat_f1: [] })])]);
+      await expect(loadWhole({ SITE_API_URL: url })).rejects.toThrow(/run 0+b stops before its part 2/);
+      answers.push([200, doc([part(1, false, { gat_f1: [] })])]);
+      await expect(loadWhole({ SITE_API_URL: url })).rejects.toThrow(/Export ends inside run 0+b: its part 2 is missing/);
     });
 
     it("refuses a page the schema refuses, and a 4xx answer, with the URL", async () => {

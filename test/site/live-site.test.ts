@@ -8,8 +8,10 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { SITE_DIR } from "../../scripts/live-site.mjs";
 import { startTestServer, type TestServer } from "../support/server.js";
 
-/** The issue asks for about 15 s; on this shared 2-core machine a build alone can take that long. */
+/** The first build (a cold builder process) may take this long on this shared 2-core machine. */
 const FRESH_WITHIN_MS = 45_000;
+/** The issue asks for about 15 s from a run ending to its page; later builds reuse the warm builder. */
+const WARM_FRESH_WITHIN_MS = 15_000;
 
 let server: TestServer;
 let token: string;
@@ -73,5 +75,11 @@ describe("live local site", () => {
     // The page says when its data was taken: after the run ended.
     const page = await (await fetch(`${server.url}/runs/hcrl_sa/teacher_autoencoder/`)).text();
     expect(page).toMatch(/Data exported <time datetime="[^"]+"/);
+
+    // The next change is built by the warm builder: on the site within about 15 s.
+    await logRun("hcrl_sa/student_autoencoder");
+    const warmMs = await waitFor("/runs/hcrl_sa/student_autoencoder/", FRESH_WITHIN_MS);
+    console.log(`live site: the next run was on the site after ${(warmMs / 1000).toFixed(1)} s`);
+    expect(warmMs).toBeLessThanOrEqual(WARM_FRESH_WITHIN_MS);
   });
 });

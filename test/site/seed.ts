@@ -2,7 +2,8 @@
  * Seeds a real tracker through the /api/v1 curl API with the pipeline's real fixtures: three
  * datasets x teacher/student/student_kd x every stage, training histories (one NaN point),
  * perturbed evaluation metrics.json uploads, a failed run, a running run, and run ids with
- * several attempts (one whose newest attempt is still running).
+ * several attempts (one whose newest attempt is still running), and artifacts (a checkpoint and a
+ * SLURM log) of the KD student's run, uploaded through MLflow's artifact proxy.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -26,6 +27,11 @@ export const RETRIED_RUN = "hcrl_sa/teacher_evaluation";
 /** First attempt finished, second still running: no result on the leaderboards until it ends. */
 export const RERUNNING_RUN = "set_01/student_evaluation_kd";
 export const KD_STUDENT_RUN = "hcrl_sa/student_curriculum_kd";
+/** The artifacts of KD_STUDENT_RUN's run, by path: a binary checkpoint and a text log. */
+export const SEEDED_ARTIFACTS: Record<string, Uint8Array<ArrayBuffer>> = {
+  "checkpoints/best_model.pt": Uint8Array.from({ length: 300 * 1024 + 7 }, (_, i) => (i * 131 + 17) & 0xff),
+  "slurm.out": new TextEncoder().encode("epoch 1 loss 0.9\nepoch 2 loss 0.7\n"),
+};
 
 const EPOCHS = 12;
 const HOUR = 3_600_000;
@@ -126,6 +132,20 @@ export async function seedTracker(url: string, token: string): Promise<SeededTra
     });
     if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
     return response.json();
+  }
+  // The KD student's checkpoint and log, as the MLflow client (or kdgat backfill --artifacts) stores them.
+  const kdStudent = await fetch(`${url}/api/v1/runs/${KD_STUDENT_RUN}`, { signal: AbortSignal.timeout(15_000) }).then((r) => r.json());
+  const { mlflow_run_id: kdUuid } = kdStudent.run;
+  const kdRun = await fetch(`${url}/api/2.0/mlflow/runs/get?run_id=${kdUuid}`, { signal: AbortSignal.timeout(15_000) }).then((r) => r.json());
+  const kdExperiment = kdRun.run.info.experiment_id;
+  for (const [path, bytes] of Object.entries(SEEDED_ARTIFACTS)) {
+    const response = await fetch(`${url}/api/2.0/mlflow-artifacts/artifacts/${kdExperiment}/${kdUuid}/artifacts/${path}`, {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${token}` },
+      body: bytes,
+      signal: AbortSignal.timeout(15_000),
+    });
+    if (!response.ok) throw new Error(`PUT artifact ${path}: ${response.status} ${await response.text()}`);
   }
   const { experiment_id: experimentId } = await mlflow("experiments/create", { name: PLAIN_EXPERIMENT });
   const created = await mlflow("runs/create", { experiment_id: experimentId, run_name: PLAIN_RUN_NAME, start_time: clock });

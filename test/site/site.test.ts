@@ -3,6 +3,7 @@
  * a real `astro build` against it, and the built pages, served by the same Worker, driven in
  * Debian's headless Chromium. Every number checked on a page is compared with the API's answer.
  */
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
@@ -10,11 +11,14 @@ import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { CompareResponse, LeaderboardResponse, MetricHistoryResponse, RunDetailResponse, SummaryResponse } from "../../functions/api/contract.js";
+import { ARTIFACT_PROXY } from "../../functions/domain/artifacts.js";
 import { buildSite } from "../../scripts/build-site.mjs";
 import { ROOT } from "../../scripts/local-server.mjs";
-import { formatMetric } from "../../site/lib/format.js";
+import { buildSiteData } from "../../site/lib/data.js";
+import { formatBytes, formatMetric } from "../../site/lib/format.js";
 import { startTestServer, type TestServer } from "../support/server.js";
-import { FAILED_ERROR, FAILED_RUN, KD_STUDENT_RUN, RERUNNING_RUN, RETRIED_RUN, RUNNING_RUN, SEED_DATASETS, type SeededTracker, seedTracker } from "./seed.js";
+import { FAILED_ERROR, FAILED_RUN, KD_STUDENT_RUN, RERUNNING_RUN, RETRIED_RUN, RUNNING_RUN, SEED_DATASETS, SEEDED_ARTIFACTS, type SeededTracker, seedTracker } from "./seed.js";
+import { loadWhole } from "./whole-export.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
@@ -170,7 +174,8 @@ describe.skipIf(browserMissing && !process.env.CI)("site in Chromium", () => {
       const links = await page.$$eval("a[href]", (anchors) => anchors.map((a) => (a as HTMLAnchorElement).href));
       for (const link of links) {
         const url = new URL(link);
-        if (url.origin !== server.url || seen.has(url.pathname)) continue;
+        // Artifact links are downloads, not pages (checked byte for byte below).
+        if (url.origin !== server.url || seen.has(url.pathname) || url.pathname.startsWith(`${ARTIFACT_PROXY}/`)) continue;
         seen.add(url.pathname);
         queue.push(url.pathname);
       }
@@ -369,6 +374,63 @@ describe.skipIf(browserMissing && !process.env.CI)("site in Chromium", () => {
     expect(await failed.page.textContent('[data-field="error"]')).toBe(FAILED_ERROR);
     await screenshot(failed.page, "run-failed-360-dark");
     await failed.close();
+  });
+
+  test("run pages list the run's artifacts with sizes, and each link downloads the bytes that were uploaded (in Chromium)", async () => {
+    const { run } = await api<RunDetailResponse>(`/runs/${KD_STUDENT_RUN}`);
+    const listing = await api<{ files: Array<{ path: string; size: number; sha256: string }> }>(`/artifacts/${run.mlflow_run_id}`);
+    expect(listing.files.map((f) => f.path)).toEqual(Object.keys(SEEDED_ARTIFACTS).sort());
+    const { page, problems, close } = await openPage(`/runs/${KD_STUDENT_RUN}/`);
+    const rows = await page.$$eval("table.artifacts tbody tr", (trs) =>
+      trs.map((tr) => ({ path: tr.getAttribute("data-path"), text: tr.querySelector("a")!.textContent, size: tr.querySelector("td")!.textContent })),
+    );
+    expect(rows).toEqual(listing.files.map((f) => ({ path: f.path, text: f.path, size: formatBytes(f.size) })));
+    expect(rows.find((r) => r.path === "checkpoints/best_model.pt")!.size).toBe("300.0 KiB");
+    for (const file of listing.files) {
+      // Chromium follows the link as the page would (same origin, the site's CSP) and hashes what it gets.
+      const got = await page.$eval(`table.artifacts tr[data-path="${file.path}"] a`, async (a) => {
+        const link = a as HTMLAnchorElement;
+        const response = await fetch(link.href);
+        const bytes = new Uint8Array(await response.arrayBuffer());
+        const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+        return {
+          download: link.hasAttribute("download"),
+          status: response.status,
+          disposition: response.headers.get("Content-Disposition"),
+          size: bytes.length,
+          sha256: Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join(""),
+          head: Array.from(bytes.slice(0, 16)),
+        };
+      });
+      const name = file.path.slice(file.path.lastIndexOf("/") + 1);
+      expect(got, file.path).toEqual({
+        download: true,
+        status: 200,
+        disposition: `attachment; filename=${name}`,
+        size: file.size,
+        sha256: file.sha256,
+        head: Array.from(SEEDED_ARTIFACTS[file.path].slice(0, 16)),
+      });
+      expect(createHash("sha256").update(SEEDED_ARTIFACTS[file.path]).digest("hex"), file.path).toBe(got.sha256);
+    }
+    expect(problems).toEqual([]);
+    await close();
+    // A run without artifacts says so; the plain MLflow run's page has the section too.
+    const empty = await openPage(`/runs/${FAILED_RUN}/`);
+    expect(await empty.page.textContent('[data-field="no-artifacts"]')).toBe("No artifacts stored for this run.");
+    await empty.close();
+    const plain = await openPage(`/experiments/${seeded.plainRun.experimentId}/runs/${seeded.plainRun.uuid}/`);
+    expect(await plain.page.$$eval("h2", (hs) => hs.map((h) => h.textContent))).toContain("Artifacts (0)");
+    await plain.close();
+  });
+
+  test("an export without artifact listings (ARTIFACTS_PUBLIC=false) lists no artifacts at all", async () => {
+    const doc = await loadWhole({ SITE_API_URL: server.url });
+    const kd = (site: ReturnType<typeof buildSiteData>) => site.byId.get(KD_STUDENT_RUN)!.artifacts;
+    expect(kd(buildSiteData(doc))?.map((a) => a.path)).toEqual(Object.keys(SEEDED_ARTIFACTS).sort());
+    const closed = buildSiteData({ ...doc, runs: doc.runs.map(({ artifacts: _, ...run }) => run) });
+    expect(closed.runs.filter((run) => run.artifacts !== undefined)).toEqual([]);
+    expect(closed.experiments.flatMap((e) => e.runs).filter((run) => run.artifacts !== undefined)).toEqual([]);
   });
 
   test("the MLflow client's run links (/#/experiments/<id>/runs/<uuid>) open the run's page; without JavaScript the lookup page lists the uuid", async () => {

@@ -58,3 +58,10 @@ export async function readAnswer(response: Response): Promise<Answer> {
 export async function callServer(origin: string, method: string, path: string, options: CallOptions = {}): Promise<Answer> {
   return readAnswer(await fetch(toRequest(origin, method, path, options)));
 }
+
+/** What the Worker's `Server-Timing` says an answer cost in D1 (`d1;desc="rows_read=R rows_written=W calls=C"`); NaN for what it does not say. */
+export function d1Cost(answer: { headers: Headers }): { rowsRead: number; rowsWritten: number; calls: number } {
+  const timing = answer.headers.get("Server-Timing") ?? "";
+  const read = (name: string) => Number(new RegExp(`${name}=(\\d+)`).exec(timing)?.[1] ?? Number.NaN);
+  return { rowsRead: read("rows_read"), rowsWritten: read("rows_written"), calls: read("calls") };
+}

@@ -6,7 +6,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { HISTORY_PAGE_POINTS } from "../../functions/store/runs";
-import { ADMIN_TOKEN, call } from "./support/call";
+import { ADMIN_TOKEN, call, d1Cost } from "./support/call";
 
 const POINTS = 2 * HISTORY_PAGE_POINTS + 1234;
 let runUuid = "";
@@ -32,7 +32,7 @@ async function followPages(first: string, next: (token: string) => string, pick:
     const response = await call("GET", url);
     expect(response.status).toBe(200);
     const body = response.json;
-    pages.push({ points: pick(body), rowsRead: Number(response.headers.get("Server-Timing")?.match(/rows_read=(\d+)/)?.[1]) });
+    pages.push({ points: pick(body), rowsRead: d1Cost(response).rowsRead });
     url = body.next_page_token ? next(body.next_page_token) : undefined;
   }
   return pages;

@@ -51,7 +51,6 @@ const search = (filter: string, order: string[] = [], maxResults = 1000) =>
     orderBy: parseOrderBy(order, RUN_SEARCH),
     viewType: "ACTIVE_ONLY",
     maxResults,
-    offset: 0,
   });
 
 /** The matching runs, newest first (MLflow's default order), computed from the seed. */
@@ -104,10 +103,11 @@ describe("runs/search filters over 2,000 runs", () => {
       const rowsRead = Number(response.headers.get("Server-Timing")?.match(/rows_read=(\d+)/)?.[1]);
       const ranking = (await search(filter, [...order], 10)).rowsRead;
       // Beyond the ranking: each returned param, tag and metric is an index entry and a table row;
-      // each run its row, its index entry and its id in each statement's json_each; a few lookups.
+      // each run its row, its index entry and its id in each statement's json_each; a few lookups
+      // (the dataset inputs' two, asked in the same batch whether or not a run has any).
       const perRun = 2 * (PARAMS + TAGS + METRICS) + 10;
       expect(rowsRead - ranking).toBeGreaterThan(10 * (PARAMS + TAGS + METRICS));
-      expect(rowsRead - ranking).toBeLessThanOrEqual(10 * perRun + 40);
+      expect(rowsRead - ranking).toBeLessThanOrEqual(10 * perRun + 50);
     }
     // The metric-ordered ranking itself reads about two rows per returned run however many runs there are.
     expect((await search("", ["metrics.m0 DESC"])).rowsRead).toBeLessThanOrEqual(2 * 1000 + 30);

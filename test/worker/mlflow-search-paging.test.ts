@@ -6,7 +6,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SEARCH_PAGE } from "../../functions/store/search";
-import { post } from "./support/call";
+import { d1Cost, post } from "./support/call";
 
 const SMALL = SEARCH_PAGE.maxRuns + 300;
 const BIG = 40;
@@ -38,16 +38,18 @@ beforeAll(async () => {
 async function allPages(experimentId: string, maxResults: number) {
   const sizes: number[] = [];
   const names: string[] = [];
+  const rowsRead: number[] = [];
   let token: string | undefined;
   do {
     const page = await post("runs/search", { experiment_ids: [experimentId], max_results: maxResults, ...(token && { page_token: token }) });
     expect(page.status, page.text.slice(0, 200)).toBe(200);
     const runs = page.json.runs ?? [];
     sizes.push(runs.length);
+    rowsRead.push(d1Cost(page).rowsRead);
     names.push(...runs.map((r: any) => r.info.run_name));
     token = page.json.next_page_token;
   } while (token && sizes.length < 100);
-  return { sizes, names };
+  return { sizes, names, rowsRead };
 }
 
 describe("runs/search pages by size", () => {
@@ -64,6 +66,16 @@ describe("runs/search pages by size", () => {
     expect(sizes[0]).toBeLessThanOrEqual(perPage + 1);
     expect(sizes.length).toBeGreaterThan(1);
     expect(names).toEqual(Array.from({ length: BIG }, (_, i) => `big-${BIG - 1 - i}`));
+  });
+
+  it("follows next_page_token through deep pages, each reading rows in proportion to what it returns", async () => {
+    const size = 100;
+    const full = Math.floor(SMALL / size);
+    const { sizes, names, rowsRead } = await allPages("0", size);
+    expect(names).toEqual(Array.from({ length: SMALL }, (_, i) => `run-${SMALL - 1 - i}`));
+    expect(sizes).toEqual([...Array(full).fill(size), SMALL % size]);
+    // With offsets the last full page re-read the runs of every page before it.
+    for (const rows of rowsRead.slice(0, full)) expect(rows).toBeLessThanOrEqual(rowsRead[0] + 20);
   });
 
   it("a page that is not full and not cut has no token", async () => {

@@ -1,6 +1,7 @@
 /** The metric-ordered runs/search ranks from latest_metrics_key_value_idx and reads few D1 rows. */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { RunSearchCursor } from "../../functions/search/cursor-token";
 import { parseFilter, parseOrderBy, RUN_SEARCH } from "../../functions/search/filter";
 import { openDb } from "../../functions/store/db";
 import { rankRunIds } from "../../functions/store/search";
@@ -36,15 +37,29 @@ beforeAll(async () => {
   ]);
 });
 
-const search = (order: string, extra: { filter?: string; maxResults?: number; offset?: number } = {}) =>
+const search = (order: string, extra: { filter?: string; maxResults?: number; after?: RunSearchCursor } = {}) =>
   rankRunIds(db, {
     experimentIds: [0],
     filter: parseFilter(extra.filter, RUN_SEARCH),
     orderBy: parseOrderBy([order], RUN_SEARCH),
     viewType: "ACTIVE_ONLY",
     maxResults: extra.maxResults ?? 100,
-    offset: extra.offset ?? 0,
+    after: extra.after,
   });
+
+/** Every page of `pageSize` runs, each started after the last run of the one before (as the page token does). */
+async function paged(order: string, pageSize: number, until = RUNS) {
+  const ids: string[] = [];
+  const rowsRead: number[] = [];
+  let after: RunSearchCursor | undefined;
+  for (;;) {
+    const page = await search(order, { maxResults: pageSize, after });
+    ids.push(...page.ids);
+    rowsRead.push(page.rowsRead);
+    if (page.ids.length < pageSize || ids.length >= until) return { ids, rowsRead };
+    after = page.cursors.at(-1);
+  }
+}
 
 describe("runs/search ranking cost", () => {
   it("the top 100 by a metric reads about 200 rows out of 3000 runs", async () => {
@@ -97,10 +112,22 @@ describe("runs/search ranking cost", () => {
 
   it("pages over the segments add up to the whole ordering", async () => {
     const { ids: all } = await search("metrics.loss DESC", { maxResults: RUNS });
-    const pages: string[] = [];
-    for (let offset = 0; offset < RUNS; offset += 700) pages.push(...(await search("metrics.loss DESC", { maxResults: 700, offset })).ids);
-    expect(pages).toEqual(all);
-    expect((await search("metrics.loss DESC", { maxResults: 10, offset: RUNS })).ids).toEqual([]);
+    expect((await paged("metrics.loss DESC", 700)).ids).toEqual(all);
+    expect((await search("metrics.loss DESC", { maxResults: 10, after: [2, all[RUNS - 1]] })).ids).toEqual([]);
+  });
+
+  it("a deep page reads rows in proportion to what it returns (keyset paging, not offsets)", async () => {
+    // Rows per returned run, whatever the page's depth: two (an index entry, a run); four past the
+    // runs with loss, where half of the runs walked by start time have it and are passed over.
+    for (const [order, perRun] of [
+      ["metrics.f1 DESC", 2],
+      ["metrics.loss ASC", 4],
+      ["attributes.start_time DESC", 2],
+    ] as const) {
+      const { ids, rowsRead } = await paged(order, 300);
+      expect(new Set(ids).size).toBe(RUNS);
+      for (const rows of rowsRead) expect(rows, order).toBeLessThanOrEqual(perRun * 300 + 100);
+    }
   });
 
   it("ties are ordered by start_time DESC then run id, also across page edges", async () => {
@@ -110,9 +137,7 @@ describe("runs/search ranking cost", () => {
         .map(uuid);
       const order = `metrics.tied ${ascending ? "ASC" : "DESC"}`;
       for (const pageSize of [7, 100, 300]) {
-        const pages: string[] = [];
-        for (let offset = 0; offset < 300; offset += pageSize) pages.push(...(await search(order, { maxResults: pageSize, offset })).ids);
-        expect(pages.slice(0, 300)).toEqual(expected);
+        expect((await paged(order, pageSize, 300)).ids.slice(0, 300)).toEqual(expected);
       }
     }
   });
@@ -127,6 +152,14 @@ describe("runs/search ranking cost", () => {
       expect(run.data.params).toEqual([{ key: "seed", value: "3" }]);
       expect(f1.every((v: number) => v >= 0.5)).toBe(true);
     }
-    expect(res.json.next_page_token).toBe("eyJvZmZzZXQiOiA1fQ==");
+    const next = await post("runs/search", {
+      experiment_ids: ["0"],
+      filter: "params.seed = '3' and metrics.f1 >= 0.5",
+      order_by: ["metrics.f1 DESC"],
+      max_results: 5,
+      page_token: res.json.next_page_token,
+    });
+    const both = await post("runs/search", { experiment_ids: ["0"], filter: "params.seed = '3' and metrics.f1 >= 0.5", order_by: ["metrics.f1 DESC"], max_results: 10 });
+    expect([...res.json.runs, ...next.json.runs].map((r: any) => r.info.run_id)).toEqual(both.json.runs.map((r: any) => r.info.run_id));
   });
 });

@@ -2,7 +2,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MAX_METRIC_KEYS } from "../../functions/api/rankings";
-import { ADMIN_TOKEN, call } from "./support/call";
+import { ADMIN_TOKEN, call, d1Cost } from "./support/call";
 
 const RUNS = 300;
 /** Every run logs the same 20 keys: 6,000 latest values, 20 names. */
@@ -31,7 +31,7 @@ describe("GET /api/v1/metric-keys", () => {
 
   it("reads about as many rows as it returns, not one per logged value", async () => {
     const response = await get();
-    const rowsRead = Number(response.headers.get("Server-Timing")?.match(/rows_read=(\d+)/)?.[1]);
+    const { rowsRead } = d1Cost(response);
     expect(rowsRead).toBeGreaterThan(0);
     expect(rowsRead).toBeLessThanOrEqual(4 * (KEYS.length + 2));
   });

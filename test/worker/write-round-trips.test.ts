@@ -1,24 +1,19 @@
 /**
  * D1 round trips per write (Server-Timing `calls=`), with a minted API token as a SLURM job uses
  * it: one for every log write on the happy path, at most two for MLflow's runs/create and
- * runs/update and for /api/v1 ends; and the token
+ * runs/update and for /api/v1 starts and ends; and the token
  * cache's bound on how long a token revoked elsewhere still works.
  */
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { tokenCache } from "../../functions/store/tokens";
-import { ADMIN_TOKEN, type Answer, call } from "./support/call";
+import { ADMIN_TOKEN, type Answer, call, d1Cost } from "./support/call";
 
 const MLFLOW = "/api/2.0/mlflow";
 const V1_RUN = "/api/v1/runs/set_01/teacher_autoencoder";
 
-/** D1 round trips a response reports. */
-function calls(response: Answer): number {
-  const timing = response.headers.get("Server-Timing") ?? "";
-  const found = /calls=(\d+)/.exec(timing);
-  expect(found, `Server-Timing: ${timing}`).not.toBeNull();
-  return Number(found![1]);
-}
+/** D1 round trips a response reports (NaN, failing every comparison, when it reports none). */
+const calls = (response: Answer) => d1Cost(response).calls;
 
 async function mint(name: string): Promise<string> {
   const minted = await call("POST", "/api/v1/tokens", { token: ADMIN_TOKEN, body: { name } });
@@ -107,6 +102,26 @@ describe("D1 round trips per write, token known to the isolate", () => {
     expect(updated.status).toBe(200);
     expect(calls(updated), "runs/update").toBeLessThanOrEqual(2);
     expect(updated.json.run_info).toEqual((await call("GET", `${MLFLOW}/runs/get?run_id=${run.info.run_id}`)).json.run.info);
+  });
+
+  it("at most two for /api/v1 starts (PUT): into a new experiment, a new attempt, a retry, a keyed start, its retry, a backfill", async () => {
+    const starts: Array<[string, string, Record<string, string>, number]> = [
+      ["new experiment", "/api/v1/runs/set_03/teacher_fusion?experiment=round-trips-new", {}, 201],
+      ["next attempt", `${V1_RUN}`, {}, 201],
+      ["retry of it", `${V1_RUN}`, {}, 200],
+      ["keyed", "/api/v1/runs/set_03/teacher_fusion", { "Idempotency-Key": "job-1" }, 201],
+      ["keyed retry", "/api/v1/runs/set_03/teacher_fusion", { "Idempotency-Key": "job-1" }, 200],
+      ["backfill", "/api/v1/runs/set_03/teacher_fusion?start_time=1700000000000", {}, 201],
+      ["backfill again", "/api/v1/runs/set_03/teacher_fusion?start_time=1700000000000", {}, 200],
+    ];
+    for (const [label, path, headers, status] of starts) {
+      const answer = await call("PUT", path, { token, body: { lr: 0.2 }, headers });
+      expect(answer.status, `${label}: ${answer.text}`).toBe(status);
+      expect(calls(answer), label).toBeLessThanOrEqual(2);
+    }
+    const refused = await call("PUT", "/api/v1/runs/set_03/teacher_fusion", { token, body: { lr: 0.3 }, headers: { "Idempotency-Key": "job-1" } });
+    expect(refused.status).toBe(400);
+    expect(calls(refused), "a key used with another config").toBe(1);
   });
 
   it("at most two for ends (POST end)", async () => {

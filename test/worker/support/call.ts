@@ -7,6 +7,7 @@ import { env, exports } from "cloudflare:workers";
 import { app } from "../../../functions/index";
 import { type Answer, type CallOptions as RequestOptions, readAnswer, toRequest } from "../../support/call";
 
+export { d1Cost } from "../../support/call";
 export type { Answer };
 
 /** The admin token the test Worker holds: vitest.config.ts binds it (scripts/admin-token.mjs), so it is written once. */
