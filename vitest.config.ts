@@ -10,6 +10,7 @@ import unit, { HOSTILE_PARSERS } from "./vitest.unit.config.js";
 mkdirSync("dist/site", { recursive: true });
 
 const migrations = await readD1Migrations("drizzle");
+const LIVE_SITE = "test/site/live-site.test.ts";
 // The site's deploy hook for the cron tests: a real local HTTP endpoint (test/support/deploy-hook.mjs).
 const deployHook = await startDeployHook();
 
@@ -22,8 +23,7 @@ process.env.WRANGLER_LOG ??= "error";
 /**
  * The projects that start real processes (the built CLI, a local server, Chromium, the MLflow
  * client). Each file starts its own server on a free port with its own temporary D1, so files run
- * side by side; `oneAtATime` runs a project's files after all the others, one at a time (the
- * site's files share dist/site; the serving project times things).
+ * side by side; `oneAtATime` runs a project's files after all the others, one at a time.
  */
 const nodeProject = (name: string, include: string[], options: { exclude?: string[]; oneAtATime?: boolean; testTimeout?: number; hookTimeout?: number } = {}) => ({
   test: {
@@ -64,14 +64,19 @@ export default defineConfig({
         test: {
           name: "worker",
           include: ["test/worker/**/*.test.ts"],
+          // One workerd runtime per vitest worker, reused from file to file (starting one and loading
+          // the app into it costs seconds per file); apply-migrations.ts gives each file a fresh
+          // database and bucket, and mocks are restored after each test.
+          isolate: false,
+          restoreMocks: true,
           setupFiles: ["test/worker/apply-migrations.ts"],
         },
       },
       nodeProject("cli", ["test/cli/**/*.test.ts"], { exclude: unit.test?.include }),
-      // site.test.ts and live-site.test.ts both build into dist/site, which their servers serve.
-      nodeProject("site", ["test/site/**/*.test.ts"], { oneAtATime: true }),
-      // Timed: stalls, budgets and linear-time parsers, measured with no other test file running.
-      nodeProject("serving", ["test/serving/**/*.test.ts", HOSTILE_PARSERS], { oneAtATime: true }),
+      nodeProject("site", ["test/site/**/*.test.ts"], { exclude: [LIVE_SITE] }),
+      // Timed, so measured with no other test file running: stalls, budgets, the linear-time parsers,
+      // and the live site's freshness (it also builds into dist/site, as site.test.ts does).
+      nodeProject("serving", ["test/serving/**/*.test.ts", HOSTILE_PARSERS, LIVE_SITE], { oneAtATime: true }),
       // The real MLflow Python client against a local Worker and against MLflow's own server.
       nodeProject("client", ["test/client/**/*.test.ts"], { testTimeout: 300_000, hookTimeout: 180_000 }),
     ],

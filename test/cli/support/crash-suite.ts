@@ -1,5 +1,6 @@
 /**
- * Crash safety of `kdgat migrate`: the process is killed with a real SIGKILL after N steps (journal
+ * The crash-safety suite of `kdgat migrate` (test/cli/migrate-crash-*.test.ts, one file per way of
+ * moving, so that the two run side by side). Crash safety of `kdgat migrate`: the process is killed with a real SIGKILL after N steps (journal
  * writes and filesystem changes, via KDGAT_TEST_CRASH_AFTER), for every N until a run completes.
  * Resuming must then leave exactly the tree an uninterrupted --execute leaves, and --rollback (from
  * the crashed state, or after a crash of the rollback itself at any of its steps: recreating
@@ -11,10 +12,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { JOURNAL_FILE } from "../../cli/migrate/journal.js";
-import { ensureCliBuilt, runCli } from "./support/cli.js";
-import { manifest } from "./support/manifest.js";
-import { buildOldTree, type TreeOptions } from "./support/trees.js";
+import { JOURNAL_FILE } from "../../../cli/migrate/journal.js";
+import { ensureCliBuilt, runCli } from "./cli.js";
+import { manifest } from "./manifest.js";
+import { buildOldTree, type TreeOptions } from "./trees.js";
 
 const EXACT = { exact: true };
 
@@ -43,7 +44,7 @@ function rollbackPhase(root: string): string {
   return back === 0 ? "before any move back" : back < moves.length ? "while moving back" : "after the moves";
 }
 
-function crashSuite(label: string, options: TreeOptions, env: Record<string, string>, every: number) {
+export function crashSuite(label: string, options: TreeOptions, env: Record<string, string>, every: number) {
   describe(label, () => {
     let migrated: Record<string, string>;
 
@@ -120,6 +121,3 @@ function crashSuite(label: string, options: TreeOptions, env: Record<string, str
     }, 600_000);
   });
 }
-
-crashSuite("kdgat migrate crash safety (rename)", { datasets: ["set_02"], stages: ["normal", "evaluation"] }, {}, 1);
-crashSuite("kdgat migrate crash safety (copy across filesystems)", { datasets: ["set_03"], stages: ["fusion"] }, { KDGAT_MIGRATE_FORCE_COPY: "1" }, 7);
