@@ -2,7 +2,6 @@ import { mkdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import { BaseSequencer, type TestSpecification } from "vitest/node";
 import { ADMIN_TOKEN } from "./scripts/admin-token.mjs";
 import { startDeployHook } from "./test/support/deploy-hook.mjs";
 import unit, { HOSTILE_PARSERS } from "./vitest.unit.config.js";
@@ -39,24 +38,10 @@ const nodeProject = (name: string, include: string[], options: { exclude?: strin
   },
 });
 
-/**
- * The projects in the order their files start: the one with the longest file first (the site's
- * Chromium test, then the migration's crash suites), so that no long file starts last while the
- * other core idles. vitest's own order is by project name; within a project it is kept.
- */
-const PROJECT_ORDER = ["site", "cli", "client", "worker", "unit", "serving"];
-class LongestFilesFirst extends BaseSequencer {
-  async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    const rank = (file: TestSpecification) => PROJECT_ORDER.indexOf(file.project.name);
-    return (await super.sort(files)).sort((a, b) => rank(a) - rank(b));
-  }
-}
-
 export default defineConfig({
   test: {
     // vitest's default is one worker fewer than there are cores: one file at a time on this 2-core machine.
     maxWorkers: availableParallelism(),
-    sequence: { sequencer: LongestFilesFirst },
     reporters: process.env.VITEST_JSON_REPORT ? ["default", ["json", { outputFile: process.env.VITEST_JSON_REPORT }] as ["json", { outputFile: string }]] : ["default"],
     projects: [
       unit,
