@@ -1,8 +1,7 @@
-// `npm test`: the CLI build (the CLI tests run it), then every vitest project (unit, worker, cli, site, serving, client)
-// and, beside it, lint and format (Biome), typecheck, schema/migration agreement, an offline deploy dry run and the bundle's
-// gzip budget (one per core; they are done long before vitest reaches its timed files, which run alone). Ends with the
+// `npm test`: lint and format (Biome), typecheck, schema/migration agreement, an offline deploy dry run and the bundle's gzip
+// budget (side by side, one per core), then every vitest project (unit, worker, cli, site, serving, client). Ends with the
 // plain line `N passed, N failed` that CI reads, also written to test-results/summary.txt. Arguments go to vitest.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
@@ -78,25 +77,21 @@ async function runChecks(list, jobs) {
   return list.map((check) => results.get(check.label));
 }
 
-// The CLI tests start the built CLI, so the build comes first; the other checks write nothing the tests read.
-const [cliBuild, ...otherChecks] = [checks.find((check) => check.label === "build CLI"), ...checks.filter((check) => check.label !== "build CLI")];
-const cliBuilt = await run(cliBuild);
+const checksStarted = performance.now();
+const outcomes = await runChecks(checks, availableParallelism());
+console.log(`\n=== checks: ${((performance.now() - checksStarted) / 1000).toFixed(1)} s`);
+let passed = outcomes.filter(Boolean).length;
+let failed = outcomes.length - passed;
 
 const report = join(resultsDir, "vitest.json");
 rmSync(report, { force: true });
 console.log("\n=== vitest");
 const vitestStarted = performance.now();
-const vitest = new Promise((resolve) => {
-  const child = spawn(bin("vitest"), ["run", ...process.argv.slice(2)], { cwd: ROOT, env: offlineEnv({ VITEST_JSON_REPORT: report }), stdio: "inherit" });
-  child.once("error", resolve);
-  child.once("close", resolve);
+spawnSync(bin("vitest"), ["run", ...process.argv.slice(2)], {
+  cwd: ROOT,
+  env: offlineEnv({ VITEST_JSON_REPORT: report }),
+  stdio: "inherit",
 });
-const checksStarted = performance.now();
-const outcomes = [cliBuilt, ...(await runChecks(otherChecks, availableParallelism()))];
-console.log(`\n=== checks: ${((performance.now() - checksStarted) / 1000).toFixed(1)} s`);
-let passed = outcomes.filter(Boolean).length;
-let failed = outcomes.length - passed;
-await vitest;
 console.log(`\n=== vitest: ${((performance.now() - vitestStarted) / 1000).toFixed(1)} s`);
 try {
   const summary = JSON.parse(readFileSync(report, "utf8"));
