@@ -1,7 +1,7 @@
 /**
  * One request shape for every test that calls the tracker: `toRequest` builds the request,
- * `readAnswer` reads the whole answer. The worker tests send it through the Worker's own fetch
- * handler (test/worker/support/call.ts); the Node-side tests to a real local server (`callServer`,
+ * `readAnswer` reads the whole answer. The worker tests run it through the app in the test isolate
+ * (test/worker/support/call.ts); the Node-side tests send it to a real local server (`callServer`,
  * `TestServer.call` in ./server.ts).
  */
 

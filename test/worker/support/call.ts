@@ -3,7 +3,7 @@
  * `post` / `get` are the MLflow client's calls on top of it.
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { app } from "../../../functions/index";
 import { type Answer, type CallOptions as RequestOptions, readAnswer, toRequest } from "../../support/call";
 
@@ -17,10 +17,7 @@ export const ADMIN_TOKEN = env.ADMIN_TOKEN;
 const HANG_MS = 10_000;
 
 export interface CallOptions extends RequestOptions {
-  /**
-   * Runs the app in this isolate (`app.fetch`, waiting for its `waitUntil` work) with these bindings
-   * swapped in; `{}` swaps none. Without it the request goes through the Worker's own fetch handler.
-   */
+  /** These bindings swapped in for the app's (a tight rate limiter, `ARTIFACTS_PUBLIC`, ...). */
   env?: { [K in keyof Env]?: unknown };
 }
 
