@@ -57,65 +57,70 @@ export function crashSuite(label: string, options: TreeOptions, env: Record<stri
       expect(migrated).not.toEqual(original);
     });
 
-    it("execute killed at step N: --execute again finishes it, --rollback then restores the original", async () => {
+    /**
+     * Kills `migrate <mode>` at step 1, 1 + every, ... on a fresh tree each time (after `prepare`),
+     * until a run completes; `recover` checks each killed tree against the original's manifest.
+     */
+    async function eachCrash(
+      mode: "--execute" | "--rollback",
+      recover: (root: string, n: number, original: Record<string, string>) => Promise<void>,
+      prepare?: (root: string) => Promise<void>,
+    ) {
       let crashes = 0;
       for (let n = 1; ; n += every) {
         const root = freshTree(options);
         const original = manifest(root, EXACT);
-        const crashed = await migrate(root, "--execute", env, n);
+        await prepare?.(root);
+        const crashed = await migrate(root, mode, env, n);
         if (crashed.signal !== "SIGKILL") break;
         crashes++;
+        await recover(root, n, original);
+        rmSync(join(root, ".."), { recursive: true, force: true });
+      }
+      expect(crashes).toBeGreaterThan(5);
+    }
+
+    it("execute killed at step N: --execute again finishes it, --rollback then restores the original", async () => {
+      await eachCrash("--execute", async (root, n, original) => {
         const resumed = await migrate(root, "--execute", env);
         expect(resumed.code, `resume after crash at ${n}: ${resumed.stderr}`).toBe(0);
         expect(manifest(root), `resumed after crash at step ${n}`).toEqual(migrated);
         const rolledBack = await migrate(root, "--rollback", env);
         expect(rolledBack.code, `rollback after crash at ${n}: ${rolledBack.stderr}`).toBe(0);
         expect(manifest(root, EXACT), `rolled back after crash at step ${n} and resume`).toEqual(original);
-        rmSync(join(root, ".."), { recursive: true, force: true });
-      }
-      expect(crashes).toBeGreaterThan(5);
+      });
     }, 600_000);
 
     it("execute killed at step N: --rollback straight away restores the original", async () => {
-      let crashes = 0;
-      for (let n = 1; ; n += every) {
-        const root = freshTree(options);
-        const original = manifest(root, EXACT);
-        const crashed = await migrate(root, "--execute", env, n);
-        if (crashed.signal !== "SIGKILL") break;
-        crashes++;
+      await eachCrash("--execute", async (root, n, original) => {
         const rolledBack = await migrate(root, "--rollback", env);
         expect(rolledBack.code, `rollback after crash at ${n}: ${rolledBack.stderr}`).toBe(0);
         expect(manifest(root, EXACT), `rolled back after crash at step ${n}`).toEqual(original);
-        rmSync(join(root, ".."), { recursive: true, force: true });
-      }
-      expect(crashes).toBeGreaterThan(5);
+      });
     }, 600_000);
 
     it("rollback killed at step N: --rollback again restores the original", async () => {
-      let crashes = 0;
       const phases = new Set<string>();
-      for (let n = 1; ; n += every) {
-        const root = freshTree(options);
-        const original = manifest(root, EXACT);
+      const executed = async (root: string) => {
         expect((await migrate(root, "--execute", env)).code).toBe(0);
-        const crashed = await migrate(root, "--rollback", env, n);
-        if (crashed.signal !== "SIGKILL") break;
-        crashes++;
-        phases.add(rollbackPhase(root));
-        const blocked = await migrate(root, "--execute", env);
-        if (blocked.code !== 0) expect(blocked.stderr).toContain("run --rollback again");
-        const rolledBack = await migrate(root, "--rollback", env);
-        expect(rolledBack.code, `rollback after rollback crash at ${n}: ${rolledBack.stderr}`).toBe(0);
-        expect(manifest(root, EXACT), `rolled back after rollback crash at step ${n}`).toEqual(original);
-        // Finished: a further --rollback finds nothing to do and changes nothing.
-        const again = await migrate(root, "--rollback", env);
-        expect(again.code).toBe(0);
-        expect(JSON.parse(again.stdout).note).toContain("nothing to roll back");
-        expect(manifest(root, EXACT), `second rollback after rollback crash at step ${n}`).toEqual(original);
-        rmSync(join(root, ".."), { recursive: true, force: true });
-      }
-      expect(crashes).toBeGreaterThan(5);
+      };
+      await eachCrash(
+        "--rollback",
+        async (root, n, original) => {
+          phases.add(rollbackPhase(root));
+          const blocked = await migrate(root, "--execute", env);
+          if (blocked.code !== 0) expect(blocked.stderr).toContain("run --rollback again");
+          const rolledBack = await migrate(root, "--rollback", env);
+          expect(rolledBack.code, `rollback after rollback crash at ${n}: ${rolledBack.stderr}`).toBe(0);
+          expect(manifest(root, EXACT), `rolled back after rollback crash at step ${n}`).toEqual(original);
+          // Finished: a further --rollback finds nothing to do and changes nothing.
+          const again = await migrate(root, "--rollback", env);
+          expect(again.code).toBe(0);
+          expect(JSON.parse(again.stdout).note).toContain("nothing to roll back");
+          expect(manifest(root, EXACT), `second rollback after rollback crash at step ${n}`).toEqual(original);
+        },
+        executed,
+      );
       // Killed before, while and after folders were moved back (recreating folders, setting times back).
       expect([...phases].sort()).toEqual(["after the moves", "before any move back", "while moving back"]);
     }, 600_000);
