@@ -31,6 +31,7 @@ const nodeProject = (name: string, include: string[], options: { exclude?: strin
     include,
     exclude: options.exclude ?? [],
     environment: "node" as const,
+    globalSetup: ["test/support/build-cli.ts"],
     setupFiles: ["test/support/fast-check-setup.ts"],
     testTimeout: options.testTimeout ?? 60_000,
     hookTimeout: options.hookTimeout ?? 120_000,

@@ -25,7 +25,7 @@ const checks = [
   { label: "typecheck (site: astro check)", command: bin("astro"), args: ["check", "--tsconfig", "tsconfig.site.json"] },
   { label: "worker types match wrangler.toml", command: bin("wrangler"), args: ["types", "--check"] },
   { label: "schema matches migrations", command: process.execPath, args: [join(ROOT, "scripts", "check-migrations.mjs")] },
-  { label: "build CLI", command: bin("tsc"), args: ["-p", "tsconfig.cli.json"] },
+  { label: "build CLI", command: process.execPath, args: [join(ROOT, "scripts", "build-cli.mjs")] },
   { label: "wrangler deploy --dry-run", command: bin("wrangler"), args: ["deploy", "--dry-run", "--outdir", bundleDir] },
   {
     label: "worker bundle within its gzip budget",

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ArtifactListResponse } from "../../functions/api/contract.js";
 import { startTestServer, type TestServer } from "../support/server.js";
-import { ensureCliBuilt, runCli } from "./support/cli.js";
+import { runCli } from "./support/cli.js";
 
 let source: TestServer;
 let target: TestServer;
@@ -33,7 +33,6 @@ async function mlflow(server: TestServer, path: string, body: object) {
 const listing = async (server: TestServer, uuid: string) => ((await server.call("GET", `/api/v1/artifacts/${uuid}`)).json as ArtifactListResponse).files;
 
 beforeAll(async () => {
-  ensureCliBuilt();
   [source, target] = await Promise.all([startTestServer(), startTestServer()]);
   for (const [name, content] of Object.entries(files)) {
     const run = (await mlflow(source, "runs/create", { experiment_id: "0", run_name: `hcrl_sa/teacher_${name}`, start_time: 1_700_000_000_000 })).run.info;

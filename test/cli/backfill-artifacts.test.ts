@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ArtifactListResponse, RunDetailResponse } from "../../functions/api/contract.js";
 import { startTestServer, type TestServer } from "../support/server.js";
-import { ensureCliBuilt, runCli } from "./support/cli.js";
+import { runCli } from "./support/cli.js";
 import { configFor, type RunSpec, writeFileAt } from "./support/trees.js";
 
 let server: TestServer;
@@ -33,7 +33,6 @@ const files: Record<string, Buffer | string> = {
 };
 
 beforeAll(async () => {
-  ensureCliBuilt();
   server = await startTestServer();
   // Above 5 MiB in parts of 5 MiB: the 11 MiB checkpoint goes up in three parts.
   env = { KDGAT_API: server.url, KDGAT_TOKEN: await server.mintToken("backfill-artifacts"), KDGAT_MULTIPART_MIN_BYTES: String(5 * MIB), KDGAT_MULTIPART_PART_BYTES: String(5 * MIB) };

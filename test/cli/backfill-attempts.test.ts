@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunDetailResponse } from "../../functions/api/contract.js";
 import { startTestServer, type TestServer } from "../support/server.js";
-import { ensureCliBuilt, runCli } from "./support/cli.js";
+import { runCli } from "./support/cli.js";
 import { BASE_TIME_MS, configFor, type RunSpec, writeRunFolder } from "./support/trees.js";
 
 let server: TestServer;
@@ -36,7 +36,6 @@ async function put(spec: RunSpec, startTime: number) {
 const detailOf = async (runId: string) => (await (await fetch(`${server.url}/api/v1/runs/${runId}`)).json()) as RunDetailResponse;
 
 beforeAll(async () => {
-  ensureCliBuilt();
   server = await startTestServer();
   env = { KDGAT_API: server.url, KDGAT_TOKEN: await server.mintToken("backfill-attempts") };
   writeRunFolder(join(root, "set_04", "teacher_normal"), killed, 20);

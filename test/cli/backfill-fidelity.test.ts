@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MetricHistoryResponse, RunDetailResponse } from "../../functions/api/contract.js";
 import { startTestServer, type TestServer } from "../support/server.js";
-import { ensureCliBuilt, runCli } from "./support/cli.js";
+import { runCli } from "./support/cli.js";
 import { metricsCsv, type RunSpec, writeRunFolder } from "./support/trees.js";
 
 let server: TestServer;
@@ -22,7 +22,6 @@ const spec = (size: string, stage: RunSpec["stage"]): RunSpec => ({ dataset: "hc
 const runs = { training: spec("teacher", "normal"), evaluated: spec("student", "evaluation"), unevaluated: spec("teacher", "evaluation") };
 
 beforeAll(async () => {
-  ensureCliBuilt();
   server = await startTestServer();
   env = { KDGAT_API: server.url, KDGAT_TOKEN: await server.mintToken("backfill-fidelity") };
   mkdirSync(root);

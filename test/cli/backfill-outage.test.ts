@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
 import type { ExportDocument, SummaryResponse } from "../../functions/api/contract.js";
 import { startTestServer, type TestServer } from "../support/server.js";
-import { ensureCliBuilt, runCli } from "./support/cli.js";
+import { runCli } from "./support/cli.js";
 import { buildOldTree } from "./support/trees.js";
 
 const base = mkdtempSync(join(tmpdir(), "kdgat-outage-"));
@@ -36,7 +36,6 @@ async function finishedRuns(url: string): Promise<number> {
 }
 
 it("survives the tracker going away and coming back mid-run, without loss or duplicates", async () => {
-  ensureCliBuilt();
   const root = join(base, "experimentruns");
   mkdirSync(root);
   buildOldTree(root, { datasets: ["hcrl_ch", "hcrl_sa", "set_01", "set_02", "set_03", "set_04"] });

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MetricHistoryResponse, RunDetailResponse } from "../../functions/api/contract.js";
 import { startTestServer, type TestServer } from "../support/server.js";
-import { ensureCliBuilt, runCli } from "./support/cli.js";
+import { runCli } from "./support/cli.js";
 import { BASE_TIME_MS, configFor, METRICS_JSON, metricsCsv, type RunSpec, writeFileAt, writeRunFolder } from "./support/trees.js";
 
 let server: TestServer;
@@ -18,7 +18,6 @@ let env: Record<string, string>;
 const base = mkdtempSync(join(tmpdir(), "kdgat-backfill-safety-"));
 
 beforeAll(async () => {
-  ensureCliBuilt();
   server = await startTestServer();
   env = { KDGAT_API: server.url, KDGAT_TOKEN: await server.mintToken("backfill-safety") };
 });

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ArtifactListResponse } from "../../functions/api/contract.js";
 import { startTestServer, type TestServer } from "../support/server.js";
-import { ensureCliBuilt, runCli } from "./support/cli.js";
+import { runCli } from "./support/cli.js";
 
 let server: TestServer;
 const cwd = mkdtempSync(join(tmpdir(), "kdgat-gc-"));
@@ -26,7 +26,6 @@ const download = async (uuid: string, path: string) => (await server.call("GET",
 const gc = (...args: string[]) => runCli(["gc", "--api", server.url, "--admin-token", server.adminToken, ...args], { cwd });
 
 beforeAll(async () => {
-  ensureCliBuilt();
   server = await startTestServer();
   for (const name of ["deleted", "live"]) {
     runs[name] = (await mlflow("runs/create", { experiment_id: "0", run_name: `hcrl_sa/teacher_${name}`, start_time: 1 })).run.info.run_id;

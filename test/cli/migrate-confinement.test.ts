@@ -6,14 +6,13 @@
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ensureCliBuilt, runCli } from "./support/cli.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { runCli } from "./support/cli.js";
 import { manifest } from "./support/manifest.js";
 import { BASE_TIME_MS, buildOldTree, oldPath, type RunSpec, runId, writeFileAt, writeRunFolder } from "./support/trees.js";
 
 const JOURNAL = ".kdgat-migrate-journal.jsonl";
 const temps: string[] = [];
-beforeAll(() => ensureCliBuilt());
 afterEach(() => {
   for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
 });

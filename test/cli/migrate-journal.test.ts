@@ -7,15 +7,14 @@
 import { appendFileSync, chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureCliBuilt, runCli } from "./support/cli.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { runCli } from "./support/cli.js";
 import { manifest } from "./support/manifest.js";
 import { buildOldTree } from "./support/trees.js";
 
 const JOURNAL = ".kdgat-migrate-journal.jsonl";
 const base = mkdtempSync(join(tmpdir(), "kdgat-migrate-journal-"));
 let trees = 0;
-beforeAll(() => ensureCliBuilt());
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 const options = { datasets: ["set_02"], stages: ["normal" as const, "evaluation" as const] };

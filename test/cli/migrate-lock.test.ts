@@ -9,8 +9,8 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { ensureCliBuilt, ROOT } from "./support/cli.js";
+import { afterAll, expect, it } from "vitest";
+import { ROOT } from "./support/cli.js";
 
 const HOLDER = join(ROOT, "test", "cli", "support", "lock-holder.mjs");
 const PROCESSES = 8;
@@ -18,7 +18,6 @@ const TRIALS = 30;
 const HOLD_MS = 5;
 const PERIOD_MS = 250;
 const base = mkdtempSync(join(tmpdir(), "kdgat-lock-"));
-beforeAll(() => ensureCliBuilt());
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 function racer(config: object): Promise<{ code: number | null; stderr: string }> {

@@ -1,11 +1,11 @@
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { ConfinedRoot } from "../../cli/migrate/confine.js";
 import { classify } from "../../cli/migrate/plan.js";
 import { mapOldLayout } from "../../functions/domain/index.js";
-import { ensureCliBuilt, runCli } from "./support/cli.js";
+import { runCli } from "./support/cli.js";
 import { manifest, relocate } from "./support/manifest.js";
 import { type BuiltTree, buildOldTree, oldPath, runId } from "./support/trees.js";
 
@@ -19,7 +19,6 @@ function tempRoot(): string {
   return root;
 }
 
-beforeAll(() => ensureCliBuilt());
 afterEach(() => {
   for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
 });

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCsv } from "../../functions/domain/csv.js";
 import { startTestServer, type TestServer } from "../support/server.js";
-import { ensureCliBuilt, runCli } from "./support/cli.js";
+import { runCli } from "./support/cli.js";
 
 let server: TestServer;
 let env: Record<string, string>;
@@ -51,7 +51,6 @@ async function call(method: string, path: string, body: unknown): Promise<void> 
 }
 
 beforeAll(async () => {
-  ensureCliBuilt();
   server = await startTestServer();
   env = { KDGAT_API: server.url, KDGAT_TOKEN: await server.mintToken("query-tests") };
   for (const seed of SEEDS) {

@@ -3,13 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureCliBuilt, runCli } from "./support/cli.js";
+import { runCli } from "./support/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kdgat-root-"));
 const file = join(dir, "not-a-folder");
 
 beforeAll(() => {
-  ensureCliBuilt();
   writeFileSync(file, "");
 });
 

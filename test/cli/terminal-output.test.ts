@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunSummary } from "../../functions/api/contract.js";
 import { startTestServer, type TestServer } from "../support/server.js";
-import { ensureCliBuilt, runCli } from "./support/cli.js";
+import { runCli } from "./support/cli.js";
 import { BASE_TIME_MS, writeFileAt, writeRunFolder } from "./support/trees.js";
 
 /** Retitles the window (OSC 0), writes the clipboard (OSC 52), erases the line (CSI 2K), overwrites (CR, BS), C1 CSI, bidi overrides. */
@@ -35,7 +35,6 @@ async function call(method: string, path: string, body: unknown): Promise<Record
 }
 
 beforeAll(async () => {
-  ensureCliBuilt();
   server = await startTestServer();
   env = { KDGAT_API: server.url, KDGAT_TOKEN: await server.mintToken("terminal") };
   // A pipeline run that failed with a hostile error message ...

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExportDocument, RunDetailResponse } from "../../functions/api/contract.js";
 import { startTestServer, type TestServer } from "../support/server.js";
-import { ensureCliBuilt, runCli } from "./support/cli.js";
+import { runCli } from "./support/cli.js";
 import { buildOldTree } from "./support/trees.js";
 
 let server: TestServer;
@@ -15,7 +15,6 @@ const root = join(base, "experimentruns");
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  ensureCliBuilt();
   server = await startTestServer();
   token = await server.mintToken("cli-tests");
   env = { KDGAT_API: server.url, KDGAT_TOKEN: token };

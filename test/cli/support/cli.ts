@@ -1,6 +1,5 @@
-/** Runs the built CLI (`dist/cli/kdgat.js`, built on demand) as a real child process. */
-import { spawn, spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+/** Runs the built CLI (`dist/cli/kdgat.js`, built before the tests by test/support/build-cli.ts) as a real child process. */
+import { spawn } from "node:child_process";
 import { join, resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dirname, "../../..");
@@ -11,22 +10,6 @@ export interface CliResult {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
-}
-
-/** Builds the CLI when a source file is newer than the built entry point. */
-export function ensureCliBuilt(): void {
-  const built = (() => {
-    try {
-      return statSync(KDGAT).mtimeMs;
-    } catch {
-      return 0;
-    }
-  })();
-  const sources = [join(ROOT, "cli"), join(ROOT, "functions", "domain")];
-  const newest = Math.max(...sources.flatMap((dir) => readdirSync(dir, { recursive: true }).map((f) => statSync(join(dir, String(f))).mtimeMs)));
-  if (newest <= built) return;
-  const result = spawnSync(join(ROOT, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.cli.json"], { cwd: ROOT, encoding: "utf8" });
-  if (result.status !== 0) throw new Error(`building the CLI failed:\n${result.stdout}${result.stderr}`);
 }
 
 export function runCli(args: string[], options: { env?: Record<string, string>; cwd?: string; input?: string } = {}): Promise<CliResult> {

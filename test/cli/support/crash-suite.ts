@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JOURNAL_FILE } from "../../../cli/migrate/journal.js";
-import { ensureCliBuilt, runCli } from "./cli.js";
+import { runCli } from "./cli.js";
 import { manifest } from "./manifest.js";
 import { buildOldTree, type TreeOptions } from "./trees.js";
 
@@ -22,7 +22,6 @@ const EXACT = { exact: true };
 const base = mkdtempSync(join(tmpdir(), "kdgat-crash-"));
 let treeCount = 0;
 afterAll(() => rmSync(base, { recursive: true, force: true }));
-beforeAll(() => ensureCliBuilt());
 
 function freshTree(options: TreeOptions): string {
   const root = join(base, `tree-${treeCount++}`, "experimentruns");
