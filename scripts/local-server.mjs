@@ -3,7 +3,7 @@
 // benchmarks.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,16 +27,25 @@ export function freePort() {
 /**
  * Applies the D1 migrations in drizzle/ to the local database kept under persistTo. A database that
  * does not exist yet starts as a copy of one that `wrangler d1 migrations apply` migrated once for
- * these migrations (kept in .wrangler/migrated/): the apply is a wrangler process of ~4 s CPU, which
- * every test server would pay again. An existing database is migrated in place.
+ * these migrations (kept in .wrangler/migrated/); one that exists is migrated in place unless it
+ * already has them. `wrangler d1 migrations apply` is a process of ~4 s CPU, which every test
+ * server and every restart would pay again.
  */
 export function applyLocalMigrations(persistTo) {
-  if (existsSync(join(persistTo, "v3", "d1"))) return wranglerApply(persistTo);
-  cpSync(join(migratedTemplate(), "v3"), join(persistTo, "v3"), { recursive: true });
+  const databases = join(persistTo, "v3", "d1");
+  const migrations = migrationsId();
+  if (!existsSync(databases)) return cpSync(join(migratedTemplate(migrations), "v3"), join(persistTo, "v3"), { recursive: true });
+  const marker = join(databases, MIGRATED_MARKER);
+  if (existsSync(marker) && readFileSync(marker, "utf8") === migrations) return;
+  wranglerApply(persistTo);
+  writeFileSync(marker, migrations);
 }
 
-/** The folder of a local D1 migrated from empty with drizzle/ and wrangler.toml as they are now. */
-function migratedTemplate() {
+/** Beside the local databases: the migrations they have (migrationsId), written once they are applied. */
+const MIGRATED_MARKER = "kdgat-migrations";
+
+/** Names drizzle/'s migrations and wrangler.toml (the database's name) as they are now. */
+function migrationsId() {
   const hash = createHash("sha256").update(readFileSync(join(ROOT, "wrangler.toml")));
   const migrations = join(ROOT, "drizzle");
   for (const name of readdirSync(migrations)
@@ -44,12 +53,18 @@ function migratedTemplate() {
     .sort()) {
     hash.update(name).update(readFileSync(join(migrations, name)));
   }
-  const template = join(ROOT, ".wrangler", "migrated", hash.digest("hex").slice(0, 16));
+  return hash.digest("hex").slice(0, 16);
+}
+
+/** The folder of a local D1 migrated from empty with the given migrations. */
+function migratedTemplate(migrations) {
+  const template = join(ROOT, ".wrangler", "migrated", migrations);
   if (existsSync(template)) return template;
   mkdirSync(dirname(template), { recursive: true });
   // Migrated beside it and renamed into place, so that servers starting together never copy a half-migrated one.
   const building = mkdtempSync(`${template}-`);
   wranglerApply(building);
+  writeFileSync(join(building, "v3", "d1", MIGRATED_MARKER), migrations);
   try {
     renameSync(building, template);
   } catch (error) {

@@ -186,6 +186,11 @@ describe("kdgat migrate --execute and --rollback", () => {
       expect(JSON.parse(rolledBack.stdout).note).toContain("journal is removed");
       expect(manifest(root, { exact: true }), `after cycle ${cycle + 1}`).toEqual(exactBefore);
     }
+    // Finished: a further --rollback finds nothing to do and changes nothing.
+    const again = await runCli(["migrate", "--root", root, "--rollback", "--json"]);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout).note).toContain("nothing to roll back");
+    expect(manifest(root, { exact: true })).toEqual(exactBefore);
     expect(sizes[0]).toBeGreaterThan(0);
     // Journal entries hold paths and times (the same digits each cycle), never a growing history.
     expect(new Set(sizes).size, `journal bytes per cycle: ${sizes.join(", ")}`).toBe(1);

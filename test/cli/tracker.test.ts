@@ -46,8 +46,7 @@ describe("kdgat backfill", () => {
       /would-send +hcrl_sa\/teacher_evaluation: PUT config\.json \(80 params, start 2026-01-01T\d\d:00:00\.000Z\), metrics\.json \(\d+ metrics\), 1 metrics\.csv in 1 upload\(s\), end FINISHED/,
     );
     expect(result.stdout).toContain("skipped            set_04/student_normal_kd: No config.json - skipping backfill");
-    const runs = await (await fetch(`${server.url}/api/v1/runs`)).json();
-    expect(runs.runs).toEqual([]);
+    expect((await server.call("GET", "/api/v1/runs")).json.runs).toEqual([]);
   });
 
   it("logs every run folder as a finished run: params, tags, flattened metrics.json, metrics.csv history, file times", async () => {
@@ -55,7 +54,7 @@ describe("kdgat backfill", () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain("Backfill: total 32, backfilled 31, unchanged 0, skipped 1, failed 0");
 
-    const detail = (await (await fetch(`${server.url}/api/v1/runs/hcrl_sa/student_evaluation_kd`)).json()) as RunDetailResponse;
+    const detail = (await server.call("GET", "/api/v1/runs/hcrl_sa/student_evaluation_kd")).json as RunDetailResponse;
     expect(detail.run.status).toBe("FINISHED");
     expect(detail.params.use_kd).toBe("True");
     expect(detail.params.vgae_hidden_dims).toMatch(/^\(\d+, \d+, \d+\)$/);
@@ -68,7 +67,7 @@ describe("kdgat backfill", () => {
     const specIndex = 14; // hcrl_sa evaluation, student, kd: the 15th generated run
     expect(detail.run.start_time).toBe(1_767_225_600_000 + specIndex * 3_600_000);
     expect(detail.run.end_time).toBe(1_767_225_600_000 + specIndex * 3_600_000 + 9_000);
-    const history = await (await fetch(`${server.url}/api/v1/runs/hcrl_sa/student_evaluation_kd/metrics/val_loss`)).json();
+    const history = (await server.call("GET", "/api/v1/runs/hcrl_sa/student_evaluation_kd/metrics/val_loss")).json;
     expect(history.points.map((p: { step: number }) => p.step)).toEqual([10, 20, 30, 40, 50]);
   });
 
@@ -88,11 +87,7 @@ describe("kdgat backfill", () => {
     // A backfill killed right after its PUT leaves the attempt RUNNING with nothing else logged.
     const start = reference.runs.find((r) => r.run_name === id)!.start_time;
     expect(start).toBeGreaterThan(0);
-    const put = await fetch(`${server.url}/api/v1/runs/set_02/student_fusion_kd?start_time=${start}`, {
-      method: "PUT",
-      headers: { Authorization: `Bearer ${token}` },
-      body: readFileSync(join(runDir, "config.json")),
-    });
+    const put = await server.call("PUT", "/api/v1/runs/set_02/student_fusion_kd", { token, query: { start_time: String(start) }, body: readFileSync(join(runDir, "config.json")) });
     expect(put.status).toBe(201);
     const copy = join(root, "set_02", "student_fusion_kd");
     mkdirSync(copy, { recursive: true });
@@ -104,7 +99,7 @@ describe("kdgat backfill", () => {
     const resumed = await runCli(["backfill", "--root", root, "--json"], { env });
     const report = JSON.parse(resumed.stdout) as { runs: Array<{ run_id: string; status: string }> };
     expect(report.runs.find((r) => r.run_id === "set_02/student_fusion_kd")?.status).toBe("completed");
-    const detail = (await (await fetch(`${server.url}/api/v1/runs/set_02/student_fusion_kd`)).json()) as RunDetailResponse;
+    const detail = (await server.call("GET", "/api/v1/runs/set_02/student_fusion_kd")).json as RunDetailResponse;
     expect(detail.run).toMatchObject({ status: "FINISHED", attempt: 1, start_time: start, end_time: start + 5_000 });
   });
 });
@@ -176,8 +171,8 @@ describe("kdgat token", () => {
     const list = await runCli(["token", "list"], { env: admin });
     expect(list.stdout).toMatch(/^NAME +CREATED +LAST USED +REVOKED/);
     expect(list.stdout).toContain("slurm-job");
-    const write = (t: string) => fetch(`${server.url}/api/v1/runs/set_09/teacher_normal`, { method: "PUT", headers: { Authorization: `Bearer ${t}` }, body: "{}" });
-    expect((await write(secret)).ok).toBe(true);
+    const write = (t: string) => server.call("PUT", "/api/v1/runs/set_09/teacher_normal", { token: t, body: {} });
+    expect((await write(secret)).status).toBe(201);
     const revoked = await runCli(["token", "revoke", "slurm-job", "--admin-token", server.adminToken], { env });
     expect(revoked.stdout).toBe("token 'slurm-job' revoked\n");
     expect((await write(secret)).status).toBe(401);
@@ -197,9 +192,17 @@ describe("kdgat token", () => {
 });
 
 describe("kdgat export and import", () => {
+  // The tracker both tests import into, empty at the first (importing again is harmless: the API
+  // recognises identical runs).
+  let second: TestServer;
+  beforeAll(async () => {
+    second = await startTestServer();
+  });
+  afterAll(() => second?.stop());
+
   it("exports one merged document and imports it into an empty tracker, identical", async () => {
     // A deleted run is in the admin's backup only.
-    const detail = (await (await fetch(`${server.url}/api/v1/runs/hcrl_sa/teacher_evaluation`)).json()) as RunDetailResponse;
+    const detail = (await server.call("GET", "/api/v1/runs/hcrl_sa/teacher_evaluation")).json as RunDetailResponse;
     const deleted = detail.run.mlflow_run_id;
     expect((await server.post("runs/delete", { run_id: deleted })).status).toBe(200);
     const publicFile = join(base, "public.json");
@@ -218,29 +221,25 @@ describe("kdgat export and import", () => {
     expect(document.runs.length).toBe(publicDocument.runs.length + 1);
     expect(document.runs.find((r) => r.mlflow_run_id === deleted)?.lifecycle_stage).toBe("deleted");
 
-    const second = await startTestServer();
-    try {
-      const imported = await runCli(["import", file, "--api", second.url, "--admin-token", second.adminToken]);
-      expect(imported.code, imported.stderr).toBe(0);
-      expect(imported.stderr).toContain(`imported ${document.experiments.length} experiment(s), ${document.runs.length} run(s)`);
-      expect(await exportDocument(second.url)).toEqual(await exportDocument());
-      // Importing again is harmless (the API recognises identical runs).
-      const again = await runCli(["import", file, "--api", second.url, "--admin-token", second.adminToken]);
-      expect(again.code, again.stderr).toBe(0);
-    } finally {
-      await second.stop();
-    }
+    const imported = await runCli(["import", file, "--api", second.url, "--admin-token", second.adminToken]);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stderr).toContain(`imported ${document.experiments.length} experiment(s), ${document.runs.length} run(s)`);
+    expect(await exportDocument(second.url)).toEqual(await exportDocument());
+    // Importing again is harmless (the API recognises identical runs).
+    const again = await runCli(["import", file, "--api", second.url, "--admin-token", second.adminToken]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(await exportDocument(second.url)).toEqual(await exportDocument());
   }, 180_000);
 
   it("a history longer than an export page: exported in parts, merged into one run, imported in parts of a request each, identical", async () => {
     // More than an export page holds (EXPORT_POINTS_PER_PAGE, 50,000).
     const steps = 55_000;
-    const admin = { Authorization: `Bearer ${server.adminToken}` };
-    expect((await fetch(`${server.url}/api/v1/runs/set_07/teacher_normal`, { method: "PUT", headers: admin, body: "{}" })).ok).toBe(true);
+    const admin = server.adminToken;
+    expect((await server.call("PUT", "/api/v1/runs/set_07/teacher_normal", { token: admin, body: {} })).status).toBe(201);
     for (let from = 0; from < steps; from += 20_000) {
       const points = Array.from({ length: Math.min(20_000, steps - from) }, (_, i) => ({ step: from + i, metrics: { loss: 1 / (from + i + 1), ...(from + i < 100 && { acc: 0.5 }) } }));
-      const posted = await fetch(`${server.url}/api/v1/runs/set_07/teacher_normal/metrics`, { method: "POST", headers: admin, body: JSON.stringify(points) });
-      expect(posted.status, await posted.text()).toBe(200);
+      const posted = await server.call("POST", "/api/v1/runs/set_07/teacher_normal/metrics", { token: admin, body: points });
+      expect(posted.status, posted.text).toBe(200);
     }
     const file = join(base, "long.json");
     const exported = await runCli(["export", "--out", file], { env: { ...env, KDGAT_ADMIN_TOKEN: server.adminToken } });
@@ -252,18 +251,13 @@ describe("kdgat export and import", () => {
     expect(long[0].metrics.loss.map(([step]) => step)).toEqual(Array.from({ length: steps }, (_, i) => i));
     expect(Object.keys(long[0].metrics)).toEqual(["loss", "acc"]);
 
-    const second = await startTestServer();
-    try {
-      const imported = await runCli(["import", file, "--api", second.url, "--admin-token", second.adminToken]);
-      expect(imported.code, imported.stderr).toBe(0);
-      const requests = Number(imported.stderr.match(/in (\d+) request/)?.[1]);
-      // 55,000 points do not fit one 512 kB request: the run went in parts.
-      expect(requests).toBeGreaterThan(Math.ceil(document.runs.length / 100) + 2);
-      expect(await exportDocument(second.url)).toEqual(await exportDocument());
-      const latest = (await (await fetch(`${second.url}/api/v1/runs/set_07/teacher_normal`)).json()) as RunDetailResponse;
-      expect(JSON.stringify(latest)).toContain(`${steps - 1}`);
-    } finally {
-      await second.stop();
-    }
+    const imported = await runCli(["import", file, "--api", second.url, "--admin-token", second.adminToken]);
+    expect(imported.code, imported.stderr).toBe(0);
+    const requests = Number(imported.stderr.match(/in (\d+) request/)?.[1]);
+    // 55,000 points do not fit one 512 kB request: the run went in parts.
+    expect(requests).toBeGreaterThan(Math.ceil(document.runs.length / 100) + 2);
+    expect(await exportDocument(second.url)).toEqual(await exportDocument());
+    const latest = await second.call("GET", "/api/v1/runs/set_07/teacher_normal");
+    expect(latest.text).toContain(`${steps - 1}`);
   }, 300_000);
 });

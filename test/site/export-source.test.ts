@@ -117,6 +117,24 @@ describe("the site's export source", () => {
       await expect(loadWhole({ SITE_API_URL: url })).rejects.toThrow(/Export ends inside run 0+b: its part 2 is missing/);
     });
 
+    it("gives up on a silent server after SITE_FETCH_TIMEOUT_MS, naming the URL and the wait", async () => {
+      // A server that accepts connections and never answers.
+      const silent = createServer(() => {});
+      await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+      const silentUrl = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+      try {
+        const started = Date.now();
+        await expect(loadWhole({ SITE_API_URL: silentUrl, SITE_FETCH_TIMEOUT_MS: "300" })).rejects.toThrow(
+          /Site build: cannot fetch http:\/\/127\.0\.0\.1:\d+\/api\/v1\/export: no answer within 300 ms/,
+        );
+        // One wait, not one per retry: a timeout is not retried.
+        expect(Date.now() - started).toBeLessThan(2_000);
+      } finally {
+        silent.closeAllConnections();
+        await new Promise((resolve) => silent.close(resolve));
+      }
+    });
+
     it("refuses a page the schema refuses, and a 4xx answer, with the URL", async () => {
       answers.push([200, doc([run("3", { attempt: 0 })])]);
       await expect(loadWhole({ SITE_API_URL: url })).rejects.toThrow(/Site build: http:\/\/127\.0\.0\.1:\d+\/api\/v1\/export is not a kdgat-export version 1 document \(runs\.0\.attempt/);

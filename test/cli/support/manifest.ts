@@ -1,6 +1,6 @@
 /** A file manifest to compare trees exactly: paths, types, sizes, SHA-256, modes, symlink targets, mtimes. */
 import { createHash } from "node:crypto";
-import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } from "node:fs";
+import { type BigIntStats, closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } from "node:fs";
 import { join } from "node:path";
 
 /** Bookkeeping of kdgat migrate itself, not user data. */
@@ -38,9 +38,27 @@ function walk(dir: string, rel: string, out: Record<string, string>, exact: bool
     } else if (stat.isSymbolicLink()) {
       out[key] = `link -> ${readlinkSync(path)} ${mtime}`;
     } else {
-      out[key] = `file ${stat.size} ${mode} ${mtime} ${hashFile(path)}`;
+      out[key] = `file ${stat.size} ${mode} ${mtime} ${hashOf(path, stat)}`;
     }
   }
+}
+
+/**
+ * Hashes of large files already read, by inode and times: a write changes ctime, which no utimes can
+ * set back, so an unchanged key means unchanged bytes (a test's 2 GB checkpoint is read once, not per
+ * manifest). Small files are read every time.
+ */
+const hashes = new Map<string, string>();
+const CACHED_FROM_BYTES = 64n * 1024n * 1024n;
+
+function hashOf(path: string, stat: BigIntStats): string {
+  if (stat.size < CACHED_FROM_BYTES) return hashFile(path);
+  const key = `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
+  const known = hashes.get(key);
+  if (known !== undefined) return known;
+  const hash = hashFile(path);
+  hashes.set(key, hash);
+  return hash;
 }
 
 function hashFile(path: string): string {
