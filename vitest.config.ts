@@ -11,6 +11,7 @@ mkdirSync("dist/site", { recursive: true });
 
 const migrations = await readD1Migrations("drizzle");
 const LIVE_SITE = "test/site/live-site.test.ts";
+const CLIENT_ISOLATION = "test/serving/client-isolation.test.ts";
 // The site's deploy hook for the cron tests: a real local HTTP endpoint (test/support/deploy-hook.mjs).
 const deployHook = await startDeployHook();
 
@@ -75,9 +76,10 @@ export default defineConfig({
       },
       nodeProject("cli", ["test/cli/**/*.test.ts"], { exclude: unit.test?.include }),
       nodeProject("site", ["test/site/**/*.test.ts"], { exclude: [LIVE_SITE] }),
-      // Timed, so measured with no other test file running: stalls, budgets, the linear-time parsers,
-      // and the live site's freshness (it also builds into dist/site, as site.test.ts does).
-      nodeProject("serving", ["test/serving/**/*.test.ts", HOSTILE_PARSERS, LIVE_SITE], { oneAtATime: true }),
+      nodeProject("serving", ["test/serving/**/*.test.ts"], { exclude: [CLIENT_ISOLATION] }),
+      // Timed, so measured with no other test file running: a stalled client, the parsers' linear-time
+      // budgets, and the live site's freshness (it also builds into dist/site, as site.test.ts does).
+      nodeProject("timed", [CLIENT_ISOLATION, HOSTILE_PARSERS, LIVE_SITE], { oneAtATime: true }),
       // The real MLflow Python client against a local Worker and against MLflow's own server.
       nodeProject("client", ["test/client/**/*.test.ts"], { testTimeout: 300_000, hookTimeout: 180_000 }),
     ],

@@ -1,6 +1,6 @@
 import { defineConfig } from "vitest/config";
 
-/** The parsers' linear-time budgets: pure, but timed, so they run with the `serving` project. */
+/** The parsers' linear-time budgets: pure, but timed, so they run with the `timed` project. */
 export const HOSTILE_PARSERS = "test/domain/hostile-parsers.test.ts";
 
 /**

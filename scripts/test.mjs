@@ -1,5 +1,5 @@
 // `npm test`: lint and format (Biome), typecheck, schema/migration agreement, an offline deploy dry run and the bundle's gzip
-// budget (side by side, one per core), then every vitest project (unit, worker, cli, site, serving, client). Ends with the
+// budget (side by side, one per core), then every vitest project (unit, worker, cli, site, serving, client, timed). Ends with the
 // plain line `N passed, N failed` that CI reads, also written to test-results/summary.txt. Arguments go to vitest.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
