@@ -31,6 +31,17 @@ function freshTree(options: TreeOptions): string {
   return root;
 }
 
+/** An exact copy of a tree (cp -a keeps modes, links and every time; migrate's journal holds relative paths). */
+function copyTree(root: string): string {
+  const copy = join(base, `tree-${treeCount++}`);
+  execFileSync("cp", ["-a", join(root, ".."), copy]);
+  const copiedRoot = join(copy, basename(root));
+  expect(manifest(copiedRoot, EXACT)).toEqual(manifest(root, EXACT));
+  return copiedRoot;
+}
+
+const removeTree = (root: string) => rmSync(join(root, ".."), { recursive: true, force: true });
+
 const migrate = (root: string, mode: string, env: Record<string, string>, crashAfter?: number) =>
   runCli(["migrate", "--root", root, mode, "--json"], { env: { ...env, ...(crashAfter ? { KDGAT_TEST_CRASH_AFTER: String(crashAfter) } : {}) } });
 
@@ -47,53 +58,54 @@ function rollbackPhase(root: string): string {
 export function crashSuite(label: string, options: TreeOptions, env: Record<string, string>, every: number) {
   describe(label, () => {
     let migrated: Record<string, string>;
+    /** A tree migrated by an uninterrupted --execute, and its exact manifest from before. */
+    let executed: { root: string; original: Record<string, string> };
 
     beforeAll(async () => {
       const root = freshTree(options);
-      const original = manifest(root);
+      const before = manifest(root);
+      const original = manifest(root, EXACT);
       const done = await migrate(root, "--execute", env);
       expect(done.code).toBe(0);
       migrated = manifest(root);
-      expect(migrated).not.toEqual(original);
+      expect(migrated).not.toEqual(before);
+      executed = { root, original };
     });
 
     /**
-     * Kills `migrate <mode>` at step 1, 1 + every, ... on a fresh tree each time (after `prepare`),
-     * until a run completes; `recover` checks each killed tree against the original's manifest.
+     * Kills `migrate <mode>` at step 1, 1 + every, ... on a new tree from `start` each time, until a
+     * run completes; `recover` checks each killed tree against the manifest of the tree before migrate.
      */
     async function eachCrash(
       mode: "--execute" | "--rollback",
+      start: () => { root: string; original: Record<string, string> },
       recover: (root: string, n: number, original: Record<string, string>) => Promise<void>,
-      prepare?: (root: string) => Promise<void>,
     ) {
       let crashes = 0;
       for (let n = 1; ; n += every) {
-        const root = freshTree(options);
-        const original = manifest(root, EXACT);
-        await prepare?.(root);
+        const { root, original } = start();
         const crashed = await migrate(root, mode, env, n);
         if (crashed.signal !== "SIGKILL") break;
         crashes++;
         await recover(root, n, original);
-        rmSync(join(root, ".."), { recursive: true, force: true });
+        removeTree(root);
       }
       expect(crashes).toBeGreaterThan(5);
     }
 
+    const oldTree = () => {
+      const root = freshTree(options);
+      return { root, original: manifest(root, EXACT) };
+    };
+
     it("execute killed at step N: --execute again finishes it and --rollback then restores the original; so does --rollback straight away", async () => {
-      await eachCrash("--execute", async (root, n, original) => {
-        // The killed tree twice (cp -a keeps modes, links and every time): recovered one way each.
-        const copy = join(root, "..", "..", `${basename(join(root, ".."))}-copy`);
-        execFileSync("cp", ["-a", join(root, ".."), copy]);
-        const copiedRoot = join(copy, basename(root));
-        try {
-          expect(manifest(copiedRoot, EXACT)).toEqual(manifest(root, EXACT));
-          const rolledBackAtOnce = await migrate(copiedRoot, "--rollback", env);
-          expect(rolledBackAtOnce.code, `rollback after crash at ${n}: ${rolledBackAtOnce.stderr}`).toBe(0);
-          expect(manifest(copiedRoot, EXACT), `rolled back after crash at step ${n}`).toEqual(original);
-        } finally {
-          rmSync(copy, { recursive: true, force: true });
-        }
+      await eachCrash("--execute", oldTree, async (root, n, original) => {
+        // The killed tree twice: recovered one way each.
+        const copy = copyTree(root);
+        const rolledBackAtOnce = await migrate(copy, "--rollback", env);
+        expect(rolledBackAtOnce.code, `rollback after crash at ${n}: ${rolledBackAtOnce.stderr}`).toBe(0);
+        expect(manifest(copy, EXACT), `rolled back after crash at step ${n}`).toEqual(original);
+        removeTree(copy);
         const resumed = await migrate(root, "--execute", env);
         expect(resumed.code, `resume after crash at ${n}: ${resumed.stderr}`).toBe(0);
         expect(manifest(root), `resumed after crash at step ${n}`).toEqual(migrated);
@@ -105,22 +117,17 @@ export function crashSuite(label: string, options: TreeOptions, env: Record<stri
 
     it("rollback killed at step N: --rollback again restores the original", async () => {
       const phases = new Set<string>();
-      const executed = async (root: string) => {
-        expect((await migrate(root, "--execute", env)).code).toBe(0);
-      };
-      await eachCrash(
-        "--rollback",
-        async (root, n, original) => {
-          phases.add(rollbackPhase(root));
-          const blocked = await migrate(root, "--execute", env);
-          if (blocked.code !== 0) expect(blocked.stderr).toContain("run --rollback again");
-          const rolledBack = await migrate(root, "--rollback", env);
-          expect(rolledBack.code, `rollback after rollback crash at ${n}: ${rolledBack.stderr}`).toBe(0);
-          // EXACT: every entry of the root, so nothing of migrate is left for a further --rollback (migrate.test.ts).
-          expect(manifest(root, EXACT), `rolled back after rollback crash at step ${n}`).toEqual(original);
-        },
-        executed,
-      );
+      // Each rollback starts from a copy of the migrated tree, journal and all.
+      const migratedTree = () => ({ root: copyTree(executed.root), original: executed.original });
+      await eachCrash("--rollback", migratedTree, async (root, n, original) => {
+        phases.add(rollbackPhase(root));
+        const blocked = await migrate(root, "--execute", env);
+        if (blocked.code !== 0) expect(blocked.stderr).toContain("run --rollback again");
+        const rolledBack = await migrate(root, "--rollback", env);
+        expect(rolledBack.code, `rollback after rollback crash at ${n}: ${rolledBack.stderr}`).toBe(0);
+        // EXACT: every entry of the root, so nothing of migrate is left for a further --rollback (migrate.test.ts).
+        expect(manifest(root, EXACT), `rolled back after rollback crash at step ${n}`).toEqual(original);
+      });
       // Killed before, while and after folders were moved back (recreating folders, setting times back).
       expect([...phases].sort()).toEqual(["after the moves", "before any move back", "while moving back"]);
     }, 600_000);
