@@ -70,15 +70,15 @@ describe("kdgat export --artifacts / import --artifacts", () => {
     const damaged = await runCli(["import", documentFile, "--artifacts", backup, "--api", target.url, "--admin-token", target.adminToken]);
     expect(damaged.code).toBe(2);
     expect(damaged.stderr).toContain(`${runs.trained}/lightning_logs/version_0/metrics.csv: 15 bytes, SHA-256`);
-    expect((await fetch(`${target.url}/api/v1/artifacts/${runs.trained}`)).status).toBe(404);
+    expect((await target.call("GET", `/api/v1/artifacts/${runs.trained}`)).status).toBe(404);
 
     writeFileSync(csv, files.trained["lightning_logs/version_0/metrics.csv"]);
     const imported = await runCli(["import", documentFile, "--artifacts", backup, "--api", target.url, "--admin-token", target.adminToken]);
     expect(imported.code, imported.stderr).toBe(0);
     expect(imported.stderr).toContain("imported 3 artifact file(s), 200020 bytes; 0 already there; 1 of deleted runs left in the folder");
     expect(await listing(target, runs.trained)).toEqual(await listing(source, runs.trained));
-    const model = await fetch(`${target.url}/api/2.0/mlflow-artifacts/artifacts/0/${runs.trained}/artifacts/best_model.pt`);
-    expect(Buffer.from(await model.arrayBuffer())).toEqual(files.trained["best_model.pt"]);
+    const model = await target.call("GET", `/api/2.0/mlflow-artifacts/artifacts/0/${runs.trained}/artifacts/best_model.pt`);
+    expect(Buffer.from(model.bytes)).toEqual(files.trained["best_model.pt"]);
 
     const again = await runCli(["import", documentFile, "--artifacts", backup, "--api", target.url, "--admin-token", target.adminToken]);
     expect(again.code, again.stderr).toBe(0);

@@ -58,8 +58,8 @@ async function backfill() {
 }
 
 async function stored(): Promise<ArtifactListResponse> {
-  const detail = (await (await fetch(`${server.url}/api/v1/runs/hcrl_sa/teacher_autoencoder`)).json()) as RunDetailResponse;
-  return (await (await fetch(`${server.url}/api/v1/artifacts/${detail.run.mlflow_run_id}`)).json()) as ArtifactListResponse;
+  const detail = (await server.call("GET", "/api/v1/runs/hcrl_sa/teacher_autoencoder")).json as RunDetailResponse;
+  return (await server.call("GET", `/api/v1/artifacts/${detail.run.mlflow_run_id}`)).json as ArtifactListResponse;
 }
 
 describe("kdgat backfill --artifacts", () => {
@@ -76,7 +76,7 @@ describe("kdgat backfill --artifacts", () => {
         .sort((a, b) => (a.path < b.path ? -1 : 1)),
     );
     const root = listing.artifact_uri.replace("mlflow-artifacts:/", "");
-    const download = Buffer.from(await (await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/${root}/best_model.pt`)).arrayBuffer());
+    const download = Buffer.from((await server.call("GET", `/api/2.0/mlflow-artifacts/artifacts/${root}/best_model.pt`)).bytes);
     expect(sha256(download)).toBe(sha256(checkpoint));
     expect(JSON.stringify(listing)).not.toContain("secret");
     expect(stderr).toBe("");

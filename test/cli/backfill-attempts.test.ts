@@ -24,16 +24,12 @@ const startOf = (index: number) => BASE_TIME_MS + index * 3_600_000;
 
 async function put(spec: RunSpec, startTime: number) {
   const runId = `${spec.dataset}/${spec.size}_${spec.stage}`;
-  const response = await fetch(`${server.url}/api/v1/runs/${runId}?start_time=${startTime}`, {
-    method: "PUT",
-    headers: { Authorization: `Bearer ${env.KDGAT_TOKEN}` },
-    body: configFor(spec),
-  });
-  expect(response.status).toBe(201);
+  const answer = await server.call("PUT", `/api/v1/runs/${runId}`, { token: env.KDGAT_TOKEN, query: { start_time: String(startTime) }, body: configFor(spec) });
+  expect(answer.status).toBe(201);
   return runId;
 }
 
-const detailOf = async (runId: string) => (await (await fetch(`${server.url}/api/v1/runs/${runId}`)).json()) as RunDetailResponse;
+const detailOf = async (runId: string) => (await server.call("GET", `/api/v1/runs/${runId}`)).json as RunDetailResponse;
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -42,11 +38,7 @@ beforeAll(async () => {
   writeRunFolder(join(root, "set_04", "student_normal"), live, 21);
   // A job logged the first run live from the folder's start time and was killed (scancel).
   const killedId = await put(killed, startOf(20));
-  const end = await fetch(`${server.url}/api/v1/runs/${killedId}/end`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${env.KDGAT_TOKEN}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ status: "KILLED" }),
-  });
+  const end = await server.call("POST", `/api/v1/runs/${killedId}/end`, { token: env.KDGAT_TOKEN, body: { status: "KILLED" } });
   expect(end.status).toBe(200);
   // A job is logging the second run right now: RUNNING, started later than the folder's files.
   await put(live, startOf(21) + 60_000);

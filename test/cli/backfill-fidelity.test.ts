@@ -35,7 +35,7 @@ afterAll(async () => {
   rmSync(base, { recursive: true, force: true });
 });
 
-const get = async <T>(path: string): Promise<T> => (await (await fetch(`${server.url}${path}`)).json()) as T;
+const get = async <T>(path: string): Promise<T> => (await server.call("GET", path)).json as T;
 
 describe("kdgat backfill logs what the pipeline's loggers log", () => {
   it("--dry-run says which evaluation run has no metrics.json", async () => {

@@ -30,8 +30,8 @@ async function exported(url: string) {
   };
 }
 
-async function finishedRuns(url: string): Promise<number> {
-  const summary = (await (await fetch(`${url}/api/v1/summary`)).json()) as SummaryResponse;
+async function finishedRuns(server: TestServer): Promise<number> {
+  const summary = (await server.call("GET", "/api/v1/summary")).json as SummaryResponse;
   return summary.by_status.FINISHED ?? 0;
 }
 
@@ -46,7 +46,7 @@ it("survives the tracker going away and coming back mid-run, without loss or dup
   servers.push(control);
   const controlRun = await runCli(["backfill", "--root", root], { env: { KDGAT_API: control.url, KDGAT_TOKEN: await control.mintToken("control") } });
   expect(controlRun.code, controlRun.stderr).toBe(0);
-  expect(await finishedRuns(control.url)).toBeGreaterThan(40);
+  expect(await finishedRuns(control)).toBeGreaterThan(40);
 
   const persistTo = join(base, "d1");
   const first = await startTestServer({ persistTo });
@@ -55,7 +55,7 @@ it("survives the tracker going away and coming back mid-run, without loss or dup
   let settled = false;
   void backfill.finally(() => (settled = true));
   // Stop the tracker once a few runs are in, bring it back on the same port and data.
-  while ((await finishedRuns(first.url)) < 1) await new Promise((r) => setTimeout(r, 10));
+  while ((await finishedRuns(first)) < 1) await new Promise((r) => setTimeout(r, 10));
   await first.stop();
   // The backfill is still going (retrying) while the tracker is down.
   expect(settled).toBe(false);
@@ -66,6 +66,6 @@ it("survives the tracker going away and coming back mid-run, without loss or dup
   const result = await backfill;
   const failures = result.stdout.split("\n").filter((line) => line.startsWith("failed"));
   expect(result.code, `${failures.join("\n")}\n${result.stderr}`).toBe(0);
-  expect(await finishedRuns(second.url)).toBe(await finishedRuns(control.url));
+  expect(await finishedRuns(second)).toBe(await finishedRuns(control));
   expect(await exported(second.url)).toEqual(await exported(control.url));
 }, 240_000);

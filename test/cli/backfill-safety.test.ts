@@ -36,8 +36,8 @@ async function backfill(root: string) {
 }
 
 const get = async <T>(path: string): Promise<{ status: number; body: T }> => {
-  const response = await fetch(`${server.url}${path}`);
-  return { status: response.status, body: (await response.json()) as T };
+  const answer = await server.call("GET", path);
+  return { status: answer.status, body: answer.json as T };
 };
 const detailOf = async (runId: string) => (await get<RunDetailResponse>(`/api/v1/runs/${runId}`)).body;
 const historyOf = async (runId: string, key: string) => (await get<MetricHistoryResponse>(`/api/v1/runs/${runId}/metrics/${key}`)).body.points;
@@ -118,7 +118,7 @@ describe("kdgat backfill never follows a symlink out of a run folder", () => {
     expect((await get(`/api/v1/runs/hcrl_sa/teacher_fusion`)).status).toBe(404);
     expect((await get(`/api/v1/runs/set_01/teacher_normal`)).status).toBe(404);
 
-    const everything = await (await fetch(`${server.url}/api/v1/export`)).text();
+    const everything = (await server.call("GET", "/api/v1/export")).text;
     for (const leaked of [SECRET, "api_key", "leaked_secret_metric", "leaked_csv_metric"]) expect(everything).not.toContain(leaked);
   });
 });
@@ -145,14 +145,10 @@ describe("kdgat backfill is all or nothing per run", () => {
     writeRunFolder(liveDir, live, 12);
 
     // A live job logged this run with the folder's start time and ended it FAILED itself.
-    const headers = { Authorization: `Bearer ${env.KDGAT_TOKEN}` };
-    const put = await fetch(`${server.url}/api/v1/runs/set_03/student_normal?start_time=${timeOf(12, 0)}`, { method: "PUT", headers, body: configFor(live) });
+    const token = env.KDGAT_TOKEN;
+    const put = await server.call("PUT", "/api/v1/runs/set_03/student_normal", { token, query: { start_time: String(timeOf(12, 0)) }, body: configFor(live) });
     expect(put.status).toBe(201);
-    const end = await fetch(`${server.url}/api/v1/runs/set_03/student_normal/end`, {
-      method: "POST",
-      headers: { ...headers, "Content-Type": "application/json" },
-      body: JSON.stringify({ status: "FAILED", error: "CUDA out of memory" }),
-    });
+    const end = await server.call("POST", "/api/v1/runs/set_03/student_normal/end", { token, body: { status: "FAILED", error: "CUDA out of memory" } });
     expect(end.status).toBe(200);
   });
 

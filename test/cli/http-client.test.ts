@@ -44,7 +44,10 @@ beforeEach(() => {
   seen.length = 0;
 });
 
-/** A retrying fetch that records its waits instead of sleeping them. */
+/**
+ * A retrying fetch that records its waits instead of sleeping them. The tests below call it as
+ * `fetch` (not the global one, and not test/support/call.ts): this client is what is under test.
+ */
 function recorded(options: Parameters<typeof retryingFetch>[0] = {}) {
   const waits: number[] = [];
   const fetch = retryingFetch({ ...options, wait: async (ms) => void waits.push(ms) });

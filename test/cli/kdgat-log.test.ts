@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ArtifactListResponse, MetricHistoryResponse, RunDetailResponse } from "../../functions/api/contract.js";
-import { ADMIN_TOKEN } from "../../scripts/admin-token.mjs";
-import { freePort, startLocalServer } from "../../scripts/local-server.mjs";
+import { freePort } from "../../scripts/local-server.mjs";
+import { startTestServer, type TestServer } from "../support/server.js";
 import { ROOT } from "./support/cli.js";
 import { configFor, metricsCsv } from "./support/trees.js";
 
@@ -16,10 +16,11 @@ const base = mkdtempSync(join(tmpdir(), "kdgat-log-"));
 const persistTo = join(base, "d1");
 const spool = join(base, "spool");
 let port: number;
-let server: { url: string; stop(): Promise<void> } | undefined;
+let server: TestServer | undefined;
 let token: string;
 
-const start = () => startLocalServer({ port, persistTo, vars: { ADMIN_TOKEN } });
+/** The tracker, on the one port and database every time, so that a restart comes back on its data. */
+const start = () => startTestServer({ port, persistTo });
 
 /** Runs the script, as a SLURM job when `job` gives its SLURM_JOB_ID (and SLURM_RESTART_COUNT). */
 function sh(args: string[], job: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
@@ -40,8 +41,7 @@ const csv = join(base, "metrics.csv");
 beforeAll(async () => {
   port = await freePort();
   server = await start();
-  const response = await fetch(`${server.url}/api/v1/tokens`, { method: "POST", headers: { Authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ name: "slurm" }) });
-  token = ((await response.json()) as { token: string }).token;
+  token = await server.mintToken("slurm");
   writeFileSync(config, configFor({ dataset: "set_02", size: "student", stage: "curriculum", kd: true }));
   writeFileSync(csv, metricsCsv(4));
 });
@@ -51,9 +51,9 @@ afterAll(async () => {
   rmSync(base, { recursive: true, force: true });
 });
 
-const detail = async (runId: string) => (await (await fetch(`http://127.0.0.1:${port}/api/v1/runs/${runId}`)).json()) as RunDetailResponse;
+const detail = async (runId: string) => (await server!.call("GET", `/api/v1/runs/${runId}`)).json as RunDetailResponse;
 const history = async (runId: string, key: string, attempt?: number) =>
-  (await (await fetch(`http://127.0.0.1:${port}/api/v1/runs/${runId}/metrics/${key}${attempt ? `?attempt=${attempt}` : ""}`)).json()) as MetricHistoryResponse;
+  (await server!.call("GET", `/api/v1/runs/${runId}/metrics/${key}`, { query: attempt ? { attempt: String(attempt) } : undefined })).json as MetricHistoryResponse;
 const steps = async (runId: string, key: string, attempt: number) => (await history(runId, key, attempt)).points.map((p) => [p.step, p.value]);
 
 describe("kdgat-log.sh", () => {
@@ -226,7 +226,7 @@ describe("kdgat-log.sh", () => {
   });
 
   describe("artifact", () => {
-    const artifactsOf = async (uuid: string) => ((await (await fetch(`http://127.0.0.1:${port}/api/v1/artifacts/${uuid}`)).json()) as ArtifactListResponse).files;
+    const artifactsOf = async (uuid: string) => ((await server!.call("GET", `/api/v1/artifacts/${uuid}`)).json as ArtifactListResponse).files;
 
     it("uploads a file to this job's attempt, under its name or a given path, streamed byte for byte", async () => {
       const id = "set_04/teacher_autoencoder";

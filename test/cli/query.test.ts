@@ -45,9 +45,9 @@ const SEEDS: Seed[] = [
   },
 ];
 
-async function call(method: string, path: string, body: unknown): Promise<void> {
-  const response = await fetch(`${server.url}${path}`, { method, headers: { Authorization: `Bearer ${env.KDGAT_TOKEN}` }, body: JSON.stringify(body) });
-  expect(response.ok, `${method} ${path}: ${response.status} ${await response.text()}`).toBe(true);
+async function call(method: string, path: string, body: object): Promise<void> {
+  const answer = await server.call(method, path, { token: env.KDGAT_TOKEN, body });
+  expect(answer.status < 300, `${method} ${path}: ${answer.status} ${answer.text}`).toBe(true);
 }
 
 beforeAll(async () => {

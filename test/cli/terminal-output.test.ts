@@ -24,14 +24,10 @@ const base = mkdtempSync(join(tmpdir(), "kdgat-terminal-"));
 const hostileName = `set_07/teacher_normal${HOSTILE}`;
 const hostileError = `forged error ${HOSTILE}\nset_07/fake_run  FINISHED`;
 
-async function call(method: string, path: string, body: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${env.KDGAT_TOKEN}`, "Content-Type": "application/json" },
-    body: typeof body === "string" ? body : JSON.stringify(body),
-  });
-  expect(response.ok, `${method} ${path}: ${response.status}`).toBe(true);
-  return (await response.json()) as Record<string, unknown>;
+async function call(method: string, path: string, body: string | object): Promise<Record<string, unknown>> {
+  const answer = await server.call(method, path, { token: env.KDGAT_TOKEN, body });
+  expect(answer.status < 300, `${method} ${path}: ${answer.status}`).toBe(true);
+  return answer.json as Record<string, unknown>;
 }
 
 beforeAll(async () => {
@@ -41,7 +37,7 @@ beforeAll(async () => {
   await call("PUT", "/api/v1/runs/set_07/teacher_autoencoder", '{"dataset": "set_07"}');
   await call("POST", "/api/v1/runs/set_07/teacher_autoencoder/end", { status: "FAILED", error: hostileError });
   // ... and an MLflow run with a hostile name and teacher tag, failed with the same message.
-  const experiment = (await (await fetch(`${server.url}/api/2.0/mlflow/experiments/get-by-name?experiment_name=kd-gat-pipeline`)).json()) as {
+  const experiment = (await server.call("GET", "/api/2.0/mlflow/experiments/get-by-name", { query: { experiment_name: "kd-gat-pipeline" } })).json as {
     experiment: { experiment_id: string };
   };
   const created = await call("POST", "/api/2.0/mlflow/runs/create", {

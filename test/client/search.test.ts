@@ -4,6 +4,7 @@
  * v1 import here, instead of 2,100 client calls each).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { callServer } from "../support/call.js";
 import { clientMissing, clientSuite, normalise, runPython } from "./support/mlflow.js";
 import { startTargets, type Targets } from "./support/targets.js";
 
@@ -11,12 +12,8 @@ describe.skipIf(clientMissing)(clientSuite("the real MLflow client, search_runs 
   let targets: Targets;
   beforeAll(async () => {
     targets = await startTargets(1);
-    const created = await fetch(`${targets.mlflow.url}/api/2.0/mlflow/experiments/create`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ name: "search-many" }),
-    });
-    const { experiment_id } = (await created.json()) as { experiment_id: string };
+    const created = await callServer(targets.mlflow.url, "POST", "/api/2.0/mlflow/experiments/create", { body: { name: "search-many" } });
+    const { experiment_id } = created.json as { experiment_id: string };
     await Promise.all([
       runPython("seed_runs.py", targets.mlflow, { args: ["mlflow", targets.mlflowServer.backendUri, experiment_id] }),
       runPython("seed_runs.py", targets.kdgat, { args: ["kdgat", targets.kdgat.url, targets.server.adminToken] }),

@@ -78,19 +78,19 @@ let writes = 0;
 /** Another client's MLflow write and a /api/v1 write, each answered, executed and read back. */
 async function innocentWritesSucceed() {
   const name = `innocent-${++writes}`;
-  const auth = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
-  const created = await fetch(`${server.url}/api/2.0/mlflow/experiments/create`, { method: "POST", headers: auth, body: JSON.stringify({ name }) });
-  expect(created.status, await created.clone().text()).toBe(200);
-  const { experiment_id } = (await created.json()) as { experiment_id: string };
-  const read = await fetch(`${server.url}/api/2.0/mlflow/experiments/get-by-name?experiment_name=${name}`);
-  expect(((await read.json()) as { experiment: { experiment_id: string } }).experiment.experiment_id).toBe(experiment_id);
+  const created = await server.call("POST", "/api/2.0/mlflow/experiments/create", { token, body: { name } });
+  expect(created.status, created.text).toBe(200);
+  const { experiment_id } = created.json as { experiment_id: string };
+  const read = await server.call("GET", "/api/2.0/mlflow/experiments/get-by-name", { query: { experiment_name: name } });
+  expect((read.json as { experiment: { experiment_id: string } }).experiment.experiment_id).toBe(experiment_id);
 
-  const run = `${server.url}/api/v1/runs/hcrl_sa/${name}?experiment=serving-isolation`;
-  const started = await fetch(run, { method: "PUT", headers: auth, body: JSON.stringify({ lr: 0.5 }) });
-  expect(started.status, await started.clone().text()).toBe(201);
-  const stored = await fetch(run);
+  const run = `/api/v1/runs/hcrl_sa/${name}`;
+  const query = { experiment: "serving-isolation" };
+  const started = await server.call("PUT", run, { token, query, body: { lr: 0.5 } });
+  expect(started.status, started.text).toBe(201);
+  const stored = await server.call("GET", run, { query });
   expect(stored.status).toBe(200);
-  expect(JSON.stringify(await stored.json())).toContain('"lr"');
+  expect(JSON.stringify(stored.json)).toContain('"lr"');
 }
 
 const mlflowCreate = "/api/2.0/mlflow/experiments/create";
@@ -152,6 +152,6 @@ it("a write that sends half its body and hangs up is not executed, and the next 
   };
   expect(await sendRaw(halfSent)).toBeUndefined();
   await innocentWritesSucceed();
-  const read = await fetch(`${server.url}/api/2.0/mlflow/experiments/get-by-name?experiment_name=half-sent`);
+  const read = await server.call("GET", "/api/2.0/mlflow/experiments/get-by-name", { query: { experiment_name: "half-sent" } });
   expect(read.status).toBe(404);
 });

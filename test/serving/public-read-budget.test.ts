@@ -18,11 +18,11 @@ afterAll(async () => {
 
 it("answers 429 with Retry-After once the anonymous reads pass the budget it was started with", async () => {
   const statuses: number[] = [];
-  for (let i = 0; i <= BUDGET; i++) statuses.push((await fetch(`${server.url}/api/v1/summary`)).status);
+  for (let i = 0; i <= BUDGET; i++) statuses.push((await server.call("GET", "/api/v1/summary")).status);
   // The start-up probe of /health is a read too: the budget may be partly spent already.
   expect(statuses[0]).toBe(200);
   expect(statuses.at(-1)).toBe(429);
-  const refused = await fetch(`${server.url}/api/v1/summary`);
+  const refused = await server.call("GET", "/api/v1/summary");
   expect(refused.headers.get("Retry-After")).toBe("60");
-  expect(await refused.json()).toMatchObject({ error_code: "REQUEST_LIMIT_EXCEEDED" });
+  expect(refused.json).toMatchObject({ error_code: "REQUEST_LIMIT_EXCEEDED" });
 });

@@ -61,12 +61,12 @@ describe("a request sent past the asset router", () => {
   });
 
   it("is answered by the Worker, and a client's own route header changes nothing", async () => {
-    const health = await fetch(`${server.url}/health`, { headers: { "MF-Route-Override": "no-such-worker" } });
-    expect([health.status, await health.text()]).toEqual([200, "OK"]);
-    const missing = await fetch(`${server.url}/api/v1/no-such-route`, { headers: { "MF-Route-Override": "no-such-worker" } });
+    const health = await server.call("GET", "/health", { headers: { "MF-Route-Override": "no-such-worker" } });
+    expect([health.status, health.text]).toEqual([200, "OK"]);
+    const missing = await server.call("GET", "/api/v1/no-such-route", { headers: { "MF-Route-Override": "no-such-worker" } });
     expect(missing.status).toBe(404);
-    expect((await missing.json()).error_code).toBe("ENDPOINT_NOT_FOUND");
-    const page = await fetch(`${server.url}/no-such-page`, { headers: { "MF-Route-Override": "kdgat-tracker" } });
+    expect(missing.json.error_code).toBe("ENDPOINT_NOT_FOUND");
+    const page = await server.call("GET", "/no-such-page", { headers: { "MF-Route-Override": "kdgat-tracker" } });
     expect(page.status).toBe(404);
   });
 });

@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 async function status(path: string): Promise<number> {
-  return (await fetch(`${server.url}${path}`)).status;
+  return (await server.call("GET", path)).status;
 }
 
 async function waitFor(path: string, withinMs: number): Promise<number> {
@@ -42,12 +42,11 @@ async function waitFor(path: string, withinMs: number): Promise<number> {
 }
 
 async function logRun(runId: string): Promise<void> {
-  const headers = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
-  const base = `${server.url}/api/v1/runs/${runId}`;
-  expect((await fetch(base, { method: "PUT", headers, body: JSON.stringify({ lr: 0.1 }) })).status).toBe(201);
+  const base = `/api/v1/runs/${runId}`;
+  expect((await server.call("PUT", base, { token, body: { lr: 0.1 } })).status).toBe(201);
   const points = [0, 1, 2].map((step) => ({ step, metrics: { val_loss: 1 / (step + 1) } }));
-  expect((await fetch(`${base}/metrics`, { method: "POST", headers, body: JSON.stringify(points) })).status).toBe(200);
-  expect((await fetch(`${base}/end`, { method: "POST", headers, body: JSON.stringify({ status: "FINISHED" }) })).status).toBe(200);
+  expect((await server.call("POST", `${base}/metrics`, { token, body: points })).status).toBe(200);
+  expect((await server.call("POST", `${base}/end`, { token, body: { status: "FINISHED" } })).status).toBe(200);
 }
 
 describe("live local site", () => {
@@ -61,9 +60,8 @@ describe("live local site", () => {
     const answers: Array<{ status: number; complete: boolean }> = [];
     const poller = (async () => {
       while (polling) {
-        const response = await fetch(`${server.url}/`);
-        const text = await response.text();
-        answers.push({ status: response.status, complete: text.trimEnd().endsWith("</html>") });
+        const answer = await server.call("GET", "/");
+        answers.push({ status: answer.status, complete: answer.text.trimEnd().endsWith("</html>") });
       }
     })();
     const tookMs = await waitFor("/runs/hcrl_sa/teacher_autoencoder/", FRESH_WITHIN_MS);
@@ -73,7 +71,7 @@ describe("live local site", () => {
     expect(answers.length).toBeGreaterThan(3);
     expect(answers.filter((a) => a.status !== 200 || !a.complete)).toEqual([]);
     // The page says when its data was taken: after the run ended.
-    const page = await (await fetch(`${server.url}/runs/hcrl_sa/teacher_autoencoder/`)).text();
+    const page = (await server.call("GET", "/runs/hcrl_sa/teacher_autoencoder/")).text;
     expect(page).toMatch(/Data exported <time datetime="[^"]+"/);
 
     // The next change is built by the warm builder: on the site within about 15 s.

@@ -23,10 +23,10 @@ const SEEDED: Array<[string, number]> = [
 
 beforeAll(async () => {
   server = await startTestServer();
-  const headers = { Authorization: `Bearer ${await server.mintToken("rank-order")}`, "Content-Type": "application/json" };
-  const send = async (method: string, path: string, body: unknown) => {
-    const response = await fetch(`${server.url}/api/v1/runs/${path}`, { method, headers, body: JSON.stringify(body) });
-    expect(response.status, `${method} ${path}: ${await response.clone().text()}`).toBeLessThan(300);
+  const token = await server.mintToken("rank-order");
+  const send = async (method: string, path: string, body: object) => {
+    const answer = await server.call(method, `/api/v1/runs/${path}`, { token, body });
+    expect(answer.status, `${method} ${path}: ${answer.text}`).toBeLessThan(300);
   };
   for (const [i, [runId, f1]] of SEEDED.entries()) {
     await send("PUT", `${runId}?start_time=${1_000 + i}`, { seed: i });
@@ -40,9 +40,9 @@ afterAll(async () => {
 });
 
 const leaderboard = async (query: string) => {
-  const response = await fetch(`${server.url}/api/v1/leaderboard?metric=gat_f1&${query}`);
-  expect(response.status).toBe(200);
-  return ((await response.json()) as LeaderboardResponse).entries.map((e) => [e.rank, e.run.run_id, e.value]);
+  const answer = await server.call("GET", `/api/v1/leaderboard?metric=gat_f1&${query}`);
+  expect(answer.status).toBe(200);
+  return (answer.json as LeaderboardResponse).entries.map((e) => [e.rank, e.run.run_id, e.value]);
 };
 
 describe("rank with ties", () => {

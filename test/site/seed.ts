@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { rng } from "../../bench/lib/stats.mjs";
 import { formatRunId, STAGE_NAMES } from "../../functions/domain/index.js";
+import { type Answer, type CallOptions, callServer } from "../support/call.js";
 
 const FIXTURES = join(import.meta.dirname, "..", "fixtures");
 const fixture = (name: string) => readFileSync(join(FIXTURES, name), "utf8");
@@ -51,14 +52,14 @@ export async function seedTracker(url: string, token: string): Promise<SeededTra
   const studentConfig = JSON.parse(fixture("student_curriculum_kd_config.json")) as Record<string, unknown>;
   const metricsJson = fixture("teacher_evaluation_metrics.json");
 
+  /** One call to the tracker, answered within 15 s; a refusal throws with the tracker's answer. */
+  async function send(method: string, path: string, options: CallOptions = {}): Promise<Answer> {
+    const answer = await callServer(url, method, path, { ...options, signal: AbortSignal.timeout(15_000) });
+    if (answer.status >= 300) throw new Error(`${method} ${path}: ${answer.status} ${answer.text}`);
+    return answer;
+  }
   async function call(method: string, path: string, body: string, query = ""): Promise<void> {
-    const response = await fetch(`${url}/api/v1/runs/${path}${query}`, {
-      method,
-      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-      body,
-      signal: AbortSignal.timeout(15_000),
-    });
-    if (!response.ok) throw new Error(`${method} ${path}${query}: ${response.status} ${await response.text()}`);
+    await send(method, `/api/v1/runs/${path}${query}`, { token, body });
   }
   const start = (runId: string, config: Record<string, unknown>, startTime: number) => call("PUT", runId, JSON.stringify(config, null, 2), `?start_time=${startTime}`);
   const end = (runId: string, status: "FINISHED" | "FAILED", endTime: number, error?: string) =>
@@ -123,29 +124,14 @@ export async function seedTracker(url: string, token: string): Promise<SeededTra
     }
   }
   // The MLflow client's calls: experiments/create, runs/create, runs/log-batch, runs/update.
-  async function mlflow(path: string, body: unknown): Promise<any> {
-    const response = await fetch(`${url}/api/2.0/mlflow/${path}`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(15_000),
-    });
-    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-    return response.json();
-  }
+  const mlflow = async (path: string, body: object): Promise<any> => (await send("POST", `/api/2.0/mlflow/${path}`, { token, body })).json;
   // The KD student's checkpoint and log, as the MLflow client (or kdgat backfill --artifacts) stores them.
-  const kdStudent = await fetch(`${url}/api/v1/runs/${KD_STUDENT_RUN}`, { signal: AbortSignal.timeout(15_000) }).then((r) => r.json());
+  const kdStudent = (await send("GET", `/api/v1/runs/${KD_STUDENT_RUN}`)).json;
   const { mlflow_run_id: kdUuid } = kdStudent.run;
-  const kdRun = await fetch(`${url}/api/2.0/mlflow/runs/get?run_id=${kdUuid}`, { signal: AbortSignal.timeout(15_000) }).then((r) => r.json());
+  const kdRun = (await send("GET", "/api/2.0/mlflow/runs/get", { query: { run_id: kdUuid } })).json;
   const kdExperiment = kdRun.run.info.experiment_id;
   for (const [path, bytes] of Object.entries(SEEDED_ARTIFACTS)) {
-    const response = await fetch(`${url}/api/2.0/mlflow-artifacts/artifacts/${kdExperiment}/${kdUuid}/artifacts/${path}`, {
-      method: "PUT",
-      headers: { Authorization: `Bearer ${token}` },
-      body: bytes,
-      signal: AbortSignal.timeout(15_000),
-    });
-    if (!response.ok) throw new Error(`PUT artifact ${path}: ${response.status} ${await response.text()}`);
+    await send("PUT", `/api/2.0/mlflow-artifacts/artifacts/${kdExperiment}/${kdUuid}/artifacts/${path}`, { token, body: bytes });
   }
   const { experiment_id: experimentId } = await mlflow("experiments/create", { name: PLAIN_EXPERIMENT });
   const created = await mlflow("runs/create", { experiment_id: experimentId, run_name: PLAIN_RUN_NAME, start_time: clock });

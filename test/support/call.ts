@@ -16,6 +16,8 @@ export interface CallOptions {
   /** Sent as `Authorization: Bearer <token>`; none when absent or empty. */
   token?: string | null;
   headers?: Record<string, string>;
+  /** Aborts the request (and the reading of its answer): `AbortSignal.timeout(ms)` bounds a call. */
+  signal?: AbortSignal;
 }
 
 export interface Answer {
@@ -37,7 +39,7 @@ export function toRequest(origin: string, method: string, path: string, options:
   if (raw !== undefined && !bytes && !headers.has("Content-Type")) headers.set("Content-Type", "application/json");
   const query = options.query ? `?${new URLSearchParams(options.query)}` : "";
   const url = /^https?:/.test(path) ? path : `${origin}${path}`;
-  return new Request(`${url}${query}`, { method, headers, body: body as BodyInit | undefined, duplex: "half" } as RequestInit);
+  return new Request(`${url}${query}`, { method, headers, body: body as BodyInit | undefined, signal: options.signal, duplex: "half" } as RequestInit);
 }
 
 export async function readAnswer(response: Response): Promise<Answer> {

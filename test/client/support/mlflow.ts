@@ -10,6 +10,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { callServer } from "../../support/call.js";
 
 export const ROOT = resolve(import.meta.dirname, "../../..");
 export const PY_DIR = join(ROOT, "test", "client", "py");
@@ -157,7 +158,7 @@ export async function startMlflowServer(port: number): Promise<MlflowServer> {
   while (Date.now() < deadline) {
     if (exited) throw new Error(`MLflow's server exited before it was ready:\n${output}`);
     try {
-      if ((await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) })).ok) return { url, backendUri, stop };
+      if ((await callServer(url, "GET", "/health", { signal: AbortSignal.timeout(1_000) })).status === 200) return { url, backendUri, stop };
     } catch {}
     await new Promise((r) => setTimeout(r, 250));
   }
