@@ -55,9 +55,9 @@ afterAll(async () => {
 });
 
 async function api<T>(path: string): Promise<T> {
-  const response = await fetch(`${server.url}/api/v1${path}`);
-  expect(response.status, path).toBe(200);
-  return (await response.json()) as T;
+  const answer = await server.call("GET", `/api/v1${path}`);
+  expect(answer.status, path).toBe(200);
+  return answer.json as T;
 }
 
 /** A page with console errors, page errors and failed requests recorded (CSP violations are console errors). */
@@ -131,7 +131,7 @@ describe("site build", () => {
 
   test("serves the site with its security headers and at most 15 KB of script", async () => {
     for (const path of ["/", `/runs/${KD_STUDENT_RUN}/`, "/table-sort.js"]) {
-      const response = await fetch(`${server.url}${path}`);
+      const response = await server.call("GET", path);
       expect(response.status, path).toBe(200);
       const csp = response.headers.get("content-security-policy") ?? "";
       expect(csp, path).toContain("script-src 'self'");
@@ -162,10 +162,10 @@ describe.skipIf(browserMissing && !process.env.CI)("site in Chromium", () => {
     const queue = ["/"];
     while (queue.length > 0) {
       const path = queue.shift()!;
-      const response = await fetch(`${server.url}${path}`);
+      const response = await server.call("GET", path);
       expect(response.status, path).toBe(200);
       expect(response.headers.get("content-type"), path).toContain("text/html");
-      for (const [, href] of (await response.text()).matchAll(/<a [^>]*?href="([^"]+)"/g)) {
+      for (const [, href] of response.text.matchAll(/<a [^>]*?href="([^"]+)"/g)) {
         const url = new URL(href.replaceAll("&amp;", "&"), `${server.url}${path}`);
         // Artifact links are downloads, not pages (checked byte for byte below).
         if (url.origin !== server.url || seen.has(url.pathname) || url.pathname.startsWith(`${ARTIFACT_PROXY}/`)) continue;
