@@ -94,8 +94,9 @@ async function openPage(path: string, options: Parameters<typeof newPage>[0] = {
   return opened;
 }
 
+/** A full-page JPEG under test-results/site/ for review (encoding a tall page as PNG costs several times the CPU). */
 async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.jpg`), fullPage: true, type: "jpeg", quality: 80 });
 }
 
 /** Data values of one column of a table, by the header's data-key. */
