@@ -4,7 +4,7 @@
  * with each run's title and content (run-page.ts) in place of its markers, from the data the build
  * loaded (getSite: one load per build). The shell page is then removed.
  */
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { getSite } from "./data.js";
 import { escapeHtml } from "./format.js";
@@ -12,7 +12,7 @@ import { runPageHtml, runPageTitle, SHELL_BODY, SHELL_PAGE, SHELL_TITLE } from "
 
 export async function writeRunPages(outDir: string): Promise<number> {
   const shellDir = join(outDir, SHELL_PAGE);
-  const shell = await readFile(join(shellDir, "index.html"), "utf8");
+  const shell = readFileSync(join(shellDir, "index.html"), "utf8");
   const [head, tail, ...rest] = shell.split(SHELL_BODY);
   if (tail === undefined || rest.length > 0 || !head.includes(SHELL_TITLE)) throw new Error(`Site build: ${SHELL_PAGE}/index.html lacks its markers`);
   const site = await getSite();
@@ -20,13 +20,13 @@ export async function writeRunPages(outDir: string): Promise<number> {
   for (const run of site.runs) {
     const datasetDir = join(outDir, "runs", run.dataset);
     if (!made.has(datasetDir)) {
-      await mkdir(datasetDir, { recursive: true });
+      mkdirSync(datasetDir, { recursive: true });
       made.add(datasetDir);
     }
     const dir = join(datasetDir, run.name);
-    await mkdir(dir);
-    await writeFile(join(dir, "index.html"), head.replaceAll(SHELL_TITLE, escapeHtml(runPageTitle(run))) + runPageHtml(run, site) + tail);
+    mkdirSync(dir);
+    writeFileSync(join(dir, "index.html"), head.replaceAll(SHELL_TITLE, escapeHtml(runPageTitle(run))) + runPageHtml(run, site) + tail);
   }
-  await rm(shellDir, { recursive: true });
+  rmSync(shellDir, { recursive: true });
   return site.runs.length;
 }
