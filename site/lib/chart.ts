@@ -80,18 +80,27 @@ export function runCharts(run: Pick<RunView, "histories">, teacher: Pick<RunView
 
 /** A chart of the given series on shared axes; undefined when no series has a finite value. */
 export function lineChart(title: string, series: Series[]): Chart | undefined {
-  const finite = series.flatMap((s) => s.points.filter((p) => Number.isFinite(p.value)));
-  if (finite.length === 0) return undefined;
-  const [minStep, maxStep] = extent(finite.map((p) => p.step));
-  const [minValue, maxValue] = nice(...extent(finite.map((p) => p.value)), TICK_COUNT);
+  // Plain loops: a 10,000-run site draws ~30,000 charts.
+  const finiteBySeries = series.map((s) => s.points.filter((p) => Number.isFinite(p.value)));
+  let [minStep, maxStep, lowest, highest] = [Infinity, -Infinity, Infinity, -Infinity];
+  for (const points of finiteBySeries) {
+    for (const { step, value } of points) {
+      if (step < minStep) minStep = step;
+      if (step > maxStep) maxStep = step;
+      if (value < lowest) lowest = value;
+      if (value > highest) highest = value;
+    }
+  }
+  if (minStep === Infinity) return undefined;
+  [minStep, maxStep] = widen(minStep, maxStep);
+  const [minValue, maxValue] = nice(...widen(lowest, highest), TICK_COUNT);
   const plot = { left: PAD.left, right: CHART_WIDTH - PAD.right, top: PAD.top, bottom: CHART_HEIGHT - PAD.bottom };
   const x = linear(minStep, maxStep, plot.left, plot.right);
   const y = linear(minValue, maxValue, plot.bottom, plot.top);
-  const finiteBySeries = series.map((s) => s.points.filter((p) => Number.isFinite(p.value)));
   const drawn = series.map(
     (s, i): DrawnSeries => ({
       ...s,
-      path: pathData(thin(finiteBySeries[i]).map((p) => [tenths(x(p.step)), tenths(y(p.value))])),
+      path: pathData(thin(finiteBySeries[i]), x, y),
       description: describe(s.label, finiteBySeries[i]),
       skipped: s.points.length - finiteBySeries[i].length,
     }),
@@ -120,14 +129,8 @@ export function describe(label: string, points: Point[]): string {
   return `${label} ${trend} from ${formatMetric(first.value)} at step ${first.step} to ${formatMetric(last.value)} at step ${last.step} (${extreme})`;
 }
 
-function extent(values: number[]): [number, number] {
-  let min = Infinity;
-  let max = -Infinity;
-  for (const v of values) {
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  // A single value still gets an axis: widen it a little around the value.
+/** A single value still gets an axis: widened a little around the value. */
+function widen(min: number, max: number): [number, number] {
   return min === max ? [min - (Math.abs(min) || 1) * 0.05, max + (Math.abs(max) || 1) * 0.05] : [min, max];
 }
 
@@ -165,18 +168,27 @@ function tenths(n: number): number {
   return Math.round(n * 10);
 }
 
+/** Tenths of a pixel as text without a leading zero: `12.3`, `.4`, `-.4`. */
+function decimal(t: number): string {
+  const text = String(t / 10);
+  if (t > 0 && t < 10) return text.slice(1);
+  if (t < 0 && t > -10) return `-${text.slice(2)}`;
+  return text;
+}
+
+const MINUS = 45;
+
 /** `M48 12.3l10.2-1.3 10.2 .4...`: the first point absolute, then relative moves, no leading zeros. */
-function pathData(points: Array<[number, number]>): string {
-  if (points.length === 0) return "";
-  const number = (t: number) => String(t / 10).replace(/^(-?)0\./, "$1.");
-  const pair = (a: number, b: number) => {
-    const second = number(b);
-    return `${number(a)}${second.startsWith("-") ? "" : " "}${second}`;
-  };
-  let d = `M${pair(points[0][0], points[0][1])}`;
-  for (let i = 1; i < points.length; i++) {
-    const next = pair(points[i][0] - points[i - 1][0], points[i][1] - points[i - 1][1]);
-    d += i === 1 ? `l${next}` : `${next.startsWith("-") ? "" : " "}${next}`;
+function pathData(points: Point[], x: (step: number) => number, y: (value: number) => number): string {
+  let d = "";
+  let [previousX, previousY] = [0, 0];
+  for (let i = 0; i < points.length; i++) {
+    const [px, py] = [tenths(x(points[i].step)), tenths(y(points[i].value))];
+    const a = decimal(i === 0 ? px : px - previousX);
+    const b = decimal(i === 0 ? py : py - previousY);
+    const pair = `${a}${b.charCodeAt(0) === MINUS ? "" : " "}${b}`;
+    d += i === 0 ? `M${pair}` : i === 1 ? `l${pair}` : `${a.charCodeAt(0) === MINUS ? "" : " "}${pair}`;
+    [previousX, previousY] = [px, py];
   }
   return d;
 }
@@ -186,19 +198,29 @@ function pathData(points: Array<[number, number]>): string {
  * last), reaching halfway to its neighbours; its title lists each series' value at that step.
  */
 function hoverColumns(series: Series[], finiteBySeries: Point[][], x: (step: number) => number, plot: Chart["plot"]): HoverColumn[] {
-  const valueAt = finiteBySeries.map((points) => new Map(points.map((p) => [p.step, p.value])));
-  const allSteps = [...new Set(finiteBySeries.flat().map((p) => p.step))].sort((a, b) => a - b);
+  const valueAt = finiteBySeries.map((points) => {
+    const values = new Map<number, number>();
+    for (const { step, value } of points) values.set(step, value);
+    return values;
+  });
+  const unique = new Set<number>();
+  for (const values of valueAt) for (const step of values.keys()) unique.add(step);
+  const allSteps = [...unique].sort((a, b) => a - b);
   const every = Math.ceil(allSteps.length / MAX_COLUMNS);
   const steps = allSteps.filter((_, i) => i % every === 0 || i === allSteps.length - 1);
   const xs = steps.map(x);
   return steps.map((step, i) => {
     const left = i === 0 ? plot.left : (xs[i - 1] + xs[i]) / 2;
     const right = i === steps.length - 1 ? plot.right : (xs[i] + xs[i + 1]) / 2;
-    const values = series.flatMap((s, k) => {
+    let title = `step ${step}:`;
+    let separator = " ";
+    for (let k = 0; k < series.length; k++) {
       const value = valueAt[k].get(step);
-      return value === undefined ? [] : [`${s.label} ${formatMetric(value)}`];
-    });
-    return { x: round(left), width: round(right - left), title: `step ${step}: ${values.join(", ")}` };
+      if (value === undefined) continue;
+      title += `${separator}${series[k].label} ${formatMetric(value)}`;
+      separator = ", ";
+    }
+    return { x: round(left), width: round(right - left), title };
   });
 }
 
