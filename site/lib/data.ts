@@ -140,7 +140,13 @@ export function experimentHref(experimentId: string): string {
   return `/experiments/${experimentId}/`;
 }
 
-let cached: { build: string | undefined; site: Promise<SiteData> } | undefined;
+/**
+ * The loaded data of the current build, kept on globalThis: the pages' bundle and the run-pages hook
+ * (astro.config.ts, site/lib/run-pages.ts) are two copies of this module in one build process, and
+ * both must get the one load.
+ */
+const LOADED = Symbol.for("kdgat-site.loaded");
+const shared = globalThis as typeof globalThis & { [LOADED]?: { build: string | undefined; site: Promise<SiteData> } };
 
 /**
  * The site data, loaded once per build however many pages ask for it. A warm builder
@@ -148,11 +154,12 @@ let cached: { build: string | undefined; site: Promise<SiteData> } | undefined;
  */
 export function getSite(): Promise<SiteData> {
   const build = process.env.SITE_BUILD_ID;
-  if (cached === undefined || cached.build !== build) {
-    const builder = new SiteDataBuilder();
-    cached = { build, site: loadExport((page) => builder.add(page)).then(() => builder.finish()) };
-  }
-  return cached.site;
+  const loaded = shared[LOADED];
+  if (loaded !== undefined && loaded.build === build) return loaded.site;
+  const builder = new SiteDataBuilder();
+  const site = loadExport((page) => builder.add(page)).then(() => builder.finish());
+  shared[LOADED] = { build, site };
+  return site;
 }
 
 export function runHref(runId: string): string {
@@ -623,9 +630,14 @@ export interface MetricGrid {
 
 /** Models x metrics of an evaluation run (`gat_f1`, `vgae_auc`, ...): core metrics first, then the rest by name. */
 export function modelMetricGrid(run: RunView): MetricGrid {
-  const keys = new Set(Object.keys(run.latest));
-  const models = MODELS.filter((model) => [...keys].some((key) => key.startsWith(metricKey(model, ""))));
-  const metrics = unique(models.flatMap((model) => [...keys].filter((key) => key.startsWith(metricKey(model, ""))).map((key) => key.slice(model.length + 1))));
+  const names = Object.keys(run.latest);
+  const keys = new Set(names);
+  const byModel = MODELS.map((model) => {
+    const prefix = metricKey(model, "");
+    return { model, metrics: names.filter((key) => key.startsWith(prefix)).map((key) => key.slice(prefix.length)) };
+  }).filter(({ metrics }) => metrics.length > 0);
+  const models = byModel.map(({ model }) => model);
+  const metrics = unique(byModel.flatMap(({ metrics }) => metrics));
   const core = CORE_METRICS.filter((metric) => metrics.includes(metric));
   const rows = [...core, ...metrics.filter((metric) => !(core as string[]).includes(metric)).sort(compareText)];
   return { rows, models, key: (metric, model) => (keys.has(metricKey(model, metric)) ? metricKey(model, metric) : undefined) };
@@ -633,8 +645,9 @@ export function modelMetricGrid(run: RunView): MetricGrid {
 
 /** Test scenarios x models of an evaluation run, by the scenario metric (`test_<model>_<scenario>_f1`). */
 export function scenarioGrid(run: RunView): MetricGrid {
-  const models = MODELS.filter((model) => scenariosOf([run], model).length > 0);
-  const rows = unique(models.flatMap((model) => scenariosOf([run], model))).sort(compareText);
+  const byModel = MODELS.map((model) => ({ model, scenarios: scenariosOf([run], model) })).filter(({ scenarios }) => scenarios.length > 0);
+  const models = byModel.map(({ model }) => model);
+  const rows = unique(byModel.flatMap(({ scenarios }) => scenarios)).sort(compareText);
   const keys = new Set(Object.keys(run.latest));
   return { rows, models, key: (scenario, model) => (keys.has(metricKey("test", model, scenario, SCENARIO_METRIC)) ? metricKey("test", model, scenario, SCENARIO_METRIC) : undefined) };
 }

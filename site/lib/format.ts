@@ -82,7 +82,17 @@ export function escapeHtml(text: string): string {
   return HTML_SPECIAL.test(text) ? text.replace(HTML_SPECIALS, (c) => `&#${c.charCodeAt(0)};`) : text;
 }
 
+/** The last identifiers' HTML: every run page repeats the same ~80 param and ~300 metric keys. */
+const breakable = new Map<string, string>();
+const BREAKABLE_CACHED = 10_000;
+
 /** HTML for an identifier that may break after each `/` and `_` (run ids, metric keys, datasets), escaped. */
 export function breakableHtml(text: string): string {
-  return escapeHtml(text).replace(/[/_]/g, "$&<wbr>");
+  let html = breakable.get(text);
+  if (html === undefined) {
+    html = escapeHtml(text).replace(/[/_]/g, "$&<wbr>");
+    if (breakable.size >= BREAKABLE_CACHED) breakable.clear();
+    breakable.set(text, html);
+  }
+  return html;
 }

@@ -60,6 +60,25 @@ describe("the site's export source", () => {
       ["bad-status.json", doc([run("d", { status: "DONE" })]), /runs\.0\.status/],
       ["bad-uuid.json", doc([run("e", { mlflow_run_id: "not-a-uuid" })]), /runs\.0\.mlflow_run_id: expected 32 lowercase hex characters/],
       ["not-export.json", { format: "other" }, /format/],
+      // Each point of a history: [integer step, integer ms >= 0, a number or "NaN"], the first bad one named by index.
+      [
+        "point-step.json",
+        doc([
+          run("f", {
+            metrics: {
+              gat_f1: [
+                [0, 1, 0.5],
+                [1.5, 2, 0.6],
+              ],
+            },
+          }),
+        ]),
+        /runs\.0\.metrics\.gat_f1\.1: expected an integer step/,
+      ],
+      ["point-time.json", doc([run("f", { metrics: { gat_f1: [[0, -1, 0.5]] } })]), /runs\.0\.metrics\.gat_f1\.0: expected a timestamp in integer milliseconds >= 0/],
+      ["point-value.json", doc([run("f", { metrics: { gat_f1: [[0, 1, "0.5"]] } })]), /runs\.0\.metrics\.gat_f1\.0: expected a number or "NaN" as the value/],
+      ["point-shape.json", doc([run("f", { metrics: { gat_f1: [[0, 1]] } })]), /runs\.0\.metrics\.gat_f1\.0: expected a point \[step, timestamp, value\]/],
+      ["history-shape.json", doc([run("f", { metrics: { gat_f1: { 0: [0, 1, 0.5] } } })]), /runs\.0\.metrics\.gat_f1: expected an array of points/],
     ];
     for (const [name, value, reason] of cases) {
       const error = (await loadWhole(snapshot(name, value)).catch((e: unknown) => e)) as Error;

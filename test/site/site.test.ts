@@ -350,7 +350,7 @@ describe.skipIf(browserMissing && !process.env.CI)("site in Chromium", () => {
         lines: figure.querySelectorAll("path.line").length,
         xTicks: figure.querySelectorAll(".axis.x text").length,
         yTicks: figure.querySelectorAll(".axis.y text").length,
-        hover: figure.querySelectorAll("circle title").length,
+        hover: Array.from(figure.querySelectorAll(".hover rect title"), (title) => title.textContent),
         description: figure.querySelector("desc")!.textContent!,
       })),
     );
@@ -360,7 +360,32 @@ describe.skipIf(browserMissing && !process.env.CI)("site in Chromium", () => {
     expect(loss.lines).toBe(4);
     expect(loss.xTicks).toBeGreaterThan(2);
     expect(loss.yTicks).toBeGreaterThan(2);
-    expect(loss.hover).toBeGreaterThan(0);
+    // Hovering a step's column shows every curve's value at that step, as the API has them (a NaN is not drawn).
+    const histories = new Map(
+      await Promise.all(
+        loss.series.map(async (label) => {
+          const [owner, key] = label!.startsWith("teacher ") ? [kd.run.teacher_run_id!, label!.slice("teacher ".length)] : [KD_STUDENT_RUN, label!];
+          const { points } = await api<MetricHistoryResponse>(`/runs/${owner}/metrics/${key}`);
+          return [label!, points.filter((p) => typeof p.value === "number")] as const;
+        }),
+      ),
+    );
+    const steps = [...new Set([...histories.values()].flat().map((p) => p.step))].sort((a, b) => a - b);
+    const values = (step: number) =>
+      [...histories].flatMap(([label, points]) => {
+        const point = points.filter((p) => p.step === step).at(-1);
+        return point ? [`${label} ${formatMetric(point.value as number)}`] : [];
+      });
+    expect(loss.hover).toEqual(steps.map((step) => `step ${step}: ${values(step).join(", ")}`));
+    // The seeded NaN (val_loss at step 3): that step lists the other curves only.
+    expect(loss.hover[steps.indexOf(3)]).toMatch(/^step 3: train_loss \S+, teacher train_loss \S+, teacher val_loss \S+$/);
+    // The columns are what the pointer is over: the last one, at its centre, is hit.
+    const hit = await kdPage.page.$eval(".charts figure .hover rect:last-child", (rect) => {
+      rect.scrollIntoView({ block: "center" });
+      const box = rect.getBoundingClientRect();
+      return document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2)?.querySelector("title")?.textContent;
+    });
+    expect(hit).toBe(loss.hover[loss.hover.length - 1]);
     // The description reads each curve from its first value to its last: a falling loss falls, a rising accuracy rises.
     for (const [key, trend] of [
       ["train_loss", "falls"],

@@ -146,6 +146,25 @@ describe("export and import", () => {
       [{ ...first, runs: [{ ...first.runs[0], mlflow_run_id: "xyz" }] }, ADMIN_TOKEN, 400],
       [{ ...first, runs: [{ ...first.runs[0], status: "DONE" }] }, ADMIN_TOKEN, 400],
       [{ ...first, runs: [{ ...first.runs[0], metrics: { "a..b": [[0, 0, 1]] } }] }, ADMIN_TOKEN, 400],
+      [
+        {
+          ...first,
+          runs: [
+            {
+              ...first.runs[0],
+              metrics: {
+                ok: [
+                  [0, 0, 1],
+                  [1, 0, "1"],
+                ],
+              },
+            },
+          ],
+        },
+        ADMIN_TOKEN,
+        400,
+      ],
+      [{ ...first, runs: [{ ...first.runs[0], metrics: { ok: [[0.5, 0, 1]] } }] }, ADMIN_TOKEN, 400],
       ["{not json", ADMIN_TOKEN, 400],
     ];
     for (const [body, token, status] of cases) {
