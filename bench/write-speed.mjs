@@ -164,55 +164,88 @@ print(*out, sqlite3.sqlite_version)
   };
 }
 
-/**
- * One server's figures: /health, single log-metric, log-batch at concurrency 8 (runs created
- * first). `beforeBatch` runs right before the log-batch phase (kdgat's raw SQLite comparison).
- */
-async function measureServer(label, url, { token, samples, batches, cpu, beforeBatch }) {
+/** Blocks per server of the sequential phases (/health, log-metric), alternating between the servers. */
+const BLOCKS = 10;
+
+/** A server under test: its client, CPU reader, the run for single writes and 8 runs for batches. */
+async function prepareServer(label, url, { token, cpu }) {
   const client = createClient(url, { token, maxSockets: 8 });
-  try {
-    const experiment = await experimentId(client, `bench-writes-${label}`);
-    const runs = await Promise.all(Array.from({ length: 9 }, (_, i) => createMlflowRun(client, experiment, `writes-${label}-${Date.now()}-${i}`)));
-    const [single, ...batchRuns] = runs;
-    for (let i = 0; i < 20; i++) await client.request({ method: "GET", path: "/health" });
-    const healthCpuBefore = cpu();
-    const health = await sequential(client, samples, () => ({ method: "GET", path: "/health" }));
-    const healthCpu = cpu(healthCpuBefore);
-    let step = 0;
-    const logMetric = () => ({ method: "POST", path: `${MLFLOW}/runs/log-metric`, body: { run_id: single, key: "val_loss", value: 1 / (step + 1), timestamp: T0 + step, step: step++ } });
-    await sequential(client, 20, logMetric); // warm-up
-    const cpuBefore = cpu();
-    const metric = await sequential(client, samples, logMetric);
-    const metricCpu = cpu(cpuBefore);
-    const bodies = Array.from({ length: batches + 16 }, (_, i) => logBatchBody(batchRuns[i % batchRuns.length], POINTS_PER_BATCH, Math.floor(i / batchRuns.length) * (POINTS_PER_BATCH / 4)));
-    await concurrent(client, 16, 8, (i) => ({ method: "POST", path: `${MLFLOW}/runs/log-batch`, body: bodies[i] })); // warm-up
-    const before = beforeBatch?.();
-    const batchCpuBefore = cpu();
-    const batch = await concurrent(client, batches, 8, (i) => ({ method: "POST", path: `${MLFLOW}/runs/log-batch`, body: bodies[16 + i] }));
-    const batchCpu = cpu(batchCpuBefore);
-    const calls = (replies) => [...new Set(replies.map((r) => r.calls).filter(Number.isFinite))];
-    return {
-      ...before,
-      health: { ...latencySummary(health.map((r) => r.ms)), ...perRequest(healthCpu, samples) },
-      logMetric: { ...latencySummary(metric.map((r) => r.ms)), d1Calls: calls(metric), ...perRequest(metricCpu, samples) },
-      logBatch: {
-        batches: batch.replies.length,
-        seconds: batch.seconds,
-        pointsPerSecond: (batch.replies.length * POINTS_PER_BATCH) / batch.seconds,
-        latency: latencySummary(batch.replies.map((r) => r.ms)),
-        d1Calls: calls(batch.replies),
-        ...perRequest(batchCpu, batch.replies.length),
-      },
-    };
-  } finally {
-    client.close();
-  }
+  const experiment = await experimentId(client, `bench-writes-${label}`);
+  const runs = await Promise.all(Array.from({ length: 9 }, (_, i) => createMlflowRun(client, experiment, `writes-${label}-${Date.now()}-${i}`)));
+  const [single, ...batchRuns] = runs;
+  let step = 0;
+  const logMetric = () => ({ method: "POST", path: `${MLFLOW}/runs/log-metric`, body: { run_id: single, key: "val_loss", value: 1 / (step + 1), timestamp: T0 + step, step: step++ } });
+  return { client, cpu, batchRuns, logMetric };
 }
 
 /**
- * `repeat` rounds against the same two servers (fresh runs each round), each round: raw SQLite
- * (right before kdgat's log-batch phase), kdgat, then MLflow. The README block shows every round
- * in one table and the last round in detail.
+ * `samples` sequential requests per server in BLOCKS blocks, the servers taking turns block by
+ * block, so that both meet the same load of the machine over time; latencies and CPU ms by process.
+ */
+async function alternating(servers, samples, next) {
+  const results = servers.map(() => ({ replies: [], cpuMs: {} }));
+  const perBlock = Math.ceil(samples / BLOCKS);
+  for (let done = 0; done < samples; done += perBlock) {
+    for (const [i, server] of servers.entries()) {
+      const before = server.cpu();
+      results[i].replies.push(...(await sequential(server.client, Math.min(perBlock, samples - done), () => next(server))));
+      for (const [name, ms] of Object.entries(server.cpu(before))) results[i].cpuMs[name] = (results[i].cpuMs[name] ?? 0) + ms;
+    }
+  }
+  return results;
+}
+
+/** One server's log-batch phase: 200 batches at concurrency 8 over its 8 runs (after 16 warm-up). `beforeBatch` runs right before it. */
+async function measureBatches({ client, cpu, batchRuns }, batches, beforeBatch) {
+  const bodies = Array.from({ length: batches + 16 }, (_, i) => logBatchBody(batchRuns[i % batchRuns.length], POINTS_PER_BATCH, Math.floor(i / batchRuns.length) * (POINTS_PER_BATCH / 4)));
+  await concurrent(client, 16, 8, (i) => ({ method: "POST", path: `${MLFLOW}/runs/log-batch`, body: bodies[i] })); // warm-up
+  const before = beforeBatch?.();
+  const batchCpuBefore = cpu();
+  const batch = await concurrent(client, batches, 8, (i) => ({ method: "POST", path: `${MLFLOW}/runs/log-batch`, body: bodies[16 + i] }));
+  const batchCpu = cpu(batchCpuBefore);
+  return {
+    ...before,
+    logBatch: {
+      batches: batch.replies.length,
+      seconds: batch.seconds,
+      pointsPerSecond: (batch.replies.length * POINTS_PER_BATCH) / batch.seconds,
+      latency: latencySummary(batch.replies.map((r) => r.ms)),
+      d1Calls: d1Calls(batch.replies),
+      ...perRequest(batchCpu, batch.replies.length),
+    },
+  };
+}
+
+const d1Calls = (replies) => [...new Set(replies.map((r) => r.calls).filter(Number.isFinite))];
+
+/**
+ * One round over the servers (kdgat first, then MLflow when present): /health and single
+ * log-metrics alternating between them block by block, then each one's log-batch phase, kdgat's
+ * with raw SQLite measured right before it.
+ */
+async function measureRound(servers, { samples, batches }) {
+  for (const server of servers) {
+    for (let i = 0; i < 20; i++) await server.client.request({ method: "GET", path: "/health" });
+    await sequential(server.client, 20, server.logMetric); // warm-up
+  }
+  const health = await alternating(servers, samples, () => ({ method: "GET", path: "/health" }));
+  const metric = await alternating(servers, samples, (server) => server.logMetric());
+  const figures = [];
+  for (const [i, server] of servers.entries()) {
+    const { sqlite, ...batch } = await measureBatches(server, batches, i === 0 ? () => ({ sqlite: rawSqlite() }) : undefined);
+    figures.push({
+      sqlite,
+      health: { ...latencySummary(health[i].replies.map((r) => r.ms)), ...perRequest(health[i].cpuMs, samples) },
+      logMetric: { ...latencySummary(metric[i].replies.map((r) => r.ms)), d1Calls: d1Calls(metric[i].replies), ...perRequest(metric[i].cpuMs, samples) },
+      ...batch,
+    });
+  }
+  return figures;
+}
+
+/**
+ * `repeat` rounds against the same two servers (fresh runs each round; see measureRound). The
+ * README block shows every round in one table and the last round in detail.
  */
 export async function runWriteSpeed({ samples = 300, batches = 200, mlflowPort = 9251, port, repeat = 1 } = {}) {
   const storage = storageNote();
@@ -230,9 +263,15 @@ export async function runWriteSpeed({ samples = 300, batches = 200, mlflowPort =
       const rounds = [];
       for (let round = 0; round < repeat; round++) {
         const environment = { ...environmentNote(), storage };
-        const { sqlite, ...ours } = await measureServer("kdgat", server.url, { token, samples, batches, cpu: ourCpu, beforeBatch: () => ({ sqlite: rawSqlite() }) });
-        const theirs = mlflow ? await measureServer("mlflow", mlflow.url, { token, samples, batches, cpu: mlflowCpu }) : undefined;
-        rounds.push({ environment, ours, mlflow: theirs, sqlite, loadAfter: environmentNote().loadavg });
+        const servers = [await prepareServer("kdgat", server.url, { token, cpu: ourCpu })];
+        if (mlflow) servers.push(await prepareServer("mlflow", mlflow.url, { token, cpu: mlflowCpu }));
+        try {
+          const [{ sqlite, ...ours }, theirs] = await measureRound(servers, { samples, batches });
+          if (theirs) delete theirs.sqlite;
+          rounds.push({ environment, ours, mlflow: theirs, sqlite, loadAfter: environmentNote().loadavg });
+        } finally {
+          for (const { client } of servers) client.close();
+        }
       }
       const result = { samples, batches, pointsPerBatch: POINTS_PER_BATCH, rounds, workerCpu: cpu };
       saveJson("write-speed", result);
@@ -284,7 +323,7 @@ export function writeSpeedMarkdown({ samples, batches, rounds, workerCpu: cpu })
     roundsTable(rounds),
     "",
     `The last round in detail. Measured ${environment.at} (Node ${environment.node}, ${environment.cpus}; load average before: ${environment.loadavg}; busiest processes: ${environment.topProcesses}). ` +
-      `kdgat through \`npm start\`'s local serving (scripts/serve-worker.mjs + worker-front.mjs) with a minted write token; MLflow 2.17.2 from \`serve.sh\` (SQLite, 2 gunicorn workers), measured right after, in the same run. ` +
+      `kdgat through \`npm start\`'s local serving (scripts/serve-worker.mjs + worker-front.mjs) with a minted write token; MLflow 2.17.2 from \`serve.sh\` (SQLite, 2 gunicorn workers) in the same run: /health and log-metric in ${BLOCKS} blocks per server taking turns with kdgat's, its log-batch phase right after kdgat's. ` +
       `All three databases under ${environment.storage?.dir ?? "?"} (${environment.storage?.fsType ?? "?"}).`,
     "",
     table(
