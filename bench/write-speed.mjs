@@ -7,7 +7,7 @@
 //   - D1 round trips per write (Server-Timing calls=);
 //   - the Worker's CPU per 1000-point log-batch without D1 (bench/lib/log-batch-cpu.ts run in Node:
 //     the route's own functions; target <= 10 ms).
-// `node bench/write-speed.mjs [--samples 300] [--batches 200] [--mlflow-port 9251]` writes
+// `node bench/write-speed.mjs [--samples 300] [--batches 200] [--mlflow-port 9251] [--port P] [--repeat N]` writes
 // bench/results/write-speed.json and the "Writes side by side with MLflow" block of bench/README.md.
 // MLflow runs from ../shared/mlflow-client/serve.sh (skipped, and said so, when it is absent).
 import { spawnSync } from "node:child_process";
@@ -103,87 +103,156 @@ export async function workerCpu(iterations = 300) {
 }
 
 /**
- * Raw SQLite here: the same points into the same WITHOUT ROWID table, 1000-point transactions, a
- * file on disk in WAL mode with synchronous=NORMAL, as the local D1 keeps its file (a -wal beside
- * it; with SQLite's defaults, journal_mode=delete and synchronous=FULL, every commit waits for
- * fsync on this disk and the limit is ~23,000 points/s).
+ * Raw SQLite here: the same points into the same WITHOUT ROWID table, 1000-point transactions
+ * (`executemany`, `INSERT OR IGNORE`), a file in WAL mode as the local D1 keeps its file (a -wal
+ * beside it), in the temp folder the servers use. Twice: with synchronous=NORMAL (no fsync at a
+ * commit: the physical limit the target is set against) and synchronous=FULL (one fsync per
+ * commit, as workerd's local D1 does: strace shows one per D1 batch); on tmpfs both are the same.
+ * Also points per CPU second of the Python process (a load-independent rate) and the p50 of 300
+ * single-point transactions with synchronous=FULL: the floor of one durable write here.
  */
 export function rawSqlite(points = 200_000) {
   const script = `
-import sqlite3, sys, tempfile, time, os
+import sqlite3, sys, tempfile, time, os, shutil
 n, per = int(sys.argv[1]), int(sys.argv[2])
-d = tempfile.mkdtemp()
-db = sqlite3.connect(os.path.join(d, "m.db"), isolation_level=None)
-db.execute("PRAGMA journal_mode=WAL")
-db.execute("PRAGMA synchronous=NORMAL")
-db.execute("""CREATE TABLE metrics (run_uuid text NOT NULL, key text NOT NULL, step integer NOT NULL,
-  timestamp integer NOT NULL, value real NOT NULL, is_nan integer DEFAULT false NOT NULL,
-  PRIMARY KEY(run_uuid, key, step, timestamp, value, is_nan)) WITHOUT ROWID""")
 keys = ["train_loss", "val_loss", "train_acc", "val_acc"]
 rows = [("0123456789abcdef0123456789abcdef", keys[j % 4], j // 4, ${T0} + (j // 4) * 1000, round(1 / (1 + j // 4) + (j % 4) * 0.01, 6), 0) for j in range(n)]
-started = time.perf_counter()
-for i in range(0, n, per):
-    db.execute("BEGIN")
-    db.executemany("INSERT OR IGNORE INTO metrics VALUES (?, ?, ?, ?, ?, ?)", rows[i:i + per])
-    db.execute("COMMIT")
-seconds = time.perf_counter() - started
-mode = db.execute("PRAGMA journal_mode").fetchone()[0]
-sync = db.execute("PRAGMA synchronous").fetchone()[0]
-print(n / seconds, mode, sync, sqlite3.sqlite_version)
+def table(sync):
+    d = tempfile.mkdtemp()
+    db = sqlite3.connect(os.path.join(d, "m.db"), isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=" + sync)
+    db.execute("""CREATE TABLE metrics (run_uuid text NOT NULL, key text NOT NULL, step integer NOT NULL,
+      timestamp integer NOT NULL, value real NOT NULL, is_nan integer DEFAULT false NOT NULL,
+      PRIMARY KEY(run_uuid, key, step, timestamp, value, is_nan)) WITHOUT ROWID""")
+    return d, db
+out = []
+for sync in ["NORMAL", "FULL"]:
+    d, db = table(sync)
+    started, cpu = time.perf_counter(), time.process_time()
+    for i in range(0, n, per):
+        db.execute("BEGIN")
+        db.executemany("INSERT OR IGNORE INTO metrics VALUES (?, ?, ?, ?, ?, ?)", rows[i:i + per])
+        db.execute("COMMIT")
+    out += [n / (time.perf_counter() - started), n / (time.process_time() - cpu)]
+    if sync == "FULL":
+        single = []
+        for j in range(300):
+            t = time.perf_counter()
+            db.execute("BEGIN")
+            db.execute("INSERT OR IGNORE INTO metrics VALUES (?, ?, ?, ?, ?, ?)", ("single", "k", j, j, 0.5, 0))
+            db.execute("COMMIT")
+            single.append(time.perf_counter() - t)
+        out.append(sorted(single)[150] * 1000)
+    out.append(db.execute("PRAGMA journal_mode").fetchone()[0])
+    db.close()
+    shutil.rmtree(d)
+print(*out, sqlite3.sqlite_version)
 `;
   const result = spawnSync("/usr/bin/python3", ["-c", script, String(points), String(POINTS_PER_BATCH)], { encoding: "utf8" });
   if (result.status !== 0) throw new Error(`raw SQLite: ${result.stderr}`);
-  const [pointsPerSecond, journalMode, synchronous, version] = result.stdout.trim().split(" ");
-  return { points, pointsPerSecond: Number(pointsPerSecond), journalMode, synchronous: Number(synchronous), version };
+  const [normal, normalCpu, journalMode, full, fullCpu, singleCommitMs, , version] = result.stdout.trim().split(" ");
+  return {
+    points,
+    journalMode,
+    version,
+    pointsPerSecond: Number(normal),
+    pointsPerCpuSecond: Number(normalCpu),
+    syncedPointsPerSecond: Number(full),
+    syncedPointsPerCpuSecond: Number(fullCpu),
+    singleCommitP50Ms: Number(singleCommitMs),
+  };
 }
 
-/** One server's figures: /health, single log-metric, log-batch at concurrency 8 (runs created first). */
-async function measureServer(label, url, { token, samples, batches, cpu }) {
+/** Blocks per server of the sequential phases (/health, log-metric), alternating between the servers. */
+const BLOCKS = 10;
+
+/** A server under test: its client, CPU reader, the run for single writes and 8 runs for batches. */
+async function prepareServer(label, url, { token, cpu }) {
   const client = createClient(url, { token, maxSockets: 8 });
-  try {
-    const experiment = await experimentId(client, `bench-writes-${label}`);
-    const runs = await Promise.all(Array.from({ length: 9 }, (_, i) => createMlflowRun(client, experiment, `writes-${label}-${i}`)));
-    const [single, ...batchRuns] = runs;
-    for (let i = 0; i < 20; i++) await client.request({ method: "GET", path: "/health" });
-    const healthCpuBefore = cpu();
-    const health = await sequential(client, samples, () => ({ method: "GET", path: "/health" }));
-    const healthCpu = cpu(healthCpuBefore);
-    let step = 0;
-    const logMetric = () => ({ method: "POST", path: `${MLFLOW}/runs/log-metric`, body: { run_id: single, key: "val_loss", value: 1 / (step + 1), timestamp: T0 + step, step: step++ } });
-    await sequential(client, 20, logMetric); // warm-up
-    const cpuBefore = cpu();
-    const metric = await sequential(client, samples, logMetric);
-    const metricCpu = cpu(cpuBefore);
-    const bodies = Array.from({ length: batches + 16 }, (_, i) => logBatchBody(batchRuns[i % batchRuns.length], POINTS_PER_BATCH, Math.floor(i / batchRuns.length) * (POINTS_PER_BATCH / 4)));
-    await concurrent(client, 16, 8, (i) => ({ method: "POST", path: `${MLFLOW}/runs/log-batch`, body: bodies[i] })); // warm-up
-    const batchCpuBefore = cpu();
-    const batch = await concurrent(client, batches, 8, (i) => ({ method: "POST", path: `${MLFLOW}/runs/log-batch`, body: bodies[16 + i] }));
-    const batchCpu = cpu(batchCpuBefore);
-    const calls = (replies) => [...new Set(replies.map((r) => r.calls).filter(Number.isFinite))];
-    return {
-      health: { ...latencySummary(health.map((r) => r.ms)), ...perRequest(healthCpu, samples) },
-      logMetric: { ...latencySummary(metric.map((r) => r.ms)), d1Calls: calls(metric), ...perRequest(metricCpu, samples) },
-      logBatch: {
-        batches: batch.replies.length,
-        seconds: batch.seconds,
-        pointsPerSecond: (batch.replies.length * POINTS_PER_BATCH) / batch.seconds,
-        latency: latencySummary(batch.replies.map((r) => r.ms)),
-        d1Calls: calls(batch.replies),
-        ...perRequest(batchCpu, batch.replies.length),
-      },
-    };
-  } finally {
-    client.close();
-  }
+  const experiment = await experimentId(client, `bench-writes-${label}`);
+  const runs = await Promise.all(Array.from({ length: 9 }, (_, i) => createMlflowRun(client, experiment, `writes-${label}-${Date.now()}-${i}`)));
+  const [single, ...batchRuns] = runs;
+  let step = 0;
+  const logMetric = () => ({ method: "POST", path: `${MLFLOW}/runs/log-metric`, body: { run_id: single, key: "val_loss", value: 1 / (step + 1), timestamp: T0 + step, step: step++ } });
+  return { client, cpu, batchRuns, logMetric };
 }
 
-export async function runWriteSpeed({ samples = 300, batches = 200, mlflowPort = 9251 } = {}) {
-  const environment = { ...environmentNote(), storage: storageNote() };
+/**
+ * `samples` sequential requests per server in BLOCKS blocks, the servers taking turns block by
+ * block, so that both meet the same load of the machine over time; latencies and CPU ms by process.
+ */
+async function alternating(servers, samples, next) {
+  const results = servers.map(() => ({ replies: [], cpuMs: {} }));
+  const perBlock = Math.ceil(samples / BLOCKS);
+  for (let done = 0; done < samples; done += perBlock) {
+    for (const [i, server] of servers.entries()) {
+      const before = server.cpu();
+      results[i].replies.push(...(await sequential(server.client, Math.min(perBlock, samples - done), () => next(server))));
+      for (const [name, ms] of Object.entries(server.cpu(before))) results[i].cpuMs[name] = (results[i].cpuMs[name] ?? 0) + ms;
+    }
+  }
+  return results;
+}
+
+/** One server's log-batch phase: 200 batches at concurrency 8 over its 8 runs (after 16 warm-up). `beforeBatch` runs right before it. */
+async function measureBatches({ client, cpu, batchRuns }, batches, beforeBatch) {
+  const bodies = Array.from({ length: batches + 16 }, (_, i) => logBatchBody(batchRuns[i % batchRuns.length], POINTS_PER_BATCH, Math.floor(i / batchRuns.length) * (POINTS_PER_BATCH / 4)));
+  await concurrent(client, 16, 8, (i) => ({ method: "POST", path: `${MLFLOW}/runs/log-batch`, body: bodies[i] })); // warm-up
+  const before = beforeBatch?.();
+  const batchCpuBefore = cpu();
+  const batch = await concurrent(client, batches, 8, (i) => ({ method: "POST", path: `${MLFLOW}/runs/log-batch`, body: bodies[16 + i] }));
+  const batchCpu = cpu(batchCpuBefore);
+  return {
+    ...before,
+    logBatch: {
+      batches: batch.replies.length,
+      seconds: batch.seconds,
+      pointsPerSecond: (batch.replies.length * POINTS_PER_BATCH) / batch.seconds,
+      latency: latencySummary(batch.replies.map((r) => r.ms)),
+      d1Calls: d1Calls(batch.replies),
+      ...perRequest(batchCpu, batch.replies.length),
+    },
+  };
+}
+
+const d1Calls = (replies) => [...new Set(replies.map((r) => r.calls).filter(Number.isFinite))];
+
+/**
+ * One round over the servers (kdgat first, then MLflow when present): /health and single
+ * log-metrics alternating between them block by block, then each one's log-batch phase, kdgat's
+ * with raw SQLite measured right before it.
+ */
+async function measureRound(servers, { samples, batches }) {
+  for (const server of servers) {
+    for (let i = 0; i < 20; i++) await server.client.request({ method: "GET", path: "/health" });
+    await sequential(server.client, 20, server.logMetric); // warm-up
+  }
+  const health = await alternating(servers, samples, () => ({ method: "GET", path: "/health" }));
+  const metric = await alternating(servers, samples, (server) => server.logMetric());
+  const figures = [];
+  for (const [i, server] of servers.entries()) {
+    const { sqlite, ...batch } = await measureBatches(server, batches, i === 0 ? () => ({ sqlite: rawSqlite() }) : undefined);
+    figures.push({
+      sqlite,
+      health: { ...latencySummary(health[i].replies.map((r) => r.ms)), ...perRequest(health[i].cpuMs, samples) },
+      logMetric: { ...latencySummary(metric[i].replies.map((r) => r.ms)), d1Calls: d1Calls(metric[i].replies), ...perRequest(metric[i].cpuMs, samples) },
+      ...batch,
+    });
+  }
+  return figures;
+}
+
+/**
+ * `repeat` rounds against the same two servers (fresh runs each round; see measureRound). The
+ * README block shows every round in one table and the last round in detail.
+ */
+export async function runWriteSpeed({ samples = 300, batches = 200, mlflowPort = 9251, port, repeat = 1 } = {}) {
+  const storage = storageNote();
   const cpu = await workerCpu();
-  const sqlite = rawSqlite();
   const mlflow = await startMlflow(mlflowPort);
   try {
-    return await withServer({ label: "writes" }, async (server) => {
+    return await withServer({ label: "writes", port }, async (server) => {
       const token = await mintToken(server.url);
       // CPU ms by process (node: wrangler's dev engine and the local front; workerd: the Worker and its local D1).
       const ourCpu = (before) => {
@@ -191,9 +260,20 @@ export async function runWriteSpeed({ samples = 300, batches = 200, mlflowPort =
         return before === undefined ? now : Object.fromEntries(Object.entries(cpuDelta(before, now)).map(([name, s]) => [name, s * 1000]));
       };
       const mlflowCpu = (before) => (before === undefined ? groupCpuSeconds(mlflow.pid) : { mlflow: (groupCpuSeconds(mlflow.pid) - before) * 1000 });
-      const ours = await measureServer("kdgat", server.url, { token, samples, batches, cpu: ourCpu });
-      const theirs = mlflow ? await measureServer("mlflow", mlflow.url, { token, samples, batches, cpu: mlflowCpu }) : undefined;
-      const result = { environment, samples, batches, pointsPerBatch: POINTS_PER_BATCH, ours, mlflow: theirs, sqlite, workerCpu: cpu };
+      const rounds = [];
+      for (let round = 0; round < repeat; round++) {
+        const environment = { ...environmentNote(), storage };
+        const servers = [await prepareServer("kdgat", server.url, { token, cpu: ourCpu })];
+        if (mlflow) servers.push(await prepareServer("mlflow", mlflow.url, { token, cpu: mlflowCpu }));
+        try {
+          const [{ sqlite, ...ours }, theirs] = await measureRound(servers, { samples, batches });
+          if (theirs) delete theirs.sqlite;
+          rounds.push({ environment, ours, mlflow: theirs, sqlite, loadAfter: environmentNote().loadavg });
+        } finally {
+          for (const { client } of servers) client.close();
+        }
+      }
+      const result = { samples, batches, pointsPerBatch: POINTS_PER_BATCH, rounds, workerCpu: cpu };
       saveJson("write-speed", result);
       writeReadmeBlock("write-speed", "Writes side by side with MLflow", writeSpeedMarkdown(result));
       return result;
@@ -209,13 +289,41 @@ const byProcess = (figure) =>
     .map(([name, ms]) => `${name} ${ms}`)
     .join(", ");
 
-export function writeSpeedMarkdown({ environment, samples, batches, ours, mlflow, sqlite, workerCpu: cpu }) {
-  const o = ours;
-  const m = mlflow;
+/** One line per round: the three targets' figures with the load average before and after. */
+function roundsTable(rounds) {
+  const na = "-";
+  return table(
+    [
+      "round (UTC)",
+      "load average before / after (1 min)",
+      "log-metric p50 ms kdgat / MLflow (ratio)",
+      "log-batch c8 points/s kdgat / MLflow (ratio)",
+      "raw SQLite points/s no fsync / fsync per commit",
+      "kdgat of raw SQLite (no fsync)",
+    ],
+    rounds.map(({ environment, ours: o, mlflow: m, sqlite, loadAfter }) => [
+      environment.at.slice(11, 19),
+      `${environment.loadavg.split(" ")[0]} / ${loadAfter.split(" ")[0]}`,
+      `${fmt(o.logMetric.p50)} / ${m ? fmt(m.logMetric.p50) : na} (${m ? `${fmt(o.logMetric.p50 / m.logMetric.p50)}x` : na})`,
+      `${fmt(o.logBatch.pointsPerSecond)} / ${m ? fmt(m.logBatch.pointsPerSecond) : na} (${m ? `${fmt(o.logBatch.pointsPerSecond / m.logBatch.pointsPerSecond)}x` : na})`,
+      `${fmt(sqlite.pointsPerSecond)} / ${fmt(sqlite.syncedPointsPerSecond)}`,
+      `${fmt((100 * o.logBatch.pointsPerSecond) / sqlite.pointsPerSecond)}%`,
+    ]),
+  );
+}
+
+export function writeSpeedMarkdown({ samples, batches, rounds, workerCpu: cpu }) {
+  const { environment, ours: o, mlflow: m, sqlite } = rounds.at(-1);
   const ratio = (a, b) => (m ? `${fmt(a / b)}x` : "-");
+  const cpuRate = (1000 * POINTS_PER_BATCH) / o.logBatch.serverCpuMs;
+  const workerdBound = (1000 * POINTS_PER_BATCH) / (o.logBatch.serverCpuByProcess.workerd ?? Number.NaN);
   const lines = [
-    `Measured ${environment.at} (Node ${environment.node}, ${environment.cpus}; load average before: ${environment.loadavg}; busiest processes: ${environment.topProcesses}). ` +
-      `kdgat through \`npm start\`'s local serving (scripts/serve-worker.mjs + worker-front.mjs) with a minted write token; MLflow 2.17.2 from \`serve.sh\` (SQLite, 2 gunicorn workers), measured right after, in the same run. ` +
+    `${rounds.length} round(s) against the same two servers, all databases under ${environment.storage?.dir ?? "?"} (${environment.storage?.fsType ?? "?"}):`,
+    "",
+    roundsTable(rounds),
+    "",
+    `The last round in detail. Measured ${environment.at} (Node ${environment.node}, ${environment.cpus}; load average before: ${environment.loadavg}; busiest processes: ${environment.topProcesses}). ` +
+      `kdgat through \`npm start\`'s local serving (scripts/serve-worker.mjs + worker-front.mjs) with a minted write token; MLflow 2.17.2 from \`serve.sh\` (SQLite, 2 gunicorn workers) in the same run: /health and log-metric in ${BLOCKS} blocks per server taking turns with kdgat's, its log-batch phase right after kdgat's. ` +
       `All three databases under ${environment.storage?.dir ?? "?"} (${environment.storage?.fsType ?? "?"}).`,
     "",
     table(
@@ -274,18 +382,36 @@ export function writeSpeedMarkdown({ environment, samples, batches, ours, mlflow
       ],
     ),
     "",
-    `Physical limit: raw SQLite ${sqlite.version} (/usr/bin/python3, journal_mode=${sqlite.journalMode}, synchronous=${sqlite.synchronous}) inserting the same ${fmt(sqlite.points)} points into the same WITHOUT ROWID table in ${POINTS_PER_BATCH}-point transactions: ` +
-      `**${fmt(sqlite.pointsPerSecond)} points/s**; kdgat's log-batch at concurrency 8 reached ${fmt((100 * o.logBatch.pointsPerSecond) / sqlite.pointsPerSecond)}% of it ` +
-      `(target >= ${100 * TARGETS.logBatchVsSqlite}%: ${pass(o.logBatch.pointsPerSecond >= TARGETS.logBatchVsSqlite * sqlite.pointsPerSecond)}).`,
+    `Physical limit: raw SQLite ${sqlite.version} (/usr/bin/python3, journal_mode=${sqlite.journalMode}) inserting the same ${fmt(sqlite.points)} points into the same WITHOUT ROWID table in ${POINTS_PER_BATCH}-point transactions, measured right before kdgat's log-batch phase: ` +
+      `**${fmt(sqlite.pointsPerSecond)} points/s** with synchronous=NORMAL (no fsync at a commit); kdgat's log-batch at concurrency 8 reached ${fmt((100 * o.logBatch.pointsPerSecond) / sqlite.pointsPerSecond)}% of it ` +
+      `(target >= ${100 * TARGETS.logBatchVsSqlite}%: ${pass(o.logBatch.pointsPerSecond >= TARGETS.logBatchVsSqlite * sqlite.pointsPerSecond)}). ` +
+      `With synchronous=FULL (one fsync per commit, as the local D1 syncs): ${fmt(sqlite.syncedPointsPerSecond)} points/s (kdgat ${fmt((100 * o.logBatch.pointsPerSecond) / sqlite.syncedPointsPerSecond)}% of it). ` +
+      `Per CPU second, which the machine's load does not change: raw SQLite ${fmt(sqlite.pointsPerCpuSecond)} points (${fmt(sqlite.syncedPointsPerCpuSecond)} with fsync), kdgat ${fmt(cpuRate)} points per second of its server processes' CPU (${fmt((100 * cpuRate) / sqlite.pointsPerCpuSecond)}%); ` +
+      `workerd runs the Worker and its local D1 on one thread, so a whole core for it would allow at most ${fmt(workerdBound)} points/s (${POINTS_PER_BATCH} points per ${fmt(o.logBatch.serverCpuByProcess.workerd ?? Number.NaN)} ms of workerd CPU), ${fmt((100 * workerdBound) / sqlite.pointsPerSecond)}% of raw SQLite's rate. ` +
+      `One durable single-point transaction in raw SQLite here (synchronous=FULL, p50 of 300): ${fmt(sqlite.singleCommitP50Ms)} ms, the floor of one log-metric's commit on this file system.`,
     "",
-    `Worker CPU per ${POINTS_PER_BATCH}-point log-batch without D1 (bench/lib/log-batch-cpu.ts in Node ${environment.node}: body text -> JSON, zod, MLflow's batch rules, the guarded statements built and serialised, the answer; ${cpu.iterations} batches of ${fmt(cpu.bodyBytes / 1024)} KB after 200 warm-up): ` +
+    `Worker CPU per ${POINTS_PER_BATCH}-point log-batch without D1 (bench/lib/log-batch-cpu.ts in Node ${environment.node}: body text -> JSON, the body read (plainLogBatch; zod for any other shape), MLflow's batch rules, the guarded statements built and serialised, the answer; ${cpu.iterations} batches of ${fmt(cpu.bodyBytes / 1024)} KB after 200 warm-up): ` +
       `CPU time per batch p50 **${fmt(cpu.p50Ms)} ms**, p95 ${fmt(cpu.p95Ms)} ms, mean ${fmt(cpu.cpuMsPerBatch)} ms (target <= ${TARGETS.cpuMsPerBatch} ms: ${pass(cpu.p95Ms <= TARGETS.cpuMsPerBatch)}).`,
   ];
   return lines.join("\n");
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { samples: { type: "string", default: "300" }, batches: { type: "string", default: "200" }, "mlflow-port": { type: "string", default: "9251" } } });
-  const result = await runWriteSpeed({ samples: Number(values.samples), batches: Number(values.batches), mlflowPort: Number(values["mlflow-port"]) });
+  const { values } = parseArgs({
+    options: {
+      samples: { type: "string", default: "300" },
+      batches: { type: "string", default: "200" },
+      "mlflow-port": { type: "string", default: "9251" },
+      port: { type: "string" },
+      repeat: { type: "string", default: "1" },
+    },
+  });
+  const result = await runWriteSpeed({
+    samples: Number(values.samples),
+    batches: Number(values.batches),
+    mlflowPort: Number(values["mlflow-port"]),
+    port: values.port === undefined ? undefined : Number(values.port),
+    repeat: Number(values.repeat),
+  });
   console.log(writeSpeedMarkdown(result));
 }
