@@ -91,7 +91,8 @@ function wranglerApply(persistTo) {
  * publicReadLimit (anonymous reads per 60 s from this machine; default wrangler.toml's limit),
  * watch (reload on source changes; default false), liveSite (rebuild the site by itself after
  * changes, scripts/live-site.mjs; default false), inspectorPort (open wrangler's DevTools inspector
- * of the Worker isolate there, for a benchmark to read the isolate's heap; default off), logLevel,
+ * of the Worker isolate there, for a benchmark to read the isolate's heap; default off), config
+ * (another Worker's wrangler.toml, for a benchmark's reference Worker; default the tracker's), logLevel,
  * quiet (default true: the output is kept for error messages only).
  */
 export async function startLocalServer(options = {}) {
@@ -110,6 +111,7 @@ export async function startLocalServer(options = {}) {
       KDGAT_WORKER_VARS: JSON.stringify(options.vars ?? {}),
       KDGAT_PUBLIC_READ_LIMIT: options.publicReadLimit === undefined ? "" : String(options.publicReadLimit),
       KDGAT_INSPECTOR_PORT: options.inspectorPort === undefined ? "" : String(options.inspectorPort),
+      KDGAT_WRANGLER_CONFIG: options.config ?? "",
     }),
     // Own process group, so that stopping it also stops workerd.
     detached: true,

@@ -7,7 +7,9 @@
 // ADMIN_TOKEN; kept off the command line), KDGAT_PUBLIC_READ_LIMIT (when set: the anonymous read
 // budget per 60 s instead of wrangler.toml's; locally every client shares one address), KDGAT_LIVE_SITE
 // ("1": rebuild the site by itself after changes, scripts/live-site.mjs), KDGAT_INSPECTOR_PORT (when
-// set: the DevTools inspector on this port, as bench/scale.mjs uses it to read the isolate's heap).
+// set: the DevTools inspector on this port, as bench/scale.mjs uses it to read the isolate's heap),
+// KDGAT_WRANGLER_CONFIG (when set: another Worker's wrangler.toml, as bench/artifacts.mjs runs a
+// minimal Worker over the same R2 state).
 import { join } from "node:path";
 import { unstable_DevEnv } from "wrangler";
 import { startLiveSite } from "./live-site.mjs";
@@ -30,7 +32,7 @@ const vars = JSON.parse(process.env.KDGAT_WORKER_VARS ?? "{}");
 const readLimit = Number(process.env.KDGAT_PUBLIC_READ_LIMIT) || undefined;
 await devEnv.config.set(
   {
-    config: join(ROOT, "wrangler.toml"),
+    config: process.env.KDGAT_WRANGLER_CONFIG || join(ROOT, "wrangler.toml"),
     bindings: {
       ...Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, { type: "secret_text", value }])),
       ...(readLimit && { PUBLIC_RATE_LIMITER: { type: "ratelimit", namespace_id: "1002", simple: { limit: readLimit, period: 60 } } }),

@@ -3,11 +3,19 @@
 // SQLite's native memory and another isolate, so the process RSS cannot tell them apart. The local
 // server prints the isolate's inspector address when started with an inspectorPort
 // (scripts/worker-front.mjs). Needs Node's WebSocket (Node 22, or Node 20 with --experimental-websocket).
+// The same inspector also serves workerd's other isolates by service name, such as miniflare's R2
+// simulation ("r2:bucket"), whose ArrayBuffers (the bytes it holds) show in backingStorageSize.
 
-/** Connects to the isolate's inspector at the address the server printed; {sampled, close}. */
-export async function isolateHeap(serverOutput) {
-  const address = /inspector: (ws:\/\/\S+)/.exec(serverOutput())?.[1];
-  if (!address) throw new Error("the server printed no inspector address (start it with inspectorPort)");
+const MiB = 1024 * 1024;
+
+/**
+ * Connects to the inspector of the Worker's isolate at the address the server printed (or, with
+ * `isolate`, of that service's isolate on the same inspector); {sampled, close}.
+ */
+export async function isolateHeap(serverOutput, { isolate } = {}) {
+  const printed = /inspector: (ws:\/\/\S+)/.exec(serverOutput())?.[1];
+  if (!printed) throw new Error("the server printed no inspector address (start it with inspectorPort)");
+  const address = isolate ? `${new URL(printed).origin}/${isolate}` : printed;
   if (typeof WebSocket === "undefined") throw new Error("no WebSocket in this Node: run it with node --experimental-websocket");
   const socket = new WebSocket(address);
   await new Promise((resolve, reject) => {
@@ -29,22 +37,30 @@ export async function isolateHeap(serverOutput) {
       socket.send(JSON.stringify({ id, method }));
       setTimeout(() => pending.get(id)?.({}), timeoutMs).unref();
     });
-  const usedMb = async () => (await send("Runtime.getHeapUsage")).usedSize / 1024 / 1024;
+  /** The JS heap in use and the ArrayBuffers' backing stores (the bytes of chunks), MiB. */
+  const usage = async () => {
+    const heap = await send("Runtime.getHeapUsage");
+    return { used: (heap.usedSize ?? 0) / MiB, backing: (heap.backingStorageSize ?? 0) / MiB };
+  };
   return {
     /**
      * Runs fn while asking for the heap every ~10 ms (answered between the handler's steps, when the
      * isolate is not running JS); a garbage collection is asked for first, so baseline is about what the Worker keeps.
+     * baselineMb/peakMb: the JS heap; baselineBackingMb/peakBackingMb: the ArrayBuffers' bytes.
      */
     async sampled(fn) {
       await send("HeapProfiler.enable", 2_000);
       await send("HeapProfiler.collectGarbage", 5_000);
-      const baselineMb = await usedMb();
-      let peakMb = baselineMb;
+      const baseline = await usage();
+      let peakMb = baseline.used;
+      let peakBackingMb = baseline.backing;
       let samples = 0;
       let running = true;
       const poll = (async () => {
         while (running) {
-          peakMb = Math.max(peakMb, await usedMb());
+          const now = await usage();
+          peakMb = Math.max(peakMb, now.used);
+          peakBackingMb = Math.max(peakBackingMb, now.backing);
           samples++;
           await new Promise((r) => setTimeout(r, 10));
         }
@@ -56,7 +72,7 @@ export async function isolateHeap(serverOutput) {
         running = false;
         await poll;
       }
-      return { value, baselineMb, peakMb, samples };
+      return { value, baselineMb: baseline.used, peakMb, baselineBackingMb: baseline.backing, peakBackingMb, samples };
     },
     close: () => socket.close(),
   };

@@ -36,9 +36,9 @@ function installSignalHandlers() {
 /**
  * Runs fn(server) against a started `wrangler dev` ({url, stop, ...}) and stops the server afterwards,
  * whatever happens. options: persistTo (default a fresh temp dir, removed afterwards), vars, port
- * (default a free one).
+ * (default a free one), inspectorPort, config (another Worker's wrangler.toml; default the tracker's).
  * @template T
- * @param {{persistTo?: string, vars?: Record<string,string>, label?: string, port?: number}} options
+ * @param {{persistTo?: string, vars?: Record<string,string>, label?: string, port?: number, inspectorPort?: number, config?: string}} options
  * @param {(server: {url: string, persistTo: string, reloads: () => number}) => Promise<T>} fn
  * @returns {Promise<T>}
  */
@@ -53,7 +53,14 @@ export async function withServer(options, fn) {
   process.env.WRANGLER_LOG_PATH = logDir;
   try {
     // The benchmarks read far more than one address's public budget in a minute; they measure speed.
-    server = await startLocalServer({ persistTo, port: options.port, vars: { ...BENCH_VARS, ...options.vars }, publicReadLimit: 10_000_000, inspectorPort: options.inspectorPort });
+    server = await startLocalServer({
+      persistTo,
+      port: options.port,
+      vars: { ...BENCH_VARS, ...options.vars },
+      publicReadLimit: 10_000_000,
+      inspectorPort: options.inspectorPort,
+      config: options.config,
+    });
     running.add(server);
     return await fn({ ...server, reloads: () => countReloads(logDir) });
   } finally {
