@@ -140,13 +140,7 @@ export function experimentHref(experimentId: string): string {
   return `/experiments/${experimentId}/`;
 }
 
-/**
- * The loaded data of the current build, kept on globalThis: the pages' bundle and the run-pages hook
- * (astro.config.ts, site/lib/run-pages.ts) are two copies of this module in one build process, and
- * both must get the one load.
- */
-const LOADED = Symbol.for("kdgat-site.loaded");
-const shared = globalThis as typeof globalThis & { [LOADED]?: { build: string | undefined; site: Promise<SiteData> } };
+let cached: { build: string | undefined; site: Promise<SiteData> } | undefined;
 
 /**
  * The site data, loaded once per build however many pages ask for it. A warm builder
@@ -154,12 +148,11 @@ const shared = globalThis as typeof globalThis & { [LOADED]?: { build: string | 
  */
 export function getSite(): Promise<SiteData> {
   const build = process.env.SITE_BUILD_ID;
-  const loaded = shared[LOADED];
-  if (loaded !== undefined && loaded.build === build) return loaded.site;
-  const builder = new SiteDataBuilder();
-  const site = loadExport((page) => builder.add(page)).then(() => builder.finish());
-  shared[LOADED] = { build, site };
-  return site;
+  if (cached === undefined || cached.build !== build) {
+    const builder = new SiteDataBuilder();
+    cached = { build, site: loadExport((page) => builder.add(page)).then(() => builder.finish()) };
+  }
+  return cached.site;
 }
 
 export function runHref(runId: string): string {

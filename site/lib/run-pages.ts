@@ -1,14 +1,25 @@
 /**
- * Writes every run id's page into a finished Astro build (the `astro:build:done` hook in
- * astro.config.ts): the shell page Astro rendered from layouts/Base.astro (pages/run-shell.astro)
- * with each run's title and content (run-page.ts) in place of its markers, from the data the build
- * loaded (getSite: one load per build). The shell page is then removed.
+ * Writes every run id's page into a finished Astro build: the shell page Astro rendered from
+ * layouts/Base.astro (pages/run-shell.astro) with each run's title and content (run-page.ts) in
+ * place of its markers, from the data the build loaded (getSite: one load per build). The shell
+ * page is then removed.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { getSite } from "./data.js";
 import { escapeHtml } from "./format.js";
 import { runPageHtml, runPageTitle, SHELL_BODY, SHELL_PAGE, SHELL_TITLE } from "./run-page.js";
+
+/** The key astro.config.mjs's `astro:build:done` hook finds the writer under (the config is plain JS, it cannot import this module). */
+const RUN_PAGES = Symbol.for("kdgat-site.write-run-pages");
+
+/**
+ * Called by the shell page as Astro renders it: offers writeRunPages, with this bundle's data, to
+ * the hook that runs once every Astro page is built.
+ */
+export function offerRunPages(): void {
+  (globalThis as Record<symbol, unknown>)[RUN_PAGES] = writeRunPages;
+}
 
 export async function writeRunPages(outDir: string): Promise<number> {
   const shellDir = join(outDir, SHELL_PAGE);
