@@ -4,6 +4,7 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-worker
 import { defineConfig } from "vitest/config";
 import { ADMIN_TOKEN } from "./scripts/admin-token.mjs";
 import { startDeployHook } from "./test/support/deploy-hook.mjs";
+import LongestFirst from "./test/support/sequencer.js";
 import unit, { HOSTILE_PARSERS } from "./vitest.unit.config.js";
 
 // wrangler.toml serves the built site from dist/site; the folder must exist before a build.
@@ -44,6 +45,7 @@ export default defineConfig({
   test: {
     // vitest's default is one worker fewer than there are cores: one file at a time on this 2-core machine.
     maxWorkers: availableParallelism(),
+    sequence: { sequencer: LongestFirst },
     reporters: process.env.VITEST_JSON_REPORT ? ["default", ["json", { outputFile: process.env.VITEST_JSON_REPORT }] as ["json", { outputFile: string }]] : ["default"],
     projects: [
       unit,
