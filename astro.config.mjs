@@ -1,5 +1,7 @@
 // The public leaderboard: a static Astro site built from the read API or an export snapshot
 // (see site/lib/data.ts), served by the same Worker as the API (wrangler.toml [assets]).
+import { readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "astro/config";
 
@@ -28,7 +30,12 @@ export default defineConfig({
           const writeRunPages = globalThis[RUN_PAGES];
           delete globalThis[RUN_PAGES];
           if (typeof writeRunPages !== "function") throw new Error("Site build: the run pages' shell (site/pages/run-shell.astro) was not rendered");
-          await writeRunPages(fileURLToPath(dir));
+          const outDir = fileURLToPath(dir);
+          await writeRunPages(outDir);
+          // A static build leaves some of Astro's server modules in the output: content-assets.mjs and
+          // content-modules.mjs always, now and then its manifest chunk (as in withastro/astro#9450; its
+          // name is hashed with Date.now(), plugin-manifest.js). None is part of the site.
+          for (const name of readdirSync(outDir)) if (name.endsWith(".mjs")) rmSync(join(outDir, name));
         },
       },
     },

@@ -67,6 +67,8 @@ test("the cold build and the warm builder write the same files, every run id's p
   const runPages = [...coldFiles.keys()].filter((path) => path.startsWith("runs/")).sort();
   expect(runPages).toEqual(doc.runs.map((r) => `runs/${r.run_name}/index.html`).sort());
   expect([...coldFiles.keys()].filter((path) => path.startsWith("run-shell"))).toEqual([]);
+  // Nothing of Astro's server build is left among the pages.
+  expect([...coldFiles.keys()].filter((path) => path.endsWith(".mjs"))).toEqual([]);
   // A run page is the layout (its title, navigation, the data's time) around the run's content.
   const page = coldFiles.get("runs/hcrl_sa/student_curriculum_kd/index.html")!.toString();
   expect(page).toMatch(/^<!DOCTYPE html><html lang="en">/);
