@@ -31,12 +31,15 @@ function freshTree(options: TreeOptions): string {
   return root;
 }
 
-/** An exact copy of a tree (cp -a keeps modes, links and every time; migrate's journal holds relative paths). */
-function copyTree(root: string): string {
+/**
+ * An exact copy of a tree (cp -a keeps modes, links and every time; migrate's journal holds relative
+ * paths), checked against the tree's exact manifest (`exact`, when already known).
+ */
+function copyTree(root: string, exact = manifest(root, EXACT)): string {
   const copy = join(base, `tree-${treeCount++}`);
   execFileSync("cp", ["-a", join(root, ".."), copy]);
   const copiedRoot = join(copy, basename(root));
-  expect(manifest(copiedRoot, EXACT)).toEqual(manifest(root, EXACT));
+  expect(manifest(copiedRoot, EXACT)).toEqual(exact);
   return copiedRoot;
 }
 
@@ -58,8 +61,8 @@ function rollbackPhase(root: string): string {
 export function crashSuite(label: string, options: TreeOptions, env: Record<string, string>, every: number) {
   describe(label, () => {
     let migrated: Record<string, string>;
-    /** A tree migrated by an uninterrupted --execute, and its exact manifest from before. */
-    let executed: { root: string; original: Record<string, string> };
+    /** A tree migrated by an uninterrupted --execute: its exact manifest before and after. */
+    let executed: { root: string; original: Record<string, string>; exact: Record<string, string> };
 
     beforeAll(async () => {
       const root = freshTree(options);
@@ -69,7 +72,7 @@ export function crashSuite(label: string, options: TreeOptions, env: Record<stri
       expect(done.code).toBe(0);
       migrated = manifest(root);
       expect(migrated).not.toEqual(before);
-      executed = { root, original };
+      executed = { root, original, exact: manifest(root, EXACT) };
     });
 
     /**
@@ -118,7 +121,7 @@ export function crashSuite(label: string, options: TreeOptions, env: Record<stri
     it("rollback killed at step N: --rollback again restores the original", async () => {
       const phases = new Set<string>();
       // Each rollback starts from a copy of the migrated tree, journal and all.
-      const migratedTree = () => ({ root: copyTree(executed.root), original: executed.original });
+      const migratedTree = () => ({ root: copyTree(executed.root, executed.exact), original: executed.original });
       await eachCrash("--rollback", migratedTree, async (root, n, original) => {
         phases.add(rollbackPhase(root));
         const blocked = await migrate(root, "--execute", env);
