@@ -1,7 +1,7 @@
 import type { DrizzleD1Database } from "drizzle-orm/d1";
-import type * as schema from "./db/schema";
 
-export type Db = DrizzleD1Database<typeof schema> & { $client: D1Database };
+/** The store's database: drizzle's query builder over D1, without relational queries (see openDb). */
+export type Db = DrizzleD1Database & { $client: D1Database };
 
 /** Hono environment of the Worker: bindings from wrangler.toml and secrets, and per-request variables. */
 export interface AppEnv {
@@ -10,6 +10,8 @@ export interface AppEnv {
     db: Db;
     /** Name of the token that authorised this write ("admin" for the admin token). */
     tokenName?: string;
+    /** The bearer token's SHA-256, hashed once per request (http/auth.ts tokenDigest). */
+    tokenDigest?: { token: string; digest: Promise<ArrayBuffer> };
   };
 }
 

@@ -1,9 +1,10 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
+import { toHex } from "../domain/hex";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 import { openDb } from "../store/db";
-import { cachedActiveToken, sha256Hex, touchToken } from "../store/tokens";
+import { cachedActiveToken, sha256, touchToken } from "../store/tokens";
 
 const CHALLENGE = { "WWW-Authenticate": 'Bearer realm="kdgat-tracker"' };
 
@@ -14,15 +15,31 @@ export function bearerToken(header: string | undefined): string | undefined {
 
 const unauthenticated = (message: string) => new ApiError("UNAUTHENTICATED", message, CHALLENGE);
 
-/** Constant-time equality of two secrets (compared as SHA-256 digests, so lengths do not leak). */
-async function secretsEqual(a: string, b: string): Promise<boolean> {
-  const encoder = new TextEncoder();
-  const [da, db] = await Promise.all([crypto.subtle.digest("SHA-256", encoder.encode(a)), crypto.subtle.digest("SHA-256", encoder.encode(b))]);
-  return crypto.subtle.timingSafeEqual(da, db);
+/**
+ * The SHA-256 digest of the request's bearer token, computed once per request: the token's budget,
+ * the admin check and the token lookup all key on it.
+ */
+export function tokenDigest(c: Context<AppEnv>, token: string): Promise<ArrayBuffer> {
+  const memo = c.get("tokenDigest");
+  if (memo?.token === token) return memo.digest;
+  const digest = sha256(token);
+  c.set("tokenDigest", { token, digest });
+  return digest;
 }
 
-async function isAdmin(token: string, adminToken: string | undefined): Promise<boolean> {
-  return !!adminToken && adminToken.length >= 16 && (await secretsEqual(token, adminToken));
+/** The token's digest as the hex key it is stored and budgeted under (never the token itself). */
+export const tokenHashHex = async (c: Context<AppEnv>, token: string): Promise<string> => toHex(await tokenDigest(c, token));
+
+/** The admin token's digest, kept for the isolate's life: the secret changes only with a deployment. */
+let adminDigest: { secret: string; digest: Promise<ArrayBuffer> } | undefined;
+
+/** Whether the token is the admin token: their digests compared in constant time, so lengths do not leak. */
+async function isAdmin(c: Context<AppEnv>, token: string): Promise<boolean> {
+  const secret = c.env.ADMIN_TOKEN;
+  if (!secret || secret.length < 16) return false;
+  if (adminDigest?.secret !== secret) adminDigest = { secret, digest: sha256(secret) };
+  const [given, admin] = await Promise.all([tokenDigest(c, token), adminDigest.digest]);
+  return crypto.subtle.timingSafeEqual(given, admin);
 }
 
 /**
@@ -32,8 +49,8 @@ async function isAdmin(token: string, adminToken: string | undefined): Promise<b
  * use is recorded after the answer, off the request's D1 count (its own counter).
  */
 export async function liveTokenName(c: Context<AppEnv>, token: string): Promise<string | undefined> {
-  if (await isAdmin(token, c.env.ADMIN_TOKEN)) return "admin";
-  const live = await cachedActiveToken(c.get("db"), await sha256Hex(token));
+  if (await isAdmin(c, token)) return "admin";
+  const live = await cachedActiveToken(c.get("db"), await tokenHashHex(c, token));
   if (!live) return undefined;
   c.executionCtx.waitUntil(touchToken(openDb(c.env.DB), live));
   return live.name;
@@ -52,7 +69,7 @@ export const requireWriteToken = createMiddleware<AppEnv>(async (c, next) => {
 /** Admits the request as the admin (tokenName "admin") or refuses it with `message`. */
 async function admitAdmin(c: Context<AppEnv>, message: string): Promise<void> {
   const token = bearerToken(c.req.header("Authorization"));
-  if (!token || !(await isAdmin(token, c.env.ADMIN_TOKEN))) throw unauthenticated(message);
+  if (!token || !(await isAdmin(c, token))) throw unauthenticated(message);
   c.set("tokenName", "admin");
 }
 

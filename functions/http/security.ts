@@ -5,8 +5,7 @@ import { secureHeaders } from "hono/secure-headers";
 import { BOOKMARK_HEADER } from "../domain/sessions";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
-import { sha256Hex } from "../store/tokens";
-import { bearerToken, liveTokenName } from "./auth";
+import { bearerToken, liveTokenName, tokenHashHex } from "./auth";
 
 /**
  * Hardening headers on every Worker response (hono's secure-headers defaults: nosniff,
@@ -73,7 +72,7 @@ export const addressRateLimit = createMiddleware<AppEnv>(async (c, next) => {
 async function withinTokenBudget(c: Context<AppEnv>): Promise<boolean> {
   const token = bearerToken(c.req.header("Authorization"));
   if (!token) return false;
-  const { success } = await c.env.WRITE_RATE_LIMITER.limit({ key: await sha256Hex(token) });
+  const { success } = await c.env.WRITE_RATE_LIMITER.limit({ key: await tokenHashHex(c, token) });
   return success && (await liveTokenName(c, token)) !== undefined;
 }
 
@@ -86,7 +85,7 @@ async function withinTokenBudget(c: Context<AppEnv>): Promise<boolean> {
 export const tokenRateLimit = createMiddleware<AppEnv>(async (c, next) => {
   const token = bearerToken(c.req.header("Authorization"));
   if (!token) return next();
-  const { success } = await c.env.WRITE_RATE_LIMITER.limit({ key: await sha256Hex(token) });
+  const { success } = await c.env.WRITE_RATE_LIMITER.limit({ key: await tokenHashHex(c, token) });
   if (!success) throw tooManyRequests("Too many writes with this token; retry after the Retry-After delay.");
   await next();
 });

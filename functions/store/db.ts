@@ -1,5 +1,4 @@
 import { drizzle } from "drizzle-orm/d1";
-import * as schema from "../db/schema";
 import { type Backoff, backoffDelay } from "../domain/retry";
 import type { Db } from "../env";
 import { temporarilyUnavailable } from "../errors";
@@ -16,10 +15,11 @@ export const zeroCost = (): D1Cost => ({ calls: 0, rowsRead: 0, rowsWritten: 0 }
 /**
  * A drizzle database over D1 (or one D1 session: the store only prepares statements and sends
  * batches, which a session does as the database does) whose every call is counted into `cost` and
- * retried on D1's transient errors.
+ * retried on D1's transient errors. No schema is passed: the store uses no relational queries
+ * (`db.query`), and drizzle would walk the whole schema for them on every request.
  */
 export function openDb(d1: D1Database | D1DatabaseSession, cost: D1Cost = zeroCost()): Db {
-  return drizzle(instrumentedD1(d1 as D1Database, cost), { schema });
+  return drizzle(instrumentedD1(d1 as D1Database, cost));
 }
 
 /**

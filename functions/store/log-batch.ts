@@ -47,8 +47,13 @@ export function validateBatch(input: LogBatchInput): void {
   if (total > LIMITS.maxBatchEntries) {
     throw invalidParameter(`A batch logging request can contain at most ${LIMITS.maxBatchEntries} total entries (metrics, params, and tags). Got ${total} entries.`);
   }
+  // A batch repeats a few keys many times (4 keys x 250 steps): each distinct key is checked once.
+  const checkedKeys = new Set<string>();
   for (const m of metrics) {
-    validateKey("metric", m.key);
+    if (!checkedKeys.has(m.key)) {
+      validateKey("metric", m.key);
+      checkedKeys.add(m.key);
+    }
     if (!Number.isSafeInteger(m.timestamp)) throw invalidParameter(`Invalid timestamp ${m.timestamp} for metric '${m.key}'.`);
     if (!Number.isSafeInteger(m.step)) throw invalidParameter(`Invalid step ${m.step} for metric '${m.key}'.`);
   }

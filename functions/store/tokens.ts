@@ -7,9 +7,10 @@ import { alreadyExists, notFound } from "../errors";
 /** last_used_at is refreshed at most this often, so a busy token does not cost a write per request. */
 const TOUCH_INTERVAL_MS = 60_000;
 
+export const sha256 = (text: string): Promise<ArrayBuffer> => crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+
 export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return toHex(digest);
+  return toHex(await sha256(text));
 }
 
 export async function findActiveToken(db: Db, tokenHash: string) {
