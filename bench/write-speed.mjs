@@ -24,7 +24,7 @@ import { BENCH_DIR, environmentNote, saveJson, table, writeReadmeBlock } from ".
 import { cpuDelta, serverCpuSeconds, withServer } from "./lib/server.mjs";
 import { fmt, latencySummary, percentile, pool } from "./lib/stats.mjs";
 
-const POINTS_PER_BATCH = 1000;
+export const POINTS_PER_BATCH = 1000;
 const PHASE_DEADLINE_MS = 180_000;
 export const TARGETS = { logMetricP50Ratio: 0.5, logBatchVsMlflow: 5, logBatchVsSqlite: 0.5, cpuMsPerBatch: 10 };
 
@@ -72,7 +72,7 @@ async function sequential(client, count, next) {
 }
 
 /** `count` requests with `concurrency` in flight; the wall time and latencies. */
-async function concurrent(client, count, concurrency, next) {
+export async function concurrent(client, count, concurrency, next) {
   const replies = [];
   const started = performance.now();
   await pool(count, concurrency, async (i) => replies.push(expectOk(await client.request(next(i)), "concurrent request")), { deadlineMs: PHASE_DEADLINE_MS });
