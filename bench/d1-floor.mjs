@@ -2,7 +2,8 @@
 // how much of workerd's busy thread one 1000-point batch takes (workerd runs the Worker, miniflare's
 // D1 object and its SQLite on that one thread, so this bounds the points/s a whole core can give)
 //   - the tracker's runs/log-batch, as write-speed.mjs sends it (a minted token, concurrency 8);
-//   - the least Worker (bench/d1-minimal) on the same state folder, through the same local serving:
+//   - the least Worker (bench/d1-minimal) on a copy of the tracker's state folder (the same runs),
+//     through the same local serving:
 //     the body parsed and handed to the store's logBatch (the same D1 batch, no HTTP layer), and
 //     the body parsed with nothing written (the local serving alone);
 //   - raw SQLite's points per CPU second (write-speed.mjs rawSqlite), which the load does not change.
@@ -20,8 +21,8 @@ import { concurrent, POINTS_PER_BATCH, rawSqlite, TARGETS } from "./write-speed.
 
 const MINIMAL_CONFIG = fileURLToPath(new URL("./d1-minimal/wrangler.toml", import.meta.url));
 const RUNS = 8;
-const median = (values) => percentile(values, 50);
 const CONCURRENCY = 8;
+const median = (values) => percentile(values, 50);
 
 /** CPU seconds of the workerd process's main thread (the one that runs every isolate). */
 function mainThreadCpu(persistTo) {
