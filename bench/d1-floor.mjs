@@ -9,13 +9,13 @@
 //   - raw SQLite's points per CPU second (write-speed.mjs rawSqlite), which the load does not change.
 // `node bench/d1-floor.mjs [--batches 200] [--rounds 3]` writes bench/results/d1-floor.json and the
 // "The local D1's floor" block of bench/README.md.
-import { cpSync, readFileSync } from "node:fs";
+import { cpSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createMlflowRun, experimentId, logBatchBody, MLFLOW, mintToken } from "./lib/api.mjs";
 import { createClient } from "./lib/http.mjs";
 import { environmentNote, saveJson, table, writeReadmeBlock } from "./lib/report.mjs";
-import { removeDir, serverProcesses, tempStateDir, withServer } from "./lib/server.mjs";
+import { readProcStat, removeDir, serverProcesses, tempStateDir, withServer } from "./lib/server.mjs";
 import { fmt, percentile } from "./lib/stats.mjs";
 import { concurrent, POINTS_PER_BATCH, rawSqlite, TARGETS } from "./write-speed.mjs";
 
@@ -28,11 +28,7 @@ const median = (values) => percentile(values, 50);
 function mainThreadCpu(persistTo) {
   const workerd = serverProcesses(persistTo).find((p) => p.comm === "workerd");
   if (!workerd) throw new Error("no workerd process found for the server");
-  return () => {
-    const stat = readFileSync(`/proc/${workerd.pid}/task/${workerd.pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  };
+  return () => readProcStat(`/proc/${workerd.pid}/task/${workerd.pid}/stat`).cpu;
 }
 
 /** Steps go on from batch to batch, so that every batch writes new points. */

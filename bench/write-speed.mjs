@@ -21,7 +21,7 @@ import { createMlflowRun, experimentId, logBatchBody, MLFLOW, mintToken, T0 } fr
 import { createClient, expectOk } from "./lib/http.mjs";
 import { startMlflow } from "./lib/mlflow.mjs";
 import { BENCH_DIR, environmentNote, saveJson, table, writeReadmeBlock } from "./lib/report.mjs";
-import { cpuDelta, serverCpuSeconds, withServer } from "./lib/server.mjs";
+import { cpuDelta, readProcStat, serverCpuSeconds, withServer } from "./lib/server.mjs";
 import { fmt, latencySummary, percentile, pool } from "./lib/stats.mjs";
 
 export const POINTS_PER_BATCH = 1000;
@@ -46,9 +46,7 @@ function groupCpuSeconds(pgid) {
     .stdout.split("\n")
     .filter(Boolean)) {
     try {
-      const stat = spawnSync("cat", [`/proc/${pid}/stat`], { encoding: "utf8" }).stdout;
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      total += (Number(fields[11]) + Number(fields[12])) / 100;
+      total += readProcStat(`/proc/${pid}/stat`).cpu;
     } catch {}
   }
   return total;

@@ -99,16 +99,24 @@ export function serverCpuSeconds(persistTo) {
   return byName;
 }
 
+/**
+ * A /proc/<pid>/stat (or /proc/<pid>/task/<tid>/stat) file read: the command name, the process
+ * group and the user + system CPU seconds. The name is in parentheses and may hold spaces, so the
+ * fields are counted from the last ")".
+ */
+export function readProcStat(path) {
+  const stat = readFileSync(path, "utf8");
+  const close = stat.lastIndexOf(")");
+  const fields = stat.slice(close + 2).split(" "); // fields[0] is state (field 3)
+  return { comm: stat.slice(stat.indexOf("(") + 1, close), pgid: fields[2], cpu: (Number(fields[11]) + Number(fields[12])) / 100 };
+}
+
 /** The processes of the server whose local D1 is under persistTo: pid, command name, CPU seconds (Linux /proc). */
 export function serverProcesses(persistTo) {
   const stats = [];
   for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const close = stat.lastIndexOf(")");
-      const comm = stat.slice(stat.indexOf("(") + 1, close);
-      const fields = stat.slice(close + 2).split(" "); // fields[0] is state (field 3)
-      stats.push({ pid, comm, pgid: fields[2], cpu: (Number(fields[11]) + Number(fields[12])) / 100 });
+      stats.push({ pid, ...readProcStat(`/proc/${pid}/stat`) });
     } catch {}
   }
   const leader = stats.find((p) => {
